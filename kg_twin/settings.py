@@ -1,0 +1,49 @@
+"""Service settings: one pydantic-settings class, environment prefix ``KG_TWIN_``.
+
+Every field is documented in ``docs/settings.md`` (a test keeps the two in sync).
+
+>>> s = Settings(data_dir="/tmp/x", query_timeout_s=5)
+>>> s.store_path.name
+'store'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KG_TWIN_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(Path("./twin-data"), description="Directory holding the store, sources, auth database, time series")
+    base_iri: str = Field("http://localhost:8000/", description="Base IRI for graphs ({base}graph/...) and minted instances ({base}id/...)")
+    host: str = Field("127.0.0.1", description="Address `kg-twin serve` binds to")
+    port: int = Field(8000, description="Port `kg-twin serve` listens on")
+    query_workers: int = Field(2, ge=1, le=64, description="Worker processes that run SPARQL queries (killable on timeout)")
+    query_timeout_s: float = Field(30.0, gt=0, description="Server-wide SPARQL query timeout in seconds; requests may ask for less with ?timeout=")
+    max_rows: int = Field(100_000, ge=1, description="Maximum SELECT rows / CONSTRUCT triples in one response (truncated beyond, with a signal)")
+    max_query_bytes: int = Field(1_000_000, ge=1024, description="Maximum size of a SPARQL query or update text")
+    max_upload_bytes: int = Field(10 * 1024**3, ge=1024, description="Maximum size of an uploaded RDF file (Graph Store Protocol, load)")
+    anonymous_read_all: bool = Field(False, description="Development only: let anonymous callers read every project")
+    service_allowlist: list[str] = Field(default_factory=list, description="IRI prefixes of remote SPARQL endpoints that SERVICE may call (empty: SERVICE disabled)")
+    store: str = Field("oxigraph", description="Store backend: 'oxigraph' (embedded, on disk) or 'memory' (tests)")
+    log_level: str = Field("info", description="Log level of the service")
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.data_dir) / "store"
+
+    @property
+    def auth_db_path(self) -> Path:
+        return Path(self.data_dir) / "auth.sqlite"
+
+    @property
+    def snapshots_path(self) -> Path:
+        return Path(self.data_dir) / "snapshots"
+
+    @property
+    def sources_path(self) -> Path:
+        return Path(self.data_dir) / "sources"

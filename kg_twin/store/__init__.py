@@ -1,0 +1,8 @@
+"""Storage layer: the :class:`GraphStore` protocol and its implementations.
+
+Nothing above this package imports pyoxigraph; use :func:`open_store`.
+"""
+
+from kg_twin.store.base import Dataset, GraphStore, QueryResult, open_store
+
+__all__ = ["Dataset", "GraphStore", "QueryResult", "open_store"]

@@ -1,0 +1,170 @@
+"""The small storage contract every backend implements.
+
+A backend holds quads in named graphs and answers SPARQL 1.1. The contract is
+deliberately small so that any SPARQL 1.1 engine (through the protocol and the
+graph store protocol) can implement it:
+
+* :meth:`GraphStore.query`   - run a query on a dataset, get serialized results (bounded rows, deadline)
+* :meth:`GraphStore.select`  - convenience for internal code: rows of rdflib terms
+* :meth:`GraphStore.update`  - run a SPARQL update (atomic)
+* :meth:`GraphStore.load`    - parse RDF into one graph (atomic; ``replace`` swaps the graph)
+* :meth:`GraphStore.dump`    - stream graphs out in an RDF format
+* :meth:`GraphStore.graphs`  - list named graphs; :meth:`GraphStore.graph_size`
+* :meth:`GraphStore.transaction` - exclusive writer section (one writer at a time)
+
+Terms in this API are plain strings (IRIs) or rdflib terms; bulk data moves as
+bytes / files in standard RDF syntaxes, never as Python objects.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Iterable, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kg_twin.settings import Settings
+
+DEFAULT = "urn:x-kg-twin:default-graph"  # stands for the store's own default graph in graph lists
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset a query sees.
+
+    ``default_graphs``: graphs merged into the default graph (``None``: the store default graph).
+    ``named_graphs``: graphs visible to ``GRAPH`` (``None``: every named graph of the store).
+    Access control builds one of these for every request; internal code may pass ``None``.
+    """
+
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+
+
+@dataclass
+class QueryResult:
+    """A serialized query answer.
+
+    ``kind``: ``bindings`` (SELECT), ``boolean`` (ASK) or ``graph`` (CONSTRUCT/DESCRIBE).
+    ``truncated`` is true when the row cap cut the answer.
+    """
+
+    kind: Literal["bindings", "boolean", "graph"]
+    body: bytes
+    media_type: str
+    format: str
+    truncated: bool = False
+    count: int | None = None
+    elapsed_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Storage contract (see module doc)."""
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        result_format: str = "json",
+        graph_format: str = "ntriples",
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        base_iri: str | None = None,
+        bindings: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        """Run a SELECT/ASK/CONSTRUCT/DESCRIBE query.
+
+        ``timeout_s`` set: the query runs where it can be stopped, and
+        :class:`kg_twin.errors.QueryTimeout` is raised when the deadline passes.
+        ``bindings`` pre-binds variables (names without '?') to rdflib terms or
+        strings in N-Triples syntax; values are substituted, never pasted into text.
+        Syntax errors raise :class:`kg_twin.errors.InputError` (code ``SPARQL_SYNTAX``).
+        """
+        ...
+
+    def select(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Internal helper: SELECT rows as dicts of rdflib terms (unbound variables absent)."""
+        ...
+
+    def ask(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> bool: ...
+
+    def construct(self, sparql: str, *, dataset: Dataset | None = None, format: str = "ntriples") -> bytes: ...
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL update as one transaction (all or nothing). No access checks here."""
+        ...
+
+    def load(
+        self,
+        source: bytes | str | Path | IO[bytes],
+        *,
+        format: str,
+        graph: str | None,
+        base_iri: str | None = None,
+        replace: bool = False,
+        bulk: bool | None = None,
+    ) -> int:
+        """Parse RDF into ``graph`` (``None``: quads keep their graph; triples go to the store default graph).
+
+        Atomic: on a syntax error nothing is written (:class:`InputError` with line/column).
+        ``replace``: the graph is swapped in one transaction. ``bulk``: stream large files
+        through the bulk loader into a hidden staging graph first (``None``: decide by size).
+        Returns the number of quads in the target graph afterwards (or loaded, for quad formats).
+        """
+        ...
+
+    def dump(self, output: IO[bytes], *, format: str, graphs: Iterable[str] | None = None) -> None:
+        """Serialize graphs to ``output``. Triple formats need exactly one graph."""
+        ...
+
+    def graphs(self) -> list[str]:
+        """IRIs of the non-empty named graphs."""
+        ...
+
+    def graph_size(self, graph: str) -> int: ...
+
+    def has_graph(self, graph: str) -> bool: ...
+
+    def drop_graphs(self, graphs: Iterable[str]) -> None:
+        """Remove graphs atomically (missing graphs are ignored)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Exclusive writer section: other writers wait; readers keep reading."""
+        ...
+
+    @property
+    def generation(self) -> int:
+        """Increases on every write; lets caches know when to refresh."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_store(settings: "Settings", *, read_only: bool = False) -> GraphStore:
+    """Open the store the settings describe.
+
+    >>> from kg_twin.settings import Settings
+    >>> s = open_store(Settings(store="memory"))
+    >>> s.graphs()
+    []
+    """
+    if settings.store == "memory":
+        from kg_twin.store.oxigraph import OxigraphStore
+
+        return OxigraphStore(None, settings=settings)
+    if settings.store == "oxigraph":
+        from kg_twin.store.oxigraph import OxigraphStore
+
+        return OxigraphStore(settings.store_path, settings=settings, read_only=read_only)
+    if settings.store.startswith(("http://", "https://")):
+        from kg_twin.store.remote import RemoteStore  # type: ignore[import-not-found]
+
+        return RemoteStore(settings.store, settings=settings)
+    from kg_twin.errors import InputError
+
+    raise InputError("BAD_SETTING", f"unknown store backend {settings.store!r}", hint="use 'oxigraph', 'memory' or a SPARQL endpoint URL")
