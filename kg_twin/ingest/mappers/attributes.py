@@ -209,7 +209,7 @@ def _curie(iri: str) -> str:
     for p, ns in PREFIXES.items():
         if iri.startswith(ns) and len(iri) > len(ns):
             return f"{p}:{iri[len(ns):]}"
-    return iri
+    return str(iri)
 
 
 def profile_columns(rows: Iterable[dict[str, Any]], layer: str, ctx: MapContext) -> list[dict[str, Any]]:
