@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
@@ -139,11 +140,14 @@ class ShapefileHandler:
                     sr = next(it)
                 except StopIteration:
                     break
-                except UnicodeDecodeError as e:
+                except (UnicodeDecodeError, shapefile.ShapefileException) as e:
+                    if not isinstance(e, UnicodeDecodeError) and "decode" not in str(e):
+                        yield Reject(origin=Origin(file=fname, feature=str(i)), code="BAD_SHAPE", reason=f"unreadable record: {e}")
+                        continue
                     raise InputError("DBF_ENCODING", f"{s.name}: attribute text is not {encoding} ({enc_src}): {e}",
                                      where={"file": fname, "feature": i},
                                      hint=f"add {s.stem}.cpg naming the encoding (e.g. ISO-8859-1 or 1252)") from e
-                except (shapefile.ShapefileException, ValueError, IndexError) as e:
+                except (ValueError, IndexError, struct.error) as e:
                     yield Reject(origin=Origin(file=fname, feature=str(i)), code="BAD_SHAPE", reason=f"unreadable record: {e}")
                     continue
                 props: dict[str, Any] = {}

@@ -1,0 +1,245 @@
+"""GIS handlers on real BD TOPO v3 data (Olemps, Lambert-93) and small generated GeoJSON cases."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pyproj
+import pytest
+import shapefile
+import shapely
+from rdflib.compare import isomorphic
+
+from kg_twin.errors import InputError
+from kg_twin.ingest.readers.geojson import HANDLER as GEOJSON
+from kg_twin.ingest.readers.shapefile import HANDLER as SHP
+
+from .conftest import BOT, DATA, DCT, GEO, KGT, QUDT, RDF, RDFS, SOURCE, UNIT, XSD, run_handler
+
+BATI_ZIP = DATA / "geo" / "bdtopo_batiment_olemps.zip"
+COMMUNE = DATA / "geo" / "COMMUNE.shp"
+ZONES = DATA / "geo" / "ZONE_D_ACTIVITE_OU_D_INTERET.shp"
+
+
+@pytest.fixture(scope="module")
+def bati():
+    return run_handler(SHP, BATI_ZIP)
+
+
+@pytest.fixture(scope="module")
+def commune():
+    return run_handler(SHP, COMMUNE)
+
+
+def _default_wkts(g):
+    out = {}
+    for f, geom in g.subject_objects(GEO.hasDefaultGeometry):
+        (lit,) = list(g.objects(geom, GEO.asWKT))
+        out[f] = lit
+    return out
+
+
+def test_every_building_is_mapped_or_rejected_with_a_reason(bati):
+    with shapefile.Reader(str(BATI_ZIP)) as r:  # independent count with pyshp
+        n_features = len(r)
+    g = bati.graph
+    buildings = set(g.subjects(RDF.type, BOT.Building))
+    assert n_features == 2273
+    assert all(rej.reason and rej.code for rej in bati.rejects)
+    assert len(buildings) == n_features - len(bati.rejects)
+    assert set(g.subjects(RDF.type, GEO.Feature)) == buildings
+    # provenance on each entity
+    for b in list(buildings)[:50]:
+        assert (b, KGT.source, None) in g and str(g.value(b, KGT.source)) == SOURCE
+        assert str(g.value(b, KGT.origin)).startswith("bdtopo_batiment_olemps.zip feature ")
+        assert g.value(b, RDFS.label) is not None
+
+
+def test_buildings_lie_in_the_olemps_commune_after_reprojection(bati, commune):
+    (commune_wkt,) = _default_wkts(commune.graph).values()
+    olemps = shapely.from_wkt(str(commune_wkt))
+    assert olemps.is_valid and olemps.geom_type in ("Polygon", "MultiPolygon")
+    # CRS84 axis order: Olemps is at about 2.55 E, 44.34 N
+    c = olemps.centroid
+    assert 2.5 < c.x < 2.6 and 44.3 < c.y < 44.4
+    wkts = _default_wkts(bati.graph)
+    assert len(wkts) == 2273 - len(bati.rejects)
+    for lit in wkts.values():
+        assert lit.datatype == GEO.wktLiteral
+        assert not str(lit).startswith("<")  # CRS84: no CRS IRI prefix
+        b = shapely.from_wkt(str(lit))
+        assert b.is_valid
+        assert olemps.contains(b.representative_point())
+        # two buildings straddle the commune boundary in BD TOPO itself; none by more than 1 %
+        assert shapely.area(shapely.difference(b, olemps)) <= 0.01 * b.area
+
+
+def test_reprojection_matches_pyproj_on_a_vertex(bati):
+    with shapefile.Reader(str(BATI_ZIP)) as r:
+        rec = r.shapeRecord(0)
+    x, y = rec.shape.points[0]
+    lon, lat = pyproj.Transformer.from_crs("EPSG:2154", "OGC:CRS84", always_xy=True).transform(x, y)
+    g = bati.graph
+    wkts = {str(g.value(f, DCT.identifier)): w for f, w in _default_wkts(g).items()}
+    first = shapely.from_wkt(str(wkts[rec.record["ID"]]))
+    coords = list(shapely.get_coordinates(first))
+    assert min(abs(cx - lon) + abs(cy - lat) for cx, cy in coords) < 2e-7
+
+
+def test_attributes_have_datatypes_and_units(bati):
+    g = bati.graph
+    with shapefile.Reader(str(BATI_ZIP)) as r:
+        rows = {rec["ID"]: rec.as_dict() for rec in r.iterRecords()}
+    by_id = {str(g.value(s, DCT.identifier)): s for s in g.subjects(RDF.type, BOT.Building)}
+    checked = 0
+    for bid, row in rows.items():
+        s = by_id[bid]
+        if row["HAUTEUR"] is not None:
+            h = g.value(s, KGT.height)
+            assert h.datatype == XSD.decimal and Decimal(str(h)) == Decimal(repr(row["HAUTEUR"]))
+        if row["NB_ETAGES"] is not None:
+            n = g.value(s, KGT.storeysAboveGround)
+            assert n.datatype == XSD.integer and int(n) == row["NB_ETAGES"]
+            checked += 1
+        created = g.value(s, DCT.created)
+        assert created.datatype == XSD.dateTime and str(created) == row["DATE_CREAT"].replace(" ", "T")
+        assert str(g.value(s, KGT.usage)) == row["USAGE1"]
+    assert checked == 1334
+    # generic columns: project properties described with range and unit
+    zmin = [p for p in g.subjects(RDFS.label, None) if str(g.value(p, RDFS.label)) == "Z_MIN_SOL"]
+    assert len(zmin) == 1
+    assert g.value(zmin[0], RDFS.range) == XSD.decimal
+    assert g.value(zmin[0], QUDT.hasUnit) == UNIT.M
+    assert str(zmin[0]).endswith("/id/test/prop/BATIMENT/Z_MIN_SOL")
+    # Oui/Non -> boolean
+    leger = [p for p in g.subjects(RDFS.label, None) if str(g.value(p, RDFS.label)) == "LEGER"][0]
+    assert {o.datatype for o in g.objects(None, leger)} == {XSD.boolean}
+
+
+def test_proposal_is_a_reviewable_table(bati):
+    m = bati.mapping
+    assert m["crs"]["value"] == "EPSG:2154" and m["crs"]["confidence"] == 1.0 and ".prj" in m["crs"]["reason"]
+    assert m["classes"]["value"] == ["geo:Feature", "bot:Building"]
+    assert m["key"]["column"] == "ID"
+    cols = {c["column"]: c for c in m["columns"]}
+    assert cols["HAUTEUR"]["property"] == "kgt:height" and cols["HAUTEUR"]["unit"] == "unit:M"
+    assert cols["NB_LOGTS"]["datatype"] == "xsd:integer"
+    assert cols["DATE_APP"]["datatype"] == "xsd:date"
+    assert cols["INSEE_COM"]["datatype"] == "xsd:string"  # codes keep their leading zeros
+    assert cols["Z_MAX_SOL"]["property"] is None  # empty everywhere
+    assert all(0 <= c["confidence"] <= 1 and c["reason"] for c in m["columns"])
+    import yaml
+
+    assert yaml.safe_load(yaml.safe_dump(m, allow_unicode=True)) == m
+
+
+def test_same_file_same_mapping_same_graph(bati):
+    again = run_handler(SHP, BATI_ZIP, mapping=bati.mapping)
+    assert again.nt == bati.nt
+    # the output has no blank nodes, so graph isomorphism is equality of the N-Triples line sets
+    # (rdflib's isomorphic() needs ~20 s on these 115k triples; it is used on the smaller graphs)
+    assert b"_:" not in bati.nt
+    assert set(again.nt.splitlines()) == set(bati.nt.splitlines())
+
+
+def test_missing_prj_needs_an_explicit_crs(tmp_path, commune):
+    for ext in (".shp", ".shx", ".dbf", ".cpg"):
+        shutil.copy(COMMUNE.with_suffix(ext), tmp_path / f"COMMUNE{ext}")
+    with pytest.raises(InputError) as e:
+        run_handler(SHP, tmp_path / "COMMUNE.shp")
+    assert e.value.code == "UNKNOWN_CRS"
+    assert "--crs" in e.value.hint and "COMMUNE.prj" in e.value.message
+    forced = run_handler(SHP, tmp_path / "COMMUNE.shp", crs="EPSG:2154")
+    assert forced.mapping["crs"]["reason"] == "given by the caller (--crs)"
+    assert isomorphic(forced.graph, commune.graph)
+
+
+def test_bad_crs_spelling_is_an_input_error(tmp_path):
+    for ext in (".shp", ".shx", ".dbf", ".cpg"):
+        shutil.copy(COMMUNE.with_suffix(ext), tmp_path / f"COMMUNE{ext}")
+    with pytest.raises(InputError) as e:
+        run_handler(SHP, tmp_path / "COMMUNE.shp", crs="EPSG:99999999")
+    assert e.value.code == "BAD_CRS"
+
+
+def test_zones_are_features_named_by_toponym():
+    run = run_handler(SHP, ZONES)
+    g = run.graph
+    zones = set(g.subjects(RDF.type, GEO.Feature))
+    assert len(zones) == 21 and not set(g.subjects(RDF.type, BOT.Building))
+    assert run.mapping["label"]["column"] == "TOPONYME"
+    assert "Salle Polyvalente" in {str(g.value(z, RDFS.label)) for z in zones}
+
+
+def test_dbf_text_in_another_encoding_needs_a_cpg(tmp_path):
+    w = shapefile.Writer(str(tmp_path / "pts"), shapeType=shapefile.POINT, encoding="latin-1")
+    w.field("NOM", "C", 20)
+    w.point(664275.2, 6360036.3)
+    w.record("Église")
+    w.close()
+    shutil.copy(COMMUNE.with_suffix(".prj"), tmp_path / "pts.prj")
+    with pytest.raises(InputError) as e:
+        list(SHP.read(tmp_path / "pts.shp"))
+    assert e.value.code == "DBF_ENCODING" and ".cpg" in e.value.hint
+    (tmp_path / "pts.cpg").write_text("ISO-8859-1")
+    run = run_handler(SHP, tmp_path / "pts.shp")
+    assert {str(o) for o in run.graph.objects(None, RDFS.label)} == {"Église"}
+
+
+def _fc(features, **extra):
+    return {"type": "FeatureCollection", "features": features, **extra}
+
+
+def _feat(i, geom, **props):
+    return {"type": "Feature", "id": i, "geometry": geom, "properties": props}
+
+
+def test_invalid_geometry_rejected_with_reason_or_repaired(tmp_path):
+    bowtie = {"type": "Polygon", "coordinates": [[[2.0, 44.0], [2.1, 44.1], [2.1, 44.0], [2.0, 44.1], [2.0, 44.0]]]}
+    square = {"type": "Polygon", "coordinates": [[[2.0, 44.0], [2.1, 44.0], [2.1, 44.1], [2.0, 44.1], [2.0, 44.0]]]}
+    p = tmp_path / "parcels.geojson"
+    p.write_text(json.dumps(_fc([_feat("a", square, name="ok"), _feat("b", bowtie, name="bowtie"), _feat("c", None, name="nothing")])))
+    run = run_handler(GEOJSON, p)
+    assert len(set(run.graph.subjects(RDF.type, GEO.Feature))) == 1
+    codes = {r.origin.feature: (r.code, r.reason) for r in run.rejects}
+    assert codes["1"][0] == "INVALID_GEOMETRY" and "Self-intersection" in codes["1"][1]
+    assert codes["2"][0] == "NO_GEOMETRY"
+    m = dict(run.mapping, geometry={"invalid": "repair"})
+    fixed = run_handler(GEOJSON, p, mapping=m)
+    g = fixed.graph
+    assert len(set(g.subjects(RDF.type, GEO.Feature))) == 2
+    (repaired,) = list(g.subjects(KGT.geometryRepaired, None))
+    assert shapely.from_wkt(str(_default_wkts(g)[repaired])).is_valid
+
+
+def test_projected_geojson_without_crs_member_is_refused(tmp_path):
+    p = tmp_path / "l93.geojson"
+    p.write_text(json.dumps(_fc([_feat(1, {"type": "Point", "coordinates": [664275.2, 6360036.3]})])))
+    with pytest.raises(InputError) as e:
+        run_handler(GEOJSON, p)
+    assert e.value.code == "UNKNOWN_CRS" and "not longitude/latitude" in e.value.message
+    # the legacy crs member is honoured
+    p.write_text(json.dumps(_fc([_feat(1, {"type": "Point", "coordinates": [664275.2, 6360036.3]})],
+                                crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}})))
+    run = run_handler(GEOJSON, p)
+    (wkt,) = _default_wkts(run.graph).values()
+    pt = shapely.from_wkt(str(wkt))
+    assert abs(pt.x - 2.5519) < 1e-3 and abs(pt.y - 44.3384) < 1e-3
+    assert str(next(run.graph.objects(None, KGT.sourceCrs))) == "http://www.opengis.net/def/crs/EPSG/0/2154"
+
+
+def test_bad_value_for_an_edited_datatype_rejects_the_feature(tmp_path):
+    p = tmp_path / "b.geojson"
+    pt = {"type": "Point", "coordinates": [2.5, 44.3]}
+    p.write_text(json.dumps(_fc([_feat(1, pt, levels="3"), _feat(2, pt, levels="three")])))
+    run = run_handler(GEOJSON, p)
+    m = run.mapping
+    for c in m["columns"]:
+        if c["column"] == "levels":
+            c["datatype"] = "xsd:integer"
+    again = run_handler(GEOJSON, p, mapping=m)
+    assert [r.code for r in again.rejects] == ["BAD_VALUE"] and "levels" in again.rejects[0].reason
+    assert len(set(again.graph.subjects(RDF.type, GEO.Feature))) == 1
