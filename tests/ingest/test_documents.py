@@ -1,0 +1,155 @@
+"""Document handler: DCAT / Dublin Core / SPDX metadata and links by file-name convention."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+
+import pytest
+from pypdf import PdfWriter
+from rdflib import URIRef
+
+from kg_twin.ingest.base import HANDLERS
+from kg_twin.ingest.mappers.documents import triples_lookup
+from kg_twin.ingest.readers.document import HANDLER as DOC
+from kg_twin.ingest.readers.ifc import HANDLER as IFC_HANDLER
+from kg_twin.rdf import IRI, Literal
+
+from .conftest import DATA, DCAT, DCT, KGT, RDF, RDFS, SOURCE, SPDX, XSD, run_handler
+
+RDFS_LABEL = IRI(str(RDFS.label))
+
+
+def _pdf(path, **meta):
+    w = PdfWriter()
+    w.add_blank_page(width=595, height=842)
+    w.add_blank_page(width=595, height=842)
+    if meta:
+        w.add_metadata(meta)
+    with open(path, "wb") as fh:
+        w.write(fh)
+    return path
+
+
+def _png(path, w=3, h=2):
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * w for _ in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    path.write_bytes(data)
+    return path
+
+
+def test_pdf_metadata_and_checksum(tmp_path):
+    p = _pdf(tmp_path / "boiler-room_plan.pdf", **{"/Title": "Boiler room plan", "/CreationDate": "D:20230402081500+02'00'"})
+    run = run_handler(DOC, p)
+    g = run.graph
+    (d,) = list(g.subjects(RDF.type, KGT.Document))
+    sha = hashlib.sha256(p.read_bytes()).hexdigest()
+    assert str(d).endswith(f"/id/test/document/{sha}")
+    assert str(g.value(d, KGT.sha256)) == sha
+    ck = g.value(d, SPDX.checksum)
+    assert g.value(ck, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
+    assert str(g.value(ck, SPDX.checksumValue)) == sha
+    size = g.value(d, DCAT.byteSize)
+    assert int(size) == p.stat().st_size and size.datatype == XSD.nonNegativeInteger
+    assert g.value(d, DCAT.mediaType) == URIRef("https://www.iana.org/assignments/media-types/application/pdf")
+    assert str(g.value(d, DCT.title)) == "Boiler room plan"
+    created = g.value(d, DCT.created)
+    assert created.datatype == XSD.dateTime and str(created) == "2023-04-02T08:15:00+02:00"
+    assert g.value(d, DCT.modified) is not None  # file modification time, named as such in the mapping
+    assert run.mapping["dates"]["modified_source"] == "file system modification time"
+    assert int(g.value(d, KGT.pageCount)) == 2
+    assert str(g.value(d, KGT.source)) == SOURCE and str(g.value(d, KGT.origin)) == "boiler-room_plan.pdf"
+    assert (d, RDF.type, DCAT.Distribution) in g
+
+
+def test_image_type_from_magic_bytes_not_extension(tmp_path):
+    p = _png(tmp_path / "AHU-1_photo.jpg", 3, 2)
+    run = run_handler(DOC, p)
+    g = run.graph
+    (d,) = list(g.subjects(RDF.type, KGT.Document))
+    assert str(g.value(d, DCT["format"])) == "image/png"
+    assert (int(g.value(d, KGT.pixelWidth)), int(g.value(d, KGT.pixelHeight))) == (3, 2)
+    assert str(g.value(d, DCT.title)) == "AHU-1 photo"
+
+
+def test_any_file_is_a_document(tmp_path):
+    p = tmp_path / "dump.bin"
+    p.write_bytes(bytes(range(256)) * 4)
+    run = run_handler(DOC, p)
+    (d,) = list(run.graph.subjects(RDF.type, KGT.Document))
+    assert str(run.graph.value(d, DCT["format"])) == "application/octet-stream"
+
+
+def test_link_by_leading_identifier(tmp_path):
+    ahu = IRI("http://twin.test/id/test/equipment/AHU-1")
+    lookup = triples_lookup([(ahu, RDFS_LABEL, Literal("AHU-1"))])
+    run = run_handler(DOC, _pdf(tmp_path / "AHU-1_manual.pdf"), lookup=lookup)
+    (link,) = run.mapping["links"]
+    assert link["iri"] == ahu and link["matched"] == "AHU-1" and link["confidence"] == 0.85
+    g = run.graph
+    d = next(g.subjects(RDF.type, KGT.Document))
+    assert (d, DCT.subject, URIRef(ahu)) in g and (d, KGT.documents, URIRef(ahu)) in g
+
+
+def test_ambiguous_name_is_proposed_but_not_linked(tmp_path):
+    a, b = IRI("http://twin.test/id/test/x/1"), IRI("http://twin.test/id/test/x/2")
+    lookup = triples_lookup([(a, RDFS_LABEL, Literal("Pump")), (b, RDFS_LABEL, Literal("pump"))])
+    run = run_handler(DOC, _pdf(tmp_path / "Pump_datasheet.pdf"), lookup=lookup)
+    assert sorted(link["iri"] for link in run.mapping["links"]) == [a, b]
+    assert all(link["confidence"] == 0.5 for link in run.mapping["links"])
+    assert not list(run.graph.objects(None, DCT.subject))
+
+
+def test_link_to_ifc_element_by_global_id(tmp_path):
+    duplex = run_handler(IFC_HANDLER, DATA / "ifc" / "Duplex_A.ifc")
+    wall_gid = "2O2Fr$t4X7Zf8NOew3FKau"
+    lookup = triples_lookup(duplex.triples)
+    run = run_handler(DOC, _pdf(tmp_path / f"{wall_gid}.pdf"), lookup=lookup)
+    g = run.graph
+    d = next(g.subjects(RDF.type, KGT.Document))
+    (target,) = list(g.objects(d, DCT.subject))
+    assert (target, DCT.identifier, None) in duplex.graph
+    assert str(duplex.graph.value(target, DCT.identifier)) == wall_gid
+    assert run.mapping["links"][0]["confidence"] == 1.0
+
+
+def test_explicit_subjects_win(tmp_path):
+    run = run_handler(DOC, _pdf(tmp_path / "notes.pdf"), subjects=["http://twin.test/id/test/site/S1"])
+    assert [str(o) for o in run.graph.objects(None, KGT.documents)] == ["http://twin.test/id/test/site/S1"]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("geo/bdtopo_batiment_olemps.zip", "shapefile"),
+        ("geo/COMMUNE.shp", "shapefile"),
+        ("cityjson/rotterdam_subset.json", "cityjson"),
+        ("ifc/Duplex_A.ifc", "ifc"),
+    ],
+)
+def test_sniffing_picks_the_handler(name, expected):
+    import kg_twin.ingest.readers.cityjson  # noqa: F401  (registration)
+    import kg_twin.ingest.readers.geojson  # noqa: F401
+    import kg_twin.ingest.readers.shapefile  # noqa: F401
+
+    path = DATA / name
+    head = path.read_bytes()[:4096]
+    scores = {n: h.sniff(path, head) for n, h in HANDLERS.items() if n in ("shapefile", "cityjson", "ifc", "geojson", "document")}
+    assert max(scores, key=scores.get) == expected
+
+
+def test_sniffing_pdf_and_geojson(tmp_path):
+    import kg_twin.ingest.readers.geojson  # noqa: F401
+
+    pdf = _pdf(tmp_path / "a.pdf")
+    gj = tmp_path / "a.geojson"
+    gj.write_text('{"type": "FeatureCollection", "features": []}')
+    for path, expected in ((pdf, "document"), (gj, "geojson")):
+        head = path.read_bytes()[:4096]
+        scores = {n: HANDLERS[n].sniff(path, head) for n in ("shapefile", "cityjson", "ifc", "geojson", "document") if n in HANDLERS}
+        assert max(scores, key=scores.get) == expected
