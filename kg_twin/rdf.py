@@ -13,6 +13,7 @@ store's native parser loads them in bulk. No RDF library objects on the hot path
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import IO, Iterable, Union
 
@@ -28,7 +29,7 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 _ESC = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"})
-_IRI_BAD = set('<>"{}|^`\\ ') | {chr(i) for i in range(0x21)}
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 class IRI(str):
@@ -37,7 +38,7 @@ class IRI(str):
     __slots__ = ()
 
     def nt(self) -> str:
-        if any(c in _IRI_BAD for c in self):
+        if _IRI_BAD.search(self):
             raise ValueError(f"invalid IRI {str(self)!r}")
         return f"<{self}>"
 
