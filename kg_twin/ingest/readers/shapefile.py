@@ -16,12 +16,13 @@ extension case ignored), or a ``.zip`` holding exactly one shapefile set.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import io
 import struct
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Union
+from typing import IO, Any, Iterable, Iterator, Union
 
 import shapefile  # pyshp
 
@@ -51,12 +52,29 @@ def _cpg_codec(text: str) -> str:
 
 
 class _Set:
-    """The member files of one shapefile set as bytes."""
+    """The member files of one shapefile set: bytes (from a zip) or paths (read as streams)."""
 
-    def __init__(self, name: str, parts: dict[str, bytes]) -> None:
+    def __init__(self, name: str, parts: dict[str, Union[bytes, Path]]) -> None:
         self.name = name
         self.parts = parts
         self.stem = name.rsplit(".", 1)[0]
+
+    def text(self, ext: str, encoding: str) -> str:
+        v = self.parts[ext]
+        return (v if isinstance(v, bytes) else v.read_bytes()).decode(encoding, "replace")
+
+    def head(self, ext: str, n: int) -> bytes:
+        v = self.parts[ext]
+        if isinstance(v, bytes):
+            return v[:n]
+        with open(v, "rb") as fh:
+            return fh.read(n)
+
+    def open(self, ext: str) -> IO[bytes] | None:
+        v = self.parts.get(ext)
+        if v is None:
+            return None
+        return io.BytesIO(v) if isinstance(v, bytes) else open(v, "rb")
 
 
 def _load_set(path: Path) -> _Set:
@@ -77,11 +95,11 @@ def _load_set(path: Path) -> _Set:
                 if n[: len(stem)] == stem and n[len(stem):].lower() in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
                     parts[n[len(stem):].lower()] = zf.read(n)
             return _Set(Path(shps[0]).name, parts)
-    parts = {}
-    for sib in path.parent.iterdir():
+    files: dict[str, Union[bytes, Path]] = {}
+    for sib in sorted(path.parent.iterdir()):
         if sib.stem == path.stem and sib.suffix.lower() in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
-            parts[sib.suffix.lower()] = sib.read_bytes()
-    return _Set(path.name, parts)
+            files[sib.suffix.lower()] = sib
+    return _Set(path.name, files)
 
 
 class ShapefileHandler:
@@ -107,62 +125,72 @@ class ShapefileHandler:
             raise InputError("SHAPEFILE_SET", f"{s.name}: missing {', '.join(missing)} next to the .shp",
                              where={"file": path.name}, hint="a shapefile needs at least .shp and .dbf (and .prj for its CRS)")
         if ".prj" in s.parts:
-            crs = from_prj(s.parts[".prj"].decode("latin-1"))
+            crs = from_prj(s.text(".prj", "latin-1"))
             crs["reason"] = f"{s.stem}.prj: {crs['reason']}"
         else:
             crs = {"value": None, "confidence": 0.0, "reason": f"no {s.stem}.prj next to the .shp"}
-        dbf = s.parts[".dbf"]
+        dbf_head = s.head(".dbf", 32)
         if ".cpg" in s.parts:
-            encoding, enc_src = _cpg_codec(s.parts[".cpg"].decode("ascii", "replace")), ".cpg"
-        elif len(dbf) > 29 and dbf[29] in _LDID:
-            encoding, enc_src = _LDID[dbf[29]], "dBase language driver byte"
+            encoding, enc_src = _cpg_codec(s.text(".cpg", "ascii")), ".cpg"
+        elif len(dbf_head) > 29 and dbf_head[29] in _LDID:
+            encoding, enc_src = _LDID[dbf_head[29]], "dBase language driver byte"
         else:
             encoding, enc_src = "utf-8", "default (no .cpg)"
+        with contextlib.ExitStack() as files:
+            handles = {ext: s.open(ext) for ext in (".shp", ".dbf", ".shx")}
+            for h in handles.values():
+                if h is not None:
+                    files.callback(h.close)
+            yield from self._records(path, s, handles, crs, encoding, enc_src)
+
+    def _records(self, path: Path, s: "_Set", handles: dict[str, IO[bytes] | None], crs: dict[str, Any],
+                 encoding: str, enc_src: str) -> Iterator[Union[Record, Reject]]:
         try:
             reader = shapefile.Reader(
-                shp=io.BytesIO(s.parts[".shp"]),
-                dbf=io.BytesIO(dbf),
-                shx=io.BytesIO(s.parts[".shx"]) if ".shx" in s.parts else None,
+                shp=handles[".shp"],
+                dbf=handles[".dbf"],
+                shx=handles[".shx"],
                 encoding=encoding,
                 encodingErrors="strict",
             )
-        except shapefile.ShapefileException as e:
-            raise InputError("BAD_SHAPEFILE", f"{s.name}: {e}", where={"file": path.name}) from e
+        except (shapefile.ShapefileException, struct.error) as e:
+            raise InputError("BAD_SHAPEFILE", f"{s.name}: {e}", where={"file": path.name},
+                             hint="check that .shp, .shx and .dbf belong to the same, complete shapefile") from e
         layer = s.stem
         fname = path.name if path.suffix.lower() == ".zip" else s.name
         with reader:
             names = [f[0] for f in reader.fields[1:]]
-            i = -1
-            it = reader.iterShapeRecords()
-            while True:
-                i += 1
+            n_shapes = len(reader.shapes()) if handles[".shx"] is None else None
+            for i in range(reader.numRecords):
+                origin = Origin(file=fname, feature=str(i))
                 try:
-                    sr = next(it)
-                except StopIteration:
-                    break
+                    rec = reader.record(i)
+                    shp = reader.shape(i) if n_shapes is None or i < n_shapes else None
                 except (UnicodeDecodeError, shapefile.ShapefileException) as e:
                     if not isinstance(e, UnicodeDecodeError) and "decode" not in str(e):
-                        yield Reject(origin=Origin(file=fname, feature=str(i)), code="BAD_SHAPE", reason=f"unreadable record: {e}")
+                        yield Reject(origin=origin, code="BAD_SHAPE", reason=f"unreadable record: {e}")
                         continue
                     raise InputError("DBF_ENCODING", f"{s.name}: attribute text is not {encoding} ({enc_src}): {e}",
                                      where={"file": fname, "feature": i},
                                      hint=f"add {s.stem}.cpg naming the encoding (e.g. ISO-8859-1 or 1252)") from e
                 except (ValueError, IndexError, struct.error) as e:
-                    yield Reject(origin=Origin(file=fname, feature=str(i)), code="BAD_SHAPE", reason=f"unreadable record: {e}")
+                    yield Reject(origin=origin, code="BAD_SHAPE", reason=f"unreadable record: {e}")
+                    continue
+                if rec is None:
+                    yield Reject(origin=origin, code="DELETED_RECORD", reason="record is marked deleted in the .dbf")
                     continue
                 props: dict[str, Any] = {}
-                for k, v in zip(names, sr.record):
+                for k, v in zip(names, rec):
                     if isinstance(v, (dt.date, dt.datetime)):
                         v = v.isoformat()
                     elif isinstance(v, bytes):
                         v = v.decode(encoding, "strict")
                     props[k] = v
-                shp = sr.shape
-                geom = None if shp.shapeType == shapefile.NULL else shp.__geo_interface__
+                geom = None if shp is None or shp.shapeType == shapefile.NULL else shp.__geo_interface__
                 yield Record(
                     kind="feature",
                     fields={"layer": layer, "crs": crs, "geometry": geom, "properties": props},
-                    origin=Origin(file=fname, feature=str(i)),
+                    origin=origin,
                 )
 
     def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
