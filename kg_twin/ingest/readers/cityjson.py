@@ -1,4 +1,5 @@
-"""CityJSON reader (1.0, 1.1, 2.0): one feature record per CityObject.
+"""CityJSON reader (1.0, 1.1, 2.0, and CityJSON Text Sequences ``.city.jsonl``): one feature record
+per CityObject.
 
 * Vertices are decoded with ``transform`` (scale / translate) when present.
 * CRS: ``metadata.referenceSystem`` (``https://www.opengis.net/def/crs/EPSG/0/7415`` or the 1.0 URN form).
@@ -58,7 +59,7 @@ def _ground_types(geom: dict[str, Any]) -> set[int]:
 
 class CityJSONHandler:
     name = "cityjson"
-    extensions = (".json", ".cityjson")
+    extensions = (".json", ".cityjson", ".jsonl")
 
     def sniff(self, path: Path, head: bytes) -> float:
         text = head[:4096].decode("utf-8", "replace")
@@ -100,8 +101,11 @@ class CityJSONHandler:
 
     def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
         path = Path(path)
+        raw = path.read_bytes()
+        lines = raw.splitlines()
+        seq = len(lines) > 1 and b'"CityJSONFeature"' in lines[1]
         try:
-            doc = json.loads(path.read_bytes())
+            doc = json.loads(lines[0] if seq else raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise InputError("BAD_CITYJSON", f"{path.name} is not valid JSON: {e}", where={"file": path.name}) from e
         if not isinstance(doc, dict) or doc.get("type") != "CityJSON":
@@ -111,19 +115,39 @@ class CityJSONHandler:
             raise InputError("BAD_CITYJSON", f"{path.name}: CityJSON version {version!r} is not supported",
                              where={"file": path.name}, hint=f"supported versions: {', '.join(_VERSIONS)}; upgrade with `cjio FILE upgrade save OUT`")
         tr = doc.get("transform")
-        raw = doc.get("vertices") or []
-        if tr:
-            (sx, sy, sz), (tx, ty, tz) = tr["scale"], tr["translate"]
-            verts = [(x * sx + tx, y * sy + ty, z * sz + tz) for x, y, z in raw]
-        else:
-            verts = [(float(x), float(y), float(z)) for x, y, z in raw]
         rs = (doc.get("metadata") or {}).get("referenceSystem")
         if rs:
             crs = {"value": str(rs), "confidence": 1.0, "reason": f"metadata.referenceSystem {rs}"}
         else:
             crs = {"value": None, "confidence": 0.0, "reason": "the CityJSON file has no metadata.referenceSystem"}
-        layer = path.stem
-        objects: dict[str, dict[str, Any]] = doc.get("CityObjects") or {}
+        layer = path.name.split(".")[0]
+        if not seq:
+            yield from self._objects(path.name, layer, crs, doc.get("CityObjects") or {}, self._vertices(doc, tr))
+            return
+        # CityJSON Text Sequences (.city.jsonl): a header line, then one CityJSONFeature per line
+        for n, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            try:
+                feat = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                yield Reject(origin=Origin(file=path.name, line=n), code="BAD_CITYJSON", reason=f"line is not JSON: {e}")
+                continue
+            if not isinstance(feat, dict) or feat.get("type") != "CityJSONFeature":
+                yield Reject(origin=Origin(file=path.name, line=n), code="BAD_CITYJSON", reason="line is not a CityJSONFeature")
+                continue
+            yield from self._objects(path.name, layer, crs, feat.get("CityObjects") or {}, self._vertices(feat, tr))
+
+    @staticmethod
+    def _vertices(doc: dict[str, Any], tr: dict[str, Any] | None) -> list[tuple[float, float, float]]:
+        raw = doc.get("vertices") or []
+        if tr:
+            (sx, sy, sz), (tx, ty, tz) = tr["scale"], tr["translate"]
+            return [(x * sx + tx, y * sy + ty, z * sz + tz) for x, y, z in raw]
+        return [(float(x), float(y), float(z)) for x, y, z in raw]
+
+    def _objects(self, fname: str, layer: str, crs: dict[str, Any], objects: dict[str, dict[str, Any]],
+                 verts: list[tuple[float, float, float]]) -> Iterator[Union[Record, Reject]]:
         feet: dict[str, Any] = {}
         heights: dict[str, tuple[float | None, float | None]] = {}
         problems: dict[str, str] = {}
@@ -144,7 +168,7 @@ class CityJSONHandler:
                     zz = [z for c in obj["children"] for z in heights.get(c, (None, None)) if z is not None]
                     heights[oid] = (min(zz), max(zz)) if zz else (None, None)
         for oid, obj in objects.items():
-            origin = Origin(file=path.name, feature=oid)
+            origin = Origin(file=fname, feature=oid)
             if oid in problems:
                 yield Reject(origin=origin, code="BAD_GEOMETRY", reason=problems[oid])
                 continue
