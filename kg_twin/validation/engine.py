@@ -343,6 +343,18 @@ def xsd_lexical_ok(lex: str, dt: str) -> bool:
         return False
 
 
+_COMPONENT = {
+    SH.nodeKind: SH.NodeKindConstraintComponent, SH.datatype: SH.DatatypeConstraintComponent,
+    SH["class"]: SH.ClassConstraintComponent, SH["in"]: SH.InConstraintComponent,
+    SH.pattern: SH.PatternConstraintComponent, SH.minLength: SH.MinLengthConstraintComponent,
+    SH.maxLength: SH.MaxLengthConstraintComponent, SH.minExclusive: SH.MinExclusiveConstraintComponent,
+    SH.minInclusive: SH.MinInclusiveConstraintComponent, SH.maxExclusive: SH.MaxExclusiveConstraintComponent,
+    SH.maxInclusive: SH.MaxInclusiveConstraintComponent, SH.languageIn: SH.LanguageInConstraintComponent,
+    SH.node: SH.NodeConstraintComponent, SH["not"]: SH.NotConstraintComponent, SH["and"]: SH.AndConstraintComponent,
+    SH["or"]: SH.OrConstraintComponent, SH.xone: SH.XoneConstraintComponent, SH.hasValue: SH.HasValueConstraintComponent,
+}
+
+
 def _lang_matches(lang: str, rng: str) -> bool:
     lang, rng = lang.lower(), rng.lower()
     if rng == "*":
@@ -354,10 +366,147 @@ def _is_true(lit) -> bool:
     return isinstance(lit, rdflib.Literal) and lit.datatype == rdflib.XSD.boolean and str(lit) == "true"
 
 
+# --- compilation of value-local constraints to SPARQL (the fast path) -------------------
+
+_LOCAL = {
+    SH.nodeKind, SH.datatype, SH["class"], SH["in"], SH.pattern, SH.flags, SH.minLength, SH.maxLength,
+    SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive, SH.languageIn, SH.node,
+    SH["not"], SH["and"], SH["or"], SH.xone, SH.hasValue, SH.property,
+}
+_RX_SPARQL = {k: rx.pattern for k, rx in _LEXICAL.items() if k != "duration"}
+
+
+def _sparql_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
+class _NotCompilable(Exception):
+    pass
+
+
+class Compiler:
+    """SHACL constraints whose truth depends on one value node -> SPARQL boolean expressions.
+
+    Each component becomes ``COALESCE(<condition>, false)`` so that an evaluation error
+    means "does not conform", as in SHACL, and never leaks through ``!`` or ``||``.
+    Anything else (counts across values, sh:closed, sh:equals...) raises ``_NotCompilable``
+    and the shape takes the general path.
+    """
+
+    def __init__(self, engine: "Engine") -> None:
+        self.e = engine
+        self.sg = engine.shapes
+        self._cache: dict = {}
+
+    def component(self, pred, obj, v: str, shape: Shape) -> str:
+        e, sg = self.e, self.sg
+        if pred == SH.nodeKind:
+            if obj not in _NODEKINDS:
+                raise _NotCompilable
+            a = _NODEKINDS[obj]
+            parts = [f for f, on in ((f"isIRI({v})", a[0]), (f"isBlank({v})", a[1]), (f"isLiteral({v})", a[2])) if on]
+            c = " || ".join(parts)
+        elif pred == SH.datatype:
+            dt = str(obj)
+            if dt == RDF_LANGSTRING:
+                c = f'isLiteral({v}) && lang({v}) != ""'
+            elif dt == XSD_STRING:
+                c = f'isLiteral({v}) && datatype({v}) = <{XSD_STRING}> && lang({v}) = ""'
+            elif not dt.startswith(XSD_NS):
+                c = f"isLiteral({v}) && datatype({v}) = <{dt}>"
+            else:
+                local = dt[len(XSD_NS):]
+                base = f"isLiteral({v}) && datatype({v}) = <{dt}>"
+                if local in _INT_RANGES:
+                    lo, hi = _INT_RANGES[local]
+                    c = f'{base} && REGEX(STR({v}), "^[+-]?[0-9]+$")'
+                    if lo is not None:
+                        c += f" && xsd:integer(STR({v})) >= {lo}"
+                    if hi is not None:
+                        c += f" && xsd:integer(STR({v})) <= {hi}"
+                    c = c.replace("xsd:integer", f"<{XSD_NS}integer>")
+                elif local in _RX_SPARQL:
+                    c = f"{base} && REGEX(STR({v}), {_sparql_str('^(?:' + _RX_SPARQL[local] + ')$')})"
+                else:
+                    raise _NotCompilable
+        elif pred == SH["class"]:
+            c = f"EXISTS {{ {e._type_pattern(v, obj)} }}"
+        elif pred == SH["in"]:
+            items = [from_rdflib(x) for x in sg.list_of(obj)]
+            if any(is_bnode(x) for x in items):
+                raise _NotCompilable
+            c = " || ".join(f"sameTerm({v}, {sparql_term(x)})" for x in items) or "false"
+        elif pred == SH.hasValue:
+            if shape.is_property or isinstance(obj, rdflib.BNode):
+                raise _NotCompilable
+            c = f"sameTerm({v}, {sparql_term(from_rdflib(obj))})"
+        elif pred == SH.pattern:
+            flags = str(shape.one(SH.flags) or "")
+            c = f"!isBlank({v}) && REGEX(STR({v}), {_sparql_str(str(obj))}{', ' + _sparql_str(flags) if flags else ''})"
+        elif pred == SH.flags:
+            return ""
+        elif pred in (SH.minLength, SH.maxLength):
+            op = ">=" if pred == SH.minLength else "<="
+            c = f"!isBlank({v}) && STRLEN(STR({v})) {op} {int(obj)}"
+        elif pred in _COMPARE:
+            c = _COMPARE[pred][0].format(lit=sparql_term(from_rdflib(obj)), v=v)
+        elif pred == SH.languageIn:
+            ranges = [str(x) for x in sg.list_of(obj)]
+            c = f"isLiteral({v}) && (" + (" || ".join(f"langMatches(lang({v}), {_sparql_str(r)})" for r in ranges) or "false") + ")"
+        elif pred == SH.node:
+            c = self.shape_expr(obj, v)
+        elif pred == SH["not"]:
+            c = f"!({self.shape_expr(obj, v)})"
+        elif pred in (SH["and"], SH["or"]):
+            joiner = " && " if pred == SH["and"] else " || "
+            members = [self.shape_expr(x, v) for x in sg.list_of(obj)]
+            c = joiner.join(f"({m})" for m in members) or ("true" if pred == SH["and"] else "false")
+        elif pred == SH.xone:
+            members = [self.shape_expr(x, v) for x in sg.list_of(obj)]
+            c = "(" + " + ".join(f"IF({m}, 1, 0)" for m in members) + ") = 1" if members else "false"
+        elif pred == SH.property:
+            c = self.shape_expr(obj, v)
+        else:
+            raise _NotCompilable
+        return f"COALESCE({c}, false)"
+
+    def shape_expr(self, node, v: str) -> str:
+        """Expression true when ``v`` conforms to the shape."""
+        sh = self.sg.shape(node)
+        if sh.deactivated:
+            return "true"
+        if not set(sh.params) <= (_LOCAL | {SH.minCount, SH.maxCount}):
+            raise _NotCompilable
+        if not sh.is_property:
+            if SH.minCount in sh.params or SH.maxCount in sh.params:
+                raise _NotCompilable
+            parts = [self.component(p, o, v, sh) for p, objs in sh.params.items() for o in objs]
+            return " && ".join(x for x in parts if x) or "true"
+        # property shape: count part + every value satisfies the value-local part
+        if SH.hasValue in sh.params or SH.property in sh.params:
+            raise _NotCompilable
+        x = self.e.var()
+        parts = []
+        for n in sh.params.get(SH.minCount, []):
+            if int(n) > 1:
+                raise _NotCompilable
+            if int(n) == 1:
+                parts.append(f"EXISTS {{ {v} {sh.path_sparql} {x} }}")
+        for n in sh.params.get(SH.maxCount, []):
+            if int(n) != 0:
+                raise _NotCompilable
+            parts.append(f"NOT EXISTS {{ {v} {sh.path_sparql} {x} }}")
+        local = [self.component(p, o, x, sh) for p, objs in sh.params.items() if p not in (SH.minCount, SH.maxCount) for o in objs]
+        local = [c for c in local if c]
+        if local:
+            parts.append(f"NOT EXISTS {{ {v} {sh.path_sparql} {x} . FILTER(!({' && '.join(local)})) }}")
+        return " && ".join(parts) or "true"
+
+
 class Engine:
     """Evaluate a shapes graph over a :class:`ShaclView` (see the module doc)."""
 
-    def __init__(self, view: ShaclView, shapes: rdflib.Graph | ShapesGraph, *, shape_filter: Callable[[Shape], bool] | None = None) -> None:
+    def __init__(self, view: ShaclView, shapes: rdflib.Graph | ShapesGraph, *, shape_filter: Callable[[Shape], bool] | None = None, pushdown: bool = True) -> None:
         self.view = view
         self.shapes = shapes if isinstance(shapes, ShapesGraph) else ShapesGraph(shapes)
         self.shape_filter = shape_filter
@@ -367,6 +516,9 @@ class Engine:
         self._failing: dict = {}
         self._dt_ok: dict = {}
         self.per_shape_s: dict = {}
+        self.pushdown = pushdown
+        self.compiler = Compiler(self)
+        self.paths: dict = {"pushdown": 0, "general": 0}
 
     # helpers ------------------------------------------------------------------
     def var(self) -> str:
@@ -438,6 +590,68 @@ class Engine:
             self.per_shape_s[shape.node] = self.per_shape_s.get(shape.node, 0.0) + time.perf_counter() - t0
         return results
 
+    def _pushdown(self, shape: Shape, ns: NodeSet) -> list[Result] | None:
+        """Violations straight from SPARQL when every constraint compiles (None: use the general path)."""
+        p = shape.params
+        allowed = _LOCAL | ({SH.minCount, SH.maxCount} if shape.is_property else set())
+        if not set(p) <= allowed or (shape.is_property and (SH.hasValue in p or SH.property in p)):
+            self.paths["general"] += 1
+            return None
+        plan = []
+        try:
+            for pred, objs in p.items():
+                if pred in (SH.flags, SH.minCount, SH.maxCount, SH.property):
+                    continue
+                for o in objs:
+                    plan.append((pred, o))
+            f, v = self.var(), self.var()
+            queries = []
+            for pred, o in plan:
+                cond = self.compiler.component(pred, o, v if shape.is_property else f, shape)
+                comp = _COMPONENT[pred]
+                if shape.is_property:
+                    queries.append((comp, f"SELECT DISTINCT {f} {v} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {v} . FILTER(!({cond})) }}", True))
+                else:
+                    queries.append((comp, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER(!({cond})) }}", False))
+        except _NotCompilable:
+            self.paths["general"] += 1
+            return None
+        out: list[Result] = []
+
+        def add(focus, value, comp) -> None:
+            out.append(Result(focus, shape.path, value, shape.node, comp, shape.severity, shape.messages))
+
+        if shape.is_property:
+            x = self.var()
+            for n in p.get(SH.minCount, []):
+                n = int(n)
+                if n == 1:
+                    rows = self.rows(f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {x} }} }}")
+                    for (a,) in rows:
+                        add(a, None, SH.MinCountConstraintComponent)
+                elif n > 1:
+                    vals = ns.values(shape.path_sparql)
+                    for a, vs in vals.items():
+                        if len(vs) < n:
+                            add(a, None, SH.MinCountConstraintComponent)
+            for n in p.get(SH.maxCount, []):
+                c = self.var()
+                rows = self.rows(f"SELECT {f} WHERE {{ {{ SELECT {f} (COUNT(DISTINCT {x}) AS {c}) WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {x} . }} GROUP BY {f} }} FILTER({c} > {int(n)}) }}")
+                for (a,) in rows:
+                    add(a, None, SH.MaxCountConstraintComponent)
+        try:
+            for comp, q, is_prop in queries:
+                for row in self.rows(q):
+                    add(row[0], None if comp == SH.HasValueConstraintComponent else (row[1] if is_prop else row[0]), comp)
+        except SyntaxError:
+            # e.g. a sh:pattern the store's regex dialect rejects: evaluate this shape in Python
+            self.paths["general"] += 1
+            return None
+        for ps in p.get(SH.property, []):
+            out.extend(self.evaluate(self.shapes.shape(ps), ns))
+        self.paths["pushdown"] += 1
+        return out
+
     def failing(self, shape_node, ns: NodeSet) -> set:
         """Nodes of ``ns`` that do not conform to the shape."""
         key = (shape_node, id(ns))
@@ -448,6 +662,10 @@ class Engine:
     def evaluate(self, shape: Shape, ns: NodeSet) -> list[Result]:
         if shape.deactivated:
             return []
+        if self.pushdown:
+            fast = self._pushdown(shape, ns)
+            if fast is not None:
+                return fast
         if shape.is_property:
             values = ns.values(shape.path_sparql)
             vns = ns.value_set(shape.path_sparql)

@@ -162,7 +162,7 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | No
     return out
 
 
-def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwin", data_rdflib: rdflib.Graph | None = None) -> Outcome:
+def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwin", data_rdflib: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
     """Validate the view's data graphs against ``shapes`` with the chosen engine."""
     if engine not in ENGINES:
         raise InputError("BAD_ENGINE", f"unknown SHACL engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
@@ -181,9 +181,10 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     results: list[Result] = []
     stats: dict[str, Any] = {}
     if len(py_set) < len(tops):
-        eng = kg_engine.Engine(view, sg, shape_filter=lambda s: s.node not in py_set)
+        eng = kg_engine.Engine(view, sg, shape_filter=lambda s: s.node not in py_set, pushdown=pushdown)
         results.extend(eng.run())
         stats["kgtwin_queries"] = view.queries
+        stats["kgtwin_paths"] = dict(eng.paths)
     if py_shapes:
         data = data_rdflib if data_rdflib is not None else view_to_rdflib(view)
         results.extend(_run_pyshacl(data, shapes, None if engine == "pyshacl" else py_shapes))
@@ -191,12 +192,12 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     return Outcome(results, shapes, engines, time.perf_counter() - t0, stats)
 
 
-def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "kgtwin", closure: rdflib.Graph | None = None) -> Outcome:
+def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "kgtwin", closure: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
     """Validate an rdflib graph; blank nodes keep their labels, so the report names the caller's nodes."""
     view = ShaclView.from_rdflib(data)
     if closure is not None:
         view.add_rdflib(closure, CLOSURE_GRAPH)
-    return validate_view(view, shapes, engine=engine, data_rdflib=data if closure is None else None)
+    return validate_view(view, shapes, engine=engine, data_rdflib=data if closure is None else None, pushdown=pushdown)
 
 
 def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = ()) -> rdflib.Graph:

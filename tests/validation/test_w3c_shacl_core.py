@@ -30,11 +30,13 @@ def test_suite_size():
     assert len(CASES) == 98
 
 
+@pytest.mark.parametrize("pushdown", [True, False], ids=["sparql-pushdown", "general-path"])
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_case(case):
+def test_case(case, pushdown):
+    """Both evaluation paths of the kgtwin engine (compiled SPARQL filters, and the general one)."""
     if case.name in KNOWN_FAILURES_KGTWIN:
         pytest.xfail(KNOWN_FAILURES_KGTWIN[case.name])
-    out = validate_rdflib(case.data, case.shapes, engine="kgtwin")
+    out = validate_rdflib(case.data, case.shapes, engine="kgtwin", pushdown=pushdown)
     reason = compare(case, out.report)
     assert reason is None, reason
 
