@@ -687,7 +687,7 @@ def classify(name: str, k: int = 3, *, version: str = DEFAULT_BRICK_VERSION, min
     default_function = "command" if ACTUATED & set(tags) else "sensor"
     q = {t: w for t, w in weights.items() if t not in POINT_FUNCTIONS}
     # the equipment a point belongs to is context: its class words weigh a little ("RAF1 status")
-    for e in equipment:
+    for e in equipment if q else ():
         if e.brick_class:
             for wd in _tagify(((x, 0) for x in _words(idx.classes[e.brick_class].label)), idx, 1):
                 if wd in idx.vocabulary and wd not in q and wd not in POINT_FUNCTIONS:
