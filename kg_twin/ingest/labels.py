@@ -614,7 +614,7 @@ def _function_of(c: BrickClass) -> str | None:
     return None
 
 
-def _score(q: dict[str, float], c: BrickClass, idx: BrickIndex, function: str | None, default_function: str) -> float:
+def _score(q: dict[str, float], c: BrickClass, idx: BrickIndex, function: str | None, default_function: str, bonus: dict[str, float] | None = None) -> float:
     vocab = c.tags | c.words
     qs = set(q)
     free: set[str] = set()
@@ -634,6 +634,9 @@ def _score(q: dict[str, float], c: BrickClass, idx: BrickIndex, function: str | 
             continue  # judged below
         extra += _IMPLICIT.get(t, 1.0) * idx.idf.get(t, 1.0)
     total = sum(w(t) for t in qs) or 1.0
+    if bonus:  # context (the point's equipment): counts when it matches, costs nothing when not
+        matched += sum(bw * idx.idf.get(t, 1.0) for t, bw in bonus.items() if t in vocab and t not in qs)
+        extra -= sum(_IMPLICIT.get(t, 1.0) * idx.idf.get(t, 1.0) for t in bonus if t in c.tags and t not in qs and t not in POINT_FUNCTIONS)
     raw = (matched - 0.3 * missing - 0.45 * extra) / total
     fn = _function_of(c)
     if function is not None:
@@ -687,20 +690,26 @@ def classify(name: str, k: int = 3, *, version: str = DEFAULT_BRICK_VERSION, min
     default_function = "command" if ACTUATED & set(tags) else "sensor"
     q = {t: w for t, w in weights.items() if t not in POINT_FUNCTIONS}
     # the equipment a point belongs to is context: its class words weigh a little ("RAF1 status")
-    for e in equipment if q else ():
+    bonus: dict[str, float] = {}
+    for e in equipment if tags else ():
         if e.brick_class:
             for wd in _tagify(((x, 0) for x in _words(idx.classes[e.brick_class].label)), idx, 1):
                 if wd in idx.vocabulary and wd not in q and wd not in POINT_FUNCTIONS:
-                    q[wd] = 0.3
+                    bonus[wd] = 0.3
     q_ctx: dict[str, float] = {}
     if room and not any(t in q for t in ("zone", "room", "space")):
         q_ctx = {**q, "zone": 0.5}  # a room-level measurement is a zone measurement in Brick terms
     scored: list[Candidate] = []
     if q or function:
+        only_function = not q
+        if only_function and bonus:
+            q, bonus = dict(bonus), {}  # "RAF1 status": the equipment says what the status is about
         for c in idx.points:
-            s = _score(q, c, idx, function, default_function) if q else (1.0 if c.tags == {function} else -1.0)
+            s = _score(q, c, idx, function, default_function, bonus) if q else -1.0
+            if only_function and c.tags == {function}:
+                s = max(s, 0.5 if q else 1.0)
             if q_ctx:
-                s = max(s, _score(q_ctx, c, idx, function, default_function) - 0.02)
+                s = max(s, _score(q_ctx, c, idx, function, default_function, bonus) - 0.02)
             scored.append(Candidate(c.iri, s))
         scored.sort(key=lambda c: (-c.score, len(idx.classes[c.brick_class].tags), c.brick_class))
     top = [Candidate(idx.canonical(c.brick_class), c.score) for c in scored[: k * 3]]
