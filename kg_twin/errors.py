@@ -52,6 +52,9 @@ class KgTwinError(Exception):
             body["where"] = self.where
         return body
 
+    def __reduce__(self) -> Any:  # keep all fields across process boundaries (query workers)
+        return (_rebuild, (type(self), self.code, self.message, self.hint, self.where, self.errors, self.status))
+
     def __str__(self) -> str:
         loc = ""
         if self.where:
@@ -60,6 +63,10 @@ class KgTwinError(Exception):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+def _rebuild(cls: type, code: str, message: str, hint: Any, where: Any, errors: Any, status: int) -> KgTwinError:
+    return cls(code, message, hint=hint, where=where, errors=errors, status=status)
 
 
 class InputError(KgTwinError):

@@ -1,83 +1,19 @@
-"""Helpers for the GIS / CityJSON / IFC / document handler tests: run a handler end to end
-(read -> propose -> map), serialize to N-Triples and parse the result with rdflib."""
-
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import pytest
-import rdflib
 
 from kg_twin.ingest.base import MapContext
-from kg_twin.models import Record, Reject
-from kg_twin.rdf import NTriplesWriter
 from kg_twin.terms import Naming
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-BASE = "http://twin.test/"
-SOURCE = BASE + "id/test/source/0123abcd"
-
-KGT = rdflib.Namespace("https://w3id.org/kg-twin/ontology#")
-GEO = rdflib.Namespace("http://www.opengis.net/ont/geosparql#")
-BOT = rdflib.Namespace("https://w3id.org/bot#")
-REF = rdflib.Namespace("https://brickschema.org/schema/Brick/ref#")
-IFC = rdflib.Namespace("https://standards.buildingsmart.org/IFC/DEV/IFC4/ADD2_TC1/OWL#")
-DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
-DCT = rdflib.Namespace("http://purl.org/dc/terms/")
-SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
-QUDT = rdflib.Namespace("http://qudt.org/schema/qudt/")
-UNIT = rdflib.Namespace("http://qudt.org/vocab/unit/")
-XSD = rdflib.XSD
-RDF = rdflib.RDF
-RDFS = rdflib.RDFS
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
 
 
-@dataclass
-class Run:
-    records: list[Record]
-    read_rejects: list[Reject]
-    mapping: dict[str, Any]
-    map_rejects: list[Reject]
-    nt: bytes
-    triples: list[tuple] = field(default_factory=list)
+@pytest.fixture
+def ctx_for():
+    def make(name: str) -> MapContext:
+        return MapContext(Naming("http://twin.test/"), "demo", "http://twin.test/source/demo/" + name, name)
 
-    @cached_property
-    def graph(self) -> rdflib.Graph:
-        g = rdflib.Graph()
-        g.parse(data=self.nt, format="nt")
-        return g
-
-    @property
-    def rejects(self) -> list[Reject]:
-        return self.read_rejects + self.map_rejects
-
-
-def make_ctx(source_name: str, project: str = "test", **options: Any) -> MapContext:
-    return MapContext(naming=Naming(BASE), project=project, source_iri=SOURCE, source_name=source_name, options=dict(options))
-
-
-def run_handler(handler: Any, path: Path, mapping: dict[str, Any] | None = None, **options: Any) -> Run:
-    ctx = make_ctx(Path(path).name, **options)
-    items = list(handler.read(Path(path)))
-    records = [r for r in items if isinstance(r, Record)]
-    read_rejects = [r for r in items if isinstance(r, Reject)]
-    if mapping is None:
-        mapping = handler.propose(records, ctx)
-    w = NTriplesWriter()
-    rejects: list[Reject] = []
-    triples = []
-    for x in handler.map(records, mapping, ctx):
-        if isinstance(x, Reject):
-            rejects.append(x)
-        else:
-            w.add(*x)
-            triples.append(x)
-    return Run(records, read_rejects, mapping, rejects, w.getvalue(), triples)
-
-
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    return DATA
+    return make

@@ -1,0 +1,1 @@
+"""SPARQL text analysis: a lexer, SERVICE checks and update confinement."""

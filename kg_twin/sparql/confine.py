@@ -1,0 +1,279 @@
+"""Confine a SPARQL 1.1 Update to one project's graphs.
+
+The store holds every project in one dataset, so an update sent to
+``/projects/{p}/sparql`` is rewritten before it runs:
+
+* the *default graph* of the update (INSERT DATA triples outside GRAPH, DELETE/INSERT
+  templates, CLEAR/DROP DEFAULT, ADD/MOVE/COPY DEFAULT) is the project's default graph;
+* the WHERE clause of DELETE/INSERT sees the project's graphs only (``USING`` /
+  ``USING NAMED`` are injected; user-given ones are checked);
+* every graph IRI named anywhere must belong to the project; ``CLEAR/DROP NAMED|ALL``
+  expand to the project's graphs; ``LOAD`` is refused (use the Graph Store Protocol);
+  graph variables in templates are refused (they could name another project's graph).
+
+Errors never say whether a foreign graph exists.
+
+>>> c = Confinement(default_graph="http://t/graph/p/default", graphs=["http://t/graph/p/default", "http://t/graph/p/a"],
+...                 owns=lambda g: g.startswith("http://t/graph/p/"))
+>>> print(confine_update('INSERT DATA { <s> <p> 1 }', c, base="http://x/"))
+INSERT DATA { GRAPH <http://t/graph/p/default> { <s> <p> 1 } }
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kg_twin.errors import Forbidden, InputError
+from kg_twin.sparql.lexer import Prologue, Token, tokenize, unescape_codepoints
+
+
+@dataclass
+class Confinement:
+    default_graph: str  # the project's default graph IRI
+    graphs: list[str]  # the project's existing visible graphs (default included)
+    owns: Callable[[str], bool]  # may this IRI be a graph of the project?
+    named: list[str] = field(default_factory=list)  # graphs for CLEAR/DROP NAMED (default: graphs - default)
+    using_default: list[str] = field(default_factory=list)  # protocol using-graph-uri
+    using_named: list[str] = field(default_factory=list)  # protocol using-named-graph-uri
+
+
+def _foreign(iri: str) -> Forbidden:
+    return Forbidden(
+        "GRAPH_NOT_ALLOWED",
+        f"graph <{iri}> is not a graph of this project",
+        hint="updates on a project endpoint may only name the project's own graphs ({base}graph/{project}/...)",
+    )
+
+
+def _iri(i: str) -> str:
+    return f"<{i}>"
+
+
+def _match_brace(toks: list[Token], i: int) -> int:
+    """Index of the '}' closing the '{' at toks[i]."""
+    if i >= len(toks) or toks[i].text != "{":
+        raise InputError("SPARQL_SYNTAX", "expected '{'", hint="check the update's braces")
+    depth = 0
+    for j in range(i, len(toks)):
+        if toks[j].text == "{":
+            depth += 1
+        elif toks[j].text == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    raise InputError("SPARQL_SYNTAX", "unbalanced braces in update", hint="every '{' needs a matching '}'")
+
+
+class _Rewriter:
+    def __init__(self, text: str, conf: Confinement, base: str | None, allowlist: list[str] | None) -> None:
+        self.text = unescape_codepoints(text)
+        self.toks = tokenize(self.text)
+        self.conf = conf
+        self.pro = Prologue(base)
+        self.out: list[str] = []
+
+    # helpers -------------------------------------------------------------
+    def src(self, a: int, b: int) -> str:
+        """Source text of tokens a..b-1, with every graph IRI check applied and IRIs absolutised."""
+        parts: list[str] = []
+        toks = self.toks
+        k = a
+        while k < b:
+            t = toks[k]
+            if t.kind == "NAME" and t.upper == "GRAPH" and k + 1 < b:
+                g = toks[k + 1]
+                if g.kind in ("IRI", "PNAME"):
+                    iri = self.owned(g)
+                    parts.append(f"GRAPH {_iri(iri)}")
+                    k += 2
+                    continue
+            if t.kind == "IRI":
+                parts.append(_iri(self.pro.resolve(t) or t.text[1:-1]))
+            elif t.kind == "PNAME":
+                parts.append(_iri(self.pro.resolve(t) or ""))
+            else:
+                parts.append(t.text)
+            k += 1
+        return " ".join(parts)
+
+    def owned(self, tok: Token) -> str:
+        iri = self.pro.resolve(tok)
+        if iri is None:
+            raise InputError("SPARQL_SYNTAX", f"expected a graph IRI, found {tok.text!r}")
+        if not self.conf.owns(iri):
+            raise _foreign(iri)
+        return iri
+
+    def expect_name(self, i: int, *names: str) -> bool:
+        return i < len(self.toks) and self.toks[i].kind == "NAME" and self.toks[i].upper in names
+
+    def graph_ref(self, i: int, allow: tuple[str, ...]) -> tuple[list[str], int]:
+        """GraphRef / GraphRefAll / GraphOrDefault at toks[i] -> (graph IRIs, next index)."""
+        t = self.toks[i]
+        if t.kind == "NAME" and t.upper == "GRAPH":
+            return [self.owned(self.toks[i + 1])], i + 2
+        if t.kind in ("IRI", "PNAME"):
+            return [self.owned(t)], i + 1
+        if t.kind == "NAME" and t.upper in allow:
+            if t.upper == "DEFAULT":
+                return [self.conf.default_graph], i + 1
+            if t.upper == "NAMED":
+                return list(self.conf.named or [g for g in self.conf.graphs if g != self.conf.default_graph]), i + 1
+            if t.upper == "ALL":
+                return list(self.conf.graphs), i + 1
+        raise InputError("SPARQL_SYNTAX", f"unexpected {t.text!r} where a graph was expected", hint="write GRAPH <iri>, DEFAULT, NAMED or ALL")
+
+    def check_template(self, a: int, b: int) -> None:
+        for k in range(a, b - 1):
+            if self.toks[k].kind == "NAME" and self.toks[k].upper == "GRAPH" and self.toks[k + 1].kind == "VAR":
+                raise Forbidden(
+                    "GRAPH_VARIABLE_IN_TEMPLATE",
+                    "a graph variable in an INSERT/DELETE template is not allowed on a project endpoint",
+                    hint="name the target graph explicitly: GRAPH <...> { ... }",
+                )
+
+    def quad_data(self, a: int, b: int) -> str:
+        """Body of INSERT DATA / DELETE DATA between braces a..b: wrap default-graph triples."""
+        toks = self.toks
+        pieces: list[str] = []
+        seg_start = a + 1
+        k = a + 1
+        while k < b:
+            t = toks[k]
+            if t.kind == "NAME" and t.upper == "GRAPH":
+                if seg_start < k:
+                    pieces.append(f"GRAPH {_iri(self.conf.default_graph)} {{ {self.src(seg_start, k)} }}")
+                close = _match_brace(toks, k + 2)
+                if toks[k + 1].kind == "VAR":
+                    raise InputError("SPARQL_SYNTAX", "variables are not allowed in INSERT DATA / DELETE DATA")
+                pieces.append(self.src(k, close + 1))
+                k = close + 1
+                seg_start = k
+                continue
+            k += 1
+        if seg_start < b and any(toks[x].text != "." for x in range(seg_start, b)):
+            pieces.append(f"GRAPH {_iri(self.conf.default_graph)} {{ {self.src(seg_start, b)} }}")
+        return "{ " + " ".join(pieces) + " }"
+
+    def using_clause(self, default_graphs: list[str]) -> str:
+        named = sorted(set(self.conf.graphs) | {self.conf.default_graph})
+        dg = sorted(set(default_graphs))
+        return " ".join([f"USING {_iri(g)}" for g in dg] + [f"USING NAMED {_iri(g)}" for g in named])
+
+    # operations ----------------------------------------------------------
+    def run(self) -> str:
+        toks = self.toks
+        i = 0
+        ops: list[str] = []
+        while i < len(toks):
+            i = self.pro.feed(toks, i)
+            if i >= len(toks):
+                break
+            i, op = self.operation(i)
+            if op:
+                ops.append(op)
+            if i < len(toks):
+                if toks[i].text != ";":
+                    raise InputError("SPARQL_SYNTAX", f"expected ';' between update operations, found {toks[i].text!r}")
+                i += 1
+        return " ;\n".join(ops)
+
+    def operation(self, i: int) -> tuple[int, str]:
+        toks = self.toks
+        t = toks[i]
+        kw = t.upper if t.kind == "NAME" else ""
+        if kw == "LOAD":
+            raise Forbidden("LOAD_DISABLED", "SPARQL LOAD is disabled on this server", hint="upload the data with the Graph Store Protocol (PUT/POST /projects/{p}/graphs) or `kg-twin load`")
+        if kw in ("CLEAR", "DROP", "CREATE"):
+            j = i + 1
+            silent = self.expect_name(j, "SILENT")
+            if silent:
+                j += 1
+            graphs, j = self.graph_ref(j, ("DEFAULT", "NAMED", "ALL") if kw != "CREATE" else ())
+            s = " SILENT" if silent else ""
+            if kw == "CREATE":
+                return j, f"CREATE{s} GRAPH {_iri(graphs[0])}"
+            if kw == "DROP" or kw == "CLEAR":
+                # DROP/CLEAR of the (always existing) default graph or of expansions must not fail
+                s2 = " SILENT" if silent or toks[i + 1 + int(silent)].upper in ("DEFAULT", "NAMED", "ALL") else ""
+                return j, " ;\n".join(f"{kw}{s2} GRAPH {_iri(g)}" for g in graphs)
+        if kw in ("ADD", "MOVE", "COPY"):
+            j = i + 1
+            silent = self.expect_name(j, "SILENT")
+            if silent:
+                j += 1
+            src, j = self.graph_ref(j, ("DEFAULT",))
+            if not self.expect_name(j, "TO"):
+                raise InputError("SPARQL_SYNTAX", f"expected TO in {kw}")
+            dst, j = self.graph_ref(j + 1, ("DEFAULT",))
+            s = " SILENT" if silent else ""
+            if src[0] == self.conf.default_graph or dst[0] == self.conf.default_graph:
+                s = " SILENT" if silent or src[0] == self.conf.default_graph else s
+            return j, f"{kw}{s} GRAPH {_iri(src[0])} TO GRAPH {_iri(dst[0])}"
+        if kw in ("INSERT", "DELETE") and self.expect_name(i + 1, "DATA"):
+            close = _match_brace(toks, i + 2)
+            return close + 1, f"{kw} DATA {self.quad_data(i + 2, close)}"
+        if kw == "DELETE" and self.expect_name(i + 1, "WHERE"):
+            close = _match_brace(toks, i + 2)
+            self.check_template(i + 2, close + 1)
+            body = self.src(i + 2, close + 1)
+            using = self.using_clause(self.conf.graphs or [self.conf.default_graph])
+            return close + 1, f"WITH {_iri(self.conf.default_graph)} DELETE {body} {using} WHERE {body}"
+        if kw in ("WITH", "INSERT", "DELETE"):
+            return self.modify(i)
+        raise InputError("SPARQL_SYNTAX", f"unexpected {t.text!r} at the start of an update operation", hint="expected INSERT, DELETE, WITH, CLEAR, DROP, CREATE, ADD, MOVE or COPY")
+
+    def modify(self, i: int) -> tuple[int, str]:
+        toks = self.toks
+        with_graph = None
+        if self.expect_name(i, "WITH"):
+            with_graph = self.owned(toks[i + 1])
+            i += 2
+        parts: list[str] = []
+        for kw in ("DELETE", "INSERT"):
+            if self.expect_name(i, kw):
+                close = _match_brace(toks, i + 1)
+                self.check_template(i + 1, close + 1)
+                parts.append(f"{kw} {self.src(i + 1, close + 1)}")
+                i = close + 1
+        if not parts:
+            raise InputError("SPARQL_SYNTAX", "expected DELETE { } and/or INSERT { } after WITH")
+        using_default: list[str] = []
+        using_named: list[str] = []
+        while self.expect_name(i, "USING"):
+            if self.expect_name(i + 1, "NAMED"):
+                using_named.append(self.owned(toks[i + 2]))
+                i += 3
+            else:
+                using_default.append(self.owned(toks[i + 1]))
+                i += 2
+        if not self.expect_name(i, "WHERE"):
+            raise InputError("SPARQL_SYNTAX", "expected WHERE in DELETE/INSERT")
+        close = _match_brace(toks, i + 1)
+        where = self.src(i + 1, close + 1)
+        protocol_using = bool(self.conf.using_default or self.conf.using_named)
+        if protocol_using and (using_default or using_named or with_graph):
+            raise InputError(
+                "PROTOCOL",
+                "using-graph-uri / using-named-graph-uri cannot be combined with USING, USING NAMED or WITH in the update",
+                hint="give the dataset either in the request parameters or in the update text",
+            )
+        if protocol_using:
+            using_default, using_named = list(self.conf.using_default), list(self.conf.using_named)
+        if using_default or using_named:
+            # explicit dataset: keep it (checked), make sure the named set is never left open
+            using = " ".join([f"USING {_iri(g)}" for g in using_default] + [f"USING NAMED {_iri(g)}" for g in using_named])
+            if not using_default:
+                using += f" USING {_iri(self.conf.default_graph)}"
+        elif with_graph:
+            using = self.using_clause([with_graph])
+        else:
+            using = self.using_clause(self.conf.graphs or [self.conf.default_graph])
+        target = with_graph or self.conf.default_graph
+        return close + 1, f"WITH {_iri(target)} {' '.join(parts)} {using} WHERE {where}"
+
+
+def confine_update(text: str, conf: Confinement, *, base: str | None = None) -> str:
+    """Rewrite ``text`` so it reads and writes only the project's graphs (see module doc)."""
+    return _Rewriter(text, conf, base, None).run()

@@ -1,0 +1,167 @@
+"""A SPARQL 1.1 lexer, just enough to find dataset and federation clauses.
+
+It is used to (1) find ``SERVICE`` calls so they can be checked against the
+allow-list and (2) rewrite updates so they stay inside one project's graphs.
+Codepoint escapes (``\\uXXXX``) are processed first, as the SPARQL grammar says.
+
+>>> [t.kind for t in tokenize('SELECT * { SERVICE <http://x/sparql> { ?s ?p "}" } }')]
+['NAME', 'PUNCT', 'PUNCT', 'NAME', 'IRI', 'PUNCT', 'VAR', 'VAR', 'STRING', 'PUNCT', 'PUNCT']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from kg_twin.errors import InputError
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<WS>\s+)
+  | (?P<COMMENT>\#[^\n]*)
+  | (?P<STRING>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''|"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
+  | (?P<IRI><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<VAR>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
+  | (?P<PNAME>(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-.:%\u00B7\u00C0-\uFFFF]|\\[_~.\-!$&'()*+,;=/?\#@%])*)
+  | (?P<LANG>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<BNODE>_:[\w\-.]+)
+  | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<NUMBER>[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))
+  | (?P<PUNCT>\^\^|&&|\|\||!=|<=|>=|[{}()\[\];,.*=<>!+\-/^|?@])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+_ESCAPE_RE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+@dataclass
+class Token:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper()
+
+
+def unescape_codepoints(text: str) -> str:
+    return _ESCAPE_RE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
+def _line_col(text: str, pos: int) -> dict[str, int]:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return {"line": line, "column": col}
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens of a SPARQL text (comments and white space dropped)."""
+    out: list[Token] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _TOKEN_RE.match(text, pos)
+        if not m:
+            raise InputError(
+                "SPARQL_SYNTAX",
+                f"unexpected character {text[pos]!r}",
+                where=_line_col(text, pos),
+                hint="check quoting of strings and IRIs near this position",
+            )
+        kind = m.lastgroup or "?"
+        if kind not in ("WS", "COMMENT"):
+            out.append(Token(kind, m.group(0), m.start(), m.end()))
+        pos = m.end()
+    return out
+
+
+class Prologue:
+    """BASE / PREFIX declarations seen so far, to resolve IRIs and prefixed names."""
+
+    def __init__(self, base: str | None = None) -> None:
+        self.base = base
+        self.prefixes: dict[str, str] = {}
+
+    def resolve(self, tok: Token) -> str | None:
+        if tok.kind == "IRI":
+            iri = tok.text[1:-1]
+            if self.base and not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", iri):
+                return urljoin(self.base, iri)
+            return iri
+        if tok.kind == "PNAME":
+            prefix, _, local = tok.text.partition(":")
+            if prefix not in self.prefixes:
+                raise InputError("SPARQL_SYNTAX", f"undeclared prefix {prefix!r}", hint=f"add PREFIX {prefix}: <...>")
+            local = re.sub(r"\\(.)", r"\1", local)
+            return self.prefixes[prefix] + local
+        return None
+
+    def feed(self, toks: list[Token], i: int) -> int:
+        """Consume BASE/PREFIX declarations at ``toks[i]``; return the new index."""
+        while i < len(toks):
+            t = toks[i]
+            if t.upper == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "IRI":
+                self.base = self.resolve(toks[i + 1])
+                i += 2
+            elif t.upper == "PREFIX" and i + 2 < len(toks) and toks[i + 1].kind == "PNAME" and toks[i + 2].kind == "IRI":
+                self.prefixes[toks[i + 1].text.rstrip(":").split(":")[0]] = self.resolve(toks[i + 2]) or ""
+                i += 3
+            else:
+                break
+        return i
+
+
+def service_targets(text: str, base: str | None = None) -> list[str]:
+    """IRIs (or '?var') of every SERVICE clause in a query or update.
+
+    >>> service_targets('PREFIX e: <http://e/> SELECT * { SERVICE SILENT e:sparql { ?s ?p ?o } }')
+    ['http://e/sparql']
+    >>> service_targets('SELECT * { ?s <http://e/service> "SERVICE <x>" }')
+    []
+    """
+    toks = tokenize(unescape_codepoints(text))
+    pro = Prologue(base)
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.kind == "NAME" and t.upper in ("BASE", "PREFIX"):
+            j = pro.feed(toks, i)
+            if j > i:
+                i = j
+                continue
+        if t.kind == "NAME" and t.upper == "SERVICE":
+            j = i + 1
+            if j < len(toks) and toks[j].upper == "SILENT":
+                j += 1
+            if j < len(toks):
+                tgt = toks[j]
+                out.append(tgt.text if tgt.kind == "VAR" else (pro.resolve(tgt) or tgt.text))
+            else:
+                out.append("")
+        i += 1
+    return out
+
+
+def check_services(text: str, allowlist: list[str], base: str | None = None) -> None:
+    """Raise Forbidden unless every SERVICE target starts with an allow-listed prefix."""
+    from kg_twin.errors import Forbidden
+
+    for target in service_targets(text, base):
+        if target.startswith(("?", "$")) or not target:
+            raise Forbidden(
+                "SERVICE_VARIABLE",
+                "SERVICE with a variable endpoint is not allowed",
+                hint="name the remote endpoint IRI explicitly; it must be in KG_TWIN_SERVICE_ALLOWLIST",
+            )
+        if not any(target.startswith(p) for p in allowlist):
+            raise Forbidden(
+                "SERVICE_NOT_ALLOWED",
+                f"SERVICE <{target}> is not in the server's allow-list",
+                hint="ask the administrator to add the endpoint to KG_TWIN_SERVICE_ALLOWLIST"
+                + ("" if allowlist else " (SERVICE is disabled: the list is empty)"),
+            )

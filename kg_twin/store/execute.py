@@ -1,0 +1,195 @@
+"""Query execution on a pyoxigraph store: shared by the in-process path and the
+query worker processes (see :mod:`kg_twin.store.workers`)."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg_twin.errors import InputError, KgTwinError, QueryTimeout, UpstreamError
+from kg_twin.store import results as _results
+from kg_twin.store.base import DEFAULT, QueryResult
+
+OX_RDF = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "n3": ox.RdfFormat.N3,
+}
+RDF_MEDIA = {
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "nquads": "application/n-quads",
+    "trig": "application/trig",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+    "n3": "text/n3",
+}
+RESULT_MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+_POS_RE = re.compile(r"(?:error )?at (\d+):(\d+)")
+
+
+def graph_term(iri: str) -> Any:
+    if iri == DEFAULT:
+        return ox.DefaultGraph()
+    if iri.startswith("_:"):
+        return ox.BlankNode(iri[2:])
+    return ox.NamedNode(iri)
+
+
+def to_ox_term(v: Any) -> Any:
+    """rdflib terms, kg_twin.rdf terms, or N-Triples strings -> pyoxigraph terms."""
+    if isinstance(v, (ox.NamedNode, ox.Literal, ox.BlankNode, ox.Triple)):
+        return v
+    mod = type(v).__module__
+    name = type(v).__name__
+    if mod.startswith("rdflib"):
+        if name == "URIRef":
+            return ox.NamedNode(str(v))
+        if name == "BNode":
+            return ox.BlankNode(str(v))
+        if name == "Literal":
+            if v.language:
+                return ox.Literal(str(v), language=v.language)
+            if v.datatype:
+                return ox.Literal(str(v), datatype=ox.NamedNode(str(v.datatype)))
+            return ox.Literal(str(v))
+    if mod == "kg_twin.rdf":
+        if name == "IRI":
+            return ox.NamedNode(str(v))
+        if name == "BNode":
+            return ox.BlankNode(v.id)
+        if name == "Literal":
+            if v.lang:
+                return ox.Literal(v.value, language=v.lang)
+            if v.datatype:
+                return ox.Literal(v.value, datatype=ox.NamedNode(v.datatype))
+            return ox.Literal(v.value)
+    if isinstance(v, bool):
+        return ox.Literal("true" if v else "false", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+    if isinstance(v, int):
+        return ox.Literal(str(v), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+    if isinstance(v, float):
+        return ox.Literal(repr(v), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#double"))
+    if isinstance(v, str):
+        # N-Triples syntax for one term
+        try:
+            quads = list(ox.parse(f"<urn:x:s> <urn:x:p> {v} .".encode(), ox.RdfFormat.N_TRIPLES))
+        except SyntaxError as e:
+            raise InputError("BAD_TERM", f"not a valid RDF term in N-Triples syntax: {v!r}", hint="write IRIs as <...> and literals as \"...\"^^<datatype>") from e
+        return quads[0].object
+    raise TypeError(f"cannot convert {v!r} to an RDF term")
+
+
+def syntax_error(e: Exception, text: str, what: str = "query") -> InputError:
+    msg = str(e)
+    where: dict[str, Any] = {}
+    m = _POS_RE.search(msg)
+    if m:
+        where = {"line": int(m.group(1)), "column": int(m.group(2))}
+        line_no = int(m.group(1))
+        lines = text.splitlines()
+        if 1 <= line_no <= len(lines):
+            where["text"] = lines[line_no - 1][:200]
+    return InputError(
+        "SPARQL_SYNTAX",
+        f"SPARQL {what} syntax error: {msg}",
+        hint="check the SPARQL 1.1 grammar near the given line and column (PREFIX declarations, braces, dots)",
+        where=where,
+    )
+
+
+def dataset_kwargs(default_graphs: Any, named_graphs: Any) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    if default_graphs is not None:
+        kw["default_graph"] = [graph_term(g) for g in default_graphs]
+    if named_graphs is not None:
+        kw["named_graphs"] = [graph_term(g) for g in named_graphs if g != DEFAULT]
+    if (default_graphs is None) != (named_graphs is None):
+        # never leave one half of the dataset to the query text
+        if default_graphs is None:
+            kw["default_graph"] = [ox.DefaultGraph()]
+        else:
+            kw["named_graphs"] = []
+    return kw
+
+
+def run_query(
+    store: Any,
+    sparql: str,
+    *,
+    default_graphs: Any = None,
+    named_graphs: Any = None,
+    result_format: str = "json",
+    graph_format: str = "ntriples",
+    max_rows: int | None = None,
+    base_iri: str | None = None,
+    bindings: dict[str, Any] | None = None,
+    deadline: float | None = None,
+    custom_functions: dict[Any, Any] | None = None,
+) -> QueryResult:
+    t0 = time.perf_counter()
+    kw = dataset_kwargs(default_graphs, named_graphs)
+    if bindings:
+        kw["substitutions"] = {ox.Variable(k.lstrip("?$")): to_ox_term(v) for k, v in bindings.items()}
+    if custom_functions:
+        kw["custom_functions"] = custom_functions
+    try:
+        res = store.query(sparql, base_iri=base_iri, **kw)
+    except SyntaxError as e:
+        raise syntax_error(e, sparql) from None
+    except OSError as e:
+        raise UpstreamError("QUERY_FAILED", f"query evaluation failed: {e}", hint="a SERVICE call or the store failed; see the message") from None
+    try:
+        if isinstance(res, ox.QueryBoolean):
+            fmt = result_format
+            body = _results.boolean(bool(res), fmt)
+            return QueryResult("boolean", body, RESULT_MEDIA[fmt], fmt, count=1, elapsed_s=time.perf_counter() - t0)
+        if isinstance(res, ox.QuerySolutions):
+            variables = [v.value for v in res.variables]
+            rows: list[list[Any]] = []
+            truncated = False
+            n = len(variables)
+            for i, sol in enumerate(res):
+                if max_rows is not None and len(rows) >= max_rows:
+                    truncated = True
+                    break
+                rows.append([sol[j] for j in range(n)])
+                if deadline is not None and (i & 1023) == 0 and time.monotonic() > deadline:
+                    raise QueryTimeout("QUERY_TIMEOUT", "query exceeded its time limit")
+            fmt = result_format
+            body = _results.SERIALIZERS[fmt](variables, rows, truncated)
+            return QueryResult("bindings", body, RESULT_MEDIA[fmt], fmt, truncated=truncated, count=len(rows), elapsed_s=time.perf_counter() - t0, extra={"variables": variables})
+        # QueryTriples
+        triples = []
+        truncated = False
+        for i, t in enumerate(res):
+            if max_rows is not None and len(triples) >= max_rows:
+                truncated = True
+                break
+            triples.append(t)
+            if deadline is not None and (i & 1023) == 0 and time.monotonic() > deadline:
+                raise QueryTimeout("QUERY_TIMEOUT", "query exceeded its time limit")
+        fmt = graph_format
+        if fmt in ("nquads", "trig"):
+            body = ox.serialize([ox.Quad(t.subject, t.predicate, t.object) for t in triples], format=OX_RDF[fmt])
+        else:
+            body = ox.serialize(triples, format=OX_RDF[fmt])
+        return QueryResult("graph", body or b"", RDF_MEDIA[fmt], fmt, truncated=truncated, count=len(triples), elapsed_s=time.perf_counter() - t0)
+    except KgTwinError:
+        raise
+    except OSError as e:
+        raise UpstreamError("QUERY_FAILED", f"query evaluation failed: {e}") from None
+    except RuntimeError as e:
+        raise UpstreamError("QUERY_FAILED", f"query evaluation failed: {e}") from None

@@ -1,0 +1,464 @@
+"""Default backend: pyoxigraph, on disk (or in memory for tests).
+
+One process owns the on-disk store read-write (RocksDB allows one owner). Writes
+are serialized by a writer lock and bump :attr:`generation`. Queries with a
+deadline run in killable worker processes (:mod:`kg_twin.store.workers`) on
+read-only checkpoints (``{data_dir}/snapshots/<generation>``), made lazily at the
+first query after a write (~15 ms, hard links).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+import pyoxigraph as ox
+
+from kg_twin.errors import InputError, KgTwinError, StoreBusy, UpstreamError
+from kg_twin.formats import rdf_format_from_name
+from kg_twin.store.base import DEFAULT, Dataset, QueryResult
+from kg_twin.store.execute import OX_RDF, graph_term, run_query, syntax_error
+from kg_twin.store.functions import oxigraph_functions
+
+log = logging.getLogger(__name__)
+
+BULK_THRESHOLD = 32 * 1024 * 1024  # files larger than this use the bulk loader + staging graph
+STAGING_PREFIX = "urn:x-kg-twin:staging:"
+
+
+_RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
+
+
+def _rdf_syntax_error(e: Exception, fmt: str, name: str | None) -> InputError:
+    where: dict[str, Any] = {}
+    m = _RDF_POS.search(str(e))
+    if m:
+        where["line"] = int(m.group(1))
+        if m.group(2):
+            where["column"] = int(m.group(2))
+    elif getattr(e, "lineno", None):
+        where["line"] = e.lineno  # type: ignore[attr-defined]
+    if name:
+        where = {"file": name, **where}
+    return InputError(
+        "RDF_SYNTAX",
+        f"invalid {fmt} data: {e}",
+        hint=f"fix the {fmt} syntax at the given line/column (or check that the file really is {fmt})",
+        where=where,
+    )
+
+
+def _sol_to_rdflib(t: Any) -> Any:
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        return Literal(t.value, datatype=URIRef(t.datatype.value))
+    return t
+
+
+class OxigraphStore:
+    """:class:`kg_twin.store.base.GraphStore` on pyoxigraph.
+
+    >>> s = OxigraphStore(None)
+    >>> s.load(b'<http://a> <http://p> "1" .', format="ntriples", graph="http://g")
+    1
+    >>> s.graphs(), s.graph_size("http://g")
+    (['http://g'], 1)
+    >>> s.select("SELECT ?o { GRAPH ?g { ?s ?p ?o } }")[0]["o"].toPython()
+    '1'
+    """
+
+    def __init__(self, path: str | Path | None, *, settings: Any = None, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else None
+        self.settings = settings
+        self.read_only = read_only
+        self._write_lock = threading.RLock()
+        self._snap_lock = threading.Lock()
+        self._generation = 0
+        self._snap_gen = -1
+        self._snap_path: str | None = None
+        self._pool: Any = None
+        self._functions: dict[Any, Any] | None = None
+        if self.path is None:
+            self._store = ox.Store()
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                self._store = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
+            except OSError as e:
+                if "lock" in str(e).lower():
+                    raise StoreBusy(
+                        "STORE_LOCKED",
+                        f"the store at {self.path} is opened read-write by another process (probably `kg-twin serve`)",
+                        hint="stop the server first, or use the server's REST API for this operation",
+                    ) from None
+                raise
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def _bump(self) -> None:
+        self._generation += 1
+
+    @property
+    def snapshots_dir(self) -> Path | None:
+        if self.path is None:
+            return None
+        return self.path.parent / "snapshots"
+
+    def _funcs(self) -> dict[Any, Any]:
+        if self._functions is None:
+            self._functions = oxigraph_functions()
+        return self._functions
+
+    # ------------------------------------------------------------------ queries
+    def query(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        result_format: str = "json",
+        graph_format: str = "ntriples",
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        base_iri: str | None = None,
+        bindings: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        ds = dataset or Dataset()
+        if timeout_s is not None and self.path is not None and not self.read_only:
+            pool = self._ensure_pool()
+            task = {
+                "sparql": sparql,
+                "default_graphs": ds.default_graphs,
+                "named_graphs": ds.named_graphs,
+                "result_format": result_format,
+                "graph_format": graph_format,
+                "max_rows": max_rows,
+                "base_iri": base_iri,
+                "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
+            }
+            return pool.run(task, timeout_s)
+        deadline = time.monotonic() + timeout_s if timeout_s else None
+        return run_query(
+            self._store,
+            sparql,
+            default_graphs=ds.default_graphs,
+            named_graphs=ds.named_graphs,
+            result_format=result_format,
+            graph_format=graph_format,
+            max_rows=max_rows,
+            base_iri=base_iri,
+            bindings=bindings,
+            deadline=deadline,
+            custom_functions=self._funcs() or None,
+        )
+
+    def _raw(self, sparql: str, dataset: Dataset | None, bindings: dict[str, Any] | None) -> Any:
+        from kg_twin.store.execute import dataset_kwargs, to_ox_term
+
+        ds = dataset or Dataset()
+        kw = dataset_kwargs(ds.default_graphs, ds.named_graphs)
+        if bindings:
+            kw["substitutions"] = {ox.Variable(k.lstrip("?$")): to_ox_term(v) for k, v in bindings.items()}
+        funcs = self._funcs()
+        if funcs:
+            kw["custom_functions"] = funcs
+        try:
+            return self._store.query(sparql, **kw)
+        except SyntaxError as e:
+            raise syntax_error(e, sparql) from None
+
+    def select(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        res = self._raw(sparql, dataset, bindings)
+        if not isinstance(res, ox.QuerySolutions):
+            raise InputError("NOT_SELECT", "select() needs a SELECT query")
+        names = [v.value for v in res.variables]
+        out = []
+        for sol in res:
+            row = {}
+            for i, n in enumerate(names):
+                t = sol[i]
+                if t is not None:
+                    row[n] = _sol_to_rdflib(t)
+            out.append(row)
+        return out
+
+    def ask(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> bool:
+        res = self._raw(sparql, dataset, bindings)
+        if not isinstance(res, ox.QueryBoolean):
+            raise InputError("NOT_ASK", "ask() needs an ASK query")
+        return bool(res)
+
+    def construct(self, sparql: str, *, dataset: Dataset | None = None, format: str = "ntriples") -> bytes:
+        res = self._raw(sparql, dataset, None)
+        if not isinstance(res, ox.QueryTriples):
+            raise InputError("NOT_CONSTRUCT", "construct() needs a CONSTRUCT or DESCRIBE query")
+        return ox.serialize(res, format=OX_RDF[rdf_format_from_name(format).name]) or b""
+
+    # ------------------------------------------------------------------ writes
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreBusy("STORE_READ_ONLY", "the store is open read-only", hint="stop the server to write from the CLI, or use the REST API")
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        self._check_writable()
+        with self._write_lock:
+            try:
+                self._store.update(sparql, base_iri=base_iri, custom_functions=self._funcs() or None)
+            except SyntaxError as e:
+                raise syntax_error(e, sparql, "update") from None
+            except OSError as e:
+                raise UpstreamError("UPDATE_FAILED", f"update failed: {e}") from None
+            finally:
+                self._bump()
+
+    def load(
+        self,
+        source: bytes | str | Path | IO[bytes],
+        *,
+        format: str,
+        graph: str | None,
+        base_iri: str | None = None,
+        replace: bool = False,
+        bulk: bool | None = None,
+    ) -> int:
+        self._check_writable()
+        fmt = rdf_format_from_name(format)
+        oxfmt = OX_RDF[fmt.name]
+        name = str(source) if isinstance(source, (str, Path)) and not isinstance(source, bytes) else None
+        if isinstance(source, str) and not os.path.exists(source):
+            source = source.encode("utf-8")  # RDF text, not a path
+            name = None
+        size = (
+            len(source) if isinstance(source, bytes) else os.path.getsize(source) if isinstance(source, (str, Path)) else BULK_THRESHOLD + 1
+        )
+        if bulk is None:
+            bulk = size > BULK_THRESHOLD
+        kwargs: dict[str, Any] = {"format": oxfmt, "base_iri": base_iri}
+        if isinstance(source, (str, Path)):
+            kwargs["path"] = str(source)
+        else:
+            kwargs["input"] = source
+
+        with self._write_lock:
+            try:
+                if graph is None:
+                    # quads keep their graphs; triples go to the store default graph
+                    if bulk:
+                        self._store.bulk_load(**kwargs)
+                    else:
+                        self._store.load(**kwargs)
+                    return -1
+                if fmt.quads:
+                    raise InputError(
+                        "DATASET_INTO_GRAPH",
+                        f"{fmt.name} data carries its own graph names and cannot be loaded into one graph",
+                        hint="load it without a target graph, or convert it to Turtle / N-Triples",
+                        status=415,
+                    )
+                target = graph_term(graph)
+                if not bulk and replace is False:
+                    # small additive load: one transaction, nothing written on error
+                    self._store.load(to_graph=target, **kwargs)
+                    return self.graph_size(graph)
+                if bulk and not replace and not self.has_graph(graph):
+                    # new graph: bulk load straight in; on error, the (new) graph is removed again
+                    try:
+                        self._store.bulk_load(to_graph=target, **kwargs)
+                    except BaseException:
+                        self._store.remove_graph(target)
+                        raise
+                    return self.graph_size(graph)
+                staging = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex)
+                try:
+                    if bulk:
+                        self._store.bulk_load(to_graph=staging, **kwargs)
+                    else:
+                        self._store.load(to_graph=staging, **kwargs)
+                    g = graph_term(graph)
+                    g_sparql = "DEFAULT" if isinstance(g, ox.DefaultGraph) else f"GRAPH <{graph}>"
+                    op = "MOVE SILENT" if replace else "ADD SILENT"
+                    self._store.update(f"{op} GRAPH <{staging.value}> TO {g_sparql}")
+                finally:
+                    self._store.remove_graph(staging) if self._store.contains_named_graph(staging) else None
+                return self.graph_size(graph)
+            except SyntaxError as e:
+                raise _rdf_syntax_error(e, fmt.name, name) from None
+            except OSError as e:
+                raise InputError("RDF_LOAD_FAILED", f"could not load {name or 'data'}: {e}", hint="check the file path and format") from None
+            finally:
+                self._bump()
+
+    def drop_graphs(self, graphs: Iterable[str]) -> None:
+        self._check_writable()
+        graphs = list(graphs)
+        if not graphs:
+            return
+        ops = ";\n".join(f"DROP SILENT GRAPH <{g}>" if g != DEFAULT else "DROP SILENT DEFAULT" for g in graphs)
+        self.update(ops)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._write_lock:
+            yield
+
+    # ------------------------------------------------------------------ reads
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX))
+
+    def has_graph(self, graph: str) -> bool:
+        if graph == DEFAULT:
+            return True
+        t = graph_term(graph)
+        if not self._store.contains_named_graph(t):
+            return False
+        return next(iter(self._store.quads_for_pattern(None, None, None, t)), None) is not None
+
+    def graph_size(self, graph: str) -> int:
+        res = self._store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", default_graph=[graph_term(graph)], named_graphs=[])
+        return int(next(iter(res))[0].value)
+
+    def dump(self, output: IO[bytes], *, format: str, graphs: Iterable[str] | None = None) -> None:
+        fmt = rdf_format_from_name(format)
+        oxfmt = OX_RDF[fmt.name]
+        glist = list(graphs) if graphs is not None else None
+        if fmt.quads:
+            if glist is None:
+                self._store.dump(output, oxfmt)
+                return
+
+            def quads() -> Iterator[Any]:
+                for g in glist:
+                    yield from self._store.quads_for_pattern(None, None, None, graph_term(g))
+
+            ox.serialize(quads(), output, oxfmt)
+            return
+        if glist is None or len(glist) == 0:
+            if glist == []:
+                ox.serialize([], output, oxfmt)
+                return
+            raise InputError("DUMP_NEEDS_GRAPH", f"{fmt.name} holds one graph: name the graph(s) to dump", hint="or use nquads / trig")
+        if len(glist) == 1:
+            self._store.dump(output, oxfmt, from_graph=graph_term(glist[0]))
+            return
+
+        def triples() -> Iterator[Any]:
+            for g in glist:
+                for q in self._store.quads_for_pattern(None, None, None, graph_term(g)):
+                    yield q.triple
+
+        ox.serialize(triples(), output, oxfmt)
+
+    def dump_bytes(self, *, format: str, graphs: Iterable[str] | None = None) -> bytes:
+        buf = io.BytesIO()
+        self.dump(buf, format=format, graphs=graphs)
+        return buf.getvalue()
+
+    def parse_check(self, source: bytes | str | Path, *, format: str, base_iri: str | None = None) -> dict[str, Any]:
+        """Parse without storing: counts and graph names (for dataset files), or a syntax InputError."""
+        fmt = rdf_format_from_name(format)
+        graphs: set[str] = set()
+        n = 0
+        try:
+            kw: dict[str, Any] = {"format": OX_RDF[fmt.name], "base_iri": base_iri}
+            if isinstance(source, (str, Path)) and os.path.exists(str(source)):
+                kw["path"] = str(source)
+            else:
+                kw["input"] = source
+            for q in ox.parse(**kw):
+                n += 1
+                if fmt.quads and not isinstance(q.graph_name, ox.DefaultGraph):
+                    graphs.add(q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "_:" + q.graph_name.value)
+        except SyntaxError as e:
+            raise _rdf_syntax_error(e, fmt.name, str(source) if isinstance(source, Path) else None) from None
+        return {"quads": n, "graphs": sorted(graphs)}
+
+    def backup(self, target: str | Path) -> None:
+        """Consistent on-disk copy of the whole store (hard links where possible)."""
+        if self.path is None:
+            raise InputError("BACKUP_MEMORY", "an in-memory store cannot be backed up to disk", hint="use export instead")
+        self._store.flush()
+        self._store.backup(str(target))
+
+    # ------------------------------------------------------------------ snapshots + workers
+    def snapshot(self) -> str:
+        assert self.path is not None  # only for on-disk stores (internal invariant)
+        with self._snap_lock:
+            if self._snap_path and self._snap_gen == self._generation:
+                return self._snap_path
+            snaps = self.snapshots_dir
+            assert snaps is not None
+            snaps.mkdir(parents=True, exist_ok=True)
+            with self._write_lock:
+                gen = self._generation
+                target = snaps / f"{gen:010d}-{uuid.uuid4().hex[:8]}"
+                self._store.backup(str(target))
+            self._snap_path, self._snap_gen = str(target), gen
+            return self._snap_path
+
+    def _gc_snapshots(self) -> None:
+        snaps = self.snapshots_dir
+        if snaps is None or not snaps.exists() or self._pool is None:
+            return
+        keep = self._pool.snapshots_in_use() | {self._snap_path}
+        for d in snaps.iterdir():
+            if str(d) not in keep:
+                shutil.rmtree(d, ignore_errors=True)
+
+    def _ensure_pool(self) -> Any:
+        if self._pool is None:
+            from kg_twin.store.workers import QueryPool
+
+            snaps = self.snapshots_dir
+            if snaps is not None and snaps.exists():
+                shutil.rmtree(snaps, ignore_errors=True)
+            size = getattr(self.settings, "query_workers", 2) if self.settings is not None else 2
+            self._pool = QueryPool(size, self.snapshot, on_release=self._gc_snapshots)
+        return self._pool
+
+    def start_workers(self) -> None:
+        """Start query workers now (the server does this at startup)."""
+        if self.path is not None and not self.read_only:
+            self._ensure_pool()
+
+    @property
+    def workers_killed(self) -> int:
+        return self._pool.killed if self._pool else 0
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        try:
+            self._store.flush()
+        except (OSError, AttributeError):
+            pass
+        snaps = self.snapshots_dir
+        if snaps is not None and snaps.exists():
+            shutil.rmtree(snaps, ignore_errors=True)
+        self._store = None  # type: ignore[assignment]
+
+
+def _portable(v: Any) -> Any:
+    """Bindings sent to workers: keep picklable N-Triples strings."""
+    from kg_twin.store.execute import to_ox_term
+
+    t = to_ox_term(v)
+    return str(t)
