@@ -240,7 +240,7 @@ def map_features(records: Iterable[Record], mapping: dict[str, Any], ctx: MapCon
         yield (prop, A, IRI(OWL + "DatatypeProperty"))
         yield (prop, LABEL, Literal(col))
         yield (prop, IRI(RDFS + "range"), IRI(dtype))
-        yield (prop, K_SOURCE, source)
+        yield (prop, IRI(RDFS + "isDefinedBy"), source)  # not kgt:source: a term, not an ingested entity
         if unit:
             yield (prop, IRI(QUDT + "hasUnit"), IRI(unit))
 

@@ -227,6 +227,6 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
         yield (p, LABEL, Literal(label))
         yield (p, IRI(RDFS + "range"), IRI(dt))
         yield (p, IRI(KGT + "propertySet"), Literal(pset))
-        yield (p, IRI(KGT + "source"), source)
+        yield (p, IRI(RDFS + "isDefinedBy"), source)  # not kgt:source: a term, not an ingested entity
         if unit:
             yield (p, IRI(QUDT + "hasUnit"), IRI(expand(unit)))
