@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph
 import rdflib
 
 from kg_twin.ingest.base import MapContext
@@ -29,7 +30,11 @@ DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 QUDT = rdflib.Namespace("http://qudt.org/schema/qudt/")
 UNIT = rdflib.Namespace("http://qudt.org/vocab/unit/")
-XSD = rdflib.XSD
+PREFIXES = """PREFIX kgt: <https://w3id.org/kg-twin/ontology#> PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+PREFIX bot: <https://w3id.org/bot#> PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX qudt: <http://qudt.org/schema/qudt/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+XSD = rdflib.Namespace("http://www.w3.org/2001/XMLSchema#")  # open namespace: pytest probes module globals
 RDF = rdflib.RDF
 RDFS = rdflib.RDFS
 
@@ -48,6 +53,19 @@ class Run:
         g = rdflib.Graph()
         g.parse(data=self.nt, format="nt")
         return g
+
+    @cached_property
+    def store(self) -> pyoxigraph.Store:
+        """The output in an in-memory pyoxigraph store (much faster than rdflib for big outputs)."""
+        st = pyoxigraph.Store()
+        st.bulk_load(self.nt, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        return st
+
+    def select(self, query: str) -> list[dict[str, str]]:
+        """SPARQL SELECT over :attr:`store`; values as plain strings (lexical forms / IRIs)."""
+        res = self.store.query(PREFIXES + query)
+        names = [v.value for v in res.variables]
+        return [{n: (None if row[n] is None else row[n].value) for n in names} for row in res]
 
     @property
     def rejects(self) -> list[Reject]:

@@ -45,32 +45,40 @@ def _default_wkts(g):
 def test_every_building_is_mapped_or_rejected_with_a_reason(bati):
     with shapefile.Reader(str(BATI_ZIP)) as r:  # independent count with pyshp
         n_features = len(r)
-    g = bati.graph
-    buildings = set(g.subjects(RDF.type, BOT.Building))
     assert n_features == 2273
     assert all(rej.reason and rej.code for rej in bati.rejects)
-    assert len(buildings) == n_features - len(bati.rejects)
-    assert set(g.subjects(RDF.type, GEO.Feature)) == buildings
-    # provenance on each entity
-    for b in list(buildings)[:50]:
-        assert (b, KGT.source, None) in g and str(g.value(b, KGT.source)) == SOURCE
-        assert str(g.value(b, KGT.origin)).startswith("bdtopo_batiment_olemps.zip feature ")
-        assert g.value(b, RDFS.label) is not None
+    rows = bati.select("""
+        SELECT ?b ?source ?origin ?label (COUNT(?t) AS ?types) WHERE {
+          ?b a bot:Building ; kgt:source ?source ; kgt:origin ?origin ; rdfs:label ?label ; a ?t .
+        } GROUP BY ?b ?source ?origin ?label""")
+    assert len(rows) == n_features - len(bati.rejects)
+    assert len({r["b"] for r in rows}) == len(rows)  # one source, origin and label each
+    assert all(r["source"] == SOURCE for r in rows)
+    assert all(r["origin"].startswith("bdtopo_batiment_olemps.zip feature ") for r in rows)
+    assert {int(r["types"]) for r in rows} == {2}  # geo:Feature + bot:Building
+    features = bati.select("SELECT ?f WHERE { ?f a geo:Feature }")
+    assert {r["f"] for r in features} == {r["b"] for r in rows}
+
+
+def _wkts(run):
+    return {r["f"]: r for r in run.select("""
+        SELECT ?f ?wkt (DATATYPE(?wkt) AS ?dt) ?id WHERE {
+          ?f geo:hasDefaultGeometry ?g . ?g geo:asWKT ?wkt . OPTIONAL { ?f dcterms:identifier ?id } }""")}
 
 
 def test_buildings_lie_in_the_olemps_commune_after_reprojection(bati, commune):
-    (commune_wkt,) = _default_wkts(commune.graph).values()
-    olemps = shapely.from_wkt(str(commune_wkt))
+    (commune_row,) = _wkts(commune).values()
+    olemps = shapely.from_wkt(commune_row["wkt"])
     assert olemps.is_valid and olemps.geom_type in ("Polygon", "MultiPolygon")
     # CRS84 axis order: Olemps is at about 2.55 E, 44.34 N
     c = olemps.centroid
     assert 2.5 < c.x < 2.6 and 44.3 < c.y < 44.4
-    wkts = _default_wkts(bati.graph)
+    wkts = _wkts(bati)
     assert len(wkts) == 2273 - len(bati.rejects)
-    for lit in wkts.values():
-        assert lit.datatype == GEO.wktLiteral
-        assert not str(lit).startswith("<")  # CRS84: no CRS IRI prefix
-        b = shapely.from_wkt(str(lit))
+    for row in wkts.values():
+        assert row["dt"] == str(GEO.wktLiteral)
+        assert not row["wkt"].startswith("<")  # CRS84: no CRS IRI prefix
+        b = shapely.from_wkt(row["wkt"])
         assert b.is_valid
         assert olemps.contains(b.representative_point())
         # two buildings straddle the commune boundary in BD TOPO itself; none by more than 1 %
@@ -82,41 +90,39 @@ def test_reprojection_matches_pyproj_on_a_vertex(bati):
         rec = r.shapeRecord(0)
     x, y = rec.shape.points[0]
     lon, lat = pyproj.Transformer.from_crs("EPSG:2154", "OGC:CRS84", always_xy=True).transform(x, y)
-    g = bati.graph
-    wkts = {str(g.value(f, DCT.identifier)): w for f, w in _default_wkts(g).items()}
-    first = shapely.from_wkt(str(wkts[rec.record["ID"]]))
-    coords = list(shapely.get_coordinates(first))
+    by_id = {row["id"]: row["wkt"] for row in _wkts(bati).values()}
+    coords = list(shapely.get_coordinates(shapely.from_wkt(by_id[rec.record["ID"]])))
     assert min(abs(cx - lon) + abs(cy - lat) for cx, cy in coords) < 2e-7
 
 
 def test_attributes_have_datatypes_and_units(bati):
-    g = bati.graph
     with shapefile.Reader(str(BATI_ZIP)) as r:
         rows = {rec["ID"]: rec.as_dict() for rec in r.iterRecords()}
-    by_id = {str(g.value(s, DCT.identifier)): s for s in g.subjects(RDF.type, BOT.Building)}
+    got = {r["id"]: r for r in bati.select("""
+        SELECT ?id ?h (DATATYPE(?h) AS ?hdt) ?n (DATATYPE(?n) AS ?ndt) ?created (DATATYPE(?created) AS ?cdt) ?usage WHERE {
+          ?b a bot:Building ; dcterms:identifier ?id ; dcterms:created ?created ; kgt:usage ?usage .
+          OPTIONAL { ?b kgt:height ?h } OPTIONAL { ?b kgt:storeysAboveGround ?n } }""")}
+    assert set(got) == set(rows)
     checked = 0
     for bid, row in rows.items():
-        s = by_id[bid]
+        g = got[bid]
         if row["HAUTEUR"] is not None:
-            h = g.value(s, KGT.height)
-            assert h.datatype == XSD.decimal and Decimal(str(h)) == Decimal(repr(row["HAUTEUR"]))
+            assert g["hdt"] == str(XSD.decimal) and Decimal(g["h"]) == Decimal(repr(row["HAUTEUR"]))
+        else:
+            assert g["h"] is None
         if row["NB_ETAGES"] is not None:
-            n = g.value(s, KGT.storeysAboveGround)
-            assert n.datatype == XSD.integer and int(n) == row["NB_ETAGES"]
+            assert g["ndt"] == str(XSD.integer) and int(g["n"]) == row["NB_ETAGES"]
             checked += 1
-        created = g.value(s, DCT.created)
-        assert created.datatype == XSD.dateTime and str(created) == row["DATE_CREAT"].replace(" ", "T")
-        assert str(g.value(s, KGT.usage)) == row["USAGE1"]
+        assert g["cdt"] == str(XSD.dateTime) and g["created"] == row["DATE_CREAT"].replace(" ", "T")
+        assert g["usage"] == row["USAGE1"]
     assert checked == 1334
     # generic columns: project properties described with range and unit
-    zmin = [p for p in g.subjects(RDFS.label, None) if str(g.value(p, RDFS.label)) == "Z_MIN_SOL"]
-    assert len(zmin) == 1
-    assert g.value(zmin[0], RDFS.range) == XSD.decimal
-    assert g.value(zmin[0], QUDT.hasUnit) == UNIT.M
-    assert str(zmin[0]).endswith("/id/test/prop/BATIMENT/Z_MIN_SOL")
+    (zmin,) = bati.select("""SELECT ?p ?range ?unit WHERE { ?p rdfs:label "Z_MIN_SOL" ; rdfs:range ?range ; qudt:hasUnit ?unit }""")
+    assert zmin["range"] == str(XSD.decimal) and zmin["unit"] == str(UNIT.M)
+    assert zmin["p"].endswith("/id/test/prop/BATIMENT/Z_MIN_SOL")
     # Oui/Non -> boolean
-    leger = [p for p in g.subjects(RDFS.label, None) if str(g.value(p, RDFS.label)) == "LEGER"][0]
-    assert {o.datatype for o in g.objects(None, leger)} == {XSD.boolean}
+    dts = bati.select("""SELECT DISTINCT (DATATYPE(?v) AS ?dt) WHERE { ?p rdfs:label "LEGER" . ?b ?p ?v }""")
+    assert [r["dt"] for r in dts] == [str(XSD.boolean)]
 
 
 def test_proposal_is_a_reviewable_table(bati):
