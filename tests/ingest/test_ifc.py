@@ -169,3 +169,23 @@ def test_ifc4_model_and_duplicate_global_id(ifc4_file):
     assert gid in run.rejects[0].reason and run.rejects[0].origin.element == gid
     pt = shapely.from_wkt(str(next(g.objects(None, GEO.asWKT))))
     assert abs(pt.x - (2 + 21 / 60 + 7 / 3600)) < 1e-7 and abs(pt.y - (48 + 51 / 60 + 24 / 3600)) < 1e-7
+
+
+def test_ifc2x3_class_missing_from_ifc4_is_typed_with_its_ifc4_supertype(tmp_path):
+    run_api = ifcopenshell.api.run
+    f = run_api("project.create_file", version="IFC2X3")
+    project = run_api("root.create_entity", f, ifc_class="IfcProject", name="Old")
+    building = run_api("root.create_entity", f, ifc_class="IfcBuilding", name="B")
+    run_api("aggregate.assign_object", f, relating_object=project, products=[building])
+    panel = run_api("root.create_entity", f, ifc_class="IfcElectricDistributionPoint", name="DB-1")
+    run_api("spatial.assign_container", f, relating_structure=building, products=[panel])
+    p = tmp_path / "old.ifc"
+    f.write(str(p))
+    run = run_handler(IFC_HANDLER, p)
+    g = run.graph
+    s = _by_gid(g)[panel.GlobalId]
+    assert (s, RDF.type, IFC.IfcFlowController) in g and (s, RDF.type, IFC.IfcElectricDistributionPoint) not in g
+    assert str(g.value(s, KGT.ifcClass)) == "IfcElectricDistributionPoint"
+    assert (_by_gid(g)[building.GlobalId], BOT.containsElement, s) in g
+    c = run.mapping["classes"]["IfcElectricDistributionPoint"]
+    assert c["types"] == ["bot:Element", "ifc:IfcFlowController"] and c["confidence"] < 1

@@ -92,6 +92,7 @@ def propose_ifc(records: list[Record], ctx: MapContext) -> dict[str, Any]:
     proj = records[0].fields
     classes = Counter(r.fields["ifc_class"] for r in records)
     roles = {r.fields["ifc_class"]: r.fields["role"] for r in records}
+    owl_class = {r.fields["ifc_class"]: r.fields.get("ifc4_class") or r.fields["ifc_class"] for r in records}
     psets = Counter(p for r in records for p in (r.fields.get("psets") or {}))
     site = next((r.fields for r in records if r.fields.get("role") == "site"), None)
     geo: dict[str, Any]
@@ -106,7 +107,9 @@ def propose_ifc(records: list[Record], ctx: MapContext) -> dict[str, Any]:
         "project": {"global_id": proj["global_id"], "name": proj.get("name"), "units": proj.get("units", {})},
         "ifcowl_namespace": IFC,
         "classes": {
-            c: {"count": n, "types": ROLE_CLASSES[roles[c]] + [f"ifc:{c}"], "confidence": 1.0}
+            c: {"count": n, "types": ROLE_CLASSES[roles[c]] + [f"ifc:{owl_class[c]}"],
+                "confidence": 1.0 if owl_class[c] == c else 0.8,
+                **({} if owl_class[c] == c else {"reason": f"{c} is not an IFC4 class: typed with its IFC4 supertype {owl_class[c]}"})}
             for c, n in sorted(classes.items())
         },
         "property_sets": {
@@ -148,9 +151,12 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
             continue
         seen.add(gid)
         s = iri(role, gid)
-        types = class_types.get(cls) or [IRI(expand(t)) for t in ROLE_CLASSES.get(role, ["bot:Element"])] + [IRI(IFC + cls)]
+        owl_cls = f.get("ifc4_class") or cls
+        types = class_types.get(cls) or [IRI(expand(t)) for t in ROLE_CLASSES.get(role, ["bot:Element"])] + [IRI(IFC + owl_cls)]
         for t in types:
             yield (s, A, t)
+        if owl_cls != cls:
+            yield (s, IRI(KGT + "ifcClass"), Literal(str(cls)))
         name = f.get("name")
         long_name = f.get("long_name")
         label = " ".join(x for x in (name, long_name if long_name != name else None) if x) or f"{cls} {gid}"

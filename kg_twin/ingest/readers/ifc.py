@@ -9,6 +9,7 @@ Record fields (``kind="element"``, origin ``element=<GlobalId>``)::
 
     role            project | site | building | storey | space | element
     ifc_class       entity name, e.g. IfcWallStandardCase
+    ifc4_class      the IFC4 class used for ifcOWL typing (the nearest IFC4 supertype for classes IFC4 dropped)
     global_id, name, long_name, description, object_type, tag, predefined_type
     parent          GlobalId of the object this one decomposes (IfcRelAggregates), with parent_role
     container       GlobalId of the spatial structure element holding it (IfcRelContainedInSpatialStructure)
@@ -22,10 +23,12 @@ Record fields (``kind="element"``, origin ``element=<GlobalId>``)::
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
 import ifcopenshell
+import ifcopenshell.ifcopenshell_wrapper as _wrapper
 
 from kg_twin.errors import InputError
 from kg_twin.ingest.base import MapContext, Triple, register
@@ -125,6 +128,30 @@ def _psets(el: Any) -> dict[str, dict[str, list[Any]]]:
     return {k: v for k, v in sorted(out.items()) if v}
 
 
+@lru_cache(maxsize=4096)
+def ifc4_class(cls: str, schema_id: str) -> str:
+    """The ifcOWL (IFC4 ADD2 TC1) class for an entity of another schema: the class itself when IFC4
+    has it, else its nearest supertype that IFC4 has.
+
+    >>> ifc4_class("IfcWallStandardCase", "IFC2X3")
+    'IfcWallStandardCase'
+    >>> ifc4_class("IfcElectricDistributionPoint", "IFC2X3")  # dropped in IFC4
+    'IfcFlowController'
+    """
+    ifc4 = _wrapper.schema_by_name("IFC4")
+    try:
+        decl = _wrapper.schema_by_name(schema_id).declaration_by_name(cls)
+    except RuntimeError:
+        return cls
+    while decl is not None:
+        try:
+            ifc4.declaration_by_name(decl.name())
+            return decl.name()
+        except RuntimeError:
+            decl = decl.supertype()
+    return cls
+
+
 def open_ifc(path: Path) -> Any:
     try:
         return ifcopenshell.open(str(path))
@@ -138,10 +165,11 @@ def open_ifc(path: Path) -> Any:
         ) from e
 
 
-def _base(el: Any, role: str) -> dict[str, Any]:
+def _base(el: Any, role: str, schema_id: str) -> dict[str, Any]:
     f: dict[str, Any] = {
         "role": role,
         "ifc_class": el.is_a(),
+        "ifc4_class": ifc4_class(el.is_a(), schema_id),
         "global_id": el.GlobalId,
         "name": el.Name,
         "description": getattr(el, "Description", None),
@@ -188,16 +216,17 @@ class IFCHandler:
             raise InputError("IFC_NO_PROJECT", f"{path.name}: no IfcProject in the file", where={"file": path.name},
                              hint="an IFC model needs exactly one IfcProject at the root of its spatial structure")
         role_of: dict[int, str] = {}
+        sid = getattr(f, "schema_identifier", f.schema)
         p = projects[0]
         role_of[p.id()] = "project"
-        pf = _base(p, "project")
+        pf = _base(p, "project", sid)
         pf.update(schema=f.schema, units=project_units(f), file=path.name, psets=_psets(p))
         yield Record(kind="element", fields=pf, origin=Origin(file=path.name, element=p.GlobalId))
 
         for cls, role in SPATIAL_ROLES:
             for el in f.by_type(cls):
                 role_of[el.id()] = role
-                fl = _base(el, role)
+                fl = _base(el, role, sid)
                 par = _parent(el)
                 if par is not None:
                     fl["parent"] = par.GlobalId
@@ -227,7 +256,7 @@ class IFCHandler:
         for el in f.by_type("IfcElement"):
             if el.is_a() in SKIP_CLASSES:
                 continue
-            fl = _base(el, "element")
+            fl = _base(el, "element", sid)
             c = _container(el)
             if c is not None:
                 fl["container"] = c.GlobalId
