@@ -14,8 +14,8 @@ from kg_twin.errors import Forbidden, InputError
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
 from kg_twin.sparql.confine import Confinement, confine_update
-from kg_twin.sparql.lexer import check_services
-from kg_twin.sparql.protocol import choose_dataset, parse_operation, query_form
+from kg_twin.sparql.lexer import check_service_targets, check_services
+from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -79,15 +79,21 @@ def _formats(accept: str | None, fmt_param: str | None, form: str) -> tuple[str,
 
 
 async def _run_query(request: Request, twin: Twin, op: Any, allowed: list[str], may_read: Any, endpoint: str) -> Response:
-    check_services(op.text, twin.settings.service_allowlist, base=endpoint)
-    form = query_form(op.text)
+    analysis = analyze(op.text, endpoint)
+    check_service_targets(analysis.services, twin.settings.service_allowlist)
+    form = analysis.form
     result_fmt, graph_fmt = _formats(request.headers.get("accept"), op.param("format"), form)
     default_graphs, named_graphs = choose_dataset(op, allowed, may_read, base=endpoint)
     from kg_twin.store import Dataset
 
     timeout = _timeout(twin, op.param("timeout"))
-    res = await run_in_threadpool(
-        twin.store.query,
+    aquery = getattr(twin.store, "aquery", None)
+    if aquery is None:
+
+        async def aquery(*args: Any, **kw: Any) -> Any:
+            return await run_in_threadpool(twin.store.query, *args, **kw)
+
+    res = await aquery(
         op.text,
         dataset=Dataset(default_graphs, named_graphs),
         result_format=result_fmt,
