@@ -12,7 +12,7 @@ from rdflib.compare import isomorphic
 from kg_twin.errors import InputError
 from kg_twin.ingest.readers.cityjson import HANDLER as CITYJSON
 
-from geobim_run import BOT, DATA, DCT, GEO, KGT, RDF, XSD, run_handler
+from .geobim_run import BOT, DATA, DCT, GEO, KGT, RDF, XSD, run_handler
 
 ROTTERDAM = DATA / "cityjson" / "rotterdam_subset.json"
 

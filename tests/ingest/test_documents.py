@@ -16,7 +16,7 @@ from kg_twin.ingest.readers.document import HANDLER as DOC
 from kg_twin.ingest.readers.ifc import HANDLER as IFC_HANDLER
 from kg_twin.rdf import IRI, Literal
 
-from geobim_run import DATA, DCAT, DCT, KGT, RDF, RDFS, SOURCE, SPDX, XSD, run_handler
+from .geobim_run import DATA, DCAT, DCT, KGT, RDF, RDFS, SOURCE, SPDX, XSD, run_handler
 
 RDFS_LABEL = IRI(str(RDFS.label))
 

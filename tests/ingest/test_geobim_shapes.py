@@ -4,7 +4,7 @@ topology, DCAT document), checked with the project's SHACL engine; a broken geom
 from __future__ import annotations
 
 import pytest
-from geobim_run import DATA, run_handler
+from .geobim_run import DATA, run_handler
 from pypdf import PdfWriter
 
 from kg_twin.ingest.readers.cityjson import HANDLER as CITYJSON

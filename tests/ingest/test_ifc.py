@@ -14,7 +14,7 @@ from kg_twin.errors import InputError
 from kg_twin.ingest.readers.ifc import HANDLER as IFC_HANDLER
 from kg_twin.ingest.readers.ifc import SKIP_CLASSES
 
-from geobim_run import BOT, DATA, DCT, GEO, IFC, KGT, QUDT, RDF, RDFS, REF, UNIT, XSD, run_handler
+from .geobim_run import BOT, DATA, DCT, GEO, IFC, KGT, QUDT, RDF, RDFS, REF, UNIT, XSD, run_handler
 
 DUPLEX = DATA / "ifc" / "Duplex_A.ifc"
 
