@@ -62,3 +62,24 @@ def test_projected_wkt_in_default_geometry_is_caught(tmp_path, shapes):
     assert bad != run.nt
     summary = _validate(tmp_path, bad, shapes)
     assert not summary.conforms and "kgt-sh:WktShape" in " ".join(summary.results)
+
+
+@pytest.mark.parametrize(
+    "handler, rel, options",
+    [
+        (SHP, "geo/COMMUNE.shp", {}),
+        (CITYJSON, "cityjson/rotterdam_subset.json", {"crs": "EPSG:28992"}),
+        (IFC_HANDLER, "ifc/Duplex_A.ifc", {}),
+        (DOC, "ifc/Duplex_A.ifc", {"subjects": ["http://twin.test/id/test/site/S"]}),
+    ],
+    ids=["shapefile", "cityjson", "ifc", "document"],
+)
+def test_mapping_round_trips_through_yaml_and_gives_the_same_graph(handler, rel, options):
+    """A proposal saved as YAML, reloaded and used as the reviewed mapping gives the same graph."""
+    import yaml
+
+    first = run_handler(handler, DATA / rel, **options)
+    reloaded = yaml.safe_load(yaml.safe_dump(first.mapping, allow_unicode=True, sort_keys=False))
+    assert reloaded == first.mapping
+    again = run_handler(handler, DATA / rel, mapping=reloaded, **options)
+    assert set(again.nt.splitlines()) == set(first.nt.splitlines())

@@ -66,7 +66,7 @@ def propose_document(records: list[Record], ctx: MapContext) -> dict[str, Any]:
             for iri in hits:
                 conf = base if len(hits) == 1 else 0.5
                 reason = f"{where} {cand!r} is the label/identifier of " + ("this entity" if len(hits) == 1 else f"{len(hits)} entities: review")
-                links.append({"iri": iri, "matched": cand, "confidence": conf, "reason": reason})
+                links.append({"iri": str(iri), "matched": cand, "confidence": conf, "reason": reason})
             break
     dates: dict[str, Any] = {}
     for k in ("created", "modified"):
