@@ -14,7 +14,7 @@ from kg_twin.errors import InputError
 from kg_twin.ingest.readers.ifc import HANDLER as IFC_HANDLER
 from kg_twin.ingest.readers.ifc import SKIP_CLASSES
 
-from .geobim_run import BOT, DATA, DCT, GEO, IFC, KGT, QUDT, RDF, RDFS, REF, UNIT, XSD, run_handler
+from .geobim_run import BRICK, BOT, DATA, DCT, GEO, IFC, KGT, QUDT, RDF, RDFS, REF, UNIT, XSD, run_handler
 
 DUPLEX = DATA / "ifc" / "Duplex_A.ifc"
 
@@ -163,6 +163,8 @@ def test_ifc4_model_and_duplicate_global_id(ifc4_file):
     ahu = _by_gid(g)[gid]
     assert (ahu, RDF.type, IFC.IfcUnitaryEquipment) in g and (ahu, RDF.type, BOT.Element) in g
     assert str(g.value(ahu, KGT.ifcPredefinedType)) == "AIRHANDLER"
+    assert (ahu, RDF.type, BRICK.Air_Handling_Unit) in g
+    assert run.mapping["brick_equipment"]["IfcUnitaryEquipment/AIRHANDLER"]["class"] == "brick:Air_Handling_Unit"
     space = next(g.subjects(RDF.type, BOT.Space))
     assert (space, BOT.containsElement, ahu) in g
     assert [r.code for r in run.rejects] == ["DUPLICATE_GLOBALID"]
@@ -200,3 +202,21 @@ def test_ifc2x3_class_missing_from_ifc4_is_typed_with_its_ifc4_supertype(tmp_pat
     assert (ids["2FCZDorxHDT8NI01kdXi8P"], BOT.containsElement, s) in g
     c = run.mapping["classes"]["IfcElectricDistributionPoint"]
     assert c["types"] == ["bot:Element", "ifc:IfcFlowController"] and c["confidence"] < 1
+
+
+def test_brick_equipment_table_names_real_classes():
+    """Every Brick class of the IFC -> Brick table exists in the bundled Brick ontology, every IFC class in IFC4."""
+    import ifcopenshell.ifcopenshell_wrapper as w
+    import pyoxigraph
+
+    from kg_twin.ingest.mappers.ifcowl import BRICK_EQUIPMENT
+
+    brick = pyoxigraph.Store()
+    brick.bulk_load(path=str(DATA.parent.parent / "ontologies" / "brick" / "Brick.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
+    ifc4 = w.schema_by_name("IFC4")
+    for key, cls in BRICK_EQUIPMENT.items():
+        iri = pyoxigraph.NamedNode("https://brickschema.org/schema/Brick#" + cls.split(":", 1)[1])
+        owl_class = pyoxigraph.NamedNode("http://www.w3.org/2002/07/owl#Class")
+        rdf_type = pyoxigraph.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        assert list(brick.quads_for_pattern(iri, rdf_type, owl_class)), cls
+        ifc4.declaration_by_name(key.split("/")[0])  # raises for an unknown IFC4 entity

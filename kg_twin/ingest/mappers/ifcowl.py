@@ -15,6 +15,10 @@ container of an element ``bot:containsElement`` it; a space ``bot:adjacentElemen
 it; an element ``bot:hostsElement`` the doors/windows in its openings; an aggregate ``bot:hasSubElement``
 its parts. A georeferenced IfcSite (RefLatitude/RefLongitude) is also a ``geo:Feature`` with a CRS84 point.
 
+Equipment: elements whose IFC class (or type object's class) and predefined type appear in
+:data:`BRICK_EQUIPMENT` are also typed with a Brick equipment class (IfcUnitaryEquipment/AIRHANDLER ->
+``brick:Air_Handling_Unit``, IfcPump -> ``brick:Pump``...), so Brick points can be attached to them.
+
 Property sets: ``{base}id/{project}/prop/{pset}/{name}`` (e.g. ``.../prop/Pset_WallCommon/IsExternal``),
 described once (``owl:DatatypeProperty``, ``rdfs:label "Pset_WallCommon.IsExternal"``, ``rdfs:range``,
 ``qudt:hasUnit`` from the project units for measures such as IfcLengthMeasure, ``kgt:propertySet``).
@@ -71,6 +75,72 @@ MEASURE_UNIT = {
 }
 _TEXT_MEASURES = {"IfcLabel", "IfcText", "IfcIdentifier", "IfcDescriptiveMeasure"}
 
+# IFC equipment -> Brick equipment class. Keys: "IfcClass" or "IfcClass/PREDEFINEDTYPE" (the more
+# specific key wins); the class may come from the occurrence or from its type object (IfcPumpType ->
+# IfcPump, as IFC2X3 files type distribution elements through their type objects).
+BRICK_EQUIPMENT: dict[str, str] = {
+    "IfcUnitaryEquipment/AIRHANDLER": "brick:Air_Handling_Unit",
+    "IfcUnitaryEquipment/ROOFTOPUNIT": "brick:Rooftop_Unit",
+    "IfcUnitaryEquipment": "brick:HVAC_Equipment",
+    "IfcBoiler": "brick:Boiler",
+    "IfcChiller": "brick:Chiller",
+    "IfcCoolingTower": "brick:Cooling_Tower",
+    "IfcPump": "brick:Pump",
+    "IfcFan": "brick:Fan",
+    "IfcDamper": "brick:Damper",
+    "IfcValve": "brick:Valve",
+    "IfcCompressor": "brick:Compressor",
+    "IfcHumidifier": "brick:Humidifier",
+    "IfcHeatExchanger": "brick:Heat_Exchanger",
+    "IfcFilter": "brick:Filter",
+    "IfcCoil": "brick:Coil",
+    "IfcCoil/DXCOOLINGCOIL": "brick:Cooling_Coil",
+    "IfcCoil/WATERCOOLINGCOIL": "brick:Cooling_Coil",
+    "IfcCoil/ELECTRICHEATINGCOIL": "brick:Heating_Coil",
+    "IfcCoil/GASHEATINGCOIL": "brick:Heating_Coil",
+    "IfcCoil/STEAMHEATINGCOIL": "brick:Heating_Coil",
+    "IfcCoil/WATERHEATINGCOIL": "brick:Heating_Coil",
+    "IfcSpaceHeater": "brick:Space_Heater",
+    "IfcSpaceHeater/RADIATOR": "brick:Radiator",
+    "IfcAirTerminalBox": "brick:Terminal_Unit",
+    "IfcAirTerminalBox/VARIABLEFLOWPRESSUREDEPENDANT": "brick:Variable_Air_Volume_Box",
+    "IfcAirTerminalBox/VARIABLEFLOWPRESSUREINDEPENDANT": "brick:Variable_Air_Volume_Box",
+    "IfcAirTerminal/DIFFUSER": "brick:Air_Diffuser",
+    "IfcFlowMeter/GASMETER": "brick:Gas_Meter",
+    "IfcFlowMeter/WATERMETER": "brick:Water_Meter",
+    "IfcFlowMeter/ENERGYMETER": "brick:Thermal_Power_Meter",
+    "IfcFlowMeter": "brick:Meter",
+    "IfcTank": "brick:Tank",
+    "IfcTank/STORAGE": "brick:Storage_Tank",
+    "IfcTransformer": "brick:Transformer",
+    "IfcElectricMotor": "brick:Motor",
+    "IfcSwitchingDevice": "brick:Electrical_Equipment",
+    "IfcElectricDistributionBoard/SWITCHBOARD": "brick:Switchgear",
+    "IfcElectricDistributionBoard/MOTORCONTROLCENTRE": "brick:Motor_Control_Center",
+    "IfcElectricDistributionBoard": "brick:Electrical_Equipment",
+    "IfcSolarDevice/SOLARPANEL": "brick:PV_Panel",
+    "IfcLamp": "brick:Luminaire",
+    "IfcLightFixture": "brick:Luminaire",
+    "IfcTransportElement/ELEVATOR": "brick:Elevator",
+    "IfcAudioVisualAppliance/CAMERA": "brick:Camera",
+}
+
+
+def brick_key(f: dict[str, Any]) -> str | None:
+    """The :data:`BRICK_EQUIPMENT` key matching an element record, most specific first."""
+    classes = [f.get("ifc_class"), f.get("ifc4_class")]
+    if f.get("type_class", "").endswith("Type"):
+        classes.append(f["type_class"][:-4])
+    preds = [f.get("predefined_type"), f.get("type_predefined")]
+    for c in filter(None, classes):
+        for p in filter(None, preds):
+            if f"{c}/{p}" in BRICK_EQUIPMENT:
+                return f"{c}/{p}"
+    for c in filter(None, classes):
+        if c in BRICK_EQUIPMENT:
+            return c
+    return None
+
 
 def _datatype(value: Any, measure: str) -> str | None:
     if isinstance(value, bool):
@@ -94,6 +164,11 @@ def propose_ifc(records: list[Record], ctx: MapContext) -> dict[str, Any]:
     roles = {r.fields["ifc_class"]: r.fields["role"] for r in records}
     owl_class = {r.fields["ifc_class"]: r.fields.get("ifc4_class") or r.fields["ifc_class"] for r in records}
     psets = Counter(p for r in records for p in (r.fields.get("psets") or {}))
+    brick: dict[str, Any] = {}
+    for r in records:
+        if r.fields.get("role") == "element" and (k := brick_key(r.fields)):
+            e = brick.setdefault(k, {"class": BRICK_EQUIPMENT[k], "count": 0, "confidence": 0.9 if "/" in k else 0.8})
+            e["count"] += 1
     site = next((r.fields for r in records if r.fields.get("role") == "site"), None)
     geo: dict[str, Any]
     if site and "ref_lat" in site and not (site["ref_lat"] == 0 and site["ref_lon"] == 0):
@@ -112,6 +187,7 @@ def propose_ifc(records: list[Record], ctx: MapContext) -> dict[str, Any]:
                 **({} if owl_class[c] == c else {"reason": f"{c} is not an IFC4 class: typed with its IFC4 supertype {owl_class[c]}"})}
             for c, n in sorted(classes.items())
         },
+        "brick_equipment": dict(sorted(brick.items())),
         "property_sets": {
             "include": True,
             "iri": "{base}id/{project}/prop/{pset}/{name}",
@@ -130,6 +206,7 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
     class_types = {c: [IRI(expand(t)) for t in v.get("types", [])] for c, v in (mapping.get("classes") or {}).items()}
     include_psets = bool((mapping.get("property_sets") or {}).get("include", True))
     georef = bool((mapping.get("georeference") or {}).get("site_point", False))
+    brick_types = {k: IRI(expand(v["class"])) for k, v in (mapping.get("brick_equipment") or {}).items() if v and v.get("class")}
     if not proj_gid:
         raise InputError("BAD_MAPPING", "mapping has no project.global_id", hint="regenerate the mapping with propose")
     proj_iri = ctx.mint("ifcproject", proj_gid)
@@ -157,6 +234,8 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
             yield (s, A, t)
         if owl_cls != cls:
             yield (s, IRI(KGT + "ifcClass"), Literal(str(cls)))
+        if role == "element" and brick_types and (bk := brick_key(f)) in brick_types:
+            yield (s, A, brick_types[bk])
         name = f.get("name")
         long_name = f.get("long_name")
         label = " ".join(x for x in (name, long_name if long_name != name else None) if x) or f"{cls} {gid}"

@@ -14,6 +14,7 @@ Record fields (``kind="element"``, origin ``element=<GlobalId>``)::
     parent          GlobalId of the object this one decomposes (IfcRelAggregates), with parent_role
     container       GlobalId of the spatial structure element holding it (IfcRelContainedInSpatialStructure)
     adjacent        spaces: GlobalIds of the elements bounding the space (IfcRelSpaceBoundary)
+    type_class      elements: class of the type object (IfcPumpType...), type_predefined its PredefinedType
     hosts           elements: GlobalIds of the doors/windows filling its openings (IfcRelVoidsElement + IfcRelFillsElement)
     psets           {set name: {property: [value, measure type]}}: property sets and quantity sets,
                     occurrence values over type-object values
@@ -102,6 +103,16 @@ def _props(pdef: Any) -> Iterator[tuple[str, Any, str]]:
                 yield q.Name, q[3], q.is_a()
 
 
+def _type_object(el: Any) -> Any | None:
+    typ = None
+    for rel in getattr(el, "IsDefinedBy", None) or []:  # IFC2X3
+        if rel.is_a("IfcRelDefinesByType"):
+            typ = rel.RelatingType
+    for rel in getattr(el, "IsTypedBy", None) or []:  # IFC4
+        typ = rel.RelatingType
+    return typ
+
+
 def _psets(el: Any) -> dict[str, dict[str, list[Any]]]:
     out: dict[str, dict[str, list[Any]]] = {}
 
@@ -113,12 +124,7 @@ def _psets(el: Any) -> dict[str, dict[str, list[Any]]]:
             if name and isinstance(value, (str, int, float, bool)):
                 target[name] = [value, measure]
 
-    typ = None
-    for rel in getattr(el, "IsDefinedBy", None) or []:
-        if rel.is_a("IfcRelDefinesByType"):
-            typ = rel.RelatingType
-    for rel in getattr(el, "IsTypedBy", None) or []:
-        typ = rel.RelatingType
+    typ = _type_object(el)
     if typ is not None:
         for pdef in getattr(typ, "HasPropertySets", None) or []:
             add(pdef)
@@ -271,6 +277,16 @@ class IFCHandler:
                     hosts.append(fill.RelatedBuildingElement.GlobalId)
             if hosts:
                 fl["hosts"] = hosts
+            typ = _type_object(el)
+            if typ is not None:
+                fl["type_class"] = typ.is_a()
+                for attr, key in (("PredefinedType", "type_predefined"), ("ElementType", "type_name")):
+                    try:
+                        v = getattr(typ, attr)
+                    except AttributeError:  # not an attribute of this type entity
+                        continue
+                    if v not in (None, "", "NOTDEFINED", "USERDEFINED"):
+                        fl[key] = str(v)
             fl["psets"] = _psets(el)
             yield Record(kind="element", fields=fl, origin=Origin(file=path.name, element=el.GlobalId))
 
