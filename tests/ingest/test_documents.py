@@ -153,3 +153,38 @@ def test_sniffing_pdf_and_geojson(tmp_path):
         head = path.read_bytes()[:4096]
         scores = {n: HANDLERS[n].sniff(path, head) for n in ("shapefile", "cityjson", "ifc", "geojson", "document") if n in HANDLERS}
         assert max(scores, key=scores.get) == expected
+
+
+def test_inner_part_of_name_is_proposed_for_review_only(tmp_path):
+    ahu = IRI("http://twin.test/id/test/equipment/AHU-1")
+    lookup = triples_lookup([(ahu, RDFS_LABEL, Literal("AHU-1"))])
+    run = run_handler(DOC, _pdf(tmp_path / "manual_AHU-1_2019.pdf"), lookup=lookup)
+    (link,) = run.mapping["links"]
+    assert link["iri"] == ahu and link["confidence"] == 0.6 and "review" in link["reason"]
+    assert not list(run.graph.objects(None, DCT.subject))
+    # a reviewer raises the confidence: now it is linked
+    link["confidence"] = 1.0
+    again = run_handler(DOC, tmp_path / "manual_AHU-1_2019.pdf", mapping=run.mapping)
+    assert [str(o) for o in again.graph.objects(None, KGT.documents)] == [ahu]
+
+
+def test_office_document_core_properties(tmp_path):
+    """A .xlsx written by openpyxl: media type from its zip content, title / author / dates from docProps/core.xml."""
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.properties.title = "Maintenance plan 2024"
+    wb.properties.creator = "Facility team"
+    wb.properties.created = dt.datetime(2024, 2, 1, 9, 30)
+    p = tmp_path / "plan.xlsx"
+    wb.save(p)
+    run = run_handler(DOC, p)
+    g = run.graph
+    d = next(g.subjects(RDF.type, KGT.Document))
+    assert str(g.value(d, DCT["format"])) == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert str(g.value(d, DCT.title)) == "Maintenance plan 2024"
+    assert str(g.value(d, DCT.creator)) == "Facility team"
+    assert str(g.value(d, DCT.created)).startswith("2024-02-01T09:30:00")
+    assert run.mapping["title"]["source"] == "Office document properties"

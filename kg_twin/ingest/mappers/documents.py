@@ -20,7 +20,7 @@ answers "which entities of this project have this label, identifier or IFC Globa
 over triples in memory. ``ctx.options["subjects"]`` may name the linked IRIs explicitly.
 ``propose`` writes every link candidate with a confidence; ``map`` emits those with a confidence
 at or above ``link_threshold`` (0.75): whole-stem match 1.0, leading-part match 0.85, a name matching
-several entities 0.5 (left for review).
+several entities 0.5, another part of the name 0.6 (these two are left for review).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def propose_document(records: list[Record], ctx: MapContext) -> dict[str, Any]:
     if len(records) != 1:
         raise InputError("DOCUMENT_RECORDS", f"one document record expected, got {len(records)}")
     f = records[0].fields
-    title_src = "PDF document information" if f.get("title") else "file name"
+    embedded = "Office document properties" if f.get("media_type", "").startswith("application/vnd.openxmlformats") else "PDF document information"
+    title_src = embedded if f.get("title") else "file name"
     links: list[dict[str, Any]] = []
     for iri in ctx.options.get("subjects") or []:
         links.append({"iri": str(iri), "matched": None, "confidence": 1.0, "reason": "given by the caller"})
@@ -68,6 +69,11 @@ def propose_document(records: list[Record], ctx: MapContext) -> dict[str, Any]:
                 reason = f"{where} {cand!r} is the label/identifier of " + ("this entity" if len(hits) == 1 else f"{len(hits)} entities: review")
                 links.append({"iri": str(iri), "matched": cand, "confidence": conf, "reason": reason})
             break
+        if not links:  # weaker: another part of the name (below the threshold: for review, not emitted)
+            for cand in f.get("other_parts") or []:
+                for iri in sorted(set(lookup(cand))):
+                    links.append({"iri": str(iri), "matched": cand, "confidence": 0.6,
+                                  "reason": f"part {cand!r} of the file name (not its start) is a label/identifier: review"})
     dates: dict[str, Any] = {}
     for k in ("created", "modified"):
         if f.get(k):
@@ -76,7 +82,7 @@ def propose_document(records: list[Record], ctx: MapContext) -> dict[str, Any]:
         dates["modified"] = f["mtime"]
         dates["modified_source"] = "file system modification time"
     elif dates:
-        dates["source"] = "PDF document information"
+        dates["source"] = embedded
     return {
         "handler": "document",
         "title": {"value": f.get("title") or _title_from_name(f["name"]), "source": title_src, "confidence": 0.9 if f.get("title") else 0.7},

@@ -3,7 +3,8 @@
 The reader yields one ``kind="document"`` record::
 
     name, size, sha256, media_type (+ media_type_source: magic bytes / extension), mtime (ISO, UTC)
-    title / created / modified / pages / author  (PDF document information, via pypdf, when present)
+    title / created / modified / pages / author  (PDF document information via pypdf; Office Open XML
+                                                 core properties of .docx / .xlsx / .pptx)
     width / height                               (PNG, JPEG, GIF pixel size)
     candidates                                   identifiers the file name suggests, longest first
 
@@ -144,7 +145,7 @@ def image_size(head: bytes, data_path: Path, media_type: str) -> tuple[int, int]
 
 
 def name_candidates(name: str) -> list[str]:
-    """Identifiers a file name suggests, longest first.
+    """Identifiers a file name suggests, longest first: the stem, then its leading parts.
 
     >>> name_candidates("AHU-1_manual.pdf")
     ['AHU-1_manual', 'AHU-1']
@@ -162,6 +163,16 @@ def name_candidates(name: str) -> list[str]:
         if cand not in out:
             out.append(cand)
     return [c for c in out if c]
+
+
+def name_parts(name: str) -> list[str]:
+    """The other single parts of a file name (weaker evidence: proposed for review only).
+
+    >>> name_parts("manual_AHU-1_2019.pdf")
+    ['AHU-1', '2019']
+    """
+    parts = [p for p in _SPLIT.split(Path(name).stem.strip()) if p]
+    return [p for p in parts[1:] if p not in name_candidates(name)]
 
 
 def _pdf_info(path: Path) -> dict[str, Any]:
@@ -183,6 +194,39 @@ def _pdf_info(path: Path) -> dict[str, Any]:
             d = pdf_date(meta.get(key))
             if d:
                 info[field] = d
+    return info
+
+
+_CORE_NS = {
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+}
+
+
+def _ooxml_info(path: Path) -> dict[str, Any]:
+    """Title, author, created / modified of a .docx / .xlsx / .pptx (``docProps/core.xml``)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if "docProps/core.xml" not in zf.namelist():
+                return {}
+            root = ET.fromstring(zf.read("docProps/core.xml"))
+    except (zipfile.BadZipFile, ET.ParseError, OSError, KeyError) as e:
+        return {"metadata_error": f"Office document properties unreadable: {e}"}
+    info: dict[str, Any] = {}
+    for tag, field in (("dc:title", "title"), ("dc:creator", "author")):
+        el = root.find(tag, _CORE_NS)
+        if el is not None and el.text and el.text.strip():
+            info[field] = el.text.strip()
+    for tag, field in (("dcterms:created", "created"), ("dcterms:modified", "modified")):
+        el = root.find(tag, _CORE_NS)
+        if el is not None and el.text:
+            try:
+                info[field] = dt.datetime.fromisoformat(el.text.strip().replace("Z", "+00:00")).isoformat()
+            except ValueError:
+                continue
     return info
 
 
@@ -220,9 +264,12 @@ class DocumentHandler:
             "media_type_source": how,
             "mtime": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat(),
             "candidates": name_candidates(path.name),
+            "other_parts": name_parts(path.name),
         }
         if mt == "application/pdf":
             fields.update(_pdf_info(path))
+        elif mt.startswith("application/vnd.openxmlformats-officedocument."):
+            fields.update(_ooxml_info(path))
         elif mt.startswith("image/"):
             wh = image_size(head, path, mt)
             if wh:
