@@ -249,3 +249,11 @@ def test_bad_value_for_an_edited_datatype_rejects_the_feature(tmp_path):
     again = run_handler(GEOJSON, p, mapping=m)
     assert [r.code for r in again.rejects] == ["BAD_VALUE"] and "levels" in again.rejects[0].reason
     assert len(set(again.graph.subjects(RDF.type, GEO.Feature))) == 1
+
+
+def test_unknown_prefix_in_an_edited_mapping_is_a_bad_mapping(commune):
+    m = json.loads(json.dumps(commune.mapping))
+    m["classes"]["value"].append("foo:Commune")
+    with pytest.raises(InputError) as e:
+        run_handler(SHP, COMMUNE, mapping=m)
+    assert e.value.code == "BAD_MAPPING" and "foo:Commune" in e.value.message

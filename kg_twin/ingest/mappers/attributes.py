@@ -31,6 +31,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
+from kg_twin.errors import InputError
 from kg_twin.ingest.base import MapContext
 from kg_twin.rdf import (
     IRI,
@@ -101,7 +102,8 @@ def expand(curie: str) -> str:
     prefix, sep, local = curie.partition(":")
     if sep and prefix in PREFIXES:
         return PREFIXES[prefix] + local
-    raise ValueError(f"unknown prefix in {curie!r} (known: {', '.join(sorted(PREFIXES))})")
+    raise InputError("BAD_MAPPING", f"unknown prefix in {curie!r} in the mapping",
+                     hint=f"write a full IRI or use a known prefix: {', '.join(sorted(PREFIXES))}")
 
 
 def prop_iri(ctx: MapContext, group: str, name: str) -> IRI:
