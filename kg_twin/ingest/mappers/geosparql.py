@@ -91,9 +91,25 @@ def resolve_crs_choice(records: list[Record], ctx: MapContext) -> dict[str, Any]
     return {"value": None, "confidence": 0.0, "reason": reason}
 
 
+def _by_layer(records: Iterable[Record], default: str) -> dict[str, list[Record]]:
+    groups: dict[str, list[Record]] = {}
+    for r in records:
+        groups.setdefault(str(r.fields.get("layer") or default), []).append(r)
+    return groups
+
+
 def propose_features(records: list[Record], ctx: MapContext, handler: str) -> dict[str, Any]:
+    """The reviewable mapping of a feature source; one entry per layer under ``layers`` when the
+    source has several (a GeoPackage), the flat single-layer form otherwise."""
     if not records:
         raise InputError("NO_FEATURES", f"{ctx.source_name}: no readable feature", hint="check the file has features with geometries")
+    groups = _by_layer(records, ctx.source_name)
+    if len(groups) > 1:
+        return {"handler": handler, "layers": {name: _propose_layer(recs, ctx, handler) for name, recs in groups.items()}}
+    return _propose_layer(records, ctx, handler)
+
+
+def _propose_layer(records: list[Record], ctx: MapContext, handler: str) -> dict[str, Any]:
     layer = str(records[0].fields.get("layer") or ctx.source_name)
     rows = [r.fields.get("properties") or {} for r in records]
     types = {str(r.fields["type"]) for r in records if r.fields.get("type")}
@@ -132,6 +148,21 @@ def _crs_or_fail(mapping: dict[str, Any], ctx: MapContext, records_hint: str) ->
 
 
 def map_features(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
+    """Triples (or rejects) for feature records; a multi-layer mapping maps each layer with its own entry."""
+    if "layers" not in mapping:
+        yield from _map_layer(records, mapping, ctx)
+        return
+    layers = mapping.get("layers") or {}
+    for name, recs in _by_layer(records, ctx.source_name).items():
+        if name not in layers:
+            for r in recs:
+                yield Reject(origin=r.origin, code="LAYER_NOT_MAPPED", reason=f"layer {name!r} has no entry in the mapping",
+                             hint=f"add layers.{name} to the mapping (regenerate it with a dry run)")
+            continue
+        yield from _map_layer(recs, layers[name], ctx)
+
+
+def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
     reproj = _crs_or_fail(mapping, ctx, ctx.source_name)
     src_iri = crs_iri(reproj.source)
     source = IRI(ctx.source_iri)

@@ -194,7 +194,7 @@ class CityJSONHandler:
             yield Record(kind="feature", fields=fields, origin=origin)
 
     def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
-        m = propose_features(records, ctx, self.name)
+        m = propose_features(records, ctx, self.name)  # CityJSON: one layer (the file)
         derived = {d for r in records for d in r.fields.get("derived") or []}
         for c in m["columns"]:
             if c["column"] in derived:
