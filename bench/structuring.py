@@ -1,4 +1,4 @@
-"""Structuring throughput of the GIS / CityJSON / IFC / document handlers.
+"""Structuring throughput of the GIS (shapefile, GeoPackage) / CityJSON / IFC / document handlers.
 
 For each source type: read (file -> records), propose (mapping), map (records -> typed triples,
 serialized to N-Triples). Prints one row per source with records/s and triples/s over the whole
@@ -28,6 +28,7 @@ from kg_twin.ingest.base import MapContext  # noqa: E402
 from kg_twin.ingest.mappers.documents import triples_lookup  # noqa: E402
 from kg_twin.ingest.readers.cityjson import HANDLER as CITYJSON  # noqa: E402
 from kg_twin.ingest.readers.document import HANDLER as DOCUMENT  # noqa: E402
+from kg_twin.ingest.readers.geopackage import HANDLER as GEOPACKAGE  # noqa: E402
 from kg_twin.ingest.readers.ifc import HANDLER as IFC  # noqa: E402
 from kg_twin.ingest.readers.shapefile import HANDLER as SHAPEFILE  # noqa: E402
 from kg_twin.models import Record  # noqa: E402
@@ -94,6 +95,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         cases = [
             ("shapefile (BD TOPO BATIMENT, zip)", SHAPEFILE, [DATA / "geo" / "bdtopo_batiment_olemps.zip"], {}),
             ("shapefile (COMMUNE + ZONES)", SHAPEFILE, [DATA / "geo" / "COMMUNE.shp", DATA / "geo" / "ZONE_D_ACTIVITE_OU_D_INTERET.shp"], {}),
+            ("GeoPackage (COMMUNE + ZONES, 2 layers)", GEOPACKAGE, [DATA / "geo" / "olemps_commune_zones.gpkg"], {}),
             ("CityJSON (Rotterdam, 16 LoD2)", CITYJSON, [DATA / "cityjson" / "rotterdam_subset.json"], {"crs": "EPSG:28992"}),
             ("IFC2X3 (Duplex_A, 1.7 MB)", IFC, [DATA / "ifc" / "Duplex_A.ifc"], {}),
             (f"documents ({len(docs)} files)", DOCUMENT, docs, {"lookup": labels}),

@@ -130,16 +130,18 @@ def test_explicit_subjects_win(tmp_path):
         ("geo/COMMUNE.shp", "shapefile"),
         ("cityjson/rotterdam_subset.json", "cityjson"),
         ("ifc/Duplex_A.ifc", "ifc"),
+        ("geo/olemps_commune_zones.gpkg", "geopackage"),
     ],
 )
 def test_sniffing_picks_the_handler(name, expected):
     import kg_twin.ingest.readers.cityjson  # noqa: F401  (registration)
+    import kg_twin.ingest.readers.geopackage  # noqa: F401
     import kg_twin.ingest.readers.geojson  # noqa: F401
     import kg_twin.ingest.readers.shapefile  # noqa: F401
 
     path = DATA / name
     head = path.read_bytes()[:4096]
-    scores = {n: h.sniff(path, head) for n, h in HANDLERS.items() if n in ("shapefile", "cityjson", "ifc", "geojson", "document")}
+    scores = {n: h.sniff(path, head) for n, h in HANDLERS.items() if n in ("shapefile", "geopackage", "cityjson", "ifc", "geojson", "document")}
     assert max(scores, key=scores.get) == expected
 
 

@@ -9,6 +9,7 @@ from pypdf import PdfWriter
 
 from kg_twin.ingest.readers.cityjson import HANDLER as CITYJSON
 from kg_twin.ingest.readers.document import HANDLER as DOC
+from kg_twin.ingest.readers.geopackage import HANDLER as GPKG
 from kg_twin.ingest.readers.ifc import HANDLER as IFC_HANDLER
 from kg_twin.ingest.readers.shapefile import HANDLER as SHP
 from kg_twin.validation.shapes import load_shapes
@@ -34,10 +35,11 @@ def _validate(tmp_path, nt: bytes, shapes):
         (SHP, "geo/bdtopo_batiment_olemps.zip", {}),
         (SHP, "geo/COMMUNE.shp", {}),
         (SHP, "geo/ZONE_D_ACTIVITE_OU_D_INTERET.shp", {}),
+        (GPKG, "geo/olemps_commune_zones.gpkg", {}),
         (CITYJSON, "cityjson/rotterdam_subset.json", {"crs": "EPSG:28992"}),
         (IFC_HANDLER, "ifc/Duplex_A.ifc", {}),
     ],
-    ids=["bdtopo-batiment", "bdtopo-commune", "bdtopo-zones", "cityjson", "ifc-duplex"],
+    ids=["bdtopo-batiment", "bdtopo-commune", "bdtopo-zones", "geopackage", "cityjson", "ifc-duplex"],
 )
 def test_output_conforms(tmp_path, shapes, handler, rel, options):
     run = run_handler(handler, DATA / rel, **options)
@@ -68,11 +70,12 @@ def test_projected_wkt_in_default_geometry_is_caught(tmp_path, shapes):
     "handler, rel, options",
     [
         (SHP, "geo/COMMUNE.shp", {}),
+        (GPKG, "geo/olemps_commune_zones.gpkg", {}),
         (CITYJSON, "cityjson/rotterdam_subset.json", {"crs": "EPSG:28992"}),
         (IFC_HANDLER, "ifc/Duplex_A.ifc", {}),
         (DOC, "ifc/Duplex_A.ifc", {"subjects": ["http://twin.test/id/test/site/S"]}),
     ],
-    ids=["shapefile", "cityjson", "ifc", "document"],
+    ids=["shapefile", "geopackage", "cityjson", "ifc", "document"],
 )
 def test_mapping_round_trips_through_yaml_and_gives_the_same_graph(handler, rel, options):
     """A proposal saved as YAML, reloaded and used as the reviewed mapping gives the same graph."""
