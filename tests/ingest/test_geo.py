@@ -257,3 +257,19 @@ def test_unknown_prefix_in_an_edited_mapping_is_a_bad_mapping(commune):
     with pytest.raises(InputError) as e:
         run_handler(SHP, COMMUNE, mapping=m)
     assert e.value.code == "BAD_MAPPING" and "foo:Commune" in e.value.message
+
+
+def test_keep_source_geometry_in_lambert93(commune):
+    m = json.loads(json.dumps(commune.mapping))
+    m["geometry"]["keep_source"] = True
+    run = run_handler(SHP, COMMUNE, mapping=m)
+    g = run.graph
+    (src,) = list(g.objects(None, KGT.sourceWKT))
+    assert src.datatype == GEO.wktLiteral and str(src).startswith("<http://www.opengis.net/def/crs/EPSG/0/2154> POLYGON")
+    with shapefile.Reader(str(COMMUNE)) as r:
+        x, y = r.shape(0).points[0]
+    body = str(src).split("> ", 1)[1]
+    assert shapely.from_wkt(body).exterior.coords[0] == pytest.approx((x, y), abs=1e-3)
+    # the default geometry stays CRS84
+    (wkt,) = [row["wkt"] for row in _wkts(run).values()]
+    assert not wkt.startswith("<")

@@ -48,7 +48,7 @@ K_PART_OF = IRI(KGT + "partOf")
 GEO_FEATURE = IRI(GEO + "Feature")
 GEO_GEOMETRY = IRI(GEO + "Geometry")
 HAS_DEFAULT = IRI(GEO + "hasDefaultGeometry")
-HAS_GEOM = IRI(GEO + "hasGeometry")
+K_SOURCE_WKT = IRI(KGT + "sourceWKT")
 AS_WKT = IRI(GEO + "asWKT")
 BOT_BUILDING = BOT + "Building"
 
@@ -254,11 +254,8 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
         yield (g, AS_WKT, Literal(geom.wkt, WKT_LITERAL))
         if geom.repaired:
             yield (s, K_REPAIRED, Literal("true", XSD_BOOLEAN))
-        if geom.source_wkt:
-            g2 = ctx.mint("geometry", f"{fkind}-{key}-source")
-            yield (s, HAS_GEOM, g2)
-            yield (g2, A, GEO_GEOMETRY)
-            yield (g2, AS_WKT, Literal(geom.source_wkt, WKT_LITERAL))
+        if geom.source_wkt:  # the untouched source geometry, as a literal (not a second geo:Geometry)
+            yield (s, K_SOURCE_WKT, Literal(geom.source_wkt, WKT_LITERAL))
         for prop, lit in values:
             yield (s, prop, lit)
     if not seen_keys:
