@@ -71,6 +71,7 @@ def test_derived_height_is_max_minus_min_z(rdam):
     assert abs(float(g.value(b, KGT.height)) - (max(zs) - min(zs))) < 1e-3
     cols = {c["column"]: c for c in rdam.mapping["columns"]}
     assert "derived from the geometry" in cols["measuredHeight"]["reason"]
+    assert rdam.mapping["geometry"]["footprints"] == {"GroundSurface of LoD 2": 16}
 
 
 def test_crs_in_metadata_is_used(tmp_path, rdam):

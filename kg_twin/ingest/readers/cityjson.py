@@ -16,6 +16,7 @@ per CityObject.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
@@ -67,10 +68,10 @@ class CityJSONHandler:
             return 0.97
         return 0.2 if path.suffix.lower() == ".cityjson" else 0.0
 
-    def _footprint(self, geoms: list[dict[str, Any]], verts: list[tuple[float, float, float]]) -> tuple[Any, float | None, float | None]:
+    def _footprint(self, geoms: list[dict[str, Any]], verts: list[tuple[float, float, float]]) -> tuple[Any, float | None, float | None, str]:
         usable = [g for g in geoms if g.get("type") in ("MultiSurface", "CompositeSurface", "Solid", "MultiSolid", "CompositeSolid")]
         if not usable:
-            return None, None, None
+            return None, None, None, "no surface geometry"
         with_ground = [g for g in usable if _ground_types(g)]
         if with_ground:
             geom = max(with_ground, key=lambda g: str(g.get("lod", "")))
@@ -96,8 +97,9 @@ class CityJSONHandler:
                 p = shapely.make_valid(p, method="structure", keep_collapsed=False)
             polys.append(p)
         if not polys:
-            return None, (min(zs) if zs else None), (max(zs) if zs else None)
-        return shapely.unary_union(polys), min(zs), max(zs)
+            return None, (min(zs) if zs else None), (max(zs) if zs else None), "no horizontal surface"
+        how = f"GroundSurface of LoD {geom.get('lod')}" if ground is not None else f"non-vertical surfaces of LoD {geom.get('lod')}"
+        return shapely.unary_union(polys), min(zs), max(zs), how
 
     def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
         path = Path(path)
@@ -151,9 +153,10 @@ class CityJSONHandler:
         feet: dict[str, Any] = {}
         heights: dict[str, tuple[float | None, float | None]] = {}
         problems: dict[str, str] = {}
+        hows: dict[str, str] = {}
         for oid, obj in objects.items():
             try:
-                fp, zmin, zmax = self._footprint(obj.get("geometry") or [], verts)
+                fp, zmin, zmax, hows[oid] = self._footprint(obj.get("geometry") or [], verts)
             except (IndexError, TypeError, ValueError) as e:
                 problems[oid] = f"geometry cannot be decoded: {e}"
                 continue
@@ -165,6 +168,7 @@ class CityJSONHandler:
                 kids = [feet[c] for c in obj["children"] if feet.get(c) is not None]
                 if kids:
                     feet[oid] = shapely.unary_union(kids)
+                    hows[oid] = "union of the children's footprints"
                     zz = [z for c in obj["children"] for z in heights.get(c, (None, None)) if z is not None]
                     heights[oid] = (min(zz), max(zz)) if zz else (None, None)
         for oid, obj in objects.items():
@@ -188,6 +192,7 @@ class CityJSONHandler:
                 "geometry": mapping(fp) if fp is not None and not fp.is_empty else None,
                 "properties": attrs,
                 "parents": list(obj.get("parents") or []),
+                "footprint": hows.get(oid, "no geometry"),
             }
             if derived:
                 fields["derived"] = derived
@@ -199,6 +204,7 @@ class CityJSONHandler:
         for c in m["columns"]:
             if c["column"] in derived:
                 c["reason"] = "derived from the geometry (max z - min z) where the attribute is absent; " + c["reason"]
+        m["geometry"]["footprints"] = dict(sorted(Counter(str(r.fields.get("footprint")) for r in records).items()))
         if m["key"]["column"] is None:
             m["key"] = {"column": None, "confidence": 1.0, "reason": "CityObject ids are the keys"}
         return m
