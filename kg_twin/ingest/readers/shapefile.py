@@ -186,7 +186,11 @@ class ShapefileHandler:
                     elif isinstance(v, bytes):
                         v = v.decode(encoding, "strict")
                     props[k] = v
-                geom = None if shp is None or shp.shapeType == shapefile.NULL else shp.__geo_interface__
+                try:
+                    geom = None if shp is None or shp.shapeType == shapefile.NULL else shp.__geo_interface__
+                except (shapefile.ShapefileException, ValueError, TypeError, AttributeError) as e:  # e.g. MultiPatch
+                    yield Reject(origin=origin, code="BAD_SHAPE", reason=f"{shp.shapeTypeName} geometry cannot be read as GeoJSON: {e}")
+                    continue
                 yield Record(
                     kind="feature",
                     fields={"layer": layer, "crs": crs, "geometry": geom, "properties": props},
