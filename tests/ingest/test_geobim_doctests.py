@@ -7,7 +7,7 @@ import pytest
 
 MODULES = [
     "kg_twin.geo.crs",
-    "kg_twin.geo.geometry",
+    "kg_twin.geo.geometry",  # prepare and prepare_many
     "kg_twin.ingest.mappers.attributes",
     "kg_twin.ingest.readers.ifc",
     "kg_twin.ingest.readers.document",

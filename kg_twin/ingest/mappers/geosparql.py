@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
 from kg_twin.geo.crs import ToCRS84, crs_iri, parse_crs
-from kg_twin.geo.geometry import WKT_LITERAL, GeometryError, prepare
+from kg_twin.geo.geometry import WKT_LITERAL, GeometryError, prepare_many
 from kg_twin.ingest.base import MapContext, Triple
 from kg_twin.ingest.mappers.attributes import _curie, convert, expand, pick_key, pick_label, profile_columns
 from kg_twin.models import Record, Reject
@@ -189,7 +189,9 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
     prefix = ctx.naming.mint(ctx.project, "prop", "")
     seen_keys: set[str] = set()
 
-    for n, rec in enumerate(records, start=1):
+    records = list(records)
+    prepared = prepare_many([r.fields.get("geometry") for r in records], reproj, invalid=invalid, keep_source=keep_source)
+    for n, (rec, geom) in enumerate(zip(records, prepared), start=1):
         props = rec.fields.get("properties") or {}
         if key_col:
             key = props.get(key_col)
@@ -204,9 +206,8 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
             yield Reject(origin=rec.origin, code="DUPLICATE_KEY", reason=f"identifier {key!r} already used by another feature",
                          hint="choose a unique key column (key.column) or null to key by position")
             continue
-        try:
-            geom = prepare(rec.fields.get("geometry"), reproj, invalid=invalid, keep_source=keep_source)
-        except GeometryError as e:
+        if isinstance(geom, GeometryError):
+            e = geom
             yield Reject(origin=rec.origin, code=e.code, reason=e.reason,
                          hint="fix the geometry in the source, or set geometry.invalid: repair in the mapping"
                          if e.code == "INVALID_GEOMETRY" else None)
