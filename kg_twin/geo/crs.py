@@ -33,6 +33,7 @@ from pyproj.exceptions import CRSError
 from kg_twin.errors import InputError
 
 CRS84_IRI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+AREA_MARGIN_DEG = 2.0  # tolerance around a CRS's area of use before coordinates are called misdeclared
 CRS84 = "OGC:CRS84"
 
 _HTTP_RE = re.compile(r"^https?://www\.opengis\.net/def/crs/(EPSG|OGC)/[^/]+/([^/\s]+)$", re.I)
@@ -134,6 +135,7 @@ class ToCRS84:
         self.identity = is_crs84(self.source)
         self.geographic = self.source.is_geographic
         self._tr = None if self.identity else pyproj.Transformer.from_crs(self.source, CRS84, always_xy=True)
+        self._area = self.area_of_use()
 
     def point(self, x: float, y: float) -> tuple[float, float]:
         if self._tr is None:
@@ -151,5 +153,25 @@ class ToCRS84:
         return out
 
     def area_of_use(self) -> tuple[float, float, float, float] | None:
-        a = self.source.area_of_use
-        return (a.west, a.south, a.east, a.north) if a else None
+        """(west, south, east, north) in degrees where the source CRS is meant to be used; None when
+        unknown, world-wide, or crossing the antimeridian."""
+        crs = self.source.source_crs if self.source.is_bound else self.source
+        a = crs.area_of_use
+        if not a or a.west > a.east or (a.west <= -180 and a.east >= 180):
+            return None
+        return (a.west, a.south, a.east, a.north)
+
+    def outside_area(self, bounds: tuple[float, float, float, float], margin: float = AREA_MARGIN_DEG) -> bool:
+        """True when CRS84 bounds fall outside the source CRS's area of use (by more than ``margin``
+        degrees): the coordinates were most likely written in another CRS than the declared one.
+
+        >>> t = ToCRS84("EPSG:2154")
+        >>> t.outside_area((2.5, 44.3, 2.6, 44.4)), t.outside_area((-170.9, -89.9, -170.9, -89.9))
+        (False, True)
+        """
+        area = self._area
+        if area is None:
+            return False
+        w, s, e, n = area
+        xmin, ymin, xmax, ymax = bounds
+        return xmin < w - margin or xmax > e + margin or ymin < s - margin or ymax > n + margin

@@ -10,7 +10,8 @@ Policy (documented in docs/ingest-geo-bim.md):
 2. The geometry is reprojected to CRS84 and snapped to a 1e-7 degree grid (about 1 cm) with
    ``shapely.set_precision``, which returns a valid geometry; a geometry that collapses on that grid
    (a sliver under 1 cm) is rejected (``GEOMETRY_COLLAPSED``). Coordinates outside lon [-180, 180] /
-   lat [-90, 90] mean the declared CRS is wrong (``OUT_OF_RANGE``).
+   lat [-90, 90], or more than 2 degrees outside the source CRS's area of use (EPSG:2154: France),
+   mean the declared CRS is wrong (``OUT_OF_RANGE``).
 3. The WKT is 2D (``POLYGON ((lon lat, ...))``), no CRS IRI prefix (CRS84 is the GeoSPARQL default).
 
 >>> g = prepare({"type": "Point", "coordinates": [2.5, 44.3]}, ToCRS84("OGC:CRS84"))
@@ -32,7 +33,7 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-from kg_twin.geo.crs import ToCRS84, crs_iri
+from kg_twin.geo.crs import AREA_MARGIN_DEG, ToCRS84, crs_iri
 
 GRID_DEG = 1e-7
 WKT_LITERAL = "http://www.opengis.net/ont/geosparql#wktLiteral"
@@ -46,6 +47,26 @@ _SF = {
     "MultiPolygon": "MultiPolygon",
     "GeometryCollection": "GeometryCollection",
 }
+
+
+def _range_error(bounds: tuple[float, ...], reproject: ToCRS84) -> "GeometryError | None":
+    xmin, ymin, xmax, ymax = bounds
+    if any(v != v or v in (float("inf"), float("-inf")) for v in bounds) or not (
+        -180.0 <= xmin <= xmax <= 180.0 and -90.0 <= ymin <= ymax <= 90.0
+    ):
+        return GeometryError(
+            "OUT_OF_RANGE",
+            f"reprojected bounds ({xmin:.6g} {ymin:.6g}, {xmax:.6g} {ymax:.6g}) are not longitude/latitude: "
+            "the declared CRS does not match the coordinates",
+        )
+    if reproject.outside_area((xmin, ymin, xmax, ymax)):
+        w, s, e, n = reproject.area_of_use() or (0, 0, 0, 0)
+        return GeometryError(
+            "OUT_OF_RANGE",
+            f"reprojected to ({xmin:.4f} {ymin:.4f}, {xmax:.4f} {ymax:.4f}), outside the area of use of "
+            f"{reproject.source.name} ({w:g} {s:g}, {e:g} {n:g}): the coordinates are probably in another CRS",
+        )
+    return None
 
 
 class GeometryError(ValueError):
@@ -101,15 +122,9 @@ def prepare(
         src_wkt = f"<{iri}> {body}" if iri else body
     out = reproject.geometry(g)
     if not shapely.is_empty(out):
-        xmin, ymin, xmax, ymax = shapely.bounds(out)
-        if not (-180.0 <= xmin <= xmax <= 180.0 and -90.0 <= ymin <= ymax <= 90.0) or any(
-            v != v for v in (xmin, ymin, xmax, ymax)
-        ):
-            raise GeometryError(
-                "OUT_OF_RANGE",
-                f"reprojected bounds ({xmin:.6g} {ymin:.6g}, {xmax:.6g} {ymax:.6g}) are not longitude/latitude: "
-                "the declared CRS does not match the coordinates",
-            )
+        err = _range_error(tuple(float(v) for v in shapely.bounds(out)), reproject)
+        if err:
+            raise err
     out = shapely.set_precision(out, GRID_DEG)
     if out.is_empty:
         raise GeometryError("GEOMETRY_COLLAPSED", f"geometry collapses on a {GRID_DEG} degree grid (smaller than ~1 cm)")
@@ -178,18 +193,18 @@ def prepare_many(
         np.isfinite(bounds).all(axis=1)
         & (bounds[:, 0] >= -180.0) & (bounds[:, 2] <= 180.0) & (bounds[:, 1] >= -90.0) & (bounds[:, 3] <= 90.0)
     )
+    area = reproject.area_of_use()
+    if area is not None:
+        w, s_, e, n_ = area
+        m = AREA_MARGIN_DEG
+        in_range &= (bounds[:, 0] >= w - m) & (bounds[:, 2] <= e + m) & (bounds[:, 1] >= s_ - m) & (bounds[:, 3] <= n_ + m)
     snapped = shapely.set_precision(proj, GRID_DEG)
     empty = shapely.is_empty(snapped)
     wkts = shapely.to_wkt(snapped, rounding_precision=7, trim=True, output_dimension=2)
     types = shapely.get_type_id(snapped)
     for k, i in enumerate(idx):
         if not in_range[k]:
-            xmin, ymin, xmax, ymax = bounds[k]
-            out[i] = GeometryError(
-                "OUT_OF_RANGE",
-                f"reprojected bounds ({xmin:.6g} {ymin:.6g}, {xmax:.6g} {ymax:.6g}) are not longitude/latitude: "
-                "the declared CRS does not match the coordinates",
-            )
+            out[i] = _range_error(tuple(float(v) for v in bounds[k]), reproject)
         elif empty[k]:
             out[i] = GeometryError("GEOMETRY_COLLAPSED", f"geometry collapses on a {GRID_DEG} degree grid (smaller than ~1 cm)")
         else:

@@ -127,3 +127,11 @@ def test_cityjson_seq_gives_the_same_graph(tmp_path, rdam):
         if t[1] != KGT.origin:
             b2.add(t)
     assert isomorphic(a, b2)  # same graph but for the file name in kgt:origin
+
+
+def test_wrong_crs_is_caught_by_the_area_of_use():
+    """RD New coordinates declared as Lambert-93 land in the Atlantic: every building is rejected."""
+    run = run_handler(CITYJSON, ROTTERDAM, crs="EPSG:2154")
+    assert len(run.rejects) == 16 and {r.code for r in run.rejects} == {"OUT_OF_RANGE"}
+    assert "outside the area of use of RGF93 v1 / Lambert-93" in run.rejects[0].reason
+    assert b"geosparql#Feature" not in run.nt

@@ -273,3 +273,29 @@ def test_keep_source_geometry_in_lambert93(commune):
     # the default geometry stays CRS84
     (wkt,) = [row["wkt"] for row in _wkts(run).values()]
     assert not wkt.startswith("<")
+
+
+def test_prepare_many_equals_prepare_one_by_one():
+    from kg_twin.geo.crs import ToCRS84
+    from kg_twin.geo.geometry import GeometryError, prepare, prepare_many
+
+    cases = [
+        {"type": "Polygon", "coordinates": [[[664275.2, 6360036.3], [664276.2, 6360036.5], [664276.4, 6360034.4], [664275.2, 6360036.3]]]},
+        {"type": "Polygon", "coordinates": [[[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]]]},  # bowtie
+        None,
+        {"type": "Point", "coordinates": [1e12, 1e12]},  # not in Lambert-93's domain
+        {"type": "LineString", "coordinates": [[664275.2, 6360036.3], [664275.2, 6360036.3005]]},  # collapses at 1e-7 deg
+        {"type": "MultiPoint", "coordinates": [[664275.2, 6360036.3, 12.0], [664285.2, 6360046.3, 13.0]]},
+    ]
+    t = ToCRS84("EPSG:2154")
+    for invalid in ("reject", "repair"):
+        many = prepare_many(cases, t, invalid=invalid, keep_source=True)
+        for case, got in zip(cases, many):
+            try:
+                one = prepare(case, t, invalid=invalid, keep_source=True)
+            except GeometryError as e:
+                assert isinstance(got, GeometryError) and (got.code, got.reason) == (e.code, e.reason)
+            else:
+                assert got == one
+    codes = [x.code if isinstance(x, GeometryError) else "ok" for x in prepare_many(cases, t)]
+    assert codes == ["ok", "INVALID_GEOMETRY", "NO_GEOMETRY", "OUT_OF_RANGE", "GEOMETRY_COLLAPSED", "ok"]
