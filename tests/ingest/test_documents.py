@@ -190,3 +190,58 @@ def test_office_document_core_properties(tmp_path):
     assert str(g.value(d, DCT.creator)) == "Facility team"
     assert str(g.value(d, DCT.created)).startswith("2024-02-01T09:30:00")
     assert run.mapping["title"]["source"] == "Office document properties"
+
+
+def _pdf_with_text(path, lines):
+    """A one-page PDF whose content stream shows ``lines`` in Helvetica (hand-written PDF 1.4)."""
+    def esc(t):
+        return t.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    content = "BT /F1 11 Tf 72 770 Td " + " ".join(f"({esc(t)}) Tj 0 -15 Td" for t in lines) + " ET"
+    objs = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(content.encode('latin-1'))} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(out)
+    return path
+
+
+def test_identifiers_mentioned_in_the_text(tmp_path):
+    duplex = run_handler(IFC_HANDLER, DATA / "ifc" / "Duplex_A.ifc")
+    lookup = triples_lookup(duplex.triples)
+    p = _pdf_with_text(tmp_path / "inspection-report.pdf", [
+        "Inspection of the duplex, unit A.",
+        "Foyer A101: the party wall 2O2Fr$t4X7Zf8NOew3FKau shows a crack.",
+        "Room B999 does not exist; A101 is listed twice.",
+    ])
+    run = run_handler(DOC, p, lookup=lookup)
+    ids = {str(duplex.graph.value(URIRef(m["iri"]), DCT.identifier)): m["matched"] for m in run.mapping["mentions"]}
+    space_a101 = next(str(s) for s in duplex.graph.subjects(RDFS.label, None) if str(duplex.graph.value(s, RDFS.label)).startswith("A101"))
+    assert ids["2O2Fr$t4X7Zf8NOew3FKau"] == "2O2Fr$t4X7Zf8NOew3FKau"
+    assert str(duplex.graph.value(URIRef(space_a101), DCT.identifier)) in ids
+    assert len(run.mapping["mentions"]) == 2  # B999 matches nothing; A101 once
+    g = run.graph
+    d = next(g.subjects(RDF.type, KGT.Document))
+    assert {str(o) for o in g.objects(d, KGT.mentions)} == {m["iri"] for m in run.mapping["mentions"]}
+    assert not list(g.objects(d, KGT.documents))  # mentioning is not being about
+
+
+def test_text_file_mentions(tmp_path):
+    ahu = IRI("http://twin.test/id/test/equipment/AHU-1")
+    p = tmp_path / "log.txt"
+    p.write_text("2024-03-02 AHU-1 filter replaced\n2024-04-01 AHU-1 belt checked\n")
+    run = run_handler(DOC, p, lookup=triples_lookup([(ahu, RDFS_LABEL, Literal("AHU-1"))]))
+    assert run.mapping["mentions"] == [{"iri": ahu, "matched": "AHU-1"}]
+    assert [str(o) for o in run.graph.objects(None, KGT.mentions)] == [ahu]

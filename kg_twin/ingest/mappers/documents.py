@@ -18,6 +18,9 @@ Linking. ``ctx.options["lookup"]`` is a callable ``(text) -> list[IRI]`` supplie
 answers "which entities of this project have this label, identifier or IFC GlobalId" (case-insensitive);
 :func:`store_lookup` builds one over a :class:`~kg_twin.store.base.GraphStore`, :func:`triples_lookup`
 over triples in memory. ``ctx.options["subjects"]`` may name the linked IRIs explicitly.
+Identifier-like words of the text (PDF text, text files) that the lookup knows become ``mentions``:
+``kgt:mentions <entity>`` states that the text contains the entity's identifier (a fact, not a
+guess about what the document is about, which ``kgt:documents`` states).
 ``propose`` writes every link candidate with a confidence; ``map`` emits those with a confidence
 at or above ``link_threshold`` (0.75): whole-stem match 1.0, leading-part match 0.85, a name matching
 several entities 0.5, another part of the name 0.6 (these two are left for review).
@@ -74,6 +77,13 @@ def propose_document(records: list[Record], ctx: MapContext) -> dict[str, Any]:
                 for iri in sorted(set(lookup(cand))):
                     links.append({"iri": str(iri), "matched": cand, "confidence": 0.6,
                                   "reason": f"part {cand!r} of the file name (not its start) is a label/identifier: review"})
+    mentions: list[dict[str, Any]] = []
+    if lookup is not None:
+        linked = {link["iri"] for link in links}
+        for tok in f.get("tokens") or []:
+            for iri in sorted(set(lookup(tok))):
+                if str(iri) not in linked and all(m["iri"] != str(iri) for m in mentions):
+                    mentions.append({"iri": str(iri), "matched": tok})
     dates: dict[str, Any] = {}
     for k in ("created", "modified"):
         if f.get(k):
@@ -90,6 +100,7 @@ def propose_document(records: list[Record], ctx: MapContext) -> dict[str, Any]:
         "dates": dates,
         "links": links,
         "link_threshold": DEFAULT_THRESHOLD,
+        "mentions": mentions,
         "notes": [f["metadata_error"]] if f.get("metadata_error") else [],
     }
 
@@ -137,6 +148,9 @@ def map_document(records: Iterable[Record], mapping: dict[str, Any], ctx: MapCon
             yield (d, IRI(KGT + "pixelHeight"), Literal(str(int(f["height"])), XSD_INTEGER))
         yield (d, IRI(KGT + "source"), source)
         yield (d, IRI(KGT + "origin"), Literal(rec.origin.describe()))
+        for m in mapping.get("mentions") or []:
+            if m.get("iri"):
+                yield (d, IRI(KGT + "mentions"), IRI(str(m["iri"])))
         for link in mapping.get("links") or []:
             if float(link.get("confidence", 0)) >= threshold and link.get("iri"):
                 target = IRI(str(link["iri"]))

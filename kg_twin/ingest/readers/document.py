@@ -7,6 +7,7 @@ The reader yields one ``kind="document"`` record::
                                                  core properties of .docx / .xlsx / .pptx)
     width / height                               (PNG, JPEG, GIF pixel size)
     candidates                                   identifiers the file name suggests, longest first
+    tokens                                       identifier-like words of the text (PDF text, text files)
 
 File-name convention for links: the stem and its leading ``_``/space-separated parts are candidate
 identifiers: ``AHU-1_manual.pdf`` -> ``AHU-1_manual``, ``AHU-1``; ``2O2Fr$t4X7Zf8NOew3FKau.pdf`` -> the
@@ -47,6 +48,10 @@ _OOXML = {"word/": "application/vnd.openxmlformats-officedocument.wordprocessing
           "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 _PDF_DATE = re.compile(r"^D?:?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+\-])?(\d{2})?'?(\d{2})?'?$")
 _SPLIT = re.compile(r"[_ ]+")
+_TOKEN = re.compile(r"[A-Za-z0-9$][A-Za-z0-9_$.\-/]{1,63}")
+_GLOBALID = re.compile(r"[0-3][0-9A-Za-z_$]{21}")
+MAX_TEXT_PAGES = 200  # pages of a PDF scanned for identifiers
+MAX_TOKENS = 5000  # distinct identifier-like words kept per document
 
 
 def sniff_media_type(path: Path, head: bytes) -> tuple[str, str]:
@@ -194,7 +199,32 @@ def _pdf_info(path: Path) -> dict[str, Any]:
             d = pdf_date(meta.get(key))
             if d:
                 info[field] = d
+    texts = []
+    for page in r.pages[:MAX_TEXT_PAGES]:
+        try:
+            texts.append(page.extract_text() or "")
+        except (PdfReadError, ValueError, KeyError, TypeError) as e:
+            info["text_error"] = f"text of a page unreadable: {e}"
+            break
+    info["tokens"] = identifier_tokens("\n".join(texts))
     return info
+
+
+def identifier_tokens(text: str, limit: int = MAX_TOKENS) -> list[str]:
+    """Identifier-like words of a text, in order of first appearance: words with a digit
+    (``AHU-1``, ``A101``, ``VAV-2.03``) and 22-character IFC GlobalIds.
+
+    >>> identifier_tokens("Replace the filter of AHU-1, then AHU-2 (room A101). See 2O2Fr$t4X7Zf8NOew3FKau.")
+    ['AHU-1', 'AHU-2', 'A101', '2O2Fr$t4X7Zf8NOew3FKau']
+    """
+    out: dict[str, None] = {}
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0).rstrip(".-/")
+        if len(tok) >= 2 and (any(c.isdigit() for c in tok) or _GLOBALID.fullmatch(tok)):
+            out.setdefault(tok, None)
+            if len(out) >= limit:
+                break
+    return list(out)
 
 
 _CORE_NS = {
@@ -270,6 +300,8 @@ class DocumentHandler:
             fields.update(_pdf_info(path))
         elif mt.startswith("application/vnd.openxmlformats-officedocument."):
             fields.update(_ooxml_info(path))
+        elif mt.startswith("text/") and size <= 10 * 1024 * 1024:
+            fields["tokens"] = identifier_tokens(path.read_bytes().decode("utf-8", "replace"))
         elif mt.startswith("image/"):
             wh = image_size(head, path, mt)
             if wh:
