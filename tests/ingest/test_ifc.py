@@ -220,3 +220,42 @@ def test_brick_equipment_table_names_real_classes():
         rdf_type = pyoxigraph.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
         assert list(brick.quads_for_pattern(iri, rdf_type, owl_class)), cls
         ifc4.declaration_by_name(key.split("/")[0])  # raises for an unknown IFC4 entity
+
+
+def _georef_file(tmp_path, crs_name):
+    run_api = ifcopenshell.api.run
+    f = run_api("project.create_file", version="IFC4")
+    project = run_api("root.create_entity", f, ifc_class="IfcProject", name="Olemps school")
+    run_api("unit.assign_unit", f)
+    run_api("context.add_context", f, context_type="Model")
+    site = run_api("root.create_entity", f, ifc_class="IfcSite", name="Site")
+    run_api("aggregate.assign_object", f, relating_object=project, products=[site])
+    site.RefLatitude, site.RefLongitude = (48, 51, 24, 0), (2, 21, 7, 0)  # Paris: deliberately not Olemps
+    run_api("georeference.add_georeferencing", f)
+    run_api("georeference.edit_georeferencing", f, projected_crs={"Name": crs_name},
+            coordinate_operation={"Eastings": 664275.2, "Northings": 6360036.3, "OrthogonalHeight": 600.0})
+    p = tmp_path / f"georef-{crs_name.replace(':', '')}.ifc"
+    f.write(str(p))
+    return p, site.GlobalId
+
+
+def test_ifc4_map_conversion_places_the_site(tmp_path):
+    p, gid = _georef_file(tmp_path, "EPSG:2154")
+    run = run_handler(IFC_HANDLER, p)
+    geo = run.mapping["georeference"]
+    assert geo["method"] == "IfcMapConversion" and geo["site"] == gid
+    g = run.graph
+    s = _by_gid(g)[gid]
+    pt = shapely.from_wkt(str(g.value(g.value(s, GEO.hasDefaultGeometry), GEO.asWKT)))
+    assert abs(pt.x - 2.5519) < 1e-3 and abs(pt.y - 44.3384) < 1e-3  # Olemps, from Lambert-93 E/N
+    assert str(g.value(s, KGT.georeferenceMethod)) == "IfcMapConversion"
+
+
+def test_unknown_map_crs_falls_back_to_ref_latitude_and_says_so(tmp_path):
+    p, gid = _georef_file(tmp_path, "Local site grid")
+    run = run_handler(IFC_HANDLER, p)
+    geo = run.mapping["georeference"]
+    assert geo["method"] == "RefLatitude/RefLongitude" and geo["confidence"] < 0.9
+    assert "not understood" in geo["reason"]
+    pt = shapely.from_wkt(str(next(run.graph.objects(None, GEO.asWKT))))
+    assert abs(pt.y - (48 + 51 / 60 + 24 / 3600)) < 1e-7

@@ -30,6 +30,7 @@ from collections import Counter
 from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
+from kg_twin.geo.crs import ToCRS84, parse_crs
 from kg_twin.geo.geometry import WKT_LITERAL
 from kg_twin.ingest.base import MapContext, Triple
 from kg_twin.ingest.mappers.attributes import convert, expand, prop_iri
@@ -170,12 +171,7 @@ def propose_ifc(records: list[Record], ctx: MapContext) -> dict[str, Any]:
             e = brick.setdefault(k, {"class": BRICK_EQUIPMENT[k], "count": 0, "confidence": 0.9 if "/" in k else 0.8})
             e["count"] += 1
     site = next((r.fields for r in records if r.fields.get("role") == "site"), None)
-    geo: dict[str, Any]
-    if site and "ref_lat" in site and not (site["ref_lat"] == 0 and site["ref_lon"] == 0):
-        geo = {"site_point": True, "lat": round(site["ref_lat"], 8), "lon": round(site["ref_lon"], 8), "confidence": 0.9,
-               "reason": "IfcSite RefLatitude/RefLongitude (WGS 84) as a CRS84 point"}
-    else:
-        geo = {"site_point": False, "confidence": 1.0, "reason": "IfcSite has no RefLatitude/RefLongitude (or 0,0): not georeferenced"}
+    geo = propose_georeference(proj, site)
     return {
         "handler": "ifc",
         "schema": proj.get("schema"),
@@ -199,13 +195,43 @@ def propose_ifc(records: list[Record], ctx: MapContext) -> dict[str, Any]:
     }
 
 
+def propose_georeference(proj: dict[str, Any], site: dict[str, Any] | None) -> dict[str, Any]:
+    """Where the site is, in CRS84: IfcMapConversion (the project origin in a map CRS, IFC4+) when
+    its CRS is known, else IfcSite RefLatitude/RefLongitude; nothing for a site at 0,0 or without them."""
+    if site is None:
+        return {"site_point": False, "confidence": 1.0, "reason": "the model has no IfcSite"}
+    notes = ""
+    mc = proj.get("map_conversion")
+    if mc:
+        if mc.get("crs"):
+            try:
+                lon, lat = ToCRS84(parse_crs(mc["crs"])).point(mc["eastings"], mc["northings"])
+            except InputError as e:
+                notes = f"IfcMapConversion CRS {mc['crs']!r} is not understood ({e.message}); "
+            else:
+                if -180 <= lon <= 180 and -90 <= lat <= 90:
+                    return {"site_point": True, "site": site["global_id"], "lon": round(lon, 8), "lat": round(lat, 8),
+                            "method": "IfcMapConversion", "confidence": 0.95,
+                            "reason": f"project origin at E {mc['eastings']} N {mc['northings']} in {mc['crs']} (IfcMapConversion), reprojected to CRS84"}
+                notes = f"IfcMapConversion E/N in {mc['crs']} fall outside longitude/latitude; "
+        else:
+            notes = "IfcMapConversion has no target CRS name; "
+    if "ref_lat" in site and not (site["ref_lat"] == 0 and site["ref_lon"] == 0):
+        return {"site_point": True, "site": site["global_id"], "lon": round(site["ref_lon"], 8), "lat": round(site["ref_lat"], 8),
+                "method": "RefLatitude/RefLongitude", "confidence": 0.9 if not notes else 0.7,
+                "reason": notes + "IfcSite RefLatitude/RefLongitude (WGS 84) as a CRS84 point"}
+    return {"site_point": False, "confidence": 1.0,
+            "reason": notes + "IfcSite has no RefLatitude/RefLongitude (or 0,0) and no usable IfcMapConversion: not georeferenced"}
+
+
 def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
     source = IRI(ctx.source_iri)
     proj_gid = (mapping.get("project") or {}).get("global_id")
     units = (mapping.get("project") or {}).get("units") or {}
     class_types = {c: [IRI(expand(t)) for t in v.get("types", [])] for c, v in (mapping.get("classes") or {}).items()}
     include_psets = bool((mapping.get("property_sets") or {}).get("include", True))
-    georef = bool((mapping.get("georeference") or {}).get("site_point", False))
+    geo = mapping.get("georeference") or {}
+    georef = bool(geo.get("site_point", False)) and geo.get("lon") is not None and geo.get("lat") is not None
     brick_types = {k: IRI(expand(v["class"])) for k, v in (mapping.get("brick_equipment") or {}).items() if v and v.get("class")}
     if not proj_gid:
         raise InputError("BAD_MAPPING", "mapping has no project.global_id", hint="regenerate the mapping with propose")
@@ -278,17 +304,20 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
             yield (s, IRI(BOT + "hostsElement"), ctx.mint("element", other))
         if role == "storey" and f.get("elevation") is not None:
             yield (s, IRI(KGT + "elevation"), convert(f["elevation"], XSD_DECIMAL))  # type: ignore[misc]
-        if role == "site" and georef and "ref_lat" in f and not (f["ref_lat"] == 0 and f["ref_lon"] == 0):
-            lat, lon = f["ref_lat"], f["ref_lon"]
-            if -90 <= lat <= 90 and -180 <= lon <= 180:
-                g = ctx.mint("geometry", f"site-{gid}")
-                yield (s, A, IRI(GEO + "Feature"))
-                yield (s, IRI(GEO + "hasDefaultGeometry"), g)
-                yield (g, A, IRI(GEO + "Geometry"))
-                yield (g, A, IRI(SF + "Point"))
-                yield (g, IRI(GEO + "asWKT"), Literal(f"POINT ({round(lon, 8)!r} {round(lat, 8)!r})", WKT_LITERAL))
-                if f.get("ref_elev") is not None:
-                    yield (s, IRI(KGT + "refElevation"), convert(f["ref_elev"], XSD_DECIMAL))  # type: ignore[misc]
+        if role == "site" and georef and geo.get("site", gid) == gid:
+            lat, lon = float(geo["lat"]), float(geo["lon"])
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise InputError("BAD_MAPPING", f"georeference lon {lon} / lat {lat} are not longitude/latitude",
+                                 hint="edit georeference.lon / lat in the mapping (CRS84 degrees)")
+            g = ctx.mint("geometry", f"site-{gid}")
+            yield (s, A, IRI(GEO + "Feature"))
+            yield (s, IRI(GEO + "hasDefaultGeometry"), g)
+            yield (g, A, IRI(GEO + "Geometry"))
+            yield (g, A, IRI(SF + "Point"))
+            yield (g, IRI(GEO + "asWKT"), Literal(f"POINT ({round(lon, 8)!r} {round(lat, 8)!r})", WKT_LITERAL))
+            yield (s, IRI(KGT + "georeferenceMethod"), Literal(str(geo.get("method", ""))))
+        if role == "site" and f.get("ref_elev") is not None:
+            yield (s, IRI(KGT + "refElevation"), convert(f["ref_elev"], XSD_DECIMAL))  # type: ignore[misc]
         # property sets
         if include_psets:
             for pset, props in (f.get("psets") or {}).items():

@@ -19,7 +19,8 @@ Record fields (``kind="element"``, origin ``element=<GlobalId>``)::
     psets           {set name: {property: [value, measure type]}}: property sets and quantity sets,
                     occurrence values over type-object values
     site            ref_lat / ref_lon (decimal degrees from IfcCompoundPlaneAngleMeasure) / ref_elev
-    project         schema, units ({"LENGTHUNIT": "unit:M", ...}), file name
+    project         schema, units ({"LENGTHUNIT": "unit:M", ...}), file name, map_conversion (IFC4
+                    IfcMapConversion: eastings / northings of the project origin, map CRS name)
 """
 
 from __future__ import annotations
@@ -158,6 +159,24 @@ def ifc4_class(cls: str, schema_id: str) -> str:
     return cls
 
 
+def map_conversion(f: Any) -> dict[str, Any] | None:
+    """IFC4+ georeferencing: the project origin's map coordinates (IfcMapConversion) and the map CRS name."""
+    try:
+        convs = f.by_type("IfcMapConversion")
+    except RuntimeError:  # IFC2X3 has no such entity
+        return None
+    for mc in convs:
+        crs = getattr(mc, "TargetCRS", None)
+        name = getattr(crs, "Name", None) if crs is not None else None
+        if mc.Eastings is None or mc.Northings is None:
+            continue
+        out = {"eastings": float(mc.Eastings), "northings": float(mc.Northings), "crs": str(name) if name else None}
+        if getattr(mc, "OrthogonalHeight", None) is not None:
+            out["height"] = float(mc.OrthogonalHeight)
+        return out
+    return None
+
+
 def open_ifc(path: Path) -> Any:
     try:
         return ifcopenshell.open(str(path))
@@ -227,6 +246,9 @@ class IFCHandler:
         role_of[p.id()] = "project"
         pf = _base(p, "project", sid)
         pf.update(schema=f.schema, units=project_units(f), file=path.name, psets=_psets(p))
+        mc = map_conversion(f)
+        if mc:
+            pf["map_conversion"] = mc
         yield Record(kind="element", fields=pf, origin=Origin(file=path.name, element=p.GlobalId))
 
         for cls, role in SPATIAL_ROLES:
