@@ -320,4 +320,78 @@ def infer_project(store: Any, naming: Naming, project: str, *, modules: Iterable
     return stats
 
 
-__all__ = ["InferenceStats", "asserted_graphs", "infer_graph", "infer_project"]
+
+class InferenceRefresher:
+    """Keeps inferred graphs current: rebuilds a project's inferred graph after each change.
+
+    Attach it to the service (``twin.on_change(refresher.schedule)``, or :meth:`attach`); a
+    background thread runs :func:`infer_project` for changed projects, one at a time, and
+    coalesces bursts of changes (ten loads in a row cause one or two runs, not ten). Writing the
+    inferred graph does not notify, so there is no feedback loop. Failures are logged and kept
+    in :attr:`errors`; they never break the write that triggered them.
+    """
+
+    def __init__(self, store: Any, naming: Naming, *, modules: Iterable[str] | None = None) -> None:
+        self.store = store
+        self.naming = naming
+        self.modules = list(modules) if modules is not None else None
+        self.last: dict[str, InferenceStats] = {}
+        self.errors: dict[str, str] = {}
+        self._pending: list[str] = []
+        self._cond = threading.Condition()
+        self._busy = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="kg-twin-inference", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def attach(cls, twin: Any, **kwargs: Any) -> "InferenceRefresher":
+        r = cls(twin.store, twin.naming, **kwargs)
+        twin.on_change(r.schedule)
+        return r
+
+    def schedule(self, project: str) -> None:
+        with self._cond:
+            if project not in self._pending:
+                self._pending.append(project)
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing is pending or running; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._busy:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                project = self._pending.pop(0)
+                self._busy = True
+            try:
+                self.last[project] = infer_project(self.store, self.naming, project, modules=self.modules)
+                self.errors.pop(project, None)
+            except Exception as e:  # a failed refresh must not kill the refresher; it is logged and kept
+                log.exception("inference refresh failed for project %s", project)
+                self.errors[project] = f"{type(e).__name__}: {e}"
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+
+__all__ = ["InferenceRefresher", "InferenceStats", "asserted_graphs", "infer_graph", "infer_project"]
