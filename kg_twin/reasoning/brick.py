@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 HAS_TAG = URIRef(BRICK + "hasTag")
 _NOISE_TYPES = {RDFLIB_OWL.Thing, RDFLIB_OWL.NamedIndividual, RDFLIB_RDFS.Resource, RDFLIB_OWL.Nothing}
 _BRICK_VERSION = "1.5"
+_SCHEMA_VERSION = "2"  # bump when the schema filter below changes (names the cached schema file)
 
 
 @dataclass
@@ -95,7 +96,18 @@ _ONT_CACHE: dict[tuple[tuple[str, ...], str], "_Ontology"] = {}
 #: entailed about instances, and leaving them out makes the pass several times faster).
 _SCHEMA_NS = (str(RDFLIB_OWL), str(RDFLIB_RDFS))
 _SCHEMA_PREDICATES = {RDFLIB_RDF.type, RDFLIB_RDF.first, RDFLIB_RDF.rest}
-_ANNOTATIONS = {RDFLIB_RDFS.label, RDFLIB_RDFS.comment, RDFLIB_RDFS.seeAlso, RDFLIB_RDFS.isDefinedBy, RDFLIB_OWL.versionInfo}
+_ANNOTATIONS = {RDFLIB_RDFS.label, RDFLIB_RDFS.comment, RDFLIB_RDFS.seeAlso, RDFLIB_RDFS.isDefinedBy, RDFLIB_OWL.versionInfo, RDFLIB_OWL.deprecated}
+#: rdf:type objects an OWL-RL rule can use (property characteristics, restrictions, class
+#: expressions). Other typings of ontology terms (owl:Class declarations, SHACL shapes, Brick
+#: tags and quantities as individuals) entail nothing about the data and are left out.
+_RL_TYPES = {
+    RDFLIB_OWL[n]
+    for n in (
+        "TransitiveProperty SymmetricProperty AsymmetricProperty FunctionalProperty InverseFunctionalProperty "
+        "IrreflexiveProperty ReflexiveProperty Restriction AllDisjointClasses AllDisjointProperties AllDifferent "
+        "Nothing"
+    ).split()
+}
 
 
 @dataclass
@@ -104,6 +116,7 @@ class _Ontology:
     full_nt: bytes  # the same as N-Triples: the shapes graph of the Brick rules (parsed in Rust)
     schema: rdflib.Graph  # RDF/RDFS/OWL axioms only: input of the OWL-RL pass
     schema_path: Path  # the same as an N-Triples file, which 'reasonable' loads in Rust
+    schema_set: frozenset  # the same as a set of triples (fast difference with the closure)
     terms: frozenset  # IRIs the ontology describes (never subjects of inferred triples)
     names: list[str]
 
@@ -123,16 +136,20 @@ def _ontology(modules: Iterable[str] | None) -> _Ontology:
                 p = t[1]
                 if p in _ANNOTATIONS:
                     continue
+                if p == RDFLIB_RDF.type:
+                    if t[2] in _RL_TYPES:
+                        schema.add(t)
+                    continue
                 if p in _SCHEMA_PREDICATES or str(p).startswith(_SCHEMA_NS):
                     schema.add(t)
             terms = frozenset(s for s in full.subjects() if isinstance(s, URIRef))
-            schema_path = Path(tempfile.gettempdir()) / f"kg-twin-owlrl-schema-{key[1][:16]}-{len(names)}.ttl"
+            schema_path = Path(tempfile.gettempdir()) / f"kg-twin-owlrl-schema-{_SCHEMA_VERSION}-{key[1][:16]}-{len(names)}.ttl"
             if not schema_path.is_file():
                 tmp = schema_path.with_suffix(f".{os.getpid()}.tmp")
                 tmp.write_bytes(schema.serialize(format="nt", encoding="utf-8"))
                 os.replace(tmp, schema_path)
             _ONT_CACHE.clear()  # one bundle at a time is plenty
-            _ONT_CACHE[key] = hit = _Ontology(full, full_nt, schema, schema_path, terms, list(names))
+            _ONT_CACHE[key] = hit = _Ontology(full, full_nt, schema, schema_path, frozenset(schema), terms, list(names))
     return hit
 
 
@@ -191,8 +208,10 @@ def _owlrl(work: rdflib.Graph, onto: _Ontology) -> set[tuple]:
     r = PyReasoner()
     r.load_file(str(onto.schema_path))
     r.from_graph(work)
-    closure = r.reason()
-    return {t for t in closure if t not in work and t not in onto.schema}
+    closure = set(r.reason())
+    closure -= onto.schema_set
+    closure.difference_update(work)
+    return closure
 
 
 def _keep(t: tuple, instances: set, ont_terms: frozenset) -> str:
@@ -217,6 +236,10 @@ def infer_graph(data: rdflib.Graph, *, modules: Iterable[str] | None = None, max
     stats.ontology_triples = len(onto.full)
     stats.asserted_triples = len(data)
     stats.seconds["ontology"] = round(time.perf_counter() - t0, 3)
+
+    if len(data) == 0:  # nothing asserted, nothing to infer about
+        stats.seconds["total"] = round(time.perf_counter() - t0, 3)
+        return rdflib.Graph(), stats
 
     work = rdflib.Graph()
     for t in data:
