@@ -140,6 +140,7 @@ def test_tags_to_class():
     )
 
 
+@pytest.mark.slow
 def test_refresher_rebuilds_after_a_change(tmp_path):
     t = Twin(Settings(store="memory", data_dir=tmp_path, base_iri=BASE))
     try:
@@ -156,6 +157,7 @@ def test_refresher_rebuilds_after_a_change(tmp_path):
         t.close()
 
 
+@pytest.mark.slow
 def test_cli_infer(tmp_path):
     from kg_twin.cli.ontologies import register
     from kg_twin.store import open_store
