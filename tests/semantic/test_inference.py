@@ -12,7 +12,7 @@ from rdflib import RDF, RDFS, OWL, URIRef
 from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
-from kg_twin.reasoning.brick import InferenceRefresher, asserted_graphs, infer_graph, infer_project
+from kg_twin.reasoning.brick import asserted_graphs, infer_graph, infer_project
 from kg_twin.service import Twin
 from kg_twin.settings import Settings
 from kg_twin.store import Dataset
@@ -138,23 +138,6 @@ def test_tags_to_class():
     assert not list(new.triples((URIRef("http://ex/p2"), RDF.type, None))) or all(
         o in (BRICK.Point, KGT.Point) for o in new.objects(URIRef("http://ex/p2"), RDF.type)
     )
-
-
-@pytest.mark.slow
-def test_refresher_rebuilds_after_a_change(tmp_path):
-    t = Twin(Settings(store="memory", data_dir=tmp_path, base_iri=BASE))
-    try:
-        refresher = InferenceRefresher.attach(t)
-        t.projects.create("site")
-        t.store.load(G36, format="turtle", graph=t.naming.graph("site", "hvac"))
-        t.notify("site")
-        t.notify("site")  # bursts coalesce
-        assert refresher.wait_idle(timeout=240)
-        assert not refresher.errors
-        assert t.store.graph_size(t.naming.inferred_graph("site")) == refresher.last["site"].inferred_triples > 0
-        refresher.close()
-    finally:
-        t.close()
 
 
 @pytest.mark.slow

@@ -16,13 +16,13 @@ BOT = "https://w3id.org/bot#"
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("owl-cache")
+def cache_dir(owl_cache) -> Path:
+    return owl_cache[0]
 
 
 @pytest.fixture(scope="module")
-def full_report(cache_dir):
-    return check_consistency(cache_dir=cache_dir, use_cache=False)
+def full_report(owl_cache):
+    return owl_cache[1]
 
 
 def test_bundle_is_consistent_without_unsatisfiable_classes(full_report):
