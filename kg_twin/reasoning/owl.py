@@ -344,7 +344,7 @@ def check_consistency(
     )
     try:
         cdir.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(report.to_dict(), indent=2))
         os.replace(tmp, cache_file)
     except OSError as e:
