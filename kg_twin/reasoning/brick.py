@@ -312,9 +312,27 @@ def asserted_graphs(store: Any, naming: Naming, project: str) -> list[str]:
     ]
 
 
+_PROJECT_LOCKS: dict[str, threading.Lock] = {}
+_PROJECT_LOCKS_GUARD = threading.Lock()
+
+
+def _project_lock(project: str) -> threading.Lock:
+    with _PROJECT_LOCKS_GUARD:
+        return _PROJECT_LOCKS.setdefault(project, threading.Lock())
+
+
 def infer_project(store: Any, naming: Naming, project: str, *, modules: Iterable[str] | None = None, max_rounds: int = 3) -> InferenceStats:
-    """Rebuild ``naming.inferred_graph(project)`` from the project's asserted graphs (see module doc)."""
+    """Rebuild ``naming.inferred_graph(project)`` from the project's asserted graphs (see module doc).
+
+    Runs for the same project are serialized (in this process), so a run that read older data
+    can never overwrite the result of a run that read newer data.
+    """
     check_project_id(project)
+    with _project_lock(project):
+        return _infer_project(store, naming, project, modules=modules, max_rounds=max_rounds)
+
+
+def _infer_project(store: Any, naming: Naming, project: str, *, modules: Iterable[str] | None, max_rounds: int) -> InferenceStats:
     t0 = time.perf_counter()
     graphs = asserted_graphs(store, naming, project)
     target = naming.inferred_graph(project)
