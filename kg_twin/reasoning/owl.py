@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from kg_twin.errors import InputError, KgTwinError
-from kg_twin.ontologies import Module, bundle_hash, module_closure, module_rdf
+from kg_twin.ontologies import Module, bundle_hash, class_hierarchy, module_closure, module_rdf
 from kg_twin.terms import OWL, RDF, RDFS, XSD
 
 log = logging.getLogger(__name__)
@@ -69,36 +69,6 @@ SELECT DISTINCT ?d WHERE {{
   FILTER(isIRI(?d))
 }}
 """
-
-_SKELETON_QUERY = f"""
-CONSTRUCT {{
-  ?c a <{OWL}Class> .
-  ?c <{RDFS}subClassOf> ?d .
-  ?c <{OWL}equivalentClass> ?e .
-  ?c <{OWL}disjointWith> ?f .
-  ?p a ?ptype .
-  ?p <{RDFS}subPropertyOf> ?q .
-  ?p <{OWL}inverseOf> ?r .
-}} WHERE {{
-  {{ ?c a <{OWL}Class> FILTER(isIRI(?c)) }}
-  UNION {{ ?c <{RDFS}subClassOf> ?d FILTER(isIRI(?c) && isIRI(?d)) }}
-  UNION {{ ?c <{OWL}equivalentClass> ?e FILTER(isIRI(?c) && isIRI(?e)) }}
-  UNION {{ ?c <{OWL}disjointWith> ?f FILTER(isIRI(?c) && isIRI(?f)) }}
-  UNION {{ ?p a ?ptype VALUES ?ptype {{ <{OWL}ObjectProperty> <{OWL}DatatypeProperty> <{OWL}TransitiveProperty>
-                                        <{OWL}SymmetricProperty> }} FILTER(isIRI(?p)) }}
-  UNION {{ ?p <{RDFS}subPropertyOf> ?q ; a <{OWL}ObjectProperty> . ?q a <{OWL}ObjectProperty> FILTER(isIRI(?p) && isIRI(?q)) }}
-  UNION {{ ?p <{RDFS}subPropertyOf> ?q ; a <{OWL}DatatypeProperty> . ?q a <{OWL}DatatypeProperty> FILTER(isIRI(?p) && isIRI(?q)) }}
-  UNION {{ ?p <{OWL}inverseOf> ?r FILTER(isIRI(?p) && isIRI(?r)) }}
-}}
-"""
-
-# the objects of subClassOf / equivalentClass / disjointWith in the skeleton must be classes too
-_SKELETON_DECLARE = f"""
-CONSTRUCT {{ ?d a <{OWL}Class> }} WHERE {{
-  ?c <{RDFS}subClassOf>|<{OWL}equivalentClass>|<{OWL}disjointWith> ?d FILTER(isIRI(?c) && isIRI(?d))
-}}
-"""
-
 
 @dataclass
 class ModuleCheck:
@@ -171,11 +141,7 @@ def _cache_key(names: list[str], extra: list[Path]) -> str:
 
 
 def _skeleton(nt: bytes) -> bytes:
-    from kg_twin.store.convert import Scratch
-
-    s = Scratch()
-    s.add(nt, format="ntriples")
-    return s.construct(_SKELETON_QUERY) + s.construct(_SKELETON_DECLARE)
+    return class_hierarchy(nt)
 
 
 def _datatypes(nt: bytes) -> set[str]:

@@ -159,3 +159,14 @@ def test_ifc_extract_is_the_ifcproduct_hierarchy():
     for c in classes:
         assert IFC.IfcRoot in set(g.transitive_objects(c, RDFS.subClassOf)), c
     assert below_product == classes - {IFC.IfcRoot, IFC.IfcObjectDefinition, IFC.IfcObject}
+
+
+def test_hierarchy_only_closure_keeps_the_class_hierarchy():
+    nt = onto.load_ontology_closure(["kgt"], hierarchy_only=True)
+    g = rdflib.Graph().parse(data=nt, format="nt")
+    B = rdflib.Namespace("https://brickschema.org/schema/Brick#")
+    assert (B.Zone_Air_Temperature_Sensor, RDFS.subClassOf, B.Air_Temperature_Sensor) in g
+    assert (B.Equipment, RDFS.subClassOf, rdflib.URIRef(KGT + "Asset")) in g
+    assert (rdflib.URIRef("https://w3id.org/bot#containsZone"), RDF.type, OWL.TransitiveProperty) in g
+    assert not list(g.triples((None, RDFS.label, None)))
+    assert len(g) < len(onto.load_ontology_closure(["kgt"]).splitlines()) / 5
