@@ -170,3 +170,29 @@ def test_hierarchy_only_closure_keeps_the_class_hierarchy():
     assert (rdflib.URIRef("https://w3id.org/bot#containsZone"), RDF.type, OWL.TransitiveProperty) in g
     assert not list(g.triples((None, RDFS.label, None)))
     assert len(g) < len(onto.load_ontology_closure(["kgt"]).splitlines()) / 5
+
+
+def test_cli_load_puts_modules_in_ontology_graphs(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from kg_twin.cli.ontologies import register
+
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    register(app)
+    runner = CliRunner()
+    res = runner.invoke(app, ["ontologies", "load", "-m", "ssn", "--data-dir", str(tmp_path)], env={"KG_TWIN_BASE_IRI": "http://twin.test/"})
+    assert res.exit_code == 0, res.output
+    store = open_store(Settings(data_dir=tmp_path))
+    try:
+        assert store.graph_size("http://twin.test/graph/_ontology/ssn") > 400
+        assert store.graph_size("http://twin.test/graph/_ontology/sosa") > 300
+    finally:
+        store.close()
+    res = runner.invoke(app, ["ontologies", "load", "-m", "nope", "--data-dir", str(tmp_path)])
+    assert res.exit_code == 2 and "UNKNOWN_ONTOLOGY_MODULE" in res.output
