@@ -327,15 +327,23 @@ def load_ontology_closure(modules: Iterable[str] | None = None, *, format: str =
     N-Triples (default) is a plain concatenation; ``turtle`` re-serializes the merge.
     ``hierarchy_only``: only the class / property hierarchy (:func:`class_hierarchy`), which is
     all SHACL needs for ``sh:class`` and much smaller (Brick: about 5k of 62k triples).
+    Results are cached in the process per bundle content.
     """
-    nt = b"".join(module_rdf(m.name) for m in module_closure(modules))
+    names = tuple(m.name for m in module_closure(modules))
+    fmt = "ntriples" if format in ("ntriples", "nt") else format
+    return _closure_bytes(names, fmt, hierarchy_only, bundle_hash(names))
+
+
+@lru_cache(maxsize=16)
+def _closure_bytes(names: tuple[str, ...], fmt: str, hierarchy_only: bool, digest: str) -> bytes:
+    nt = b"".join(module_rdf(n) for n in names)
     if hierarchy_only:
         nt = class_hierarchy(nt)
-    if format in ("ntriples", "nt"):
+    if fmt == "ntriples":
         return nt
     from kg_twin.store.convert import convert
 
-    return convert(nt, from_format="ntriples", to_format=format)
+    return convert(nt, from_format="ntriples", to_format=fmt)
 
 
 def ontology_graph(base: str, module: str) -> str:
