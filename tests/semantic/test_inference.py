@@ -170,3 +170,20 @@ def test_cli_infer(tmp_path):
         assert st.graph_size(f"{BASE}graph/cli/inferred") > 0
     finally:
         st.close()
+
+
+def test_bot_topology_through_the_alignment():
+    g = rdflib.Graph().parse(
+        data="""@prefix bot: <https://w3id.org/bot#> . @prefix ex: <http://ex/> .
+        ex:site bot:hasBuilding ex:b . ex:b bot:hasStorey ex:s . ex:s bot:hasSpace ex:r . ex:r bot:containsElement ex:door .""",
+        format="turtle",
+    )
+    new, _ = infer_graph(g)
+    EXB = rdflib.Namespace("http://ex/")
+    BOT = rdflib.Namespace("https://w3id.org/bot#")
+    assert (EXB.site, BOT.containsZone, EXB.r) in new  # sub-properties of a transitive property
+    assert (EXB.r, BRICK.isPartOf, EXB.b) in new  # bot:containsZone is a brick:hasPart (alignment), inverse isPartOf
+    assert (EXB.s, RDF.type, BRICK.Floor) in new  # bot:Storey owl:equivalentClass brick:Floor
+    assert (EXB.r, BOT.hasElement, EXB.door) in new  # containsElement is a hasElement
+    # (bot:hasElement's property chain is not applied: 'reasonable' has no prp-spo2, see docs/semantics.md)
+    assert (EXB.r, RDF.type, KGT.Space) in new and (EXB.door, RDF.type, KGT.Asset) in new
