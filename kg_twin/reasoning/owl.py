@@ -37,6 +37,7 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -254,14 +255,30 @@ def check_consistency(
     key = _cache_key(names, extra_paths)
     cdir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_file = cdir / f"ontology-check-{key[:24]}.json"
-    if use_cache and cache_file.is_file():
-        try:
-            report = CheckReport.from_dict(json.loads(cache_file.read_text()))
-            report.cached = True
-            return report
-        except (ValueError, TypeError, KeyError) as e:
-            log.warning("ignoring unreadable check cache %s: %s", cache_file, e)
+    if use_cache and (hit := _read_cache(cache_file)) is not None:
+        return hit
+    with _CHECK_LOCK:  # one HermiT run at a time; callers that waited find the cache filled
+        if use_cache and (hit := _read_cache(cache_file)) is not None:
+            return hit
+        return _check(owlready2, closure, extra_paths, key, cdir, cache_file, timeout_s)
 
+
+_CHECK_LOCK = threading.Lock()
+
+
+def _read_cache(cache_file: Path) -> CheckReport | None:
+    if not cache_file.is_file():
+        return None
+    try:
+        report = CheckReport.from_dict(json.loads(cache_file.read_text()))
+    except (ValueError, TypeError, KeyError) as e:
+        log.warning("ignoring unreadable check cache %s: %s", cache_file, e)
+        return None
+    report.cached = True
+    return report
+
+
+def _check(owlready2: Any, closure: list[Module], extra_paths: list[Path], key: str, cdir: Path, cache_file: Path, timeout_s: float) -> CheckReport:
     t0 = time.perf_counter()
     world = owlready2.World()
     checks: list[ModuleCheck] = []
