@@ -572,6 +572,8 @@ class Engine:
             parts.append(lambda var, text=text: f"VALUES {var} {{ {text} }}")
 
         def pat(var: str) -> str:
+            if len(parts) == 1:
+                return f"{{ {parts[0](var)} }}"
             body = " UNION ".join(f"{{ {p(var)} }}" for p in parts)
             return f"{{ SELECT DISTINCT {var} WHERE {{ {body} }} }}"
 
@@ -594,13 +596,23 @@ class Engine:
         """Violations straight from SPARQL when every constraint compiles (None: use the general path)."""
         p = shape.params
         allowed = _LOCAL | ({SH.minCount, SH.maxCount} if shape.is_property else set())
+        qualified = {SH.qualifiedValueShape, SH.qualifiedMinCount}
+        simple_q = (
+            shape.is_property
+            and len(p.get(SH.qualifiedValueShape, [])) == 1
+            and [int(n) for n in p.get(SH.qualifiedMinCount, [])] == [1]
+            and SH.qualifiedMaxCount not in p
+            and not any(_is_true(d) for d in p.get(SH.qualifiedValueShapesDisjoint, []))
+        )
+        if simple_q:
+            allowed = allowed | qualified | {SH.qualifiedValueShapesDisjoint}
         if not set(p) <= allowed or (shape.is_property and (SH.hasValue in p or SH.property in p)):
             self.paths["general"] += 1
             return None
         plan = []
         try:
             for pred, objs in p.items():
-                if pred in (SH.flags, SH.minCount, SH.maxCount, SH.property):
+                if pred in (SH.flags, SH.minCount, SH.maxCount, SH.property, SH.qualifiedValueShape, SH.qualifiedMinCount, SH.qualifiedValueShapesDisjoint):
                     continue
                 for o in objs:
                     plan.append((pred, o))
@@ -613,6 +625,10 @@ class Engine:
                     queries.append((comp, f"SELECT DISTINCT {f} {v} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {v} . FILTER(!({cond})) }}", True))
                 else:
                     queries.append((comp, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER(!({cond})) }}", False))
+            if simple_q:
+                qx = self.var()
+                qcond = self.compiler.shape_expr(p[SH.qualifiedValueShape][0], qx)
+                queries.append((SH.QualifiedMinCountConstraintComponent, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {qx} . FILTER({qcond}) }} }}", False))
         except _NotCompilable:
             self.paths["general"] += 1
             return None
@@ -636,13 +652,19 @@ class Engine:
                             add(a, None, SH.MinCountConstraintComponent)
             for n in p.get(SH.maxCount, []):
                 c = self.var()
+                if int(n) == 1:
+                    y = self.var()
+                    rows = self.rows(f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {x} . {f} {shape.path_sparql} {y} . FILTER(!sameTerm({x}, {y})) }}")
+                    for (a,) in rows:
+                        add(a, None, SH.MaxCountConstraintComponent)
+                    continue
                 rows = self.rows(f"SELECT {f} WHERE {{ {{ SELECT {f} (COUNT(DISTINCT {x}) AS {c}) WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {x} . }} GROUP BY {f} }} FILTER({c} > {int(n)}) }}")
                 for (a,) in rows:
                     add(a, None, SH.MaxCountConstraintComponent)
         try:
             for comp, q, is_prop in queries:
                 for row in self.rows(q):
-                    add(row[0], None if comp == SH.HasValueConstraintComponent else (row[1] if is_prop else row[0]), comp)
+                    add(row[0], None if comp in (SH.HasValueConstraintComponent, SH.QualifiedMinCountConstraintComponent) else (row[1] if is_prop else row[0]), comp)
         except SyntaxError:
             # e.g. a sh:pattern the store's regex dialect rejects: evaluate this shape in Python
             self.paths["general"] += 1
