@@ -134,6 +134,7 @@ class ShaclView:
         # canonical literal (as the store gives it back) -> the literal as written, for inputs we
         # copied from rdflib: oxigraph stores typed literals by value ("4.0"^^xsd:decimal -> "4")
         self.originals: dict = {}
+        self.closure_store: Any = None
 
     # constructors ---------------------------------------------------------------
     @classmethod
@@ -202,6 +203,26 @@ class ShaclView:
             o = self.originals
             rows = [tuple(o.get(t, t) if t is not None else None for t in r) for r in rows]
         return rows
+
+    def add_closure_file(self, path: Path | str, fmt: str | None = None) -> None:
+        """Load an ontology file whose class hierarchy counts, without writing to the (project) store."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("FILE_NOT_FOUND", f"no such ontology file: {path}", where={"file": str(path)})
+        if self.closure_store is None:
+            self.closure_store = ox.Store()
+        try:
+            self.closure_store.bulk_load(path=str(path), format=rdf_format_of(path, fmt))
+        except SyntaxError as e:
+            raise InputError("RDF_SYNTAX", f"{path.name}: {e}", where={"file": str(path)}) from e
+
+    def subclass_pairs(self) -> list[tuple]:
+        """(subclass, superclass) pairs from the data graphs, the closure graphs and closure files."""
+        q = "SELECT DISTINCT ?s ?o WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?o }"
+        pairs = self.rows(q, closure=True)
+        if self.closure_store is not None:
+            pairs += [(r[0], r[1]) for r in self.closure_store.query(q, use_default_graph_as_union=True)]
+        return pairs
 
     def size(self) -> int:
         """Number of triples in the data graphs."""

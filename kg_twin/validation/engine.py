@@ -532,7 +532,7 @@ class Engine:
         """``cls`` and all its subclasses (data + closure graphs), as pyoxigraph terms."""
         if self._sub is None:
             sub = defaultdict(set)
-            for s, o in self.rows(f"SELECT DISTINCT ?s ?o WHERE {{ ?s <{RDFS.subClassOf}> ?o }}", closure=True):
+            for s, o in self.view.subclass_pairs():
                 sub[o].add(s)
             self._sub = sub
         c = from_rdflib(cls)
