@@ -126,10 +126,9 @@ def view_to_rdflib(view: ShaclView, *, with_closure_classes: bool = True) -> rdf
     for gr in view.data_graphs:
         for q in view.store.quads_for_pattern(None, None, None, gr):
             g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-    if with_closure_classes and view.closure_graphs:
-        for s, o in view.rows(f"SELECT ?s ?o WHERE {{ GRAPH ?g {{ ?s <{rdflib.RDFS.subClassOf}> ?o }} }}".replace("GRAPH ?g", "")
-                              , closure=True):
-            g.add((to_rdflib(s), rdflib.RDFS.subClassOf, to_rdflib(o)))
+    if with_closure_classes:
+        for sub, sup in view.subclass_pairs():
+            g.add((to_rdflib(sub), rdflib.RDFS.subClassOf, to_rdflib(sup)))
     return g
 
 
