@@ -136,7 +136,7 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | No
     import pyshacl
 
     _conforms, rg, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, use_shapes=use_shapes, allow_warnings=False
+        data, shacl_graph=shapes, inference="none", advanced=False, use_shapes=use_shapes, allow_warnings=False
     )
     out: list[Result] = []
     for rep in rg.subjects(rdflib.RDF.type, SH.ValidationReport):
@@ -180,7 +180,7 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     results: list[Result] = []
     stats: dict[str, Any] = {}
     if len(py_set) < len(tops):
-        eng = kg_engine.Engine(view, sg, shape_filter=lambda s: s.node not in py_set, pushdown=pushdown)
+        eng = kg_engine.Engine(view, sg, shape_filter=lambda n: n not in py_set, pushdown=pushdown)
         results.extend(eng.run())
         stats["kgtwin_queries"] = view.queries
         stats["kgtwin_paths"] = dict(eng.paths)
