@@ -139,6 +139,7 @@ def ifc4_file(tmp_path):
     building = run("root.create_entity", f, ifc_class="IfcBuilding", name="B1")
     storey = run("root.create_entity", f, ifc_class="IfcBuildingStorey", name="L0")
     space = run("root.create_entity", f, ifc_class="IfcSpace", name="R101")
+    storey.Elevation = 3000.0  # in the project length unit (millimetres by default)
     run("aggregate.assign_object", f, relating_object=project, products=[site])
     run("aggregate.assign_object", f, relating_object=site, products=[building])
     run("aggregate.assign_object", f, relating_object=building, products=[storey])
@@ -160,6 +161,9 @@ def test_ifc4_model_and_duplicate_global_id(ifc4_file):
     run = run_handler(IFC_HANDLER, path)
     g = run.graph
     assert run.mapping["schema"] == "IFC4"
+    assert run.mapping["project"]["units"]["LENGTHUNIT"] == "unit:MilliM"
+    (elev,) = list(g.objects(None, KGT.elevation))
+    assert elev.datatype == XSD.decimal and float(elev) == 3.0  # stated in metres
     ahu = _by_gid(g)[gid]
     assert (ahu, RDF.type, IFC.IfcUnitaryEquipment) in g and (ahu, RDF.type, BOT.Element) in g
     assert str(g.value(ahu, KGT.ifcPredefinedType)) == "AIRHANDLER"

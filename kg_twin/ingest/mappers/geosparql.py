@@ -244,7 +244,8 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
         yield (s, IDENT, Literal(key))
         yield (s, K_SOURCE, source)
         yield (s, K_ORIGIN, Literal(rec.origin.describe()))
-        yield (s, K_SRC_CRS, IRI(src_iri) if src_iri else Literal(reproj.source.to_wkt()))
+        if src_iri:  # an object property: only CRSs with an authority code (the mapping keeps any WKT)
+            yield (s, K_SRC_CRS, IRI(src_iri))
         if ftype:
             yield (s, K_CITYTYPE, Literal(str(ftype)))
         for parent in rec.fields.get("parents") or []:

@@ -75,6 +75,13 @@ MEASURE_UNIT = {
     "IfcLuminousFluxMeasure": "LUMINOUSFLUXUNIT", "IfcTimeMeasure": "TIMEUNIT", "IfcQuantityTime": "TIMEUNIT",
 }
 _TEXT_MEASURES = {"IfcLabel", "IfcText", "IfcIdentifier", "IfcDescriptiveMeasure"}
+LENGTH_TO_METRE = {"unit:M": 1.0, "unit:MilliM": 0.001, "unit:CentiM": 0.01, "unit:DeciM": 0.1, "unit:KiloM": 1000.0,
+                   "unit:FT": 0.3048, "unit:IN": 0.0254}
+
+
+def _round(v: float) -> float:
+    """Metres to 1e-9 (drops float noise from unit conversion, keeps any real precision)."""
+    return round(v, 9)
 
 # IFC equipment -> Brick equipment class. Keys: "IfcClass" or "IfcClass/PREDEFINEDTYPE" (the more
 # specific key wins); the class may come from the occurrence or from its type object (IfcPumpType ->
@@ -236,6 +243,7 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
     if not proj_gid:
         raise InputError("BAD_MAPPING", "mapping has no project.global_id", hint="regenerate the mapping with propose")
     proj_iri = ctx.mint("ifcproject", proj_gid)
+    metres = LENGTH_TO_METRE.get(units.get("LENGTHUNIT", "unit:M"))  # elevations are stated in metres
     seen: set[str] = set()
     described: dict[IRI, tuple[str, str, str | None, str]] = {}
 
@@ -302,8 +310,8 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
             yield (s, IRI(BOT + "adjacentElement"), ctx.mint("element", other))
         for other in f.get("hosts") or []:
             yield (s, IRI(BOT + "hostsElement"), ctx.mint("element", other))
-        if role == "storey" and f.get("elevation") is not None:
-            yield (s, IRI(KGT + "elevation"), convert(f["elevation"], XSD_DECIMAL))  # type: ignore[misc]
+        if role == "storey" and f.get("elevation") is not None and metres is not None:
+            yield (s, IRI(KGT + "elevation"), convert(_round(f["elevation"] * metres), XSD_DECIMAL))  # type: ignore[misc]
         if role == "site" and georef and geo.get("site", gid) == gid:
             lat, lon = float(geo["lat"]), float(geo["lon"])
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -316,8 +324,8 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
             yield (g, A, IRI(SF + "Point"))
             yield (g, IRI(GEO + "asWKT"), Literal(f"POINT ({round(lon, 8)!r} {round(lat, 8)!r})", WKT_LITERAL))
             yield (s, IRI(KGT + "georeferenceMethod"), Literal(str(geo.get("method", ""))))
-        if role == "site" and f.get("ref_elev") is not None:
-            yield (s, IRI(KGT + "refElevation"), convert(f["ref_elev"], XSD_DECIMAL))  # type: ignore[misc]
+        if role == "site" and f.get("ref_elev") is not None and metres is not None:
+            yield (s, IRI(KGT + "refElevation"), convert(_round(f["ref_elev"] * metres), XSD_DECIMAL))  # type: ignore[misc]
         # property sets
         if include_psets:
             for pset, props in (f.get("psets") or {}).items():
