@@ -5,7 +5,7 @@ serialized to N-Triples). Prints one row per source with records/s and triples/s
 read + propose + map chain (wall clock, median of the repetitions; ``cpu_s`` is the process CPU
 time, steadier than wall time on a busy machine).
 
-    python bench/structuring.py            # 5 repetitions
+    python bench/structuring.py            # 3 repetitions, plus an 8x BD TOPO GeoJSON (18,184 features)
     python bench/structuring.py --quick    # 1 repetition (a few seconds)
 
 ``run(quick) -> rows`` returns the rows as dicts for other tools.
@@ -28,6 +28,7 @@ from kg_twin.ingest.base import MapContext  # noqa: E402
 from kg_twin.ingest.mappers.documents import triples_lookup  # noqa: E402
 from kg_twin.ingest.readers.cityjson import HANDLER as CITYJSON  # noqa: E402
 from kg_twin.ingest.readers.document import HANDLER as DOCUMENT  # noqa: E402
+from kg_twin.ingest.readers.geojson import HANDLER as GEOJSON  # noqa: E402
 from kg_twin.ingest.readers.geopackage import HANDLER as GEOPACKAGE  # noqa: E402
 from kg_twin.ingest.readers.ifc import HANDLER as IFC  # noqa: E402
 from kg_twin.ingest.readers.shapefile import HANDLER as SHAPEFILE  # noqa: E402
@@ -86,8 +87,31 @@ def _documents(tmp: Path, n: int) -> list[Path]:
     return out + sorted(q for q in (DATA / "geo").iterdir()) + [DATA / "ifc" / "Duplex_A.ifc"]
 
 
+def _scaled_geojson(tmp: Path, copies: int) -> Path:
+    """BD TOPO BATIMENT repeated ``copies`` times (ids suffixed) as one CRS84 GeoJSON: a bigger layer."""
+    import json
+
+    import numpy as np
+    import pyproj
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    recs = [r for r in SHAPEFILE.read(DATA / "geo" / "bdtopo_batiment_olemps.zip") if isinstance(r, Record)]
+    tr = pyproj.Transformer.from_crs("EPSG:2154", "OGC:CRS84", always_xy=True)
+    geoms = [shapely.transform(shape(r.fields["geometry"]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+             for r in recs]
+    feats = []
+    for c in range(copies):
+        for r, g in zip(recs, geoms):
+            props = dict(r.fields["properties"], ID=f"{r.fields['properties']['ID']}-{c}")
+            feats.append({"type": "Feature", "geometry": mapping(g), "properties": props})
+    p = tmp / f"batiment_x{copies}.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "name": "BATIMENT", "features": feats}))
+    return p
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
-    reps = 1 if quick else 5
+    reps = 1 if quick else 3
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         docs = _documents(Path(tmp), 20 if quick else 100)
@@ -100,6 +124,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             ("IFC2X3 (Duplex_A, 1.7 MB)", IFC, [DATA / "ifc" / "Duplex_A.ifc"], {}),
             (f"documents ({len(docs)} files)", DOCUMENT, docs, {"lookup": labels}),
         ]
+        if not quick:
+            big = _scaled_geojson(Path(tmp), 8)
+            cases.insert(1, ("GeoJSON (BD TOPO BATIMENT x8, CRS84)", GEOJSON, [big], {}))
         for name, handler, paths, options in cases:
             runs = [_once(handler, paths, **options) for _ in range(reps)]
             rec, rej, tri = runs[0][:3]
