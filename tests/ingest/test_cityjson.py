@@ -135,3 +135,15 @@ def test_wrong_crs_is_caught_by_the_area_of_use():
     assert len(run.rejects) == 16 and {r.code for r in run.rejects} == {"OUT_OF_RANGE"}
     assert "outside the area of use of RGF93 v1 / Lambert-93" in run.rejects[0].reason
     assert b"geosparql#Feature" not in run.nt
+
+
+def test_object_without_surfaces_is_rejected_with_the_reason(tmp_path):
+    doc = json.loads(ROTTERDAM.read_text())
+    oid = next(iter(doc["CityObjects"]))
+    doc["CityObjects"][oid]["geometry"] = [{"type": "MultiPoint", "lod": "1", "boundaries": [0, 1, 2]}]
+    p = tmp_path / "rotterdam_subset.json"
+    p.write_text(json.dumps(doc))
+    run = run_handler(CITYJSON, p, crs="EPSG:28992")
+    (rej,) = run.rejects
+    assert rej.origin.feature == oid and rej.code == "NO_GEOMETRY" and "no surface geometry" in rej.reason
+    assert len(run.records) - len(run.rejects) == 15

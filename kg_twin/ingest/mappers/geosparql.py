@@ -208,7 +208,8 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
             continue
         if isinstance(geom, GeometryError):
             e = geom
-            yield Reject(origin=rec.origin, code=e.code, reason=e.reason,
+            why = rec.fields.get("footprint")  # CityJSON: how (or why not) a footprint was derived
+            yield Reject(origin=rec.origin, code=e.code, reason=f"{e.reason} ({why})" if why and e.code == "NO_GEOMETRY" else e.reason,
                          hint="fix the geometry in the source, or set geometry.invalid: repair in the mapping"
                          if e.code == "INVALID_GEOMETRY" else None)
             continue
