@@ -245,3 +245,12 @@ def test_text_file_mentions(tmp_path):
     run = run_handler(DOC, p, lookup=triples_lookup([(ahu, RDFS_LABEL, Literal("AHU-1"))]))
     assert run.mapping["mentions"] == [{"iri": ahu, "matched": "AHU-1"}]
     assert [str(o) for o in run.graph.objects(None, KGT.mentions)] == [ahu]
+
+
+def test_corrupt_jpeg_is_still_a_document(tmp_path):
+    p = tmp_path / "broken.jpg"
+    p.write_bytes(b"\xff\xd8\xff\xe0\x00\x00" + b"\x00" * 64)  # segment length 0
+    run = run_handler(DOC, p)
+    d = next(run.graph.subjects(RDF.type, KGT.Document))
+    assert str(run.graph.value(d, DCT["format"])) == "image/jpeg"
+    assert run.graph.value(d, KGT.pixelWidth) is None

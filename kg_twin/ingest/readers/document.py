@@ -139,6 +139,8 @@ def image_size(head: bytes, data_path: Path, media_type: str) -> tuple[int, int]
                 if len(seg) < 2:
                     return None
                 (length,) = struct.unpack(">H", seg)
+                if length < 2:  # corrupt segment length: stop rather than seek backwards
+                    return None
                 if marker[1] in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
                     body = fh.read(5)
                     if len(body) < 5:
