@@ -151,6 +151,8 @@ def ifc4_file(tmp_path):
     dup = run("root.create_entity", f, ifc_class="IfcUnitaryEquipment", name="AHU-1 copy")
     dup.GlobalId = ahu.GlobalId
     site.RefLatitude, site.RefLongitude = (48, 51, 24, 0), (2, 21, 7, 0)
+    zone = run("root.create_entity", f, ifc_class="IfcZone", name="Fire zone 1")
+    run("group.assign_group", f, group=zone, products=[space])
     p = tmp_path / "demo4.ifc"
     f.write(str(p))
     return p, ahu.GlobalId
@@ -172,6 +174,9 @@ def test_ifc4_model_and_duplicate_global_id(ifc4_file):
     space = next(g.subjects(RDF.type, BOT.Space))
     assert (space, BOT.containsElement, ahu) in g
     assert [r.code for r in run.rejects] == ["DUPLICATE_GLOBALID"]
+    (zone,) = list(g.subjects(RDF.type, BOT.Zone))
+    assert (zone, RDF.type, IFC.IfcZone) in g and str(g.value(zone, RDFS.label)) == "Fire zone 1"
+    assert list(g.objects(zone, BOT.containsZone)) == [space]
     assert gid in run.rejects[0].reason and run.rejects[0].origin.element == gid
     pt = shapely.from_wkt(str(next(g.objects(None, GEO.asWKT))))
     assert abs(pt.x - (2 + 21 / 60 + 7 / 3600)) < 1e-7 and abs(pt.y - (48 + 51 / 60 + 24 / 3600)) < 1e-7

@@ -10,7 +10,8 @@ Per record (``{key}`` is the IFC GlobalId, ``s`` = ``{base}id/{project}/{role}/{
     <ifcref> a ref:IFCReference ; ref:ifcGlobalID "..." ; ref:ifcName "..." ; ref:hasIfcProjectReference <project> .
     <project> a ref:ifcProject ; ref:ifcProjectID "..." ; ref:ifcFileLocation "Duplex_A.ifc" ; kgt:ifcSchema "IFC2X3" .
 
-Topology: site ``bot:hasBuilding`` building ``bot:hasStorey`` storey ``bot:hasSpace`` space; the spatial
+Topology: site ``bot:hasBuilding`` building ``bot:hasStorey`` storey ``bot:hasSpace`` space; an IfcZone
+is a ``bot:Zone`` that ``bot:containsZone`` its grouped spaces; the spatial
 container of an element ``bot:containsElement`` it; a space ``bot:adjacentElement`` the elements bounding
 it; an element ``bot:hostsElement`` the doors/windows in its openings; an aggregate ``bot:hasSubElement``
 its parts. A georeferenced IfcSite (RefLatitude/RefLongitude) is also a ``geo:Feature`` with a CRS84 point.
@@ -47,6 +48,7 @@ ROLE_CLASSES = {
     "storey": ["bot:Storey"],
     "space": ["bot:Space"],
     "element": ["bot:Element"],
+    "zone": ["bot:Zone"],
     "project": ["ref:ifcProject"],
 }
 # parent role -> child role -> property
@@ -306,6 +308,8 @@ def map_ifc(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext)
                     yield (iri(prole, f["parent"]), IRI(expand(prop)), s)
         if f.get("container"):
             yield (iri(f.get("container_role", "storey"), f["container"]), IRI(BOT + "containsElement"), s)
+        for member, mrole in f.get("members") or []:
+            yield (s, IRI(BOT + "containsZone"), iri(mrole, member))
         for other in f.get("adjacent") or []:
             yield (s, IRI(BOT + "adjacentElement"), ctx.mint("element", other))
         for other in f.get("hosts") or []:

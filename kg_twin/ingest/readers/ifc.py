@@ -1,18 +1,19 @@
 """IFC reader (IFC2X3, IFC4, IFC4X3 STEP files) with ifcopenshell.
 
-Yields one record per IfcProject, spatial element (IfcSite, IfcBuilding, IfcBuildingStorey, IfcSpace)
-and physical element (every IfcElement except IfcOpeningElement / IfcVirtualElement, which are not
+Yields one record per IfcProject, spatial element (IfcSite, IfcBuilding, IfcBuildingStorey, IfcSpace),
+IfcZone and physical element (every IfcElement except IfcOpeningElement / IfcVirtualElement, which are not
 built things: openings only serve to find which element hosts a door or window). Records are yielded
 top-down (project, sites, buildings, storeys, spaces, elements), in file order within each level.
 
 Record fields (``kind="element"``, origin ``element=<GlobalId>``)::
 
-    role            project | site | building | storey | space | element
+    role            project | site | building | storey | space | zone | element
     ifc_class       entity name, e.g. IfcWallStandardCase
     ifc4_class      the IFC4 class used for ifcOWL typing (the nearest IFC4 supertype for classes IFC4 dropped)
     global_id, name, long_name, description, object_type, tag, predefined_type
     parent          GlobalId of the object this one decomposes (IfcRelAggregates), with parent_role
     container       GlobalId of the spatial structure element holding it (IfcRelContainedInSpatialStructure)
+    members         zones: [GlobalId, role] of the spaces / zones grouped in an IfcZone (IfcRelAssignsToGroup)
     adjacent        spaces: GlobalIds of the elements bounding the space (IfcRelSpaceBoundary)
     type_class      elements: class of the type object (IfcPumpType...), type_predefined its PredefinedType
     hosts           elements: GlobalIds of the doors/windows filling its openings (IfcRelVoidsElement + IfcRelFillsElement)
@@ -280,6 +281,20 @@ class IFCHandler:
                         fl["adjacent"] = adj
                 fl["psets"] = _psets(el)
                 yield Record(kind="element", fields=fl, origin=Origin(file=path.name, element=el.GlobalId))
+
+        for zone in f.by_type("IfcZone"):  # groups of spaces (or of other zones)
+            role_of[zone.id()] = "zone"
+            fl = _base(zone, "zone", sid)
+            members = []
+            for rel in getattr(zone, "IsGroupedBy", None) or []:
+                for obj in rel.RelatedObjects or []:
+                    r = role_of.get(obj.id()) or ("zone" if obj.is_a("IfcZone") else None)
+                    if r in ("space", "zone", "storey", "building", "site"):
+                        members.append([obj.GlobalId, r])
+            if members:
+                fl["members"] = members
+            fl["psets"] = _psets(zone)
+            yield Record(kind="element", fields=fl, origin=Origin(file=path.name, element=zone.GlobalId))
 
         for el in f.by_type("IfcElement"):
             if el.is_a() in SKIP_CLASSES:
