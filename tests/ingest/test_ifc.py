@@ -148,6 +148,8 @@ def ifc4_file(tmp_path):
     run("spatial.assign_container", f, relating_structure=space, products=[ahu])
     pset = run("pset.add_pset", f, product=ahu, name="Pset_UnitaryEquipmentTypeCommon")
     run("pset.edit_pset", f, pset=pset, properties={"Reference": "AHU-1"})
+    status = f.createIfcPropertyEnumeratedValue("Status", None, [f.createIfcLabel("NEW")], None)
+    pset.HasProperties = list(pset.HasProperties) + [status]
     dup = run("root.create_entity", f, ifc_class="IfcUnitaryEquipment", name="AHU-1 copy")
     dup.GlobalId = ahu.GlobalId
     site.RefLatitude, site.RefLongitude = (48, 51, 24, 0), (2, 21, 7, 0)
@@ -170,6 +172,8 @@ def test_ifc4_model_and_duplicate_global_id(ifc4_file):
     assert (ahu, RDF.type, IFC.IfcUnitaryEquipment) in g and (ahu, RDF.type, BOT.Element) in g
     assert str(g.value(ahu, KGT.ifcPredefinedType)) == "AIRHANDLER"
     assert (ahu, RDF.type, BRICK.Air_Handling_Unit) in g
+    status_prop = next(p for p in g.subjects(RDFS.label, None) if str(g.value(p, RDFS.label)) == "Pset_UnitaryEquipmentTypeCommon.Status")
+    assert str(g.value(ahu, status_prop)) == "NEW"
     assert run.mapping["brick_equipment"]["IfcUnitaryEquipment/AIRHANDLER"]["class"] == "brick:Air_Handling_Unit"
     space = next(g.subjects(RDF.type, BOT.Space))
     assert (space, BOT.containsElement, ahu) in g

@@ -99,6 +99,12 @@ def _props(pdef: Any) -> Iterator[tuple[str, Any, str]]:
             if p.is_a("IfcPropertySingleValue") and p.NominalValue is not None:
                 nv = p.NominalValue
                 yield p.Name, nv.wrappedValue, nv.is_a()
+            elif p.is_a("IfcPropertyEnumeratedValue") and p.EnumerationValues:
+                vals = [v.wrappedValue for v in p.EnumerationValues]
+                if len(vals) == 1:
+                    yield p.Name, vals[0], p.EnumerationValues[0].is_a()
+                else:  # several chosen values: one text, in the file's order
+                    yield p.Name, ", ".join(str(v) for v in vals), "IfcLabel"
     elif pdef.is_a("IfcElementQuantity"):
         for q in pdef.Quantities or []:
             if q.is_a("IfcPhysicalSimpleQuantity") and len(q) > 3 and q[3] is not None:
