@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
-from kg_twin.errors import Forbidden, InputError
+from kg_twin.errors import Forbidden, InputError, UpstreamError
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
 from kg_twin.sparql.confine import Confinement, confine_update
-from kg_twin.sparql.lexer import check_services
+from kg_twin.sparql.lexer import check_no_load, check_services
 from kg_twin.sparql.protocol import choose_dataset, parse_operation, query_form
 
 router = APIRouter(tags=["SPARQL"])
@@ -155,6 +155,8 @@ async def federated_sparql(request: Request, twin: Twin = Depends(get_twin), cal
 def run_project_update(twin: Twin, project: str, text: str, base: str | None = None, using: list[str] | None = None, using_named: list[str] | None = None) -> None:
     """Run a SPARQL update confined to ``project`` (also used by the CLI)."""
     check_services(text, twin.settings.service_allowlist, base=base)
+    # before anything executes the text (even the scratch syntax check): LOAD fetches URLs
+    check_no_load(text)
     with twin.store.transaction():
         conf = Confinement(
             default_graph=twin.naming.default_graph(project),
@@ -179,4 +181,7 @@ def _syntax_check(text: str, base: str | None) -> None:
     from kg_twin.store.oxigraph import OxigraphStore
 
     scratch = OxigraphStore(None)
-    scratch.update(text, base_iri=base)
+    try:
+        scratch.update(text, base_iri=base)
+    except UpstreamError:
+        pass  # evaluation errors on the empty scratch store (e.g. ADD of a missing graph) say nothing; syntax errors propagate
