@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
-from kg_twin.errors import Forbidden, InputError, UpstreamError
+from kg_twin.errors import Forbidden, InputError, PayloadTooLarge, UpstreamError
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
 from kg_twin.sparql.confine import Confinement, confine_update
@@ -106,13 +106,34 @@ async def _run_query(request: Request, twin: Twin, op: Any, allowed: list[str], 
     return Response(res.body, media_type=mt, headers=headers)
 
 
+async def _read_body(request: Request, twin: Twin) -> bytes:
+    """POST body, refused (413) as soon as it exceeds what a SPARQL text of the allowed size
+    can take (form encoding may triple it), instead of buffering whatever a client sends."""
+    if request.method != "POST":
+        return b""
+    limit = 3 * twin.settings.max_query_bytes + 65536
+
+    def too_large() -> PayloadTooLarge:
+        return PayloadTooLarge("QUERY_TOO_LARGE", f"the request body is larger than {limit} bytes", hint="raise KG_TWIN_MAX_QUERY_BYTES or simplify the query")
+
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large()
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf.extend(chunk)
+        if len(buf) > limit:
+            raise too_large()
+    return bytes(buf)
+
+
 def _endpoint_url(request: Request) -> str:
     return str(request.url).split("?", 1)[0]
 
 
 @router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
 async def project_sparql(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
-    body = await request.body() if request.method == "POST" else b""
+    body = await _read_body(request, twin)
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
     endpoint = _endpoint_url(request)
     if op.kind == "update":
@@ -130,7 +151,7 @@ async def project_sparql(project: str, request: Request, twin: Twin = Depends(ge
 
 @router.api_route("/sparql", methods=["GET", "POST"], summary="Federated read-only SPARQL endpoint over every project the caller may read", openapi_extra=_DOC)
 async def federated_sparql(request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
-    body = await request.body() if request.method == "POST" else b""
+    body = await _read_body(request, twin)
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
     endpoint = _endpoint_url(request)
     if op.kind == "update":
