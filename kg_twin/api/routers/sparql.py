@@ -69,9 +69,11 @@ def _formats(accept: str | None, fmt_param: str | None, form: str) -> tuple[str,
             return "json", rdf_format_from_name(fmt_param).name
         return "json", negotiate(accept, GRAPH_OUTPUT, RDF_FORMATS, default="turtle")
     if fmt_param:
-        f = fmt_param.lower()
-        alias = {"srj": "json", "srx": "xml", "application/sparql-results+json": "json", "application/sparql-results+xml": "xml"}
-        f = alias.get(f, f)
+        f = fmt_param.strip().lower()
+        for rf in RESULT_FORMATS.values():  # name, media type (SPARQLWrapper sends those), alias or extension
+            if f == rf.name or f == rf.media_type or f in rf.aliases or f in rf.extensions:
+                f = rf.name
+                break
         if f not in RESULT_FORMATS:
             raise InputError("BAD_FORMAT", f"unknown result format {fmt_param!r}", hint="use json, xml, csv or tsv")
         return f, "ntriples"
@@ -190,11 +192,27 @@ def run_project_update(twin: Twin, project: str, text: str, base: str | None = N
                     raise Forbidden("GRAPH_NOT_ALLOWED", f"graph <{g}> is not a graph of this project")
             conf.using_default = list(using or [])
             conf.using_named = list(using_named or [])
-        # syntax first, on an empty scratch store, so errors point into the user's text
-        _syntax_check(text, base)
-        rewritten = confine_update(text, conf, base=base)
+        # syntax first, on an empty scratch store, so errors point into the user's text. The engine
+        # refuses some valid SPARQL (a PREFIX after ';', as rdflib's SPARQLUpdateStore sends when it
+        # batches edits); the rewritten text has every IRI absolute and no prologue, so it decides.
+        try:
+            _syntax_check(text, base)
+            syntax_error = None
+        except InputError as e:
+            syntax_error = e
+        try:
+            rewritten = confine_update(text, conf, base=base)
+        except InputError:
+            if syntax_error is not None:
+                raise syntax_error from None
+            raise
         if rewritten.strip():
-            twin.store.update(rewritten, base_iri=base)
+            try:
+                twin.store.update(rewritten, base_iri=base)
+            except InputError:
+                if syntax_error is not None:
+                    raise syntax_error from None
+                raise
     twin.notify(project)
 
 
