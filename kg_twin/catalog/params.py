@@ -70,7 +70,7 @@ _TIME_RE = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(\.\d+)?" + _TZ + "$")
 _GYEAR_RE = re.compile(r"^-?\d{4,}" + _TZ + "$")
 _GYM_RE = re.compile(r"^-?\d{4,}-(0[1-9]|1[0-2])" + _TZ + "$")
 _DUR_RE = re.compile(r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
-_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+_LANG_RE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, as grlc
 _LANGTAG_RE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _IRI_FORBIDDEN = set('<>"{}|^`\\ ') | {chr(i) for i in range(0x21)} | {"\x7f"}
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -317,8 +317,9 @@ class Parameter:
 
     def describe(self) -> str:
         text = self.description or f"{self.type_label} bound to ?{self.variable}"
-        if self.datatype == GEO + "wktLiteral":
-            text += ". " + HINTS["wktLiteral"]
+        if self.datatype == GEO + "wktLiteral" and not self.description:
+            h = HINTS["wktLiteral"]
+            text += ". " + h[0].upper() + h[1:]
         return text
 
     # ------------------------------------------------------------ values

@@ -92,17 +92,17 @@ class QuerySpec:
         return out
 
     def example_query_string(self) -> str:
+        """Query string of the example call: ``#+ example`` values, then what a required parameter needs."""
         parts = []
         for p in self.parameters:
-            v = self.example.get(p.name, p.default)
-            if v is None and p.enum:
-                v = p.enum[0]
-            if v is None:
-                if not p.required:
+            v = self.example.get(p.name)
+            if v is None and p.required and p.default is None:
+                v = p.enum[0] if p.enum else None
+                if v is None:
+                    parts.append(f"{p.name}={{{p.name}}}")
                     continue
-                parts.append(f"{p.name}={{{p.name}}}")
-            else:
-                parts.append(f"{p.name}={quote(str(v), safe=':/#')}")
+            if v is not None:
+                parts.append(f"{p.name}={quote(str(v), safe=':/')}")
         return "&".join(parts)
 
     def to_dict(self, *, project: str | None = None, with_text: bool = True) -> dict[str, Any]:
