@@ -433,8 +433,10 @@ _register_features()
 
 
 def main() -> None:
+    rc = 0
     try:
-        app(standalone_mode=False)
+        # without standalone mode click *returns* the code of a typer.Exit instead of raising it
+        rc = app(standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -453,4 +455,4 @@ def main() -> None:
             e.show()
             sys.exit(2)
         raise
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)
