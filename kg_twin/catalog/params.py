@@ -373,7 +373,9 @@ class Parameter:
             why = check_wkt(value)
             if why:
                 raise _bad(self, value, "WKT geometry", f"{why}; {HINTS['wktLiteral']}")
-            return Literal(value.strip(), dt)
+            from kg_twin.geo.functions import to_crs84_wkt
+
+            return Literal(to_crs84_wkt(value), dt)  # another CRS is reprojected: the twin's data is CRS84
         return Literal(value, dt)
 
     def to_dict(self) -> dict[str, Any]:

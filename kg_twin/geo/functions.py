@@ -2,17 +2,20 @@
 
 Registered through :func:`kg_twin.store.functions.sparql_function`, so they work in
 every query (the SPARQL endpoints, the query catalogue, the CLI), in the query worker
-processes too. pyoxigraph 0.5 ships a partial GeoSPARQL (spargeo: the ``sf*``/``eh*``
-relations on CRS84 WKT only, no ``distance`` or ``buffer``); the functions here take
-precedence over it so that all geometry functions share one behaviour:
+processes too. pyoxigraph 0.5 ships a partial GeoSPARQL (spargeo): the simple-features
+relations (``geof:sfWithin`` ...) on CRS84 WKT, but no ``distance``, ``buffer``, ``envelope``
+or ``area``. This module adds those four; CRS-aware versions of the relations are here too
+(``RELATIONS``) and replace the built-in ones when ``kg_twin.geo.relations`` is listed in
+``KG_TWIN_SPARQL_EXTENSIONS`` (about 10x slower: a Python call per row). Behaviour:
 
 * WKT literals (``geo:wktLiteral``) may carry a CRS IRI prefix
   (``<http://www.opengis.net/def/crs/EPSG/0/2154> POINT(...)``); without one the
   coordinates are CRS84 (longitude, latitude), the GeoSPARQL default. Other CRSs are
   reprojected to CRS84 with pyproj (EPSG:4326 in its official latitude/longitude
   axis order). Z/M coordinates are dropped.
-* Relations (``geof:sfWithin`` ...) are evaluated on CRS84 coordinates (planar
-  predicates, like every GeoSPARQL engine does for geographic CRSs).
+* Relations are evaluated on CRS84 coordinates (planar predicates, as GeoSPARQL engines do
+  for geographic CRSs). The built-in ones leave the result unbound for a WKT with another CRS
+  prefix; named-query parameters are therefore converted to CRS84 before they are bound.
 * ``geof:distance`` and ``geof:buffer`` work in metres on the WGS84 ellipsoid:
   point to point with the geodesic (pyproj ``Geod``), other geometries in a local
   azimuthal equidistant projection centred between them (error well under 0.1 %
@@ -23,14 +26,8 @@ precedence over it so that all geometry functions share one behaviour:
 Functions (namespace ``geof:`` = ``http://www.opengis.net/def/function/geosparql/``):
 
 =====================================  ==========================================
-``geof:sfWithin(a, b)``                a is within b
-``geof:sfContains(a, b)``              a contains b
-``geof:sfIntersects(a, b)``            a and b share a point
-``geof:sfDisjoint(a, b)``              no shared point
-``geof:sfEquals(a, b)``                topologically equal
-``geof:sfTouches(a, b)``               boundaries touch, interiors do not
-``geof:sfOverlaps(a, b)``              interiors overlap, neither contains the other
-``geof:sfCrosses(a, b)``               crosses
+``geof:sfWithin|sfContains|sfIntersects|sfDisjoint|sfEquals|sfTouches|sfOverlaps|sfCrosses(a, b)``
+                                       pyoxigraph built-in (or ``RELATIONS``, see above)
 ``geof:distance(a, b [, unit])``       minimum distance (unit: metre (default), kilometre)
 ``geof:buffer(a, radius [, unit])``    a grown by radius (metre / kilometre), CRS84 WKT
 ``geof:envelope(a)``                   bounding box polygon, CRS84 WKT
@@ -202,9 +199,15 @@ def _rel(name: str, op: Any) -> Any:
         return bool(op(geometry(a), geometry(b)))
 
     fn.__name__ = fn.__qualname__ = name
-    return sparql_function(GEOF + name)(fn)
+    RELATIONS[GEOF + name] = fn
+    return fn
 
 
+# Simple-features relations. pyoxigraph 0.5 evaluates these natively (spargeo, ~10x faster than a
+# Python callback, CRS84 WKT only), so they are NOT registered by default; listing
+# ``kg_twin.geo.relations`` in KG_TWIN_SPARQL_EXTENSIONS replaces the built-in ones with these
+# CRS-aware versions (any CRS IRI prefix, EPSG:4326 axis order).
+RELATIONS: dict[str, Any] = {}
 sf_within = _rel("sfWithin", lambda a, b: a.within(b))
 sf_contains = _rel("sfContains", lambda a, b: a.contains(b))
 sf_intersects = _rel("sfIntersects", lambda a, b: a.intersects(b))
@@ -213,6 +216,14 @@ sf_equals = _rel("sfEquals", lambda a, b: a.equals(b))
 sf_touches = _rel("sfTouches", lambda a, b: a.touches(b))
 sf_overlaps = _rel("sfOverlaps", lambda a, b: a.overlaps(b))
 sf_crosses = _rel("sfCrosses", lambda a, b: a.crosses(b))
+
+
+def to_crs84_wkt(text: str) -> str:
+    """A WKT literal's text in CRS84 without a CRS prefix (unchanged when it already is)."""
+    if not _PREFIX_RE.match(text):
+        parse_wkt(text)  # validate
+        return text.strip()
+    return shapely.to_wkt(parse_wkt(text), rounding_precision=9, trim=True)
 
 
 @sparql_function(GEOF + "distance")

@@ -43,13 +43,55 @@ def one(store: object, expr: str) -> object:
         (f"geof:sfContains({SQUARE}, {INSIDE})", True),
         (f"geof:sfIntersects({SQUARE}, {OUTSIDE})", False),
         (f"geof:sfDisjoint({SQUARE}, {OUTSIDE})", True),
-        (f"geof:sfWithin({LATLON}, {SQUARE})", True),  # EPSG:4326 in its lat/lon axis order
         (f"geof:sfTouches({SQUARE}, \"POLYGON((5.77 45.19, 5.78 45.19, 5.78 45.20, 5.77 45.20, 5.77 45.19))\"^^geo:wktLiteral)", True),
         (f"geof:sfEquals({SQUARE}, {SQUARE})", True),
     ],
 )
 def test_relations(store: object, expr: str, expected: bool) -> None:
     assert one(store, expr) is expected
+
+
+def test_builtin_relations_need_crs84(store: object) -> None:
+    """pyoxigraph's relations leave other CRSs unbound; the opt-in shapely ones reproject."""
+    from kg_twin.geo.functions import RELATIONS, sf_within
+    from kg_twin.rdf import Literal
+
+    assert one(store, f"geof:sfWithin({LATLON}, {SQUARE})") is None
+    W = "http://www.opengis.net/ont/geosparql#wktLiteral"
+    latlon = Literal("<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(45.195 5.765)", W)
+    square = Literal("POLYGON((5.76 45.19, 5.77 45.19, 5.77 45.20, 5.76 45.20, 5.76 45.19))", W)
+    assert sf_within(latlon, square) is True  # EPSG:4326 in its latitude/longitude axis order
+    assert len(RELATIONS) == 8
+
+
+def test_opt_in_relations_module() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    query = P + f"SELECT ?x WHERE {{ BIND(geof:sfWithin({LATLON}, {SQUARE}) AS ?x) }}"
+    code = (
+        "import sys\n"
+        "from kg_twin.settings import Settings\n"
+        "from kg_twin.store import open_store\n"
+        "s = open_store(Settings(store='memory'))\n"
+        "print(s.select(sys.stdin.read())[0]['x'])\n"
+    )
+    env = {**os.environ, "KG_TWIN_SPARQL_EXTENSIONS": "kg_twin.geo.relations"}
+    r = subprocess.run([sys.executable, "-c", code], input=query, cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "true", r.stderr
+
+
+def test_wkt_parameters_are_bound_in_crs84() -> None:
+    from kg_twin.catalog.params import Parameter
+
+    p = Parameter.from_variable("_area_geo_wktLiteral", {})
+    assert p.to_term("POINT(5.765 45.195)").value == "POINT(5.765 45.195)"
+    t = p.to_term("<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(45.195 5.765)")
+    assert t.value == "POINT (5.765 45.195)"
+    t = p.to_term("<http://www.opengis.net/def/crs/EPSG/0/2154> POINT(652469.02 6862035.26)")
+    assert t.value.startswith("POINT (2.35") and not t.value.startswith("<")
 
 
 def test_distance_is_geodesic_metres(store: object) -> None:
