@@ -6,7 +6,7 @@ processes too. pyoxigraph 0.5 ships a partial GeoSPARQL (spargeo): the simple-fe
 relations (``geof:sfWithin`` ...) on CRS84 WKT, but no ``distance``, ``buffer``, ``envelope``
 or ``area``. This module adds those four; CRS-aware versions of the relations are here too
 (``RELATIONS``) and replace the built-in ones when ``kg_twin.geo.relations`` is listed in
-``KG_TWIN_SPARQL_EXTENSIONS`` (about 10x slower: a Python call per row). Behaviour:
+``KG_TWIN_SPARQL_EXTENSIONS`` (6-8x slower: a Python call per row, measured in bench/catalog.py). Behaviour:
 
 * WKT literals (``geo:wktLiteral``) may carry a CRS IRI prefix
   (``<http://www.opengis.net/def/crs/EPSG/0/2154> POINT(...)``); without one the
@@ -189,6 +189,28 @@ def distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
     return float(_project(a, fwd).distance(_project(b, fwd)))
 
 
+@lru_cache(maxsize=8192)
+def _projected(text: str, lon: float, lat: float) -> BaseGeometry:
+    """The geometry of a WKT text in the local projection centred on (lon, lat) (cached: a query
+    compares many geometries with the same parameter geometry)."""
+    g = _project(parse_wkt(text), _local(lon, lat)[0])
+    shapely.prepare(g)
+    return g
+
+
+def distance_wkt(a: str, b: str) -> float:
+    """:func:`distance_m` for two WKT texts, reusing projections across calls."""
+    ga, gb = parse_wkt(a), parse_wkt(b)
+    if ga.is_empty or gb.is_empty:
+        raise ValueError("empty geometry")
+    if ga.geom_type == "Point" and gb.geom_type == "Point":
+        return float(GEOD.inv(ga.x, ga.y, gb.x, gb.y)[2])
+    if ga.intersects(gb):
+        return 0.0
+    lon, lat = _centre(ga, gb)
+    return float(_projected(a, lon, lat).distance(_projected(b, lon, lat)))
+
+
 def buffer_m(a: BaseGeometry, radius_m: float) -> BaseGeometry:
     fwd, inv = _local(*_centre(a))
     return _project(_project(a, fwd).buffer(radius_m, quad_segs=16), inv)
@@ -203,7 +225,7 @@ def _rel(name: str, op: Any) -> Any:
     return fn
 
 
-# Simple-features relations. pyoxigraph 0.5 evaluates these natively (spargeo, ~10x faster than a
+# Simple-features relations. pyoxigraph 0.5 evaluates these natively (spargeo, 6-8x faster than a
 # Python callback, CRS84 WKT only), so they are NOT registered by default; listing
 # ``kg_twin.geo.relations`` in KG_TWIN_SPARQL_EXTENSIONS replaces the built-in ones with these
 # CRS-aware versions (any CRS IRI prefix, EPSG:4326 axis order).
@@ -229,8 +251,8 @@ def to_crs84_wkt(text: str) -> str:
 @sparql_function(GEOF + "distance")
 def distance(a: Any, b: Any, unit: Any = None) -> float:
     """Minimum distance between two geometries in metres (or the given unit)."""
-    d = distance_m(geometry(a), geometry(b))
-    return d / _unit(unit, METRE_UNITS)
+    geometry(a), geometry(b)  # type checks
+    return distance_wkt(a.value, b.value) / _unit(unit, METRE_UNITS)
 
 
 @sparql_function(GEOF + "buffer")

@@ -2,7 +2,7 @@
 
 Enable with ``KG_TWIN_SPARQL_EXTENSIONS=kg_twin.geo.relations``. They accept any CRS IRI prefix
 (reprojected with pyproj, EPSG:4326 in latitude/longitude order); they cost a Python call per
-evaluation (about 10x the built-in relations, see docs/queries.md).
+evaluation (6-8x the time of the built-in relations, see docs/queries.md).
 """
 
 from __future__ import annotations
