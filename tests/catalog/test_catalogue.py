@@ -218,3 +218,28 @@ def test_pagination_pages_and_links(client: object, admin_token: str, twin: obje
     assert 'rel="next"' in p1.headers["Link"] and "page=2" in p1.headers["Link"]
     assert 'rel="next"' not in p2.headers["Link"] and 'rel="prev"' in p2.headers["Link"]
     pq.delete("campus", "spaces-paged")
+
+
+def test_broken_files_are_listed_not_served(tmp_path: Path) -> None:
+    (tmp_path / "good-one.rq").write_text("#+ summary: ok\nSELECT ?s WHERE { ?s ?p ?o }\n")
+    (tmp_path / "no-summary.rq").write_text("SELECT ?s WHERE { ?s ?p ?o }\n")
+    (tmp_path / "bad-syntax.rq").write_text("#+ summary: x\nSELECT ?s WHERE {\n  ?s ?p ?o\n")
+    (tmp_path / "Bad Name.rq").write_text("#+ summary: x\nSELECT ?s WHERE { ?s ?p ?o }\n")
+    cat = Catalog.from_directory(tmp_path)
+    assert cat.names() == ["good-one"]
+    assert cat.invalid["no-summary"]["code"] == "MISSING_SUMMARY"
+    assert cat.invalid["bad-syntax"]["code"] == "SPARQL_SYNTAX" and cat.invalid["bad-syntax"]["where"]["line"] == 4  # end of file: the brace is never closed
+    assert cat.invalid["Bad Name"]["code"] == "BAD_QUERY_NAME"
+    from kg_twin.api.routers.queries import build_router
+
+    paths = {r.path for r in build_router(cat).routes}  # type: ignore[attr-defined]
+    assert "/projects/{project}/queries/good-one" in paths
+    assert not any("no-summary" in p for p in paths)
+    with pytest.raises(Exception):
+        Catalog.from_directory(tmp_path, strict=True)
+
+
+def test_docs_list_every_query() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "queries.md").read_text()
+    missing = [p.stem for p in QUERY_FILES if f"`{p.stem}`" not in text]
+    assert missing == []
