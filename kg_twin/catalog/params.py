@@ -316,7 +316,9 @@ class Parameter:
         return s
 
     def describe(self) -> str:
-        text = self.description or f"{self.type_label} bound to ?{self.variable}"
+        if self.description:
+            return f"{self.description} ({self.type_label})"
+        text = f"{self.type_label} bound to ?{self.variable}"
         if self.datatype == GEO + "wktLiteral" and not self.description:
             h = HINTS["wktLiteral"]
             text += ". " + h[0].upper() + h[1:]

@@ -13,6 +13,8 @@ Decorators are YAML in comment lines starting with ``#+`` (the grlc convention):
     #+ method: GET
     #+ example:
     #+   area: POLYGON((2.29 48.85, 2.30 48.85, 2.30 48.86, 2.29 48.86, 2.29 48.85))
+    #+ parameters:
+    #+   area: The area to search, a WKT polygon in longitude latitude order
 
 Parameters come from variable names (see :mod:`kg_twin.catalog.params`). Values are bound
 with pyoxigraph substitutions, which bind a SELECT variable only when it is *projected*:
@@ -42,7 +44,7 @@ from kg_twin.sparql.lexer import Prologue, tokenize, unescape_codepoints
 from kg_twin.sparql.protocol import dataset_clauses, query_form
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-KNOWN_KEYS = {"summary", "description", "tags", "defaults", "enumerate", "pagination", "method", "example"}
+KNOWN_KEYS = {"summary", "description", "tags", "defaults", "enumerate", "pagination", "method", "example", "parameters"}
 UNSUPPORTED_KEYS = {
     "endpoint": "named queries always run on the calling project's own graphs; remove '#+ endpoint'",
     "endpoint_in_url": "named queries always run on the calling project's own graphs",
@@ -303,6 +305,11 @@ def _apply_decorators(spec: QuerySpec, meta: dict[str, Any]) -> None:
             raise InputError("BAD_DECORATOR", f"query {spec.name}: default of {key!r} must be one value")
         p.to_term(str(value))
         p.default = str(value)
+    for key, value in _pairs(meta.get("parameters"), "parameters", spec.name):
+        p = _find_param(spec, key, "parameters")
+        if value is None or isinstance(value, (list, dict)):
+            raise InputError("BAD_DECORATOR", f"query {spec.name}: the description of {key!r} must be one line of text")
+        p.description = str(value).strip()
     ex = meta.get("example")
     if ex not in (None, ""):
         for key, value in _pairs(ex, "example", spec.name):

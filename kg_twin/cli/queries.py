@@ -23,11 +23,13 @@ def _m() -> Any:
 
 
 def _pairs(values: list[str]) -> list[tuple[str, str]]:
+    from kg_twin.errors import InputError
+
     out = []
     for v in values:
         name, sep, value = v.partition("=")
-        if not sep or not name:
-            _m().fail(__import__("kg_twin.errors", fromlist=["InputError"]).InputError("BAD_ARGUMENT", f"--arg {v!r}: write name=value"), 2)
+        if not sep or not name.strip():
+            _m().fail(InputError("BAD_ARGUMENT", f"--arg {v!r}: write name=value, e.g. -a zone=https://example.org/zone/1"), 2)
         out.append((name.strip(), value))
     return out
 
@@ -145,7 +147,7 @@ def check_queries(files: list[Path] = typer.Argument(None, help=".rq files (defa
             bad += 1
             print(f"invalid\t{f.name}\t{e.code}: {e.message}")
             if e.hint:
-                m.err.print(f"  hint: {e.hint}")
+                m.err.print(f"  hint: {e.hint}", markup=False, highlight=False)
     if bad:
         raise typer.Exit(1)
 

@@ -64,6 +64,7 @@ def test_openapi_has_one_operation_per_query(client: object) -> None:
     q = {p["name"]: p for p in op["parameters"]}
     assert q["point"]["required"] is True and q["point"]["schema"]["format"] == "wkt"
     assert q["metres"]["schema"]["type"] == "number" and q["metres"]["schema"]["default"] == 100
+    assert q["metres"]["description"] == "Search radius in metres (xsd:decimal)"
     _, _, op = ops["find-stale-sensors"]
     assert {p["name"]: p for p in op["parameters"]}["since"]["schema"] == {"type": "string", "format": "date-time"}
     _, _, op = ops["list-points-of-equipment"]

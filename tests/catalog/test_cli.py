@@ -61,6 +61,8 @@ def test_run(data_dir: Path) -> None:
     assert r.returncode == 2 and "equipment" in r.stderr
     r = kg(data_dir, "run", "list-points-of-equipment", "-p", "campus")
     assert r.returncode == 2 and "MISSING_PARAMETER" in r.stderr
+    r = kg(data_dir, "run", "list-points-of-equipment", "-p", "campus", "-a", "equipment")
+    assert r.returncode == 2 and "name=value" in r.stderr
 
 
 def test_put_delete(data_dir: Path, tmp_path: Path) -> None:
