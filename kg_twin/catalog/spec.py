@@ -350,6 +350,19 @@ def _top_level_has(text: str, *words: str) -> bool:
     return False
 
 
+def _not_projected(spec: QuerySpec, var: str) -> InputError:
+    # pyoxigraph substitutes a value for a variable throughout the query only when the variable is
+    # projected; the store's fallback for other variables (a VALUES block at the top of WHERE) does
+    # not reach FILTERs inside nested groups, so named queries keep to the projected form.
+    return InputError(
+        "PARAMETER_NOT_PROJECTED",
+        f"query {spec.name}: parameter variable ?{var} must be listed in the SELECT clause",
+        hint=f"add ?{var} to SELECT (and to GROUP BY if the query aggregates): a parameter is bound "
+        "throughout the query only when it is projected. SELECT * projects only variables used in patterns.",
+        where={"query": spec.name},
+    )
+
+
 def paged_text(spec: QuerySpec, page: int) -> str:
     """The query text for one page: a LIMIT/OFFSET computed from integers, appended on a new line."""
     if spec.pagination is None:
@@ -391,16 +404,12 @@ def check(spec: QuerySpec) -> QuerySpec:
             msg = e.message if isinstance(e, KgTwinError) else str(e)
             m = re.search(r"variable \?(\S+) in its SELECT projection", msg)
             if m:
-                var = m.group(1)
-                raise InputError(
-                    "PARAMETER_NOT_PROJECTED",
-                    f"query {spec.name}: parameter variable ?{var} must be listed in the SELECT clause",
-                    hint=f"add ?{var} to SELECT (and to GROUP BY if the query aggregates): pyoxigraph binds a "
-                    "parameter only when it is projected. SELECT * projects only variables used in patterns.",
-                    where=where,
-                ) from None
+                raise _not_projected(spec, m.group(1)) from None
             raise InputError("QUERY_CHECK_FAILED", f"query {spec.name}: {msg}", where=where) from None
     if res is not None and res.kind == "bindings":
         spec.variables = list(json.loads(res.body)["head"]["vars"])
+        for p in spec.parameters:
+            if p.variable not in spec.variables:
+                raise _not_projected(spec, p.variable)
     spec.checked = True
     return spec
