@@ -198,6 +198,8 @@ def test_filters_really_filter(client: object, admin_token: str) -> None:
     assert col(any_doc, "asset") == {EX + "AHU-2"}
     no_drawing = _rows(client, "find-assets-missing-documents", {"class": BRICK + "AHU", "kind": "drawing"}, admin_token)
     assert col(no_drawing, "asset") == {EX + "AHU-1", EX + "AHU-2"}
+    prov = _rows(client, "show-entity-provenance", {"entity": EX + "AHU-1"}, admin_token)  # the pipeline's spelling
+    assert [(r["fileName"], r["mappingVersion"], r["status"], r["origin"]) for r in prov] == [("points.csv", "40723137fdf5962b", "published", "row 2")]
     b = _rows(client, "list-energy-meters-by-building", {"building": EX + "building-B"}, admin_token)
     assert col(b, "meter") == {EX + "EM-B"}
 
