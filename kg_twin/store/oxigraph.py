@@ -453,6 +453,11 @@ class OxigraphStore:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self.read_only:
+            # a read-only opener (the CLI next to a running server) neither flushes nor owns
+            # the snapshots: removing them would pull the files from under the server's workers
+            self._store = None  # type: ignore[assignment]
+            return
         try:
             self._store.flush()
         except (OSError, AttributeError):
