@@ -674,3 +674,18 @@ def test_no_request_leaves_the_server(world: World, canary: tuple[str, list[str]
                 assert r.status_code == 403, (q, r.text)
                 assert "urn:canary" not in r.text
     assert hits == []
+
+
+def test_gsp_foreign_graph_on_own_project_same_as_missing(world: World, b_unchanged: None) -> None:
+    """?graph= naming another project's graph through one's own project endpoint."""
+    with world.client("A-writer") as c:
+        for method in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+            answers = set()
+            for g in (world.g(world.B, "hidden"), world.g(world.B, "never"), world.g("no-such-project", "x"), "http://example.org/elsewhere"):
+                kw: dict[str, Any] = {}
+                if method in ("PUT", "POST"):
+                    kw = {"content": b"<urn:x> <urn:y> <urn:z> .", "headers": {"Content-Type": "application/n-triples"}}
+                r = c.request(method, f"/projects/{world.A}/graphs", params={"graph": g}, **kw)
+                no_secret(r)
+                answers.add((r.status_code, r.json()["code"] if method != "HEAD" else ""))
+            assert len(answers) == 1 and next(iter(answers))[0] == 403, (method, answers)
