@@ -421,7 +421,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = ["kg_twin.cli.ontologies", "kg_twin.cli.validate", "kg_twin.cli.queries"]
 
 
 def _register_features() -> None:
@@ -433,8 +433,9 @@ _register_features()
 
 
 def main() -> None:
+    rc = 0
     try:
-        # without standalone mode, click returns the code of a typer.Exit instead of raising it
+        # with standalone_mode=False click returns (does not raise) the code of a typer.Exit
         rc = app(standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)

@@ -200,12 +200,19 @@ def _service_targets(toks: list[Token], base: str | None) -> list[str]:
 
 def check_services(text: str, allowlist: list[str], base: str | None = None) -> None:
     """Raise Forbidden unless every SERVICE target starts with an allow-listed prefix."""
-    from kg_twin.errors import Forbidden
-
     views, error = token_views(text)
     targets: list[str] = []
     for toks in views:
         targets.extend(t for t in _service_targets(toks, base) if t not in targets)
+    check_service_targets(targets, allowlist)
+    if error is not None:  # the engine's view does not tokenize: refuse rather than guess
+        raise error
+
+
+def check_service_targets(targets: "list[str] | tuple[str, ...]", allowlist: list[str]) -> None:
+    """Raise Forbidden unless every target starts with an allow-listed prefix."""
+    from kg_twin.errors import Forbidden
+
     for target in targets:
         if target.startswith(("?", "$")) or not target:
             raise Forbidden(
@@ -220,8 +227,6 @@ def check_services(text: str, allowlist: list[str], base: str | None = None) -> 
                 hint="ask the administrator to add the endpoint to KG_TWIN_SERVICE_ALLOWLIST"
                 + ("" if allowlist else " (SERVICE is disabled: the list is empty)"),
             )
-    if error is not None:  # the engine's view does not tokenize: refuse rather than guess
-        raise error
 
 
 def check_no_load(text: str) -> None:
