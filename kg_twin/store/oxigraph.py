@@ -44,12 +44,15 @@ _RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
 def _rdf_syntax_error(e: Exception, fmt: str, name: str | None) -> InputError:
     where: dict[str, Any] = {}
     m = _RDF_POS.search(str(e))
-    if m:
+    if isinstance(getattr(e, "lineno", None), int):
+        # pyoxigraph sets lineno/offset; the message varies ("at line 2 between columns 17 and 19")
+        where["line"] = e.lineno  # type: ignore[attr-defined]
+        if getattr(e, "offset", None):
+            where["column"] = e.offset  # type: ignore[attr-defined]
+    elif m:
         where["line"] = int(m.group(1))
         if m.group(2):
             where["column"] = int(m.group(2))
-    elif getattr(e, "lineno", None):
-        where["line"] = e.lineno  # type: ignore[attr-defined]
     if name:
         where = {"file": name, **where}
     return InputError(
