@@ -94,6 +94,9 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
     app.include_router(graphs.router)
     for mod in _optional_routers():
         app.include_router(mod.router)
+        setup = getattr(mod, "setup", None)  # optional: register startup/shutdown hooks
+        if setup is not None:
+            setup(app)
     return app
 
 
@@ -107,4 +110,6 @@ def _optional_routers() -> list[Any]:
     return out
 
 
-ROUTER_MODULES: list[str] = []
+ROUTER_MODULES: list[str] = [
+    "kg_twin.api.routers.live",
+]
