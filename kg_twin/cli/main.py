@@ -421,7 +421,9 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = [
+    "kg_twin.cli.live",
+]
 
 
 def _register_features() -> None:
@@ -434,7 +436,9 @@ _register_features()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # click returns the code of a typer.Exit instead of raising it
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:

@@ -12,8 +12,8 @@ Namespace ``kgt:`` = ``https://w3id.org/kg-twin/ontology#``.
 =================================================  ============================================
 
 Results are ``xsd:double`` (``xsd:integer`` for count); no data in the window gives
-an unbound value (count gives 0). A point's history is only reachable when the
-project's ``state`` graph is part of the query's dataset, so a query of project A
+an unbound value (count gives 0). A point's history is only reachable when a graph of
+its project is part of the query's dataset, so a query of project A
 cannot read the history of project B even for the same point IRI.
 
 The functions run wherever the query runs: in the query worker processes (which
@@ -64,7 +64,11 @@ def _series(point: Any) -> tuple[SQLiteTimeSeriesStore, int] | None:
     if st is None:
         return None
     graphs = ctx.get("graphs")
-    found = st.find_series(point=str(point), scopes=graphs)
+    found = st.find_series(point=str(point))
+    if graphs is not None:
+        # a series belongs to the project whose graphs share its state graph's prefix
+        # ({base}graph/{project}/); the state graph itself may not exist yet
+        found = [s for s in found if any(g.startswith(s.scope.rsplit("/", 1)[0] + "/") for g in graphs)]
     if len(found) != 1:  # none, or several projects' series visible to an internal query
         return None
     return st, found[0].id

@@ -49,9 +49,11 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def server(make_live_server: Any, mosquitto: str) -> Any:
+def server(make_live_server: Any, mosquitto: str) -> Iterator[Any]:
     """The live-twin server: on-disk store, 2 query workers, subscribed to the test broker."""
-    return make_live_server(mqtt_url=mosquitto)
+    srv = make_live_server(mqtt_url=mosquitto)
+    yield srv
+    srv.stop()  # before the broker goes away
 
 
 @pytest.fixture
