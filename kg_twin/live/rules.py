@@ -121,10 +121,9 @@ def parse_rule(body: dict[str, Any]) -> Rule:
 
 
 def _form(q: str) -> str:
-    body = re.sub(r"#[^\n]*", "", q)
-    body = re.sub(r"(?is)^\s*((PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", body)
-    m = re.match(r"\s*(\w+)", body)
-    return m.group(1).upper() if m else ""
+    from kg_twin.sparql.protocol import query_form
+
+    return query_form(q)
 
 
 class RuleStore:
