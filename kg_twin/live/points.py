@@ -73,6 +73,7 @@ class Catalog:
     keys: dict[str, str] = field(default_factory=dict)  # any accepted key -> IRI
     ambiguous: set[str] = field(default_factory=set)
     loaded_at: float = 0.0
+    series: dict[str, int] | None = None  # point IRI -> history series id (set by the live service)
 
     def resolve(self, key: str) -> Point | None:
         iri = self.keys.get(key)

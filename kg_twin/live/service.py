@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 REC = "https://w3id.org/rec#"
 MAX_REJECTS_LISTED = 1000
 FUTURE_LIMIT_MS = 24 * 3600 * 1000
+NEVER = -(2**62)
+_INF, _NINF = float("inf"), float("-inf")
 _ACTIVE: list["LiveService"] = []  # running services of this process (SPARQL functions in-process)
 
 
@@ -112,7 +114,8 @@ class LiveService:
         self._pending: dict[str, dict[str, _Pending]] = defaultdict(dict)
         self._alerts: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._state_changes: dict[str, list[tuple[str, str, bool, int]]] = defaultdict(list)
-        self._refs_written: dict[str, set[str]] = {}
+        self._static_written: dict[str, set[str]] = {}
+        self._written: dict[str, dict[str, tuple[Any, Any, Any]]] = {}
         self._latest: dict[tuple[str, str], int] = {}
         self._series: dict[tuple[str, str], int] = {}
         self._rule_state: dict[str, dict[tuple[str, str], bool]] = {}
@@ -184,42 +187,60 @@ class LiveService:
         self.catalogs.invalidate(project)
         with self._lock:
             self._applicable = {k: v for k, v in self._applicable.items() if k[0] != project}
-            self._refs_written.pop(project, None)
+            self._static_written.pop(project, None)
+            self._written.pop(project, None)
 
     # ------------------------------------------------------------------ ingest
+    def _prepare(self, project: str, cat: Catalog) -> dict[str, int]:
+        """Series ids of every point of the catalogue (created in one transaction) and their newest times."""
+        if cat.series is None:
+            sids = self.history.ensure_many(self.state_graph(project), project, [(p.iri, p.ts_id, p.unit) for p in cat.points.values()])
+            latest = self.history.latest_times([sids[i] for i in cat.points if i in sids])
+            with self._lock:
+                for iri in cat.points:
+                    self._latest.setdefault((project, iri), latest.get(sids[iri], NEVER))
+            cat.series = sids
+        return cat.series
+
     def ingest(self, project: str, readings: Iterable[RawReading]) -> IngestResult:
         """Check, store and publish a batch of readings of one project (see module doc)."""
         self.twin.projects.get(project)  # NotFound for an unknown project
         cat = self.catalogs.get(project)
-        scope = self.state_graph(project)
+        series = self._prepare(project, cat)
         res = IngestResult()
         now = int(time.time() * 1000)
         refreshed = False
         obs: list[tuple[int, int, float, str | None]] = []
         good: list[tuple[Point, int, float, str | None]] = []
         unit_cache: dict[str, str] = {}
+        keys, points = cat.keys, cat.points
+        limit = now + FUTURE_LIMIT_MS
         for r in readings:
             key = r.point
-            if not key:
-                res.reject(r, "MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
-                continue
-            pt = cat.resolve(key)
-            if pt is None and not refreshed:
-                cat = self.catalogs.refresh_if_stale(project)
-                refreshed = True
-                pt = cat.resolve(key)
-            if pt is None:
-                if key in cat.ambiguous:
-                    res.reject(r, "AMBIGUOUS_POINT", f"{key!r} names several points of project {project!r}; use the point IRI")
-                else:
-                    res.reject(r, "UNKNOWN_POINT", f"no point {key!r} in project {project!r} (a resource typed with a Brick Point class)")
-                continue
+            iri = keys.get(key) if key else None
+            if iri is None:
+                if not key:
+                    res.reject(r, "MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
+                    continue
+                if not refreshed:
+                    refreshed = True
+                    cat = self.catalogs.refresh_if_stale(project)
+                    series = self._prepare(project, cat)
+                    keys, points = cat.keys, cat.points
+                    iri = keys.get(key)
+                if iri is None:
+                    if key in cat.ambiguous:
+                        res.reject(r, "AMBIGUOUS_POINT", f"{key!r} names several points of project {project!r}; use the point IRI")
+                    else:
+                        res.reject(r, "UNKNOWN_POINT", f"no point {key!r} in project {project!r} (a resource typed with a Brick Point class)")
+                    continue
+            pt = points[iri]
             try:
                 ts = parse_time(r.timestamp)
             except BadTime as e:
                 res.reject(r, "BAD_TIMESTAMP", str(e))
                 continue
-            if ts > now + FUTURE_LIMIT_MS:
+            if ts > limit:
                 res.reject(r, "FUTURE_TIMESTAMP", f"timestamp {r.timestamp} is more than a day in the future")
                 continue
             if r.unit:
@@ -229,20 +250,22 @@ class LiveService:
                 if pt.unit is not None and u != pt.unit:
                     res.reject(r, "UNIT_MISMATCH", f"unit {r.unit!r} does not match the point's unit <{pt.unit}>")
                     continue
-            try:
-                v = parse_value(r.value, pt.boolean)
-            except ValueError as e:
-                res.reject(r, "BAD_VALUE", str(e))
+            v = r.value
+            if type(v) is float or (type(v) is int and not pt.boolean):
+                v = float(v)
+                if v != v or v in (_INF, _NINF):
+                    res.reject(r, "BAD_VALUE", f"value {r.value!r} is not a finite number")
+                    continue
+            else:
+                try:
+                    v = parse_value(v, pt.boolean)
+                except ValueError as e:
+                    res.reject(r, "BAD_VALUE", str(e))
+                    continue
+            if pt.boolean and v not in (0.0, 1.0):
+                res.reject(r, "BAD_VALUE", f"value {r.value!r} is not a state (0/1, true/false, on/off) for a status point")
                 continue
-            skey = (project, pt.iri)
-            sid = self._series.get(skey)
-            if sid is None:
-                sid = self.history.ensure_series(scope, pt.iri, ts_id=pt.ts_id, project=project, unit=pt.unit)
-                self._series[skey] = sid
-                if skey not in self._latest:
-                    last = self.history.latest(sid)
-                    self._latest[skey] = last[0] if last else -(2**62)
-            obs.append((sid, ts, v, r.quality))
+            obs.append((series[iri], ts, v, r.quality))
             good.append((pt, ts, v, r.quality))
         self.history.append(obs)
         res.accepted = len(obs)
@@ -259,13 +282,22 @@ class LiveService:
         if rules and project not in self._rule_state:
             self._rule_state[project] = self.rules.load_state(project)
         rstate = self._rule_state.get(project, {})
+        if not rules and not watched:
+            # nothing needs each reading in order: keep only the newest per point of the batch
+            newest: dict[str, tuple[Point, int, float, str | None]] = {}
+            for g in good:
+                cur = newest.get(g[0].iri)
+                if cur is None or g[1] >= cur[1]:
+                    newest[g[0].iri] = g
+            good = list(newest.values())
         with self._lock:
             pend = self._pending[project]
+            latest = self._latest
             for pt, ts, v, q in good:
                 skey = (project, pt.iri)
-                if ts < self._latest.get(skey, -(2**62)):
+                if ts < latest.get(skey, NEVER):
                     continue  # older than the current state: history only
-                self._latest[skey] = ts
+                latest[skey] = ts
                 pend[pt.iri] = _Pending(pt, ts, v, q)
                 if pt.iri in watched:
                     self.hub.publish(project, "reading", {"point": pt.iri, "id": pt.ts_id, "time": format_time(ts), "value": v}, point=pt.iri)
@@ -346,44 +378,68 @@ class LiveService:
             return written
 
     def _write_state(self, project: str, pts: dict[str, _Pending], alerts: list[dict[str, Any]]) -> None:
+        """One SPARQL update: replace the value/timestamp of each changed point's last-known-value node.
+
+        Triples that do not change (the ``brick:lastKnownValue`` link, the node's type, the
+        time-series reference) are written once. Old values this service wrote are removed with
+        ``DELETE DATA`` (cheap); values of unknown origin (after a restart) with a pattern.
+        """
         if not pts and not alerts:
             return
         sg, eg = self.state_graph(project), self.events_graph(project)
-        refs = self._refs(project)
-        w = NTriplesWriter()
-        nodes = []
-        lkv_p, val_p, ts_p = IRI(BRICK + "lastKnownValue"), IRI(BRICK + "value"), IRI(BRICK + "timestamp")
+        static = self._static(project)
+        known = self._written.setdefault(project, {})
+        w, old = NTriplesWriter(), NTriplesWriter()
+        unknown: list[IRI] = []
+        lkv_p, val_p, ts_p, q_p = IRI(BRICK + "lastKnownValue"), IRI(BRICK + "value"), IRI(BRICK + "timestamp"), IRI(KGT + "quality")
         typ = IRI(RDF + "type")
         db = IRI(self.database_iri(project))
-        new_refs = []
+        new_static, new_known = [], {}
         for iri, p in pts.items():
             node = IRI(self.naming.mint(project, "last-value", _h(iri)))
-            nodes.append(node)
-            pi = IRI(iri)
-            w.add(pi, lkv_p, node)
-            w.add(node, typ, IRI(SOSA + "Observation"))
-            w.add(node, IRI(REC + "sourcePoint"), pi)
-            w.add(node, val_p, Literal("true" if p.value else "false", XSD_BOOLEAN) if p.point.boolean else Literal(repr(p.value), XSD_DOUBLE))
-            w.add(node, ts_p, Literal(format_time(p.ts), XSD_DATETIME))
-            if p.quality is not None:
-                w.add(node, IRI(KGT + "quality"), Literal(p.quality))
-            if iri not in refs:
+            val = Literal("true" if p.value else "false", XSD_BOOLEAN) if p.point.boolean else Literal(repr(p.value), XSD_DOUBLE)
+            ts = Literal(format_time(p.ts), XSD_DATETIME)
+            q = Literal(p.quality) if p.quality is not None else None
+            prev = known.get(iri)
+            if prev is not None:
+                old.add(node, val_p, prev[0])
+                old.add(node, ts_p, prev[1])
+                if prev[2] is not None:
+                    old.add(node, q_p, prev[2])
+            elif iri in static:
+                unknown.append(node)
+            if iri not in static:
+                pi = IRI(iri)
+                w.add(pi, lkv_p, node)
+                w.add(node, typ, IRI(SOSA + "Observation"))
+                w.add(node, IRI(REC + "sourcePoint"), pi)
                 ref = IRI(self.naming.mint(project, "timeseries", _h(iri)))
                 w.add(pi, IRI(REF + "hasExternalReference"), ref)
                 w.add(ref, typ, IRI(REF + "TimeseriesReference"))
                 w.add(ref, IRI(REF + "hasTimeseriesId"), Literal(p.point.ts_id))
                 w.add(ref, IRI(REF + "storedAt"), db)
-                new_refs.append(iri)
-        if new_refs and not refs:
+                new_static.append(iri)
+            w.add(node, val_p, val)
+            w.add(node, ts_p, ts)
+            if q is not None:
+                w.add(node, q_p, q)
+            new_known[iri] = (val, ts, q)
+        if new_static and not static:
             w.add(db, typ, IRI(REF + "Database"))
             w.add(db, IRI(RDFS + "label"), Literal("kg-twin history (embedded SQLite time-series store)"))
             w.add(db, IRI(KGT + "observationsEndpoint"), Literal(f"/projects/{project}/points/{{id}}/observations"))
+        ops = []
+        if unknown:
+            values = " ".join(n.nt() for n in unknown)
+            ops.append(
+                f"DELETE {{ GRAPH <{sg}> {{ ?v {val_p.nt()} ?a . ?v {ts_p.nt()} ?b . ?v {q_p.nt()} ?q }} }} "
+                f"WHERE {{ VALUES ?v {{ {values} }} GRAPH <{sg}> {{ ?v {val_p.nt()} ?a ; {ts_p.nt()} ?b OPTIONAL {{ ?v {q_p.nt()} ?q }} }} }}"
+            )
+        old_body = old.getvalue().decode("utf-8")
+        if old_body:
+            ops.append(f"DELETE DATA {{ GRAPH <{sg}> {{ {old_body} }} }}")
         state_body = w.getvalue().decode("utf-8")
         ev_body = self._alert_triples(project, alerts) if alerts else ""
-        ops = []
-        if nodes:
-            values = " ".join(n.nt() for n in nodes)
-            ops.append(f"DELETE {{ GRAPH <{sg}> {{ ?v ?x ?y }} }} WHERE {{ VALUES ?v {{ {values} }} GRAPH <{sg}> {{ ?v ?x ?y }} }}")
         ins = ""
         if state_body:
             ins += f"GRAPH <{sg}> {{ {state_body} }} "
@@ -391,18 +447,20 @@ class LiveService:
             ins += f"GRAPH <{eg}> {{ {ev_body} }} "
         ops.append(f"INSERT DATA {{ {ins}}}")
         self.twin.store.update(" ;\n".join(ops))
-        refs.update(new_refs)
+        static.update(new_static)
+        known.update(new_known)
 
-    def _refs(self, project: str) -> set[str]:
-        r = self._refs_written.get(project)
+    def _static(self, project: str) -> set[str]:
+        """Points whose unchanging state triples (link, type, time-series reference) are in the graph."""
+        r = self._static_written.get(project)
         if r is None:
             from kg_twin.store import Dataset
 
             rows = self.twin.store.select(
-                f"SELECT ?p WHERE {{ ?p <{REF}hasExternalReference> ?r . ?r <{REF}storedAt> <{self.database_iri(project)}> }}",
+                f"SELECT ?p WHERE {{ ?p <{BRICK}lastKnownValue> ?n ; <{REF}hasExternalReference> ?r . ?r <{REF}storedAt> <{self.database_iri(project)}> }}",
                 dataset=Dataset((self.state_graph(project),), ()),
             )
-            r = self._refs_written[project] = {str(x["p"]) for x in rows}
+            r = self._static_written[project] = {str(x["p"]) for x in rows}
         return r
 
     def _alert_triples(self, project: str, alerts: list[dict[str, Any]]) -> str:
