@@ -170,3 +170,13 @@ async def events(
             live.hub.unsubscribe(sub)
 
     return EventSourceResponse(gen(), ping=15)
+
+
+@router.get("/live/status", summary="Counters of the live service: readings accepted/rejected, flushes, alerts, MQTT (admin of all projects)")
+async def live_status(twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    twin.access.require_global_admin(caller)
+    live = _live(twin)
+    out: dict[str, Any] = {"live": dict(live.stats), "flush_s": live.flush_s}
+    if live.mqtt is not None:
+        out["mqtt"] = {"url": live.mqtt.url, "connected": live.mqtt.connected.is_set(), **live.mqtt.stats}
+    return out
