@@ -124,6 +124,7 @@ class LiveService:
         self._in_flush = threading.local()
         self.stats = {"accepted": 0, "rejected": 0, "flushes": 0, "flushed_points": 0, "alerts": 0, "last_flush_s": 0.0}
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.mqtt: Any = None
         twin.on_change(self._on_change)
@@ -158,7 +159,15 @@ class LiveService:
             self.mqtt.start()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.flush_s):
+        """Flush as soon as readings arrive, but at most once per ``flush_s`` (coalescing under load)."""
+        last = 0.0
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_s)
+            wait = last + self.flush_s - time.monotonic()
+            if wait > 0 and self._stop.wait(wait):
+                break
+            self._wake.clear()
+            last = time.monotonic()
             try:
                 self.flush()
             except Exception:  # keep the flusher alive; the pending state is kept for the next round
@@ -169,6 +178,7 @@ class LiveService:
             self.mqtt.stop()
             self.mqtt = None
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -271,6 +281,7 @@ class LiveService:
         res.accepted = len(obs)
         if good:
             self._advance(project, good, res)
+            self._wake.set()
         with self._lock:
             self.stats["accepted"] += res.accepted
             self.stats["rejected"] += res.rejected
