@@ -180,6 +180,13 @@ class RuleStore:
             c.execute("DELETE FROM rule_state WHERE project=? AND rule=?", (project, rid))
             self._cache.pop(project, None)
 
+    def delete_project(self, project: str) -> None:
+        c = self._conn()
+        with self._lock:
+            c.execute("DELETE FROM rules WHERE project=?", (project,))
+            c.execute("DELETE FROM rule_state WHERE project=?", (project,))
+            self._cache.pop(project, None)
+
     def load_state(self, project: str) -> dict[tuple[str, str], bool]:
         rows = self._conn().execute("SELECT rule, key, active FROM rule_state WHERE project=?", (project,)).fetchall()
         return {(r, k): bool(a) for r, k, a in rows}

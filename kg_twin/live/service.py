@@ -195,10 +195,30 @@ class LiveService:
         if getattr(self._in_flush, "on", False):
             return
         self.catalogs.invalidate(project)
+        if not self.twin.projects.exists(project):
+            self.purge(project)
         with self._lock:
             self._applicable = {k: v for k, v in self._applicable.items() if k[0] != project}
             self._static_written.pop(project, None)
             self._written.pop(project, None)
+
+    def purge(self, project: str) -> None:
+        """Forget a deleted project: its history, rules, rule states and buffered state.
+
+        A project created later with the same id starts empty (no history leaks across projects).
+        """
+        with self._lock:
+            self._pending.pop(project, None)
+            self._alerts.pop(project, None)
+            self._state_changes.pop(project, None)
+            self._rule_state.pop(project, None)
+            self._latest = {k: v for k, v in self._latest.items() if k[0] != project}
+            self._applicable = {k: v for k, v in self._applicable.items() if k[0] != project}
+            self._static_written.pop(project, None)
+            self._written.pop(project, None)
+        self.history.delete_project(project)
+        self.rules.delete_project(project)
+        log.info("live data of deleted project %s removed", project)
 
     # ------------------------------------------------------------------ ingest
     def _prepare(self, project: str, cat: Catalog) -> dict[str, int]:

@@ -106,6 +106,8 @@ class TimeSeriesStore(Protocol):
 
     def count(self) -> int: ...
 
+    def delete_project(self, project: str) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -282,7 +284,7 @@ class SQLiteTimeSeriesStore:
             c.execute("DELETE FROM obs WHERE series IN (SELECT id FROM series WHERE project=?)", (project,))
             c.execute("DELETE FROM series WHERE project=?", (project,))
             c.execute("COMMIT")
-        self._series_cache = {k: v for k, v in self._series_cache.items()}
+        self._series_cache.clear()
 
     def close(self) -> None:
         c = getattr(self._local, "conn", None)

@@ -77,3 +77,18 @@ def test_new_point_without_restart(twin):
     twin.notify("c")
     assert live.ingest("c", [RawReading(0, "co2_104", "2024-05-01T10:00:00Z", 600)]).accepted == 1
     live.close()
+
+
+def test_deleted_project_leaves_no_history(twin):
+    _setup(twin)
+    live = LiveService(twin, start=False)
+    live.add_rule("c", {"id": "hi", "class": "brick:CO2_Sensor", "value": 1000})
+    live.ingest("c", [RawReading(0, "co2_101", "2024-05-01T10:00:00Z", 1200)])
+    live.flush()
+    assert live.history.find_series(project="c")
+    twin.projects.delete("c")
+    assert live.history.find_series(project="c") == [] and live.rules.list("c") == []
+    _setup(twin)  # the same id again: starts empty
+    assert live.points("c") and all("last_time" not in p for p in live.points("c"))
+    assert live.ingest("c", [RawReading(0, "co2_101", "2024-05-01T09:00:00Z", 1)]).alerts == 0
+    live.close()
