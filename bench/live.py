@@ -93,25 +93,34 @@ class Server:
 
 
 class Client:
+    """Keep-alive HTTP client; reconnects once when the server closed an idle connection."""
+
     def __init__(self, port: int, token: str) -> None:
+        self.port = port
         self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         self.h = {"Authorization": f"Bearer {token}"}
 
-    def post(self, path: str, body: bytes, ctype: str = "application/json") -> Any:
-        self.c.request("POST", path, body=body, headers={**self.h, "Content-Type": ctype})
-        r = self.c.getresponse()
-        data = r.read()
+    def _do(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Any:
+        for attempt in (0, 1):
+            try:
+                self.c.request(method, path, body=body, headers={**self.h, **headers})
+                r = self.c.getresponse()
+                data = r.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.c.close()
+                self.c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+                if attempt:
+                    raise
         if r.status >= 400:
             raise RuntimeError(f"{r.status} {data[:300]!r}")
         return json.loads(data)
 
+    def post(self, path: str, body: bytes, ctype: str = "application/json") -> Any:
+        return self._do("POST", path, body, {"Content-Type": ctype})
+
     def get(self, path: str, params: dict[str, str] | None = None, accept: str = "application/json") -> Any:
-        self.c.request("GET", path + ("?" + urlencode(params) if params else ""), headers={**self.h, "Accept": accept})
-        r = self.c.getresponse()
-        data = r.read()
-        if r.status >= 400:
-            raise RuntimeError(f"{r.status} {data[:300]!r}")
-        return json.loads(data)
+        return self._do("GET", path + ("?" + urlencode(params) if params else ""), None, {"Accept": accept})
 
 
 def start_mosquitto(work: Path) -> tuple[subprocess.Popen | None, str | None]:
@@ -401,7 +410,18 @@ def run(quick: bool = True) -> str:
     n_rooms = 100 if quick else 1000
     points = [f"{k}_{i}" for i in range(n_rooms) for k in ("co2", "temp")]
     srv = None
-    parts = []
+    parts: list[str] = []
+    try:
+        return _run(quick, work, broker, mqtt_url, n_rooms, points, parts)
+    finally:
+        if broker:
+            broker.terminate()
+            broker.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(quick: bool, work: Path, broker: Any, mqtt_url: str | None, n_rooms: int, points: list[str], parts: list[str]) -> str:
+    srv = None
     try:
         toks = setup(work / "data", n_rooms)
         stored = 0
@@ -427,20 +447,16 @@ def run(quick: bool = True) -> str:
         if not quick:
             parts += [f"### History aggregates over {stored:,} stored readings ({len(points)} points; prefilled in {prefill_s:.0f} s = {stored / prefill_s:,.0f} rows/s)", "",
                       table(aggregates(port, toks["reader"], points, stored)), ""]
+        parts += [f"Load average during the run (other processes share the 2 cores): {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min).", ""]
         status = Client(port, toks["admin"]).get("/live/status")
         parts += [f"Server counters after the run: {json.dumps(status['live'])}", ""]
     finally:
         if srv:
             srv.stop()
-        if broker:
-            broker.terminate()
-            broker.wait()
     try:
         parts += ["### History store: SQLite vs DuckDB", "", table(store_choice(work, 200_000 if quick else 2_000_000)), ""]
     except ImportError as e:
         parts += [f"_store comparison skipped: {e}_", ""]
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return "\n".join(parts)
 
 
