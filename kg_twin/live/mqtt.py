@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections import defaultdict, deque
 from datetime import datetime, timezone
 from typing import Any

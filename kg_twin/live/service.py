@@ -39,16 +39,17 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
-from kg_twin.errors import InputError, KgTwinError
+from kg_twin.errors import KgTwinError
 from kg_twin.live.events import EventHub
 from kg_twin.live.points import Catalog, Point, PointCatalogs, normalize_unit
 from kg_twin.live.readings import BadTime, RawReading, format_time, parse_time, parse_value
 from kg_twin.live.rules import Rule, RuleStore, parse_rule
 from kg_twin.live.timeseries import SQLiteTimeSeriesStore, TimeSeriesStore, history_path
-from kg_twin.rdf import IRI, Literal, NTriplesWriter, XSD_BOOLEAN, XSD_DATETIME, XSD_DOUBLE, XSD_STRING
+from kg_twin.rdf import IRI, Literal, NTriplesWriter, XSD_BOOLEAN, XSD_DATETIME, XSD_DOUBLE
 from kg_twin.terms import BRICK, KGT, PROV, RDF, RDFS, REF, SOSA
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ MAX_REJECTS_LISTED = 1000
 FUTURE_LIMIT_MS = 24 * 3600 * 1000
 NEVER = -(2**62)
 _INF, _NINF = float("inf"), float("-inf")
+_SERIES_TS = itemgetter(0, 1)
 _ACTIVE: list["LiveService"] = []  # running services of this process (SPARQL functions in-process)
 
 
@@ -297,6 +299,7 @@ class LiveService:
                 continue
             obs.append((series[iri], ts, v, r.quality))
             good.append((pt, ts, v, r.quality))
+        obs.sort(key=_SERIES_TS)  # primary-key order: consecutive inserts hit the same B-tree pages
         self.history.append(obs)
         res.accepted = len(obs)
         if good:
@@ -345,9 +348,10 @@ class LiveService:
                             res.alerts += 1
 
     def _raise(self, project: str, rule: Rule, point: str | None, ts_id: str | None, value: float | None, ts: int, active: bool, detail: dict[str, Any] | None = None) -> None:
+        aid = uuid.uuid4().hex
         alert = {
-            "id": uuid.uuid4().hex,
-            "iri": self.naming.mint(project, "alert", ""),
+            "id": aid,
+            "iri": self.naming.mint(project, "alert", aid),
             "rule": rule.id,
             "rule_iri": self.rule_iri(project, rule.id),
             "label": rule.label,
@@ -358,7 +362,6 @@ class LiveService:
             "observed": format_time(ts),
             "time": format_time(int(time.time() * 1000)),
         }
-        alert["iri"] += alert["id"]
         if detail:
             alert["detail"] = detail
         with self._lock:
@@ -620,7 +623,7 @@ class LiveService:
             d = {"iri": iri, "id": pt.ts_id, "class": sorted(c for c in pt.classes if c not in ("Class", "Entity")), "unit": pt.unit}
             with self._lock:
                 last = self._latest.get((project, iri))
-            if last is not None and last > -(2**61):
+            if last is not None and last > NEVER:
                 d["last_time"] = format_time(last)
             out.append(d)
         return out

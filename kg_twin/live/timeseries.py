@@ -23,7 +23,6 @@ Timestamps are integer milliseconds since the Unix epoch (UTC).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -161,7 +160,7 @@ class SQLiteTimeSeriesStore:
                 c = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30, isolation_level=None)
                 c.execute("PRAGMA journal_mode=WAL")
                 c.execute("PRAGMA synchronous=NORMAL")
-            c.execute("PRAGMA cache_size=-65536")
+            c.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache per connection
             self._local.conn = c
         return c
 

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 from urllib.parse import urlencode, urlsplit
-import pytest
 
 from tests.live.test_ingest import iso, select
 

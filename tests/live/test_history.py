@@ -10,12 +10,10 @@ import os
 import random
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 import pytest
 
 from tests.live.test_ingest import iso, select

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdflib import Literal, URIRef
 
 from kg_twin.live.readings import RawReading
 from kg_twin.live.service import LiveService
