@@ -421,9 +421,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = [
-    "kg_twin.cli.live",
-]
+CLI_MODULES: list[str] = ["kg_twin.cli.ontologies", "kg_twin.cli.validate", "kg_twin.cli.queries", "kg_twin.cli.live"]
 
 
 def _register_features() -> None:
@@ -435,10 +433,10 @@ _register_features()
 
 
 def main() -> None:
+    rc = 0
     try:
-        rc = app(standalone_mode=False)  # click returns the code of a typer.Exit instead of raising it
-        if isinstance(rc, int) and rc:
-            sys.exit(rc)
+        # with standalone_mode=False click returns (does not raise) the code of a typer.Exit
+        rc = app(standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -457,4 +455,4 @@ def main() -> None:
             e.show()
             sys.exit(2)
         raise
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)

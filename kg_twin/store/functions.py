@@ -27,9 +27,7 @@ log = logging.getLogger(__name__)
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 # modules that register functions when imported (added to by feature packages)
-EXTENSION_MODULES: list[str] = [
-    "kg_twin.live.functions",
-]
+EXTENSION_MODULES: list[str] = ["kg_twin.geo.functions", "kg_twin.live.functions"]
 _loaded = False
 
 # What a function may need to know about the query it runs in: ``data_dir`` (the
