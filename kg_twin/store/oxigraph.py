@@ -203,6 +203,7 @@ class OxigraphStore:
                 "max_rows": max_rows,
                 "base_iri": base_iri,
                 "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
+                "context": self._context(ds),
             }
             return await pool.arun(task, timeout_s)
         from starlette.concurrency import run_in_threadpool
