@@ -27,7 +27,7 @@ from kg_twin.errors import InputError, KgTwinError, StoreBusy, UpstreamError
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store.base import DEFAULT, Dataset, QueryResult
 from kg_twin.store.execute import OX_RDF, graph_term, run_query, syntax_error
-from kg_twin.store.functions import oxigraph_functions
+from kg_twin.store.functions import oxigraph_functions, query_context
 
 log = logging.getLogger(__name__)
 
@@ -159,22 +159,30 @@ class OxigraphStore:
                 "max_rows": max_rows,
                 "base_iri": base_iri,
                 "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
+                "context": self._context(ds),
             }
             return pool.run(task, timeout_s)
         deadline = time.monotonic() + timeout_s if timeout_s else None
-        return run_query(
-            self._store,
-            sparql,
-            default_graphs=ds.default_graphs,
-            named_graphs=ds.named_graphs,
-            result_format=result_format,
-            graph_format=graph_format,
-            max_rows=max_rows,
-            base_iri=base_iri,
-            bindings=bindings,
-            deadline=deadline,
-            custom_functions=self._funcs() or None,
-        )
+        with query_context(**self._context(ds)):
+            return run_query(
+                self._store,
+                sparql,
+                default_graphs=ds.default_graphs,
+                named_graphs=ds.named_graphs,
+                result_format=result_format,
+                graph_format=graph_format,
+                max_rows=max_rows,
+                base_iri=base_iri,
+                bindings=bindings,
+                deadline=deadline,
+                custom_functions=self._funcs() or None,
+            )
+
+    def _context(self, ds: Dataset) -> dict[str, Any]:
+        """What SPARQL extension functions may know about a query (see kg_twin.store.functions)."""
+        graphs = None if ds.default_graphs is None and ds.named_graphs is None else sorted(set(ds.default_graphs or ()) | set(ds.named_graphs or ()))
+        data_dir = str(self.settings.data_dir) if self.settings is not None else None
+        return {"data_dir": data_dir, "graphs": graphs}
 
     async def aquery(
         self,
@@ -201,6 +209,7 @@ class OxigraphStore:
                 "max_rows": max_rows,
                 "base_iri": base_iri,
                 "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
+                "context": self._context(ds),
             }
             return await pool.arun(task, timeout_s)
         from starlette.concurrency import run_in_threadpool
