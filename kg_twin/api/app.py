@@ -102,6 +102,9 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
     app.include_router(graphs.router)
     for mod in _optional_routers():
         app.include_router(mod.router)
+        setup = getattr(mod, "setup", None)  # optional: register startup/shutdown hooks
+        if setup is not None:
+            setup(app)
     return app
 
 
@@ -115,4 +118,4 @@ def _optional_routers() -> list[Any]:
     return out
 
 
-ROUTER_MODULES: list[str] = ["kg_twin.api.routers.ontologies", "kg_twin.api.routers.validate", "kg_twin.api.routers.queries"]
+ROUTER_MODULES: list[str] = ["kg_twin.api.routers.ontologies", "kg_twin.api.routers.validate", "kg_twin.api.routers.queries", "kg_twin.api.routers.live"]
