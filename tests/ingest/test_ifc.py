@@ -7,6 +7,7 @@ from collections import Counter
 import ifcopenshell
 import ifcopenshell.api
 import ifcopenshell.util.element
+import pyproj
 import pytest
 import shapely
 
@@ -246,7 +247,13 @@ def _georef_file(tmp_path, crs_name):
     site.RefLatitude, site.RefLongitude = (48, 51, 24, 0), (2, 21, 7, 0)  # Paris: deliberately not Olemps
     run_api("georeference.add_georeferencing", f)
     run_api("georeference.edit_georeferencing", f, projected_crs={"Name": crs_name},
-            coordinate_operation={"Eastings": 664275.2, "Northings": 6360036.3, "OrthogonalHeight": 600.0})
+            coordinate_operation={"Eastings": 664275.2, "Northings": 6360036.3, "OrthogonalHeight": 600.0,
+                                  "XAxisAbscissa": 0.0, "XAxisOrdinate": 1.0, "Scale": 0.001})  # local x = north, mm
+    import numpy as np
+
+    m = np.eye(4)
+    m[0, 3] = 100000.0  # the site is 100 m along local x (project unit: mm) = 100 m north
+    run_api("geometry.edit_object_placement", f, product=site, matrix=m, is_si=False)
     p = tmp_path / f"georef-{crs_name.replace(':', '')}.ifc"
     f.write(str(p))
     return p, site.GlobalId
@@ -260,7 +267,9 @@ def test_ifc4_map_conversion_places_the_site(tmp_path):
     g = run.graph
     s = _by_gid(g)[gid]
     pt = shapely.from_wkt(str(g.value(g.value(s, GEO.hasDefaultGeometry), GEO.asWKT)))
-    assert abs(pt.x - 2.5519) < 1e-3 and abs(pt.y - 44.3384) < 1e-3  # Olemps, from Lambert-93 E/N
+    lon, lat = pyproj.Transformer.from_crs("EPSG:2154", "OGC:CRS84", always_xy=True).transform(664275.2, 6360036.3 + 100.0)
+    assert abs(pt.x - lon) < 1e-7 and abs(pt.y - lat) < 1e-7  # Olemps: E/N of the site after rotation and scale
+    assert geo["reason"].startswith("site placement at E 664275.2 N 6360136.3")
     assert str(g.value(s, KGT.georeferenceMethod)) == "IfcMapConversion"
 
 

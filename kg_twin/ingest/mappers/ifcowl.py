@@ -205,8 +205,8 @@ def propose_ifc(records: list[Record], ctx: MapContext) -> dict[str, Any]:
 
 
 def propose_georeference(proj: dict[str, Any], site: dict[str, Any] | None) -> dict[str, Any]:
-    """Where the site is, in CRS84: IfcMapConversion (the project origin in a map CRS, IFC4+) when
-    its CRS is known, else IfcSite RefLatitude/RefLongitude; nothing for a site at 0,0 or without them."""
+    """Where the site is, in CRS84: the map conversion (the site's origin in a map CRS) when its CRS
+    is known, else IfcSite RefLatitude/RefLongitude; nothing for a site at 0,0 or without them."""
     if site is None:
         return {"site_point": False, "confidence": 1.0, "reason": "the model has no IfcSite"}
     notes = ""
@@ -221,7 +221,8 @@ def propose_georeference(proj: dict[str, Any], site: dict[str, Any] | None) -> d
                 if -180 <= lon <= 180 and -90 <= lat <= 90:
                     return {"site_point": True, "site": site["global_id"], "lon": round(lon, 8), "lat": round(lat, 8),
                             "method": "IfcMapConversion", "confidence": 0.95,
-                            "reason": f"project origin at E {mc['eastings']} N {mc['northings']} in {mc['crs']} (IfcMapConversion), reprojected to CRS84"}
+                            "reason": f"{mc.get('at', 'project origin')} at E {mc['eastings']} N {mc['northings']} in {mc['crs']} "
+                                      "(map conversion), reprojected to CRS84"}
                 notes = f"IfcMapConversion E/N in {mc['crs']} fall outside longitude/latitude; "
         else:
             notes = "IfcMapConversion has no target CRS name; "

@@ -20,8 +20,8 @@ Record fields (``kind="element"``, origin ``element=<GlobalId>``)::
     psets           {set name: {property: [value, measure type]}}: property sets and quantity sets,
                     occurrence values over type-object values
     site            ref_lat / ref_lon (decimal degrees from IfcCompoundPlaneAngleMeasure) / ref_elev
-    project         schema, units ({"LENGTHUNIT": "unit:M", ...}), file name, map_conversion (IFC4
-                    IfcMapConversion: eastings / northings of the project origin, map CRS name)
+    project         schema, units ({"LENGTHUNIT": "unit:M", ...}), file name, map_conversion (IfcMapConversion
+                    or IFC2X3 ePSet_MapConversion: the first site's origin in map coordinates, map CRS name)
 """
 
 from __future__ import annotations
@@ -166,22 +166,32 @@ def ifc4_class(cls: str, schema_id: str) -> str:
     return cls
 
 
-def map_conversion(f: Any) -> dict[str, Any] | None:
-    """IFC4+ georeferencing: the project origin's map coordinates (IfcMapConversion) and the map CRS name."""
+def map_conversion(f: Any, site: Any | None = None) -> dict[str, Any] | None:
+    """Georeferencing by map conversion (IFC4 IfcMapConversion, or IFC2X3 ePSet_MapConversion):
+    the site's origin in map coordinates (eastings / northings / height, after the conversion's
+    rotation and scale, via ifcopenshell.util.geolocation) and the map CRS name."""
+    import ifcopenshell.util.geolocation as geolocation
+    import ifcopenshell.util.placement as placement
+
     try:
-        convs = f.by_type("IfcMapConversion")
-    except RuntimeError:  # IFC2X3 has no such entity
+        params = geolocation.get_helmert_transformation_parameters(f)
+    except (RuntimeError, AttributeError, TypeError, KeyError, IndexError):  # malformed conversion entities
         return None
-    for mc in convs:
-        crs = getattr(mc, "TargetCRS", None)
-        name = getattr(crs, "Name", None) if crs is not None else None
-        if mc.Eastings is None or mc.Northings is None:
-            continue
-        out = {"eastings": float(mc.Eastings), "northings": float(mc.Northings), "crs": str(name) if name else None}
-        if getattr(mc, "OrthogonalHeight", None) is not None:
-            out["height"] = float(mc.OrthogonalHeight)
-        return out
-    return None
+    if not params:
+        return None
+    try:
+        crs = geolocation.get_crs(f) or {}
+    except (RuntimeError, AttributeError, TypeError, KeyError, IndexError):
+        crs = {}
+    x = y = z = 0.0
+    where = "project origin"
+    if site is not None and getattr(site, "ObjectPlacement", None) is not None:
+        m = placement.get_local_placement(site.ObjectPlacement)
+        x, y, z = (float(v) for v in m[:3, 3])
+        where = "site placement"
+    e, n, h = geolocation.auto_xyz2enh(f, x, y, z)
+    return {"eastings": round(float(e), 4), "northings": round(float(n), 4), "height": round(float(h), 4),
+            "crs": str(crs.get("Name")) if crs.get("Name") else None, "at": where}
 
 
 def open_ifc(path: Path) -> Any:
@@ -253,7 +263,8 @@ class IFCHandler:
         role_of[p.id()] = "project"
         pf = _base(p, "project", sid)
         pf.update(schema=f.schema, units=project_units(f), file=path.name, psets=_psets(p))
-        mc = map_conversion(f)
+        sites = f.by_type("IfcSite")
+        mc = map_conversion(f, sites[0] if sites else None)
         if mc:
             pf["map_conversion"] = mc
         yield Record(kind="element", fields=pf, origin=Origin(file=path.name, element=p.GlobalId))
