@@ -299,3 +299,19 @@ def test_prepare_many_equals_prepare_one_by_one():
                 assert got == one
     codes = [x.code if isinstance(x, GeometryError) else "ok" for x in prepare_many(cases, t)]
     assert codes == ["ok", "INVALID_GEOMETRY", "NO_GEOMETRY", "OUT_OF_RANGE", "GEOMETRY_COLLAPSED", "ok"]
+
+
+def test_geojson_text_sequence(tmp_path):
+    """RFC 8142 (RS-led records) and newline-delimited GeoJSON give the same features; a bad line is a reject."""
+    pt = {"type": "Point", "coordinates": [2.55, 44.34]}
+    feats = [_feat(i, pt, name=f"P{i}") for i in range(3)]
+    rs = tmp_path / "points.geojsons"
+    rs.write_bytes(b"".join(b"\x1e" + json.dumps(f).encode() + b"\n" for f in feats))
+    nd = tmp_path / "points.geojsonl"
+    nd.write_text("\n".join(json.dumps(f) for f in feats) + "\n{not json\n")
+    a, b = run_handler(GEOJSON, rs), run_handler(GEOJSON, nd)
+    assert GEOJSON.sniff(rs, rs.read_bytes()[:4096]) >= 0.9
+    assert len(a.records) == len(b.records) == 3 and not a.rejects
+    assert [r.code for r in b.rejects] == ["BAD_FEATURE"] and b.rejects[0].origin.line == 4
+    strip = lambda run: {t for t in run.nt.splitlines() if b"ontology#origin" not in t}  # noqa: E731
+    assert strip(a) == strip(b)

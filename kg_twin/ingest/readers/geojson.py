@@ -1,4 +1,5 @@
-"""GeoJSON reader (RFC 7946, plus the legacy ``crs`` member of GeoJSON 2008).
+"""GeoJSON reader (RFC 7946, plus the legacy ``crs`` member of GeoJSON 2008, and GeoJSON Text
+Sequences, RFC 8142 / newline-delimited GeoJSON: ``.geojsonl``, ``.geojsons``, ``.ndjson``).
 
 A FeatureCollection, a single Feature or a bare geometry. RFC 7946 coordinates are CRS84 by
 definition; a legacy ``"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}}``
@@ -62,9 +63,12 @@ def declared_crs(doc: dict[str, Any], features: list[dict[str, Any]]) -> dict[st
     return {"value": CRS84, "confidence": 1.0, "reason": "GeoJSON (RFC 7946): coordinates are CRS84 longitude/latitude"}
 
 
+SEQ_EXTENSIONS = (".geojsonl", ".geojsons", ".geojsonseq", ".ndjson", ".jsonl")
+
+
 class GeoJSONHandler:
     name = "geojson"
-    extensions = (".geojson", ".json")
+    extensions = (".geojson", ".json") + SEQ_EXTENSIONS
 
     def sniff(self, path: Path, head: bytes) -> float:
         text = head[:4096].decode("utf-8", "replace")
@@ -73,14 +77,20 @@ class GeoJSONHandler:
         typed = '"FeatureCollection"' in text or '"Feature"' in text
         if path.suffix.lower() == ".geojson":
             return 0.95
+        if (path.suffix.lower() in SEQ_EXTENSIONS or head[:1] == b"\x1e") and '"Feature"' in text:
+            return 0.9
         if path.suffix.lower() == ".json" and typed:
             return 0.85
         return 0.3 if typed else 0.0
 
     def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
         path = Path(path)
+        raw = path.read_bytes()
+        if path.suffix.lower() in SEQ_EXTENSIONS or raw[:1] == b"\x1e":
+            yield from self._read_seq(path, raw)
+            return
         try:
-            doc = json.loads(path.read_bytes())
+            doc = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             where = {"file": path.name}
             if isinstance(e, json.JSONDecodeError):
@@ -118,6 +128,34 @@ class GeoJSONHandler:
                 "geometry": f.get("geometry"),
                 "properties": {str(k): _scalar(v) for k, v in props.items()},
             }
+            if f.get("id") is not None:
+                fields["id"] = str(f["id"])
+            yield Record(kind="feature", fields=fields, origin=origin)
+
+    def _read_seq(self, path: Path, raw: bytes) -> Iterator[Union[Record, Reject]]:
+        """GeoJSON Text Sequences (RFC 8142, records led by RS) and newline-delimited GeoJSON:
+        one Feature per line; feature ``N`` is the 0-based line of features."""
+        texts = [t for t in raw.replace(b"\x1e", b"\n").splitlines()]
+        feats: list[tuple[int, Any]] = []
+        for line_no, t in enumerate(texts, start=1):
+            if not t.strip():
+                continue
+            try:
+                feats.append((line_no, json.loads(t)))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                feats.append((line_no, e))
+        good = [f for _, f in feats if isinstance(f, dict)]
+        crs = declared_crs({}, good)
+        layer = path.stem
+        for i, (line_no, f) in enumerate(feats):
+            origin = Origin(file=path.name, feature=str(i), line=line_no)
+            if not isinstance(f, dict) or f.get("type") != "Feature":
+                why = f"not JSON: {f}" if isinstance(f, Exception) else "not a GeoJSON Feature object"
+                yield Reject(origin=origin, code="BAD_FEATURE", reason=why)
+                continue
+            props = f.get("properties") or {}
+            fields: dict[str, Any] = {"layer": layer, "crs": crs, "geometry": f.get("geometry"),
+                                      "properties": {str(k): _scalar(v) for k, v in props.items()}}
             if f.get("id") is not None:
                 fields["id"] = str(f["id"])
             yield Record(kind="feature", fields=fields, origin=origin)
