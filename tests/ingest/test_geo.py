@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pyproj
 import pytest
@@ -17,7 +16,7 @@ from kg_twin.errors import InputError
 from kg_twin.ingest.readers.geojson import HANDLER as GEOJSON
 from kg_twin.ingest.readers.shapefile import HANDLER as SHP
 
-from .geobim_run import BOT, DATA, DCT, GEO, KGT, QUDT, RDF, RDFS, SOURCE, UNIT, XSD, run_handler
+from .geobim_run import BOT, DATA, GEO, KGT, RDF, RDFS, SOURCE, UNIT, XSD, run_handler
 
 BATI_ZIP = DATA / "geo" / "bdtopo_batiment_olemps.zip"
 COMMUNE = DATA / "geo" / "COMMUNE.shp"

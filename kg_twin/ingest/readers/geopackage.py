@@ -17,7 +17,6 @@ proposal holds one mapping per layer (see :func:`kg_twin.ingest.mappers.geosparq
 from __future__ import annotations
 
 import sqlite3
-import struct
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
