@@ -93,3 +93,23 @@ def test_not_a_geopackage(tmp_path):
     with pytest.raises(InputError) as e:
         list(GPKG.read(p))
     assert e.value.code == "BAD_GEOPACKAGE"
+
+
+def test_zip_of_several_shapefiles_is_one_source_with_layers(tmp_path, gpkg):
+    """A zip holding both BD TOPO layers gives the same graph as the GeoPackage of the same layers."""
+    import zipfile
+
+    z = tmp_path / "olemps.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for name in LAYERS:
+            for part in (DATA / "geo").glob(f"{name}.*"):
+                zf.write(part, f"BDTOPO/{part.name}")
+    run = run_handler(SHP, z)
+    assert set(run.mapping["layers"]) == set(LAYERS) and not run.rejects
+    assert "olemps.zip feature COMMUNE/0" in {str(o) for o in run.graph.objects(None, KGT.origin)}
+    assert isomorphic(_without_origin(run.graph), _without_origin(gpkg.graph))
+    one = [r for r in SHP.read(z, layer="COMMUNE")]
+    assert len(one) == 1 and one[0].origin.feature == "COMMUNE/0"
+    with pytest.raises(InputError) as e:
+        list(SHP.read(z, layer="BATIMENT"))
+    assert e.value.code == "SHAPEFILE_LAYER" and "ZONE_D_ACTIVITE_OU_D_INTERET" in e.value.hint

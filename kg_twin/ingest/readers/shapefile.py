@@ -1,7 +1,8 @@
 """ESRI shapefile reader (pyshp, pure Python).
 
 Input: the ``.shp`` path (``.dbf`` required, ``.shx`` / ``.prj`` / ``.cpg`` read when present next to it,
-extension case ignored), or a ``.zip`` holding exactly one shapefile set.
+extension case ignored), or a ``.zip`` of shapefile sets: every layer is read (one mapping per layer,
+features ``LAYER/N``), or only ``layer`` (a mapping's ``read: {layer: BATIMENT}``).
 
 * CRS: the ``.prj`` (ESRI or OGC WKT1) is matched to an authority code by PROJ (e.g. BD TOPO's
   "RGF93 / Lambert-93" -> ``EPSG:2154``, confidence 1.0). No ``.prj``: CRS unknown; mapping stops
@@ -77,27 +78,32 @@ class _Set:
         return io.BytesIO(v) if isinstance(v, bytes) else open(v, "rb")
 
 
+_SIDE = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def _zip_stems(path: Path) -> list[str]:
+    """The shapefile sets of a zip, as member paths without extension, in name order."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except zipfile.BadZipFile as e:
+        raise InputError("BAD_ZIP", f"{path.name} is not a readable zip archive: {e}", where={"file": path.name}) from e
+    return sorted(n[:-4] for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX"))
+
+
+def _load_zip_set(path: Path, stem: str) -> _Set:
+    with zipfile.ZipFile(path) as zf:
+        parts: dict[str, Union[bytes, Path]] = {}
+        for n in zf.namelist():
+            if n[: len(stem)] == stem and n[len(stem):].lower() in _SIDE:
+                parts[n[len(stem):].lower()] = zf.read(n)
+    return _Set(Path(stem).name + ".shp", parts)
+
+
 def _load_set(path: Path) -> _Set:
-    suffix = path.suffix.lower()
-    if suffix == ".zip":
-        try:
-            zf = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as e:
-            raise InputError("BAD_ZIP", f"{path.name} is not a readable zip archive: {e}", where={"file": path.name}) from e
-        with zf:
-            shps = [n for n in zf.namelist() if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
-            if len(shps) != 1:
-                raise InputError("SHAPEFILE_SET", f"{path.name} holds {len(shps)} .shp files; exactly one is expected",
-                                 where={"file": path.name}, hint="zip one layer per archive (.shp, .shx, .dbf, .prj, .cpg)")
-            stem = shps[0][:-4]
-            parts = {}
-            for n in zf.namelist():
-                if n[: len(stem)] == stem and n[len(stem):].lower() in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
-                    parts[n[len(stem):].lower()] = zf.read(n)
-            return _Set(Path(shps[0]).name, parts)
     files: dict[str, Union[bytes, Path]] = {}
     for sib in sorted(path.parent.iterdir()):
-        if sib.stem == path.stem and sib.suffix.lower() in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+        if sib.stem == path.stem and sib.suffix.lower() in _SIDE:
             files[sib.suffix.lower()] = sib
     return _Set(path.name, files)
 
@@ -117,9 +123,28 @@ class ShapefileHandler:
                 return 0.0
         return 0.0
 
-    def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
+    def read(self, path: Path, layer: str | None = None) -> Iterator[Union[Record, Reject]]:
+        """Records of the shapefile, or of every shapefile of a zip (``layer``: only that one)."""
         path = Path(path)
-        s = _load_set(path)
+        if path.suffix.lower() != ".zip":
+            yield from self._read_set(path, _load_set(path), prefix="")
+            return
+        stems = _zip_stems(path)
+        many = len(stems) > 1  # origins name the layer whenever the zip holds several
+        names = [Path(st).name for st in stems]
+        if layer is not None:
+            if layer not in names:
+                raise InputError("SHAPEFILE_LAYER", f"{path.name} has no shapefile {layer!r}", where={"file": path.name},
+                                 hint=f"shapefiles in the zip: {', '.join(names) or '(none)'}")
+            stems = [stems[names.index(layer)]]
+        if not stems:
+            raise InputError("SHAPEFILE_SET", f"{path.name} holds no .shp file", where={"file": path.name},
+                             hint="zip the .shp, .shx, .dbf, .prj (and .cpg) of each layer")
+        for st in stems:  # one layer at a time: only its members are held in memory
+            s = _load_zip_set(path, st)
+            yield from self._read_set(path, s, prefix=f"{s.stem}/" if many else "")
+
+    def _read_set(self, path: Path, s: "_Set", prefix: str) -> Iterator[Union[Record, Reject]]:
         if ".shp" not in s.parts or ".dbf" not in s.parts:
             missing = [e for e in (".shp", ".dbf") if e not in s.parts]
             raise InputError("SHAPEFILE_SET", f"{s.name}: missing {', '.join(missing)} next to the .shp",
@@ -141,10 +166,10 @@ class ShapefileHandler:
             for h in handles.values():
                 if h is not None:
                     files.callback(h.close)
-            yield from self._records(path, s, handles, crs, encoding, enc_src)
+            yield from self._records(path, s, handles, crs, encoding, enc_src, prefix)
 
     def _records(self, path: Path, s: "_Set", handles: dict[str, IO[bytes] | None], crs: dict[str, Any],
-                 encoding: str, enc_src: str) -> Iterator[Union[Record, Reject]]:
+                 encoding: str, enc_src: str, prefix: str = "") -> Iterator[Union[Record, Reject]]:
         try:
             reader = shapefile.Reader(
                 shp=handles[".shp"],
@@ -162,7 +187,7 @@ class ShapefileHandler:
             names = [f[0] for f in reader.fields[1:]]
             n_shapes = len(reader.shapes()) if handles[".shx"] is None else None
             for i in range(reader.numRecords):
-                origin = Origin(file=fname, feature=str(i))
+                origin = Origin(file=fname, feature=f"{prefix}{i}")
                 try:
                     rec = reader.record(i)
                     shp = reader.shape(i) if n_shapes is None or i < n_shapes else None
