@@ -77,7 +77,57 @@ async def _spool(request: Request, twin: Twin) -> tuple[bytes | str, int]:
     return bytes(buf), total
 
 
+async def _write_multipart(request: Request, twin: Twin, project: str, graph: str, *, replace: bool) -> bool:
+    """multipart/form-data: every part is an RDF document (its own Content-Type, else its file name's
+    extension); all parts are checked first, then merged into the graph under one writer lock."""
+    from starlette.datastructures import UploadFile
+
+    from kg_twin.formats import rdf_format_from_path
+
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > twin.settings.max_upload_bytes:
+        raise PayloadTooLarge("UPLOAD_TOO_LARGE", f"upload exceeds {twin.settings.max_upload_bytes} bytes", hint="raise KG_TWIN_MAX_UPLOAD_BYTES or use `kg-twin load` on the server")
+    form = await request.form(max_part_size=IN_MEMORY_LIMIT)
+    parts: list[tuple[Any, bytes]] = []
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                ct = value.content_type
+                fmt = rdf_format_from_media_type(ct) if ct and ct != "application/octet-stream" else rdf_format_from_path(value.filename or key)
+                data = await value.read()
+            else:
+                fmt = rdf_format_from_path(key)
+                data = value.encode("utf-8")
+            if fmt.quads:
+                from kg_twin.errors import UnsupportedMediaType
+
+                raise UnsupportedMediaType("DATASET_INTO_GRAPH", f"part {key!r} ({fmt.media_type}) carries named graphs; the graph store takes one graph", hint="send Turtle, N-Triples, RDF/XML, JSON-LD or N3 parts")
+            parts.append((fmt, data))
+    finally:
+        await form.close()
+    if not parts:
+        raise InputError("EMPTY_MULTIPART", "the multipart body has no parts", hint="send one RDF document per form part")
+    for i, (fmt, data) in enumerate(parts):
+        try:
+            twin.store.parse_check(data, format=fmt.name, base_iri=graph)
+        except InputError as e:
+            e.where = {"part": i + 1, **e.where}
+            raise
+    existed = twin.store.has_graph(graph)
+
+    def load_all() -> None:
+        with twin.store.transaction():
+            for i, (fmt, data) in enumerate(parts):
+                twin.store.load(data, format=fmt.name, graph=graph, base_iri=graph, replace=replace and i == 0)
+
+    await run_in_threadpool(load_all)
+    twin.notify(project)
+    return existed
+
+
 async def _write(request: Request, twin: Twin, project: str, graph: str, *, replace: bool) -> bool:
+    if (request.headers.get("content-type") or "").split(";")[0].strip().lower() == "multipart/form-data":
+        return await _write_multipart(request, twin, project, graph, replace=replace)
     fmt = rdf_format_from_media_type(request.headers.get("content-type"))
     if fmt.quads:
         from kg_twin.errors import UnsupportedMediaType
