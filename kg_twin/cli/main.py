@@ -421,7 +421,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = ["kg_twin.cli.ingest"]
 
 
 def _register_features() -> None:
