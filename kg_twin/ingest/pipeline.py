@@ -42,6 +42,7 @@ import pkgutil
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -67,10 +68,12 @@ ACCEPT_LEVELS = ("none", "warnings", "violations")
 PROVENANCE_GRAPH = "provenance"
 SNIFF_BYTES = 64 * 1024
 PROGRESS_EVERY = 2000
+BULK_TRIPLES = 50_000  # a new graph at least this big is published with the bulk loader
 
 Progress = Callable[[str, dict[str, Any]], None]
 
-_unavailable: dict[str, str] = {}  # handler module -> why it could not be imported
+_unavailable: dict[str, str] = {}
+_staging_lock = threading.Lock()  # handler module -> why it could not be imported
 
 
 # ----------------------------------------------------------------------------- handlers
@@ -437,81 +440,95 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
     assert rec.dir is not None  # stored unless dry run (internal invariant)
     _write_atomic(rec.dir / "mapping.yml", dump_yaml(mapping, source=name, project=project).encode("utf-8"))
 
-    # 5. map + stage (one writer at a time from here on)
-    with store.transaction():
-        store.drop_graphs([staging])
-        if passthrough:
-            say("stage", {"passthrough": True})
-            stage_fn = getattr(handler, "stage", None)
-            if stage_fn is not None:
-                n_triples = stage_fn(store, rec.path, staging, ctx)
+    # 5. map + stage (in the in-memory staging store: nothing reaches the project before publishing)
+    mem, ingest_lock = _staging(twin)
+    with ingest_lock:
+        try:
+            mem.drop_graphs([staging])
+            if passthrough:
+                say("stage", {"passthrough": True})
+                stage_fn = getattr(handler, "stage", None)
+                if stage_fn is not None:
+                    stage_fn(mem, rec.path, staging, ctx)
+                else:
+                    from kg_twin.formats import rdf_format_from_path
+
+                    mem.load(rec.path, format=rdf_format_from_path(name).name, graph=staging, bulk=True, base_iri=source_iri)
+                mapped = len(records)
+                t = lap("stage", t)
             else:
-                from kg_twin.formats import rdf_format_from_path
+                n_written, mapped, map_rejects = _map_to_file(handler, records, mapping, ctx, rec.dir, say)
+                rejects.extend(map_rejects)
+                t = lap("map", t)
+                nt_path = rec.dir / ".staged.nt"
+                try:
+                    if n_written:
+                        mem.load(nt_path, format="ntriples", graph=staging)
+                finally:
+                    nt_path.unlink(missing_ok=True)
+                t = lap("stage", t)
+            report.records = n_in
+            report.mapped = mapped
+            report.rejected = n_in - mapped
+            report.rejects = rejects
+            report.triples = mem.graph_size(staging)
 
-                n_triples = store.load(rec.path, format=rdf_format_from_path(name).name, graph=staging, replace=True, bulk=True, base_iri=source_iri)
-            mapped = len(records)
-            t = lap("stage", t)
-        else:
-            n_triples, mapped, map_rejects = _map_to_file(handler, records, mapping, ctx, rec.dir, say)
-            rejects.extend(map_rejects)
-            t = lap("map", t)
-            nt_path = rec.dir / ".staged.nt"
+            # 6. validate
+            outcome = None
+            if opts.validate and report.triples:
+                say("validate", {"triples": report.triples})
+                from kg_twin.ingest.validate import validate_staged
+
+                outcome = validate_staged(twin, project, [staging], store=mem, shapes=opts.shapes, engine=opts.engine)
+                report.validation = outcome.summary
+                _write_atomic(rec.dir / "validation.ttl", outcome.report)
+            elif opts.validate:
+                report.validation = ValidationSummary(conforms=True, engine="none", results=["nothing staged: no triples to validate"])
+            t = lap("validate", t)
+
+            publish = True
+            if outcome is not None:
+                if outcome.violations and opts.accept != "violations":
+                    publish = False
+                elif outcome.warnings and opts.accept == "none":
+                    publish = False
+
+            # 7. publish (or quarantine): one atomic load of the staged triples, then the provenance
+            ended = datetime.now(timezone.utc)
+            activity = IRI(naming.mint(project, "ingest", f"{ended.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"))
+            report.activity = str(activity)
+            quarantine = naming.quarantine_graph(project, slug)
+            report.status = "published" if publish else "quarantined"
+            target = graph if publish else quarantine
+            prov = _provenance(twin, project, rec, report, activity, source_iri, target, mapping, mhash, started, ended, opts, outcome)
+            pg = naming.graph(project, PROVENANCE_GRAPH)
+            pub_path = rec.dir / ".publish.nt"
             try:
-                if n_triples:
-                    store.load(nt_path, format="ntriples", graph=staging)
+                if report.triples:
+                    with open(pub_path, "wb") as fh:
+                        mem.dump(fh, format="ntriples", graphs=[staging])
+                t = lap("publish-prepare", t)
+                with store.transaction():
+                    exists = store.has_graph(target)
+                    if report.triples:
+                        # new graph: one load (bulk loader for big graphs); existing graph: swapped atomically
+                        store.load(pub_path, format="ntriples", graph=target, replace=exists, bulk=None if exists else report.triples >= BULK_TRIPLES)
+                    elif exists:
+                        store.drop_graphs([target])  # the source now yields nothing: its graph is emptied
+                    ops = [
+                        f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasGeneratedBy> ?a }} }}",
+                        f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasDerivedFrom> ?s }} }}",
+                        f"INSERT DATA {{ GRAPH <{pg}> {{\n{prov}}} }}",
+                    ]
+                    if publish and store.has_graph(quarantine):
+                        ops.insert(0, f"DROP SILENT GRAPH <{quarantine}>")
+                    store.update(" ;\n".join(ops))
             finally:
-                nt_path.unlink(missing_ok=True)
-            t = lap("stage", t)
-        report.records = n_in
-        report.mapped = mapped
-        report.rejected = n_in - mapped
-        report.rejects = rejects
-        report.triples = store.graph_size(staging) if n_triples else 0
-
-        # 6. validate
-        outcome = None
-        if opts.validate and report.triples:
-            say("validate", {"triples": report.triples})
-            from kg_twin.ingest.validate import validate_staged
-
-            outcome = validate_staged(twin, project, [staging], shapes=opts.shapes, engine=opts.engine)
-            report.validation = outcome.summary
-            _write_atomic(rec.dir / "validation.ttl", outcome.report)
-        elif opts.validate:
-            report.validation = ValidationSummary(conforms=True, engine="none", results=["nothing staged: no triples to validate"])
-        t = lap("validate", t)
-
-        publish = True
-        if outcome is not None:
-            if outcome.violations and opts.accept != "violations":
-                publish = False
-            elif outcome.warnings and opts.accept == "none":
-                publish = False
-
-        # 7. publish (or quarantine) + provenance, one update
-        ended = datetime.now(timezone.utc)
-        activity = IRI(naming.mint(project, "ingest", f"{ended.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"))
-        report.activity = str(activity)
-        quarantine = naming.quarantine_graph(project, slug)
-        report.status = "published" if publish else "quarantined"
-        prov = _provenance(twin, project, rec, report, activity, source_iri, graph if publish else quarantine, mapping, mhash, started, ended, opts, outcome)
-        pg = naming.graph(project, PROVENANCE_GRAPH)
-        if publish:
-            ops = [
-                f"DROP SILENT GRAPH <{quarantine}>",
-                f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>",
-                f"DELETE WHERE {{ GRAPH <{pg}> {{ <{graph}> <{PROV}wasGeneratedBy> ?a }} }}",
-                f"DELETE WHERE {{ GRAPH <{pg}> {{ <{graph}> <{PROV}wasDerivedFrom> ?s }} }}",
-            ]
-            report.graph = graph
-        else:
-            ops = [
-                f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{quarantine}>",
-                f"DELETE WHERE {{ GRAPH <{pg}> {{ <{quarantine}> <{PROV}wasGeneratedBy> ?a }} }}",
-            ]
-        ops.append(f"INSERT DATA {{ GRAPH <{pg}> {{\n{prov}}} }}")
-        store.update(" ;\n".join(ops))
-        t = lap("publish", t)
+                pub_path.unlink(missing_ok=True)
+            report.graph = graph if publish else None
+            t = lap("publish", t)
+        finally:
+            mem.drop_graphs([staging])
 
     twin.notify(project)
     report.timings = {**timings, "total": round(time.perf_counter() - t_start, 4)}
@@ -529,6 +546,24 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
         err.quarantine = quarantine  # type: ignore[attr-defined]
         raise err
     return report
+
+
+def _staging(twin: Any) -> tuple[Any, Any]:
+    """The twin's in-memory staging store (with the ontology closure, loaded once) and its lock.
+
+    Staged triples are validated there; the project store only ever sees a finished graph
+    (SPARQL ``MOVE``/``DROP`` of big graphs is slow on the on-disk store, a load is not).
+    """
+    import threading
+
+    from kg_twin.store.oxigraph import OxigraphStore
+
+    with _staging_lock:
+        st = getattr(twin, "_ingest_staging", None)
+        if st is None:
+            st = (OxigraphStore(None, settings=twin.settings), threading.RLock())
+            twin._ingest_staging = st
+        return st
 
 
 def severity_text(summary: ValidationSummary | None) -> str:

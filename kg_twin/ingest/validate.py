@@ -123,10 +123,10 @@ def _rdf_format(p: Path) -> str:
     return {".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld", ".rdf": "xml", ".xml": "xml", ".n3": "n3"}.get(p.suffix.lower(), "turtle")
 
 
-def closure_graphs(twin: Any) -> list[str]:
-    """Ontology graphs (``{base}graph/_ontology/...``) in the store, loading the bundle once if absent."""
-    prefix = twin.naming.graph_root + "_ontology/"
-    have = [g for g in twin.store.graphs() if g.startswith(prefix)]
+def closure_graphs(store: Any, base: str) -> list[str]:
+    """Ontology graphs (``{base}graph/_ontology/...``) in ``store``, loading the bundle once if absent."""
+    prefix = f"{base}graph/_ontology/"
+    have = [g for g in store.graphs() if g.startswith(prefix)]
     if have:
         return have
     try:
@@ -135,15 +135,20 @@ def closure_graphs(twin: Any) -> list[str]:
         log.warning("no ontology bundle (kg_twin.ontologies): validating without the class hierarchy closure")
         return []
     try:
-        onto.load_into_store(twin.store, twin.naming.base, list(CLOSURE_MODULES))
+        onto.load_into_store(store, base, list(CLOSURE_MODULES))
     except KgTwinError as e:
         log.warning("ontology closure %s not loaded (%s): validating without it", CLOSURE_MODULES, e)
         return []
-    return [g for g in twin.store.graphs() if g.startswith(prefix)]
+    return [g for g in store.graphs() if g.startswith(prefix)]
 
 
-def validate_staged(twin: Any, project: str, graphs: list[str], *, shapes: Sequence[str | Path] | None = None, engine: str | None = None) -> Outcome:
-    """Validate the union of ``graphs`` (staging) with the project's shapes."""
+def validate_staged(twin: Any, project: str, graphs: list[str], *, store: Any = None, shapes: Sequence[str | Path] | None = None, engine: str | None = None) -> Outcome:
+    """Validate the union of ``graphs`` of ``store`` (default: the twin's store) with the project's shapes.
+
+    The project's shapes are read from the twin's store; the ontology closure is loaded into
+    ``store`` once (``{base}graph/_ontology/...``).
+    """
+    store = store if store is not None else twin.store
     t0 = time.perf_counter()
     sg, names = project_shapes(twin, project, shapes)
     if len(sg) == 0:
@@ -152,17 +157,17 @@ def validate_staged(twin: Any, project: str, graphs: list[str], *, shapes: Seque
         return Outcome(report=_empty_report(), summary=summary, shapes=[])
     pkg = _validation_package()
     if pkg is not None and engine in (None, "kgtwin", "auto", "pyshacl"):
-        closure = closure_graphs(twin)
+        closure = closure_graphs(store, twin.naming.base)
         kw: dict[str, Any] = {"closure_graphs": closure}
         if engine:
             kw["engine"] = engine
-        report, summary = pkg.validate_graphs(twin.store, graphs, sg, **kw)
+        report, summary = pkg.validate_graphs(store, graphs, sg, **kw)
         if not summary.engine:
             summary.engine = f"kg_twin.validation ({engine or 'default'})"
         log.info("validated %s with %s (%d shape sets, closure %d graphs)", graphs, summary.engine, len(names), len(closure))
         return Outcome(report=report if isinstance(report, bytes) else str(report).encode(), summary=summary, shapes=names)
     log.warning("kg_twin.validation is not installed: validating %s with pyshacl", graphs)
-    return _pyshacl(twin, graphs, sg, names, t0)
+    return _pyshacl(store, graphs, sg, names, t0)
 
 
 def _empty_report() -> bytes:
@@ -185,7 +190,7 @@ def _brick_closure() -> Any:
     return g
 
 
-def _pyshacl(twin: Any, graphs: list[str], sg: Any, names: list[str], t0: float) -> Outcome:
+def _pyshacl(store: Any, graphs: list[str], sg: Any, names: list[str], t0: float) -> Outcome:
     import io
 
     import pyshacl
@@ -193,7 +198,7 @@ def _pyshacl(twin: Any, graphs: list[str], sg: Any, names: list[str], t0: float)
 
     data = rdflib.Graph()
     buf = io.BytesIO()
-    twin.store.dump(buf, format="ntriples", graphs=graphs)
+    store.dump(buf, format="ntriples", graphs=graphs)
     data.parse(data=buf.getvalue(), format="nt")
     ont = _brick_closure() if "brickschema.org" in sg.serialize(format="nt") else None
     conforms, rg, _text = pyshacl.validate(data, shacl_graph=sg, ont_graph=ont, inference="none", advanced=True, allow_warnings=True)
