@@ -20,6 +20,12 @@ from kg_twin.errors import KgTwinError, ShapeViolation
 def register(app: typer.Typer) -> None:
     from kg_twin.cli.main import DataDir, err, open_twin
 
+    from rich.markup import escape
+
+    def say(msg: str, **kw: object) -> None:
+        kw.setdefault("highlight", False)
+        err.print(msg, soft_wrap=True, **kw)  # type: ignore[arg-type]
+
     @app.command()
     def ingest(
         files: list[Path] = typer.Argument(..., help="source files: CSV/TSV/XLSX point lists, GeoJSON, shapefiles (.shp with sidecars, or .zip), CityJSON, IFC, Haystack JSON, RDF, documents"),
@@ -43,17 +49,17 @@ def register(app: typer.Typer) -> None:
         from kg_twin.ingest.pipeline import ingest as run_ingest
 
         if accept_violations and strict:
-            err.print("[red]error[/red] --accept-violations and --strict exclude each other")
+            say("[red]error[/red] --accept-violations and --strict exclude each other")
             raise typer.Exit(2)
         try:
             reviewed = load_mapping(mapping) if mapping else None
         except KgTwinError as e:
-            err.print(f"[red]error[/red] {e}", highlight=False)
+            say(f"[red]error[/red] {escape(str(e))}")
             raise typer.Exit(2)
         try:
             twin = open_twin(data_dir, read_only=False)
         except KgTwinError as e:
-            err.print(f"[red]error[/red] {e}", highlight=False)
+            say(f"[red]error[/red] {escape(str(e))}")
             raise typer.Exit(2)
         code = 0
         reports: list[dict] = []
@@ -76,33 +82,33 @@ def register(app: typer.Typer) -> None:
                 except ShapeViolation as e:
                     code = max(code, 1)
                     rep = getattr(e, "report", None)
-                    err.print(f"[yellow]quarantined[/yellow] {e}", highlight=False)
+                    say(f"[yellow]quarantined[/yellow] {escape(str(e))}")
                     for line in (rep.validation.results if rep and rep.validation else [])[:20]:
-                        err.print(f"  {line}", highlight=False, markup=False)
+                        say(f"  {line}", markup=False)
                     if rep is not None:
                         reports.append(rep.model_dump(mode="json") | {"quarantine": getattr(e, "quarantine", None)})
                     continue
                 except KgTwinError as e:
                     code = 2
-                    err.print(f"[red]error[/red] {e}", highlight=False)
+                    say(f"[red]error[/red] {escape(str(e))}")
                     reports.append({"source": f.name, "status": "failed", "error": e.to_dict()})
                     continue
                 reports.append(rep.model_dump(mode="json"))
                 if dry_run:
                     yamls.append(dump_yaml(rep.mapping or {}, source=f.name, project=project))
                     low = [f"{p} ({c:.2f})" for p, c in confidences(rep.mapping) if c < 0.75]
-                    err.print(f"{f.name}: reader {rep.reader}, {rep.records} records ({rep.rejected} unreadable); mapping proposed" + (f"; review: {', '.join(low[:8])}" if low else ""), highlight=False)
+                    say(escape(f"{f.name}: reader {rep.reader}, {rep.records} records ({rep.rejected} unreadable); mapping proposed" + (f"; review: {', '.join(low[:8])}" if low else "")))
                 else:
                     v = rep.validation
                     if v is None:
                         vtxt = "not validated"
                     else:
                         vtxt = ("conforms" if v.conforms else f"{v.total} SHACL results accepted") + f" [{v.engine}]"
-                    err.print(f"{f.name} -> <{rep.graph}>: {rep.triples} triples, {rep.mapped}/{rep.records} records mapped, {rep.rejected} rejected; {vtxt}", highlight=False, markup=False)
+                    say(f"{f.name} -> <{rep.graph}>: {rep.triples} triples, {rep.mapped}/{rep.records} records mapped, {rep.rejected} rejected; {vtxt}", markup=False)
                     for r in rep.rejects[:10]:
-                        err.print(f"  rejected {r.origin.describe()}: [{r.code}] {r.reason}", highlight=False, markup=False)
+                        say(f"  rejected {r.origin.describe()}: [{r.code}] {r.reason}", markup=False)
                     if len(rep.rejects) > 10:
-                        err.print(f"  ... {len(rep.rejects) - 10} more in rejects.csv next to the source", highlight=False)
+                        say(f"  ... {len(rep.rejects) - 10} more in rejects.csv next to the source")
         finally:
             twin.close()
         if dry_run and not json_out:
@@ -121,4 +127,4 @@ def register(app: typer.Typer) -> None:
             exts = " ".join(getattr(h, "extensions", ()))
             print(f"{name}\t{exts}\t{'passthrough' if getattr(h, 'passthrough', False) else ''}".rstrip())
         for mod, why in unavailable_handlers().items():
-            err.print(f"unavailable: {mod}: {why}", highlight=False, markup=False)
+            say(f"unavailable: {mod}: {why}", markup=False)

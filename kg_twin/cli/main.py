@@ -434,7 +434,10 @@ _register_features()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # with standalone_mode=False click *returns* the code of typer.Exit instead of raising it
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and not isinstance(rc, bool) and rc != 0:
+            sys.exit(rc)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
