@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.slow  # ~50 s: every call is a fresh process (imports, ontology closure)
 import rdflib
 from rdflib.compare import isomorphic
 
@@ -18,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "pipeline"
 COMMUNE = ROOT / "examples" / "olemps" / "COMMUNE.zip"
 SHAPES = str(DATA / "label.shapes.ttl")
+
+pytestmark = pytest.mark.slow  # ~50 s: every call is a fresh process (imports, ontology closure)
 
 
 @pytest.fixture(scope="module")
