@@ -17,7 +17,7 @@
    previous version) and records the PROV-O activity in ``{base}graph/{project}/provenance`` - or moves
    staging to the quarantine graph when violations are not accepted (:class:`~kg_twin.errors.ShapeViolation`, 422).
 8. **Report**: :class:`~kg_twin.models.IngestReport`; ``report.json``, ``rejects.csv`` and
-   ``validation.ttl`` are written next to the source copy.
+   ``validation.nt`` are written next to the source copy.
 
 Counts add up: ``records == mapped + rejected``. Bad input raises :class:`~kg_twin.errors.InputError`
 naming the file and row/feature/element; the project is unchanged.
@@ -68,7 +68,7 @@ ACCEPT_LEVELS = ("none", "warnings", "violations")
 PROVENANCE_GRAPH = "provenance"
 SNIFF_BYTES = 64 * 1024
 PROGRESS_EVERY = 2000
-BULK_TRIPLES = 50_000  # a new graph at least this big is published with the bulk loader
+BULK_TRIPLES = 10_000  # a new graph at least this big is published with the bulk loader
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -481,7 +481,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
 
                 outcome = validate_staged(twin, project, [staging], store=mem, shapes=opts.shapes, engine=opts.engine)
                 report.validation = outcome.summary
-                _write_atomic(rec.dir / "validation.ttl", outcome.report)
+                _write_atomic(rec.dir / "validation.nt", outcome.report)
             elif opts.validate:
                 report.validation = ValidationSummary(conforms=True, engine="none", results=["nothing staged: no triples to validate"])
             t = lap("validate", t)

@@ -183,7 +183,7 @@ def test_quarantine_on_violations_then_accept(twin, project):
     assert len(q) == e.report.triples > 0
     assert twin.naming.quarantine_graph(project, "points.csv") not in twin.project_graphs(project)
     d = twin.settings.sources_path / project / e.report.sha256
-    assert b"sh:ValidationReport" in (d / "validation.ttl").read_bytes() or b"ValidationReport" in (d / "validation.ttl").read_bytes()
+    assert b"http://www.w3.org/ns/shacl#ValidationReport" in (d / "validation.nt").read_bytes()
     # accepted: published, quarantine cleared
     rep = ingest(twin, project, DATA / "points-long-label.csv", opts(name="points.csv", accept="violations"))
     assert rep.status == "published" and rep.validation.conforms is False
