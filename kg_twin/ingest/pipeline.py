@@ -69,6 +69,7 @@ PROVENANCE_GRAPH = "provenance"
 SNIFF_BYTES = 64 * 1024
 PROGRESS_EVERY = 2000
 BULK_TRIPLES = 10_000  # a new graph at least this big is published with the bulk loader
+INLINE_BYTES = 64 * 1024 * 1024  # up to this much N-Triples, publish = one SPARQL update (data + provenance)
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -510,18 +511,26 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
                 t = lap("publish-prepare", t)
                 with store.transaction():
                     exists = store.has_graph(target)
-                    if report.triples:
-                        # new graph: one load (bulk loader for big graphs); existing graph: swapped atomically
-                        store.load(pub_path, format="ntriples", graph=target, replace=exists, bulk=None if exists else report.triples >= BULK_TRIPLES)
-                    elif exists:
-                        store.drop_graphs([target])  # the source now yields nothing: its graph is emptied
-                    ops = [
+                    ops = []
+                    if publish and store.has_graph(quarantine):
+                        ops.append(f"DELETE WHERE {{ GRAPH <{quarantine}> {{ ?s ?p ?o }} }}")
+                    inline = report.triples and pub_path.stat().st_size <= INLINE_BYTES
+                    if report.triples and not exists and report.triples >= BULK_TRIPLES:
+                        # a big new graph: the bulk loader (readers may see it while it is written; it did not exist)
+                        store.load(pub_path, format="ntriples", graph=target, bulk=True)
+                    elif report.triples and not inline:
+                        store.load(pub_path, format="ntriples", graph=target, replace=exists)  # huge: store's staging + MOVE
+                    else:
+                        # one update: old content out, new content in, provenance — a single transaction
+                        if exists:
+                            ops.append(f"DELETE WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}")
+                        if report.triples:
+                            ops.append(f"INSERT DATA {{ GRAPH <{target}> {{\n{pub_path.read_text(encoding='utf-8')}}} }}")
+                    ops += [
                         f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasGeneratedBy> ?a }} }}",
                         f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasDerivedFrom> ?s }} }}",
                         f"INSERT DATA {{ GRAPH <{pg}> {{\n{prov}}} }}",
                     ]
-                    if publish and store.has_graph(quarantine):
-                        ops.insert(0, f"DROP SILENT GRAPH <{quarantine}>")
                     store.update(" ;\n".join(ops))
             finally:
                 pub_path.unlink(missing_ok=True)
