@@ -449,7 +449,12 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
             if passthrough:
                 say("stage", {"passthrough": True})
                 stage_fn = getattr(handler, "stage", None)
-                if stage_fn is not None:
+                fmt = _triple_format(handler, rec.path)
+                if fmt is not None and hasattr(handler, "alignment_update"):
+                    # staging is empty: load straight into it (no staging-of-staging), then the handler's alignment
+                    mem.load(rec.path, format=fmt, graph=staging, bulk=True, base_iri=source_iri)
+                    mem.update(handler.alignment_update(staging, ctx))
+                elif stage_fn is not None:
                     stage_fn(mem, rec.path, staging, ctx)
                 else:
                     from kg_twin.formats import rdf_format_from_path
@@ -580,6 +585,17 @@ def severity_text(summary: ValidationSummary | None) -> str:
         return "not validated"
     parts = [f"{v} {k.rsplit('#', 1)[-1].lower()}{'s' if v != 1 else ''}" for k, v in sorted(summary.by_severity.items())]
     return ", ".join(parts) or ("conforms" if summary.conforms else f"{summary.total} results")
+
+
+def _triple_format(handler: SourceHandler, path: Path) -> str | None:
+    """The RDF triple format of a pass-through file, when the handler can tell it (None: let the handler stage it)."""
+    from kg_twin.formats import rdf_format_from_name
+
+    fmt_of = getattr(handler, "format_of", None)
+    if fmt_of is None:
+        return None
+    name = fmt_of(path)
+    return None if rdf_format_from_name(name).quads else name
 
 
 def _passthrough_off(mapping: dict[str, Any]) -> bool:
