@@ -50,10 +50,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from kg_twin.errors import InputError, KgTwinError, NotFound, ShapeViolation
+from kg_twin.errors import InputError, KgTwinError, ShapeViolation
 from kg_twin.ingest.base import HANDLERS, MapContext, SourceHandler
 from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
-from kg_twin.models import IngestReport, Origin, Record, Reject, ValidationSummary
+from kg_twin.models import IngestReport, Record, Reject, ValidationSummary
 from kg_twin.rdf import IRI, XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Literal, NTriplesWriter
 from kg_twin.terms import DCAT, DCTERMS, KGT, PROV, RDF, RDFS, XSD
 
@@ -156,7 +156,7 @@ def detect(path: Path, *, name: str | None = None) -> tuple[SourceHandler, float
 def source_slug(filename: str) -> str:
     """Graph name for a file: lowercase, [a-z0-9._-], stable across re-ingests of the same name."""
     s = re.sub(r"[^a-z0-9._-]+", "-", Path(filename).name.lower()).strip("-._")
-    s = re.sub(r"-{2,}", "-", s)
+    s = re.sub(r"-*\.-*", ".", re.sub(r"-{2,}", "-", s))
     if not s:
         raise InputError("BAD_FILENAME", f"cannot name a graph after file {filename!r}", hint="rename the file (letters, digits, '.', '-', '_')")
     if s in RESERVED_GRAPH_NAMES:
@@ -568,8 +568,6 @@ def _staging(twin: Any) -> tuple[Any, Any]:
     Staged triples are validated there; the project store only ever sees a finished graph
     (SPARQL ``MOVE``/``DROP`` of big graphs is slow on the on-disk store, a load is not).
     """
-    import threading
-
     from kg_twin.store.oxigraph import OxigraphStore
 
     with _staging_lock:
@@ -629,10 +627,6 @@ def _map_to_file(handler: SourceHandler, records: list[Record], mapping: dict[st
     # a record with one or more rejects counts once as rejected
     mapped = len(records) - min(len(records), len(rejected_origins))
     return n, mapped, rejects
-
-
-def _lit(v: Any) -> Literal:
-    return Literal.of(v)
 
 
 def _provenance(twin: Any, project: str, rec: Received, report: IngestReport, activity: IRI, source_iri: str, target: str,
@@ -728,5 +722,5 @@ def ingest_many(twin: Any, project: str, paths: Iterable[str | Path], opts: Inge
 
 __all__ = [
     "IngestOptions", "Received", "detect", "get_handler", "handler_names", "ingest", "ingest_many", "load_handlers",
-    "receive", "source_slug", "unavailable_handlers", "NotFound", "Origin",
+    "receive", "source_slug", "unavailable_handlers",
 ]
