@@ -249,3 +249,25 @@ def test_source_slug_is_stable_and_safe():
     assert source_slug("_staging.csv") == "staging.csv"
     with pytest.raises(InputError):
         source_slug("???")
+
+
+def test_broken_ifc_and_unknown_crs_are_clear_errors(twin, project, tmp_path):
+    before = project_dump(twin, project)
+    ifc = tmp_path / "model.ifc"
+    ifc.write_bytes((EXAMPLES / "building" / "Duplex_A.ifc").read_bytes()[:5000])  # truncated mid-file
+    with pytest.raises(InputError) as ei:
+        ingest(twin, project, ifc, IngestOptions(reader="ifc"))
+    assert ei.value.where["file"] == "model.ifc" and ei.value.hint
+    # a shapefile set without its .prj: the CRS is unknown, the error says to pass one
+    noprj = tmp_path / "noprj.zip"
+    with zipfile.ZipFile(EXAMPLES / "olemps" / "COMMUNE.zip") as src, zipfile.ZipFile(noprj, "w") as dst:
+        for n in src.namelist():
+            if not n.lower().endswith(".prj"):
+                dst.writestr(n, src.read(n))
+    with pytest.raises(InputError) as ei:
+        ingest(twin, project, noprj, IngestOptions(reader="shapefile"))
+    assert ei.value.where["file"] == "noprj.zip" and "crs" in (ei.value.hint or "").lower()
+    assert same_dump(before, project_dump(twin, project))
+    # with the CRS given, the same file goes through
+    rep = ingest(twin, project, noprj, IngestOptions(reader="shapefile", accept="violations", options={"crs": "EPSG:2154"}))
+    assert rep.status == "published" and rep.triples > 0
