@@ -271,3 +271,17 @@ def test_broken_ifc_and_unknown_crs_are_clear_errors(twin, project, tmp_path):
     # with the CRS given, the same file goes through
     rep = ingest(twin, project, noprj, IngestOptions(reader="shapefile", accept="violations", options={"crs": "EPSG:2154"}))
     assert rep.status == "published" and rep.triples > 0
+
+
+def test_pyshacl_fallback_engine_is_named(twin, project):
+    """The adapter's pyshacl path (used when kg_twin.validation is absent) gives the same verdict, named."""
+    import time as _time
+
+    from kg_twin.ingest import validate as v
+
+    rep = ingest(twin, project, DATA / "points-long-label.csv", opts(accept="violations"))
+    sg, names = v.project_shapes(twin, project, SHAPES)
+    out = v._pyshacl(twin.store, [rep.graph], sg, names, _time.perf_counter())
+    assert out.summary.engine == "pyshacl" and out.violations == 1 and not out.summary.conforms
+    assert out.summary.by_severity == rep.validation.by_severity == {"Violation": 1}
+    assert "labels are 1..24 characters" in out.summary.results[0]
