@@ -434,10 +434,8 @@ _register_features()
 
 def main() -> None:
     try:
-        # with standalone_mode=False click *returns* the code of typer.Exit instead of raising it
+        # with standalone_mode=False click returns (does not raise) the code of a typer.Exit
         rc = app(standalone_mode=False)
-        if isinstance(rc, int) and not isinstance(rc, bool) and rc != 0:
-            sys.exit(rc)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -456,4 +454,4 @@ def main() -> None:
             e.show()
             sys.exit(2)
         raise
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)
