@@ -18,9 +18,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -40,10 +40,6 @@ def _agent(caller: Caller) -> str:
     if caller.anonymous:
         return "anonymous"
     return f"token:{caller.label}" if caller.label else f"token:{caller.token_id}"
-
-
-def _flag(v: str | None) -> bool:
-    return (v or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 async def _save_upload(form: Any, twin: Twin) -> tuple[Path, Path, int, str | None]:
@@ -97,14 +93,47 @@ def _violation_response(e: ShapeViolation) -> JSONResponse:
     return JSONResponse(body, status_code=422)
 
 
-@router.post("/projects/{project}/ingest", summary="Ingest a file into a project (detect, map, validate, publish)")
-async def post_ingest(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Any:
+_UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "the source file (a .shp may come with its sidecars as more 'file' parts)"},
+                        "mapping": {"type": "string", "format": "binary", "description": "optional reviewed mapping YAML (from dry_run)"},
+                    },
+                }
+            }
+        },
+    },
+    "responses": {
+        "202": {"description": "accepted as a background job; poll the Location"},
+        "422": {"description": "SHACL violations: quarantined; error body plus 'report' and 'quarantine'"},
+    },
+}
+
+
+@router.post("/projects/{project}/ingest", summary="Ingest a file into a project (detect, map, validate, publish)", openapi_extra=_UPLOAD_DOC)
+async def post_ingest(
+    project: str,
+    request: Request,
+    reader: Optional[str] = Query(None, description="reader to use instead of detecting the format (GET /ingest/readers)"),
+    dry_run: bool = Query(False, description="only read and propose a mapping; nothing is stored"),
+    accept: str = Query("warnings", description="publish despite: none | warnings | violations"),
+    async_: bool = Query(False, alias="async", description="run as a background job"),
+    graph: Optional[str] = Query(None, description="graph name (default: the file name, lowercased)"),
+    crs: Optional[str] = Query(None, description="CRS of GIS files without one, e.g. EPSG:2154"),
+    twin: Twin = Depends(get_twin),
+    caller: Caller = Depends(get_caller),
+) -> Any:
     from kg_twin.ingest.jobs import jobs_of
     from kg_twin.ingest.mapping import dump_yaml, load_mapping_text
     from kg_twin.ingest.pipeline import IngestOptions, ingest
 
     twin.access.require(caller, project, "writer")
-    q = request.query_params
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
         raise InputError("NOT_MULTIPART", f"expected multipart/form-data, got {ctype or 'no content type'}", hint="curl -F file=@points.csv ...", status=415)
@@ -112,21 +141,21 @@ async def post_ingest(project: str, request: Request, twin: Twin = Depends(get_t
     folder, primary, total, mapping_text = await _save_upload(form, twin)
     try:
         opts = IngestOptions(
-            reader=q.get("reader") or None,
-            dry_run=_flag(q.get("dry_run")),
-            accept=q.get("accept") or "warnings",
+            reader=reader or None,
+            dry_run=dry_run,
+            accept=accept,
             agent=_agent(caller),
             name=primary.name,
-            graph=q.get("graph") or None,
+            graph=graph or None,
             mapping=load_mapping_text(mapping_text, name="mapping") if mapping_text else None,
-            options={"crs": q["crs"]} if q.get("crs") else {},
+            options={"crs": crs} if crs else {},
         )
         opts.check()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
 
-    if not opts.dry_run and (_flag(q.get("async")) or total > ASYNC_BYTES):
+    if not opts.dry_run and (async_ or total > ASYNC_BYTES):
         def run_job(progress: Any) -> Any:
             try:
                 return ingest(twin, project, primary, opts, progress=progress)
