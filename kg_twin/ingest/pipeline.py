@@ -70,6 +70,7 @@ SNIFF_BYTES = 64 * 1024
 PROGRESS_EVERY = 2000
 BULK_TRIPLES = 10_000  # a new graph at least this big is published with the bulk loader
 INLINE_BYTES = 64 * 1024 * 1024  # up to this much N-Triples, publish = one SPARQL update (data + provenance)
+STAGE_IN_MEMORY_BYTES = 512 * 1024 * 1024  # bigger sources (N-Triples bytes, estimated) are staged on disk
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -441,43 +442,50 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
     assert rec.dir is not None  # stored unless dry run (internal invariant)
     _write_atomic(rec.dir / "mapping.yml", dump_yaml(mapping, source=name, project=project).encode("utf-8"))
 
-    # 5. map + stage (in the in-memory staging store: nothing reaches the project before publishing)
+    # 5. map + stage: in the in-memory staging store (nothing reaches the project before publishing),
+    #    or, for sources too big for memory, in the hidden staging graph of the project store
     mem, ingest_lock = _staging(twin)
     with ingest_lock:
+        nt_path = rec.dir / ".staged.nt"
+        if passthrough:
+            fmt = _triple_format(handler, rec.path)
+            estimate = rec.size * (1 if fmt in ("ntriples", "nquads") else 3)
+            mapped = len(records)
+        else:
+            n_written, mapped, map_rejects = _map_to_file(handler, records, mapping, ctx, rec.dir, say)
+            rejects.extend(map_rejects)
+            t = lap("map", t)
+            estimate = nt_path.stat().st_size
+        on_disk = estimate > STAGE_IN_MEMORY_BYTES
+        sst = store if on_disk else mem
         try:
-            mem.drop_graphs([staging])
+            sst.drop_graphs([staging])
             if passthrough:
-                say("stage", {"passthrough": True})
+                say("stage", {"passthrough": True, "on_disk": on_disk})
                 stage_fn = getattr(handler, "stage", None)
-                fmt = _triple_format(handler, rec.path)
                 if fmt is not None and hasattr(handler, "alignment_update"):
                     # staging is empty: load straight into it (no staging-of-staging), then the handler's alignment
-                    mem.load(rec.path, format=fmt, graph=staging, bulk=True, base_iri=source_iri)
-                    mem.update(handler.alignment_update(staging, ctx))
+                    sst.load(rec.path, format=fmt, graph=staging, bulk=True, base_iri=source_iri)
+                    sst.update(handler.alignment_update(staging, ctx))
                 elif stage_fn is not None:
-                    stage_fn(mem, rec.path, staging, ctx)
+                    stage_fn(sst, rec.path, staging, ctx)
                 else:
                     from kg_twin.formats import rdf_format_from_path
 
-                    mem.load(rec.path, format=rdf_format_from_path(name).name, graph=staging, bulk=True, base_iri=source_iri)
-                mapped = len(records)
-                t = lap("stage", t)
+                    sst.load(rec.path, format=rdf_format_from_path(name).name, graph=staging, bulk=True, base_iri=source_iri)
             else:
-                n_written, mapped, map_rejects = _map_to_file(handler, records, mapping, ctx, rec.dir, say)
-                rejects.extend(map_rejects)
-                t = lap("map", t)
-                nt_path = rec.dir / ".staged.nt"
+                say("stage", {"triples": n_written, "on_disk": on_disk})
                 try:
                     if n_written:
-                        mem.load(nt_path, format="ntriples", graph=staging)
+                        sst.load(nt_path, format="ntriples", graph=staging, bulk=True if on_disk else None)
                 finally:
                     nt_path.unlink(missing_ok=True)
-                t = lap("stage", t)
+            t = lap("stage", t)
             report.records = n_in
             report.mapped = mapped
             report.rejected = n_in - mapped
             report.rejects = rejects
-            report.triples = mem.graph_size(staging)
+            report.triples = sst.graph_size(staging)
 
             # 6. validate
             outcome = None
@@ -485,7 +493,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
                 say("validate", {"triples": report.triples})
                 from kg_twin.ingest.validate import validate_staged
 
-                outcome = validate_staged(twin, project, [staging], store=mem, shapes=opts.shapes, engine=opts.engine)
+                outcome = validate_staged(twin, project, [staging], store=sst, shapes=opts.shapes, engine=opts.engine)
                 report.validation = outcome.summary
                 _write_atomic(rec.dir / "validation.nt", outcome.report)
             elif opts.validate:
@@ -499,7 +507,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
                 elif outcome.warnings and opts.accept == "none":
                     publish = False
 
-            # 7. publish (or quarantine): one atomic load of the staged triples, then the provenance
+            # 7. publish (or quarantine): the staged triples and the provenance, atomically
             ended = datetime.now(timezone.utc)
             activity = IRI(naming.mint(project, "ingest", f"{ended.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"))
             report.activity = str(activity)
@@ -508,41 +516,25 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
             target = graph if publish else quarantine
             prov = _provenance(twin, project, rec, report, activity, source_iri, target, mapping, mhash, started, ended, opts, outcome)
             pg = naming.graph(project, PROVENANCE_GRAPH)
-            pub_path = rec.dir / ".publish.nt"
-            try:
-                if report.triples:
-                    with open(pub_path, "wb") as fh:
-                        mem.dump(fh, format="ntriples", graphs=[staging])
-                t = lap("publish-prepare", t)
+            prov_ops = [
+                f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasGeneratedBy> ?a }} }}",
+                f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasDerivedFrom> ?s }} }}",
+                f"INSERT DATA {{ GRAPH <{pg}> {{\n{prov}}} }}",
+            ]
+            if on_disk:
+                # staged in the project store: one update moves it into place, with the provenance
                 with store.transaction():
-                    exists = store.has_graph(target)
                     ops = []
                     if publish and store.has_graph(quarantine):
-                        ops.append(f"DELETE WHERE {{ GRAPH <{quarantine}> {{ ?s ?p ?o }} }}")
-                    inline = report.triples and pub_path.stat().st_size <= INLINE_BYTES
-                    if report.triples and not exists and report.triples >= BULK_TRIPLES:
-                        # a big new graph: the bulk loader (readers may see it while it is written; it did not exist)
-                        store.load(pub_path, format="ntriples", graph=target, bulk=True)
-                    elif report.triples and not inline:
-                        store.load(pub_path, format="ntriples", graph=target, replace=exists)  # huge: store's staging + MOVE
-                    else:
-                        # one update: old content out, new content in, provenance — a single transaction
-                        if exists:
-                            ops.append(f"DELETE WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}")
-                        if report.triples:
-                            ops.append(f"INSERT DATA {{ GRAPH <{target}> {{\n{pub_path.read_text(encoding='utf-8')}}} }}")
-                    ops += [
-                        f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasGeneratedBy> ?a }} }}",
-                        f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasDerivedFrom> ?s }} }}",
-                        f"INSERT DATA {{ GRAPH <{pg}> {{\n{prov}}} }}",
-                    ]
-                    store.update(" ;\n".join(ops))
-            finally:
-                pub_path.unlink(missing_ok=True)
+                        ops.append(f"DROP SILENT GRAPH <{quarantine}>")
+                    ops.append(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{target}>")
+                    store.update(" ;\n".join(ops + prov_ops))
+            else:
+                _publish_from_memory(store, mem, staging, target, quarantine if publish else None, report.triples, rec.dir / ".publish.nt", prov_ops)
             report.graph = graph if publish else None
             t = lap("publish", t)
         finally:
-            mem.drop_graphs([staging])
+            sst.drop_graphs([staging])
 
     twin.notify(project)
     report.timings = {**timings, "total": round(time.perf_counter() - t_start, 4)}
@@ -560,6 +552,38 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
         err.quarantine = quarantine  # type: ignore[attr-defined]
         raise err
     return report
+
+
+def _publish_from_memory(store: Any, mem: Any, staging: str, target: str, drop_quarantine: str | None, triples: int, pub_path: Path, prov_ops: list[str]) -> None:
+    """Write the staged graph of the in-memory store to ``target`` of the project store.
+
+    Small and medium graphs: one SPARQL update (old content out, new content in, provenance) - a
+    single transaction. A big *new* graph: the bulk loader, then the provenance. A huge existing
+    graph: the store's atomic replace (staging + MOVE), then the provenance.
+    """
+    try:
+        if triples:
+            with open(pub_path, "wb") as fh:
+                mem.dump(fh, format="ntriples", graphs=[staging])
+        with store.transaction():
+            exists = store.has_graph(target)
+            ops: list[str] = []
+            if drop_quarantine and store.has_graph(drop_quarantine):
+                ops.append(f"DELETE WHERE {{ GRAPH <{drop_quarantine}> {{ ?s ?p ?o }} }}")
+            inline = triples and pub_path.stat().st_size <= INLINE_BYTES
+            if triples and not exists and triples >= BULK_TRIPLES:
+                # readers may see a big new graph while the bulk loader writes it (it did not exist before)
+                store.load(pub_path, format="ntriples", graph=target, bulk=True)
+            elif triples and not inline:
+                store.load(pub_path, format="ntriples", graph=target, replace=exists)
+            else:
+                if exists:
+                    ops.append(f"DELETE WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}")
+                if triples:
+                    ops.append(f"INSERT DATA {{ GRAPH <{target}> {{\n{pub_path.read_text(encoding='utf-8')}}} }}")
+            store.update(" ;\n".join(ops + prov_ops))
+    finally:
+        pub_path.unlink(missing_ok=True)
 
 
 def _staging(twin: Any) -> tuple[Any, Any]:

@@ -285,3 +285,23 @@ def test_pyshacl_fallback_engine_is_named(twin, project):
     assert out.summary.engine == "pyshacl" and out.violations == 1 and not out.summary.conforms
     assert out.summary.by_severity == rep.validation.by_severity == {"Violation": 1}
     assert "labels are 1..24 characters" in out.summary.results[0]
+
+
+def test_big_sources_are_staged_in_the_project_store(twin, project, monkeypatch):
+    """Above STAGE_IN_MEMORY_BYTES the staging graph lives in the project store and one MOVE publishes it."""
+    import kg_twin.ingest.pipeline as pipeline
+
+    small = ingest(twin, project, DATA / "points.csv", opts(graph="mem"))
+    monkeypatch.setattr(pipeline, "STAGE_IN_MEMORY_BYTES", 0)
+    rep = ingest(twin, project, DATA / "points.csv", opts(graph="disk"))
+    assert rep.status == "published" and rep.triples == small.triples
+    assert isomorphic(graph_of(twin, rep.graph), graph_of(twin, small.graph))
+    again = ingest(twin, project, DATA / "points.csv", opts(graph="disk"))
+    assert len(graph_of(twin, again.graph)) == rep.triples
+    with pytest.raises(ShapeViolation) as ei:
+        ingest(twin, project, DATA / "points-long-label.csv", opts(graph="disk"))
+    assert len(graph_of(twin, ei.value.quarantine)) == ei.value.report.triples
+    assert len(graph_of(twin, rep.graph)) == rep.triples  # published graph unchanged
+    assert not any("_staging" in g for g in twin.store.graphs())
+    rdf = ingest(twin, project, Path(__file__).resolve().parents[1] / "data" / "rdf" / "g36-vav-a2.ttl", IngestOptions(accept="violations"))
+    assert rdf.triples == len(graph_of(twin, rdf.graph)) > 0
