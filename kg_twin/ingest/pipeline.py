@@ -394,6 +394,12 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
     else:
         handler, conf, _scores = detect(rec.path, name=name)
     report.reader = handler.name
+    if mapping_in and mapping_in.get("handler") and str(mapping_in["handler"]) != handler.name:
+        raise InputError(
+            "MAPPING_READER_MISMATCH",
+            f"the mapping is for reader {mapping_in['handler']!r}, but reader {handler.name!r} was asked for",
+            hint="drop --reader (the mapping's 'handler:' selects the reader) or use a mapping made for that reader",
+        )
     say("detect", {"reader": handler.name, "confidence": conf})
 
     options = dict(opts.options)

@@ -212,6 +212,12 @@ def test_bad_rdf_names_file_and_line(twin, project):
     assert same_dump(before, project_dump(twin, project))
 
 
+def test_mapping_for_another_reader_is_refused(twin, project):
+    with pytest.raises(InputError) as ei:
+        ingest(twin, project, DATA / "points.csv", opts(mapping={"handler": "ifc", "classes": {}}))
+    assert ei.value.code == "MAPPING_READER_MISMATCH"
+
+
 def test_unknown_reader_and_project(twin, project):
     with pytest.raises(InputError) as ei:
         ingest(twin, project, DATA / "points.csv", IngestOptions(reader="nope"))
