@@ -312,3 +312,28 @@ def test_big_sources_are_staged_in_the_project_store(twin, project, monkeypatch)
     assert not any("_staging" in g for g in twin.store.graphs())
     rdf = ingest(twin, project, Path(__file__).resolve().parents[1] / "data" / "rdf" / "g36-vav-a2.ttl", IngestOptions(accept="violations"))
     assert rdf.triples == len(graph_of(twin, rdf.graph)) > 0
+
+
+def test_fast_report_equals_validation_package_report(twin):
+    """The adapter writes the report as N-Triples itself; it must be the validation package's report."""
+    from kg_twin.ingest import validate as v
+    from kg_twin.validation import validate_graphs
+
+    data = """@prefix ex: <http://ex/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ex:a a ex:Room ; rdfs:label "a label that is far too long for the shape" .
+    ex:b a ex:Room ; rdfs:label "ok", "two"@en .
+    ex:s ex:hasSpace ex:b ."""
+    shapes = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://ex/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ex:RoomShape a sh:NodeShape ; sh:targetClass ex:Room ;
+      sh:property [ sh:path rdfs:label ; sh:maxLength 10 ; sh:maxCount 1 ; sh:message "short, single label" ] ;
+      sh:property [ sh:path [ sh:inversePath ex:hasSpace ] ; sh:minCount 1 ; sh:severity sh:Warning ] ."""
+    g = "http://twin.test/graph/fastreport/data"
+    twin.store.load(data.encode(), format="turtle", graph=g)
+    sg = rdflib.Graph().parse(data=shapes, format="turtle")
+    ref_bytes, ref_summary = validate_graphs(twin.store, [g], sg, format="ntriples")
+    fast_bytes, fast_summary = v._validate_fast(None, twin.store, [g], sg, [], None, {})
+    ref = rdflib.Graph().parse(data=ref_bytes, format="nt")
+    fast = rdflib.Graph().parse(data=fast_bytes, format="nt")
+    assert len(ref) > 20 and isomorphic(ref, fast)
+    assert fast_summary.by_severity == ref_summary.by_severity == {"Violation": 2, "Warning": 1}
+    twin.store.drop_graphs([g])
