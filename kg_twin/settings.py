@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     store_query_path: str = Field("query", description="Remote engine: path of the SPARQL query endpoint, relative to KG_TWIN_STORE")
     store_update_path: str = Field("update", description="Remote engine: path of the SPARQL update endpoint")
     store_gsp_path: str = Field("store", description="Remote engine: path of the Graph Store Protocol endpoint")
+    infer_on_change: bool = Field(True, description="`kg-twin serve`: rebuild a project's inferred graph in the background after each change to its data")
     log_level: str = Field("info", description="Log level of the service")
 
     @property

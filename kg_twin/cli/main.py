@@ -421,7 +421,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = ["kg_twin.cli.ingest"]
+CLI_MODULES: list[str] = ["kg_twin.cli.ontologies", "kg_twin.cli.validate", "kg_twin.cli.queries", "kg_twin.cli.ingest"]
 
 
 def _register_features() -> None:
@@ -433,6 +433,7 @@ _register_features()
 
 
 def main() -> None:
+    rc = 0
     try:
         # with standalone_mode=False click returns (does not raise) the code of a typer.Exit
         rc = app(standalone_mode=False)
