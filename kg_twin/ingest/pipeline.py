@@ -684,7 +684,7 @@ def _provenance(twin: Any, project: str, rec: Received, report: IngestReport, ac
     w.add(mp, A, IRI(PROV + "Entity"))
     w.add(mp, A, IRI(KGT + "Mapping"))
     w.add(mp, IRI(KGT + "sha256"), Literal(mhash))
-    w.add(mp, IRI(KGT + "reader"), Literal(str(mapping.get("handler", report.reader))))
+    w.add(mp, IRI(KGT + "handler"), Literal(str(mapping.get("handler", report.reader))))
     w.add(mp, IRI(DCTERMS + "format"), Literal("application/yaml"))
     # the agent
     w.add(agent, A, IRI(PROV + "Agent"))
@@ -702,12 +702,12 @@ def _provenance(twin: Any, project: str, rec: Received, report: IngestReport, ac
     w.add(act, IRI(KGT + "graph"), g)
     w.add(act, IRI(KGT + "project"), IRI(naming.project_iri(project)))
     w.add(act, IRI(KGT + "reader"), Literal(report.reader))
-    w.add(act, IRI(KGT + "mappingVersion"), Literal(mhash))
+    w.add(act, IRI(KGT + "mappingHash"), Literal(mhash))
     w.add(act, IRI(KGT + "status"), Literal(report.status))
-    w.add(act, IRI(KGT + "recordCount"), Literal(str(report.records), XSD_INTEGER))
-    w.add(act, IRI(KGT + "mappedCount"), Literal(str(report.mapped), XSD_INTEGER))
-    w.add(act, IRI(KGT + "rejectCount"), Literal(str(report.rejected), XSD_INTEGER))
-    w.add(act, IRI(KGT + "tripleCount"), Literal(str(report.triples), XSD_INTEGER))
+    w.add(act, IRI(KGT + "records"), Literal(str(report.records), XSD_INTEGER))
+    w.add(act, IRI(KGT + "mapped"), Literal(str(report.mapped), XSD_INTEGER))
+    w.add(act, IRI(KGT + "rejected"), Literal(str(report.rejected), XSD_INTEGER))
+    w.add(act, IRI(KGT + "triples"), Literal(str(report.triples), XSD_INTEGER))
     if outcome is not None:
         s = outcome.summary
         w.add(act, IRI(KGT + "conforms"), Literal("true" if s.conforms else "false", XSD_BOOLEAN))

@@ -153,8 +153,8 @@ def test_provenance_activity(twin, project):
         SELECT * WHERE {{ GRAPH <{pg}> {{
           <{rep.graph}> prov:wasGeneratedBy ?a ; prov:wasDerivedFrom ?src .
           ?a a prov:Activity ; prov:startedAtTime ?t0 ; prov:endedAtTime ?t1 ; prov:used ?src, ?m ;
-             prov:wasAssociatedWith ?agent ; kgt:recordCount ?n ; kgt:rejectCount ?rej ; kgt:tripleCount ?tr ; kgt:conforms ?ok ; kgt:mappingVersion ?mh ;
-             kgt:mappedCount ?mapped ; kgt:graph <{rep.graph}> ; kgt:project <{twin.naming.project_iri(project)}> .
+             prov:wasAssociatedWith ?agent ; kgt:records ?n ; kgt:rejected ?rej ; kgt:triples ?tr ; kgt:conforms ?ok ; kgt:mappingHash ?mh ;
+             kgt:mapped ?mapped ; kgt:graph <{rep.graph}> ; kgt:project <{twin.naming.project_iri(project)}> .
           ?agent rdfs:label ?who .
           ?src a kgt:Source ; kgt:sha256 ?sha ; dcterms:title ?title ; dcat:byteSize ?size ; dcat:mediaType ?mt .
           ?m a kgt:Mapping ; kgt:sha256 ?mh .
