@@ -118,4 +118,10 @@ def _optional_routers() -> list[Any]:
     return out
 
 
-ROUTER_MODULES: list[str] = ["kg_twin.api.routers.ontologies", "kg_twin.api.routers.validate", "kg_twin.api.routers.queries", "kg_twin.api.routers.live"]
+ROUTER_MODULES: list[str] = [
+    "kg_twin.api.routers.ontologies",
+    "kg_twin.api.routers.validate",
+    "kg_twin.api.routers.ingest",
+    "kg_twin.api.routers.queries",
+    "kg_twin.api.routers.live",
+]

@@ -421,7 +421,13 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = ["kg_twin.cli.ontologies", "kg_twin.cli.validate", "kg_twin.cli.queries", "kg_twin.cli.live"]
+CLI_MODULES: list[str] = [
+    "kg_twin.cli.ingest",
+    "kg_twin.cli.validate",
+    "kg_twin.cli.ontologies",
+    "kg_twin.cli.queries",
+    "kg_twin.cli.live",
+]
 
 
 def _register_features() -> None:
