@@ -114,3 +114,44 @@ def load_demo(twin: Any, *, root: Path | None = None, quiet: bool = False) -> De
         for line in res.lines():
             print(line, file=sys.stderr)
     return res
+
+
+def start_demo_feed(twin: Any, project: str = PROJECT, *, backfill_hours: float = 24.0, period_s: float = 30.0) -> Any:
+    """Make the demo twin live: a day of simulated history, then a reading per point every
+    ``period_s`` seconds, through the live service (as MQTT or REST readings would arrive).
+
+    Runs in a daemon thread; returns a ``threading.Event`` that stops it.
+    """
+    import threading
+
+    from kg_twin.live.readings import RawReading
+    from kg_twin.live.service import get_live
+    from kg_twin.live.simulate import run_simulation
+
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            live = get_live(twin)
+            points = live.points(project)
+            if not points:
+                log.info("demo feed: project %s has no points", project)
+                return
+
+            def send(batch: list[dict[str, Any]]) -> dict[str, Any]:
+                if stop.is_set():
+                    raise KgTwinError("DEMO_FEED_STOPPED", "stopped")
+                return live.ingest(project, [RawReading(i, x["point"], x["timestamp"], x["value"]) for i, x in enumerate(batch)]).to_dict()
+
+            run_simulation(points, send, minutes=backfill_hours * 60, step_s=900)
+            live.flush()
+            log.info("demo feed: %d points backfilled over %.0f h; streaming every %.0f s", len(points), backfill_hours, period_s)
+            run_simulation(points, send, minutes=7 * 24 * 60, rate=max(len(points) / period_s, 0.2))
+        except KgTwinError as e:
+            if e.code != "DEMO_FEED_STOPPED":
+                log.warning("demo feed stopped: %s", e)
+        except Exception:  # the feed is a convenience: never take the server down
+            log.exception("demo feed failed")
+
+    threading.Thread(target=run, name="kg-twin-demo-feed", daemon=True).start()
+    return stop

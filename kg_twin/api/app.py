@@ -41,6 +41,11 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
 
             refresher = InferenceRefresher.attach(t)
             app.state.inference = refresher
+            # catch up: projects with data but no inferred graph yet (loaded while no server ran)
+            for p in t.projects.ids():
+                data = [g for g in t.project_graphs(p, include_inferred=False, include_default=False)]
+                if data and not t.store.has_graph(t.naming.inferred_graph(p)):
+                    refresher.schedule(p)
         for hook in app.state.startup_hooks:
             hook(t)
         try:
