@@ -168,7 +168,7 @@ def bench_http(n: int, seconds: float, concurrencies: list[int], work: Path) -> 
     try:
         # kg-twin on its embedded store
         data = work / "kgt-http"
-        env = dict(os.environ, PYTHONPATH=str(ROOT), KG_TWIN_DATA_DIR=str(data))
+        env = dict(os.environ, PYTHONPATH=str(ROOT), KG_TWIN_DATA_DIR=str(data), KG_TWIN_INFER_ON_CHANGE="false")  # same work as oxigraph: no reasoner
         subprocess.run([sys.executable, "-m", "kg_twin", "project", "create", "bench", "--public"], env=env, check=True, capture_output=True)
         subprocess.run([sys.executable, "-m", "kg_twin", "load", str(f), "--project", "bench", "--graph", "district"], env=env, check=True, capture_output=True)
         kport = free_port()
