@@ -436,6 +436,11 @@ class Compiler:
                     raise _NotCompilable
         elif pred == SH["class"]:
             c = f"EXISTS {{ {e._type_pattern(v, obj)} }}" if e.classes_in_data(obj) else "false"
+            extra = e.closure_instances(obj)
+            if len(extra) > 5000:
+                raise _NotCompilable
+            if extra:
+                c = f"({c}) || {v} IN ({', '.join(sorted(str(x) for x in extra))})"
         elif pred == SH["in"]:
             items = [from_rdflib(x) for x in sg.list_of(obj)]
             if any(is_bnode(x) for x in items):
@@ -521,6 +526,7 @@ class Engine:
         self._failing: dict = {}
         self._dt_ok: dict = {}
         self._data_types: set | None = None
+        self._closure_index: dict | None = None
         self.per_shape_s: dict = {}
         self.pushdown = pushdown
         self.compiler = Compiler(self)
@@ -560,6 +566,18 @@ class Engine:
         if self._data_types is None:
             self._data_types = {r[0] for r in self.rows(f"SELECT DISTINCT ?t WHERE {{ ?s <{RDF.type}> ?t }}")}
         return self._data_types
+
+    def closure_instances(self, cls) -> set:
+        """Individuals typed (directly or via subclasses) with ``cls`` by the closure files (e.g. units)."""
+        if self._closure_index is None:
+            idx = defaultdict(set)
+            for ind, t in getattr(self.view, "closure_types", []):
+                idx[t].add(ind)
+            self._closure_index = idx
+        out: set = set()
+        for c in self.subclasses(cls):
+            out |= self._closure_index.get(c, set())
+        return out
 
     def classes_in_data(self, cls) -> list:
         used = self.data_types()
@@ -862,8 +880,10 @@ class Engine:
         return out
 
     def instances(self, ns: NodeSet, cls) -> set:
+        """Nodes of ``ns`` that are SHACL instances of ``cls`` (data types, or closure individuals)."""
         x = self.var()
-        return {r[0] for r in self.rows(f"SELECT DISTINCT {x} WHERE {{ {ns.pattern(x)} {self._type_pattern(x, cls)} }}")}
+        found = {r[0] for r in self.rows(f"SELECT DISTINCT {x} WHERE {{ {ns.pattern(x)} {self._type_pattern(x, cls)} }}")}
+        return found | self.closure_instances(cls)
 
     def _datatype_ok(self, v, dt: str) -> bool:
         if not is_literal(v):

@@ -127,8 +127,11 @@ def view_to_rdflib(view: ShaclView, *, with_closure_classes: bool = True) -> rdf
         for q in view.store.quads_for_pattern(None, None, None, gr):
             g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     if with_closure_classes:
+        # pyshacl reads class hierarchies and instance types from the data graph only
         for sub, sup in view.subclass_pairs():
             g.add((to_rdflib(sub), rdflib.RDFS.subClassOf, to_rdflib(sup)))
+        for ind, cls in getattr(view, "closure_types", []):
+            g.add((to_rdflib(ind), rdflib.RDF.type, to_rdflib(cls)))
     return g
 
 
