@@ -248,6 +248,19 @@ class ShaclView:
         """(subclass, superclass) pairs from the data graphs, the closure graphs and closure files."""
         return self.rows(_SUBCLASS_Q, closure=True) + self.closure_pairs
 
+    def rows_bound(self, sparql: str, bindings: dict[str, Any], *, prefixes: dict[str, str] | None = None) -> tuple[list[str], list[tuple]]:
+        """SELECT with pre-bound variables (SEP-0007 substitution, as SHACL-SPARQL's $this); (variables, rows)."""
+        self.queries += 1
+        subs = {ox.Variable(k): v for k, v in bindings.items()}
+        res = self.store.query(sparql, default_graph=self.data_graphs, named_graphs=[], substitutions=subs, prefixes=prefixes or None)
+        names = [v.value for v in res.variables]
+        n = len(names)
+        rows = [tuple(sol[i] for i in range(n)) for sol in res]
+        if self.originals:
+            o = self.originals
+            rows = [tuple(o.get(t, t) if t is not None else None for t in r) for r in rows]
+        return names, rows
+
     def size(self) -> int:
         """Number of triples in the data graphs."""
         return int(self.rows("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0][0].value)

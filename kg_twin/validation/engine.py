@@ -79,6 +79,7 @@ class Result:
     severity: URIRef
     messages: list = field(default_factory=list)  # rdflib Literals
     engine: str = ENGINE_NAME
+    source_constraint: Any = None  # rdflib node of the SPARQL constraint (sh:sourceConstraint)
 
 
 # --- shapes --------------------------------------------------------------------
@@ -94,6 +95,7 @@ class Shape:
     deactivated: bool = False
     targets: list = field(default_factory=list)  # (predicate, rdflib term)
     params: dict = field(default_factory=dict)  # predicate -> list of objects
+    sparql: list = field(default_factory=list)  # SHACL-SPARQL constraints: (node, select text, prefixes, messages)
 
     @property
     def is_property(self) -> bool:
@@ -148,6 +150,7 @@ class ShapesGraph:
         self.g = g
         self._shapes: dict[Any, Shape] = {}
         self._parents: dict[Any, list] | None = None
+        self._custom: set | None = None
 
     def shape(self, node) -> Shape:
         s = self._shapes.get(node)
@@ -178,14 +181,48 @@ class ShapesGraph:
         for pred in _PARAM_PREDS:
             if pred in props:
                 s.params[pred] = props[pred]
-        for pred in _SPARQL_PREDS:
-            if pred in props:
-                raise UnsupportedShape(
-                    "SHACL_SPARQL_UNSUPPORTED",
-                    f"shape {node.n3()} uses SHACL-SPARQL ({pred.n3()}), which the kgtwin engine does not evaluate",
-                    hint="run it with --engine pyshacl (or --engine auto to route only such shapes to pyshacl)",
-                )
+        for c in props.get(SH.sparql, ()):
+            deact = g.value(c, SH.deactivated)
+            if _is_true(deact):
+                continue
+            sel = g.value(c, SH.select)
+            if sel is None:
+                raise UnsupportedShape("SHACL_SPARQL_UNSUPPORTED", f"SPARQL constraint of shape {node.n3()} has no sh:select", hint="use --engine pyshacl")
+            text = str(sel)
+            if "$shapesGraph" in text or ("$currentShape" in text and not isinstance(node, rdflib.URIRef)):
+                raise UnsupportedShape("SHACL_SPARQL_UNSUPPORTED", f"SPARQL constraint of shape {node.n3()} uses $shapesGraph/$currentShape", hint="use --engine auto or pyshacl")
+            s.sparql.append((c, text, self.prefixes(c), list(g.objects(c, SH.message))))
+        unknown = self.custom_params() & set(props)
+        if unknown:
+            raise UnsupportedShape(
+                "SHACL_CUSTOM_COMPONENT_UNSUPPORTED",
+                f"shape {node.n3()} uses custom (SPARQL-based) constraint components ({', '.join(sorted(p.n3() for p in unknown))}), which the kgtwin engine does not evaluate",
+                hint="run it with --engine auto (routes such shapes to pyshacl) or --engine pyshacl",
+            )
         return s
+
+    def custom_params(self) -> set:
+        """Parameters of SPARQL-based constraint components declared in the shapes graph."""
+        if self._custom is None:
+            g = self.g
+            self._custom = set()
+            for cc in g.subjects(RDF.type, SH.ConstraintComponent):
+                for prm in g.objects(cc, SH.parameter):
+                    path = g.value(prm, SH.path)
+                    if isinstance(path, URIRef) and not str(path).startswith(str(SH)):
+                        self._custom.add(path)
+        return self._custom
+
+    def prefixes(self, node) -> dict[str, str]:
+        """sh:prefixes declarations (sh:declare [sh:prefix; sh:namespace]) for a SPARQL constraint."""
+        out: dict[str, str] = {}
+        g = self.g
+        for holder in g.objects(node, SH.prefixes):
+            for decl in g.objects(holder, SH.declare):
+                pfx, ns = g.value(decl, SH.prefix), g.value(decl, SH.namespace)
+                if pfx is not None and ns is not None:
+                    out[str(pfx)] = str(ns)
+        return out
 
     def list_of(self, head) -> list:
         return list(Collection(self.g, head))
@@ -221,7 +258,13 @@ class ShapesGraph:
         return out
 
     def uses_sparql(self, node) -> bool:
-        return any((node, p, None) in self.g for p in _SPARQL_PREDS)
+        """Does the shape need pyshacl (custom SPARQL-based components, or SPARQL constraints we refuse)?"""
+        try:
+            self.shape(node)
+        except UnsupportedShape:
+            self._shapes.pop(node, None)
+            return True
+        return False
 
     def parents(self, prop_shape) -> list:
         """Shapes that have ``prop_shape`` as an sh:property (for qualified siblings)."""
@@ -717,6 +760,51 @@ class Engine:
         self.paths["pushdown"] += 1
         return out
 
+    def _sparql_constraints(self, shape: Shape, ns: NodeSet) -> list[Result]:
+        """SHACL-SPARQL constraints: the SELECT runs once per focus node with $this pre-bound."""
+        out: list[Result] = []
+        focus_nodes = ns.nodes()
+        for cnode, text, prefixes, cmsgs in shape.sparql:
+            q = text
+            if shape.is_property:
+                q = q.replace("$PATH", shape.path_sparql)
+            if "$currentShape" in q:
+                q = q.replace("$currentShape", f"<{shape.node}>")
+            for f in focus_nodes:
+                try:
+                    names, rows = self.view.rows_bound(q, {"this": f}, prefixes=prefixes)
+                except SyntaxError as e:
+                    raise InputError("SHACL_SPARQL_SYNTAX", f"SPARQL constraint of shape {shape.node}: {e}", hint="fix the sh:select query") from e
+                for row in rows:
+                    b = dict(zip(names, row))
+                    if b.get("failure") is not None and str(getattr(b["failure"], "value", "")) == "true":
+                        raise InputError("SHACL_SPARQL_FAILURE", f"SPARQL constraint of shape {shape.node} reported a failure for {f}")
+                    value = b.get("value")
+                    if value is None and not shape.is_property:
+                        value = f
+                    path = shape.path
+                    if b.get("path") is not None and is_iri(b["path"]):
+                        path = URIRef(b["path"].value)
+                    msgs = [self._fill(m, b, f) for m in cmsgs] if cmsgs else ([rdflib.Literal(b["message"].value)] if b.get("message") is not None else shape.messages)
+                    out.append(Result(f, path, value, shape.node, SH.SPARQLConstraintComponent, shape.severity, msgs, source_constraint=cnode))
+        return out
+
+    @staticmethod
+    def _fill(msg, b: dict, focus) -> rdflib.Literal:
+        """Replace {?var} / {$var} in a message template with the solution's values."""
+        from kg_twin.store.view import to_rdflib
+
+        def rep(m: re.Match) -> str:
+            name = m.group(1)
+            t = focus if name == "this" else b.get(name)
+            if t is None:
+                return m.group(0)
+            r = to_rdflib(t)
+            return str(r) if isinstance(r, rdflib.Literal) else r.n3()
+
+        text = re.sub(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}", rep, str(msg))
+        return rdflib.Literal(text, lang=getattr(msg, "language", None))
+
     def failing(self, shape_node, ns: NodeSet) -> set:
         """Nodes of ``ns`` that do not conform to the shape."""
         key = (shape_node, id(ns))
@@ -725,12 +813,18 @@ class Engine:
         return self._failing[key][1]
 
     def evaluate(self, shape: Shape, ns: NodeSet) -> list[Result]:
-        if shape.deactivated or not shape.params or ns._nodes == []:
+        if shape.deactivated or (not shape.params and not shape.sparql) or ns._nodes == []:
             return []
+        if shape.sparql:
+            sparql_results = self._sparql_constraints(shape, ns)
+            if not shape.params:
+                return sparql_results
+        else:
+            sparql_results = []
         if self.pushdown:
             fast = self._pushdown(shape, ns)
             if fast is not None:
-                return fast
+                return sparql_results + fast
         if shape.is_property:
             values = ns.values(shape.path_sparql)
             vns = ns.value_set(shape.path_sparql)
@@ -877,7 +971,7 @@ class Engine:
                         mult[v] += 1
                 nested = [r for r in nested for _ in range(mult.get(r.focus, 1))]
             out.extend(nested)
-        return out
+        return sparql_results + out
 
     def instances(self, ns: NodeSet, cls) -> set:
         """Nodes of ``ns`` that are SHACL instances of ``cls`` (data types, or closure individuals)."""

@@ -61,16 +61,15 @@ def test_good_and_bad_building(name, brick_shapes):
     out = validate_files([DATA / name], [], closure_files=[brick_ontology_file()], shapes=brick_shapes, engine="auto")
     assert _keys(out) == EXPECTED[name]
     assert out.conforms == (EXPECTED[name] == [])
-    # Brick's SHACL-SPARQL shapes are named with the engine that ran them
-    assert set(out.summary.engines.values()) <= {"kgtwin", "pyshacl"}
+    assert set(out.summary.engines.values()) == {"kgtwin"}
 
 
-def test_kgtwin_refuses_shacl_sparql_instead_of_skipping(brick_shapes):
-    from kg_twin.errors import InputError
-
-    with pytest.raises(InputError) as e:
-        validate_files([DATA / "goodBuilding.ttl"], [], shapes=brick_shapes, engine="kgtwin")
-    assert e.value.code == "SHACL_SPARQL_UNSUPPORTED"
+def test_engines_named_per_shape(brick_shapes):
+    """Brick's SHACL-SPARQL constraints run in the kgtwin engine too; the summary names it per shape."""
+    out = validate_files([DATA / "badBuilding.ttl"], [], closure_files=[brick_ontology_file()], shapes=brick_shapes, engine="kgtwin")
+    assert _keys(out) == EXPECTED["badBuilding.ttl"]
+    assert set(out.summary.engines.values()) == {"kgtwin"}
+    assert "bsh:DeprecationRuleForInstances" in out.summary.engines
 
 
 @pytest.mark.slow
