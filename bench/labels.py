@@ -1,0 +1,64 @@
+"""Point-name classifier accuracy on tests/data/labels/eval.csv.
+
+    /work/venv/bin/python bench/labels.py [--errors N] [--split dev|heldout]
+
+Prints top-1 / top-3 accuracy per source and per split, then the most frequent confusions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kg_twin.ingest.labels import brick_index, evaluate  # noqa: E402
+
+
+def short(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--file", default=str(ROOT / "tests/data/labels/eval.csv"))
+    ap.add_argument("--errors", type=int, default=15)
+    ap.add_argument("--split", default=None, help="show errors of this split only (dev / heldout)")
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    brick_index()
+    t1 = time.perf_counter()
+    res = evaluate(a.file)
+    t2 = time.perf_counter()
+    rows = [r for r in res.rows if r["in_brick"]]
+    print(f"Brick index: {t1 - t0:.2f}s; {len(res.rows)} names classified in {t2 - t1:.2f}s "
+          f"({len(res.rows) - len(rows)} with a gold class outside Brick, not scored)\n")
+    by_src: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_src[r["source"]].append(r)
+    print(f"{'source':78s} {'n':>4s} {'top-1':>7s} {'top-3':>7s}")
+    for src, rs in sorted(by_src.items()):
+        n = len(rs)
+        print(f"{src[:78]:78s} {n:4d} {sum(r['correct'] for r in rs) / n:7.1%} {sum(r['in_top3'] for r in rs) / n:7.1%}")
+    for split in ("dev", "heldout", None):
+        rs = [r for r in rows if split is None or r["split"] == split]
+        if rs:
+            n = len(rs)
+            label = split or "ALL"
+            print(f"{label:78s} {n:4d} {sum(r['correct'] for r in rs) / n:7.1%} {sum(r['in_top3'] for r in rs) / n:7.1%}")
+    errs = [r for r in rows if not r["correct"] and (a.split is None or r["split"] == a.split)]
+    conf = Counter((short(r["gold"]), short(r["predicted"])) for r in errs)
+    print(f"\nTop confusions (gold -> predicted), {len(errs)} errors:")
+    for (g, p), n in conf.most_common(a.errors):
+        ex = next(r["name"] for r in errs if short(r["gold"]) == g and short(r["predicted"]) == p)
+        print(f"  {n:3d}  {g:45s} -> {p:45s} e.g. {ex}")
+    flagged = sum(1 for r in res.rows if r["flagged"])
+    print(f"\nflagged for review: {flagged}/{len(res.rows)}")
+
+
+if __name__ == "__main__":
+    main()

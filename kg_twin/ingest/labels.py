@@ -1,0 +1,841 @@
+"""Point names -> Brick classes.
+
+Building automation point names ("ZN-T", "AHU-1 SA-TEMP", "Supply Air Temp Setpoint",
+"RM101 CO2", "VAV2-4.SUPFLSP") are classified against the Brick ontology itself:
+
+1. **Index** - the Brick release bundled with ``brickschema`` is read once: every class with
+   its ``rdfs:label``, tags (``brick:hasAssociatedTag`` and the ``brick:hasTag`` triple rules
+   of its shape), ``skos:definition``, super classes, aliases (``brick:aliasOf``,
+   ``owl:equivalentClass``) and deprecation (``owl:deprecated`` / ``brick:isReplacedBy``).
+2. **Parse** - equipment references (``AHU-1``, ``VAV-2-03``, ``RTU1``) and rooms (``RM101``,
+   ``Room 410``) are cut out of the name; the rest is split into tokens (separators,
+   camelCase, letter/digit boundaries) and every token is expanded with a general
+   abbreviation table (:data:`ABBREVIATIONS`: SA = supply air, T/TEMP = temperature,
+   SP/STPT = setpoint, ...). Run-together tokens ("SATS", "OADPRPOS") are segmented into
+   known abbreviations by dynamic programming.
+3. **Score** - the query tags are compared with each Brick point class: matched tags add
+   their inverse class frequency (rare tags weigh more), query tags the class does not
+   explain cost as much, class tags the name does not mention cost a third (cheap for
+   "air" / "point", which names usually leave implicit). Without a point-function word
+   (sensor, setpoint, command, status, alarm...) a sensor is assumed, and the "why" says so.
+4. **Report** - :func:`classify` returns the top-k classes with scores, the equipment and
+   room tokens, the tags used / not understood, and a readable ``why``. Names that cannot be
+   classified map to ``brick:Point`` with a low confidence and ``flagged=True``;
+   :func:`review_report` groups them for a person.
+
+>>> c = classify("AHU-1 SA-TEMP")
+>>> c.point_class.rsplit("#", 1)[1], [e.token for e in c.equipment]
+('Supply_Air_Temperature_Sensor', ['AHU-1'])
+>>> classify("RM101 CO2").room
+'RM101'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from kg_twin.terms import BRICK, OWL, RDF, RDFS
+
+SKOS_DEFINITION = "http://www.w3.org/2004/02/skos/core#definition"
+TAG_NS = "https://brickschema.org/schema/BrickTag#"
+SH = "http://www.w3.org/ns/shacl#"
+DEFAULT_BRICK_VERSION = "1.4"
+
+# Point functions: the last word of every Brick point class.
+POINT_FUNCTIONS = ("sensor", "setpoint", "command", "status", "alarm", "parameter", "limit")
+
+# ---------------------------------------------------------------------------------------------
+# Abbreviation table: general building-automation shorthand -> Brick tag words.
+# It is written from common BAS naming conventions (ASHRAE Guideline 36 point lists, vendor
+# naming guides, Project Haystack / brickschema's own ``abbrmap``), not from any one file.
+# ---------------------------------------------------------------------------------------------
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    # media / air streams
+    "sa": ("supply", "air"),
+    "ra": ("return", "air"),
+    "oa": ("outside", "air"),
+    "ma": ("mixed", "air"),
+    "ea": ("exhaust", "air"),
+    "da": ("discharge", "air"),
+    "rla": ("relief", "air"),
+    "za": ("zone", "air"),
+    "sup": ("supply",),
+    "supp": ("supply",),
+    "ret": ("return",),
+    "rtn": ("return",),
+    "oat": ("outside", "air", "temperature"),
+    "out": ("outside",),
+    "outdoor": ("outside",),
+    "exh": ("exhaust",),
+    "dis": ("discharge",),
+    "dischg": ("discharge",),
+    "mix": ("mixed",),
+    "mxd": ("mixed",),
+    "zn": ("zone",),
+    "z": ("zone",),
+    "rm": ("room",),
+    "spc": ("space",),
+    "chw": ("chilled", "water"),
+    "chws": ("chilled", "water", "supply"),
+    "chwr": ("chilled", "water", "return"),
+    "hw": ("hot", "water"),
+    "hws": ("hot", "water", "supply"),
+    "hwr": ("hot", "water", "return"),
+    "cw": ("condenser", "water"),
+    "cws": ("condenser", "water", "supply"),
+    "cwr": ("condenser", "water", "return"),
+    "dhw": ("domestic", "hot", "water"),
+    "wtr": ("water",),
+    "stm": ("steam",),
+    "elec": ("electric",),
+    "gas": ("gas",),
+    # quantities
+    "t": ("temperature",),
+    "tmp": ("temperature",),
+    "temp": ("temperature",),
+    "tem": ("temperature",),
+    "rh": ("relative", "humidity"),
+    "hum": ("humidity",),
+    "humid": ("humidity",),
+    "h": ("humidity",),
+    "p": ("pressure",),
+    "pr": ("pressure",),
+    "pres": ("pressure",),
+    "press": ("pressure",),
+    "dp": ("differential", "pressure"),
+    "dpr": ("damper",),
+    "sp": ("setpoint",),
+    "spt": ("setpoint",),
+    "stpt": ("setpoint",),
+    "setpt": ("setpoint",),
+    "stp": ("setpoint",),
+    "set": ("setpoint",),
+    "setpoint": ("setpoint",),
+    "dsp": ("static", "pressure"),
+    "stat": ("static",),
+    "f": ("flow",),
+    "fl": ("flow",),
+    "flw": ("flow",),
+    "cfm": ("air", "flow"),
+    "gpm": ("water", "flow"),
+    "co2": ("co2",),
+    "co": ("co",),
+    "voc": ("tvoc",),
+    "pm25": ("pm2.5",),
+    "pm10": ("pm10",),
+    "lux": ("illuminance",),
+    "lum": ("luminance",),
+    "kw": ("electric", "power"),
+    "w": ("power",),
+    "kwh": ("energy",),
+    "wh": ("energy",),
+    "kva": ("apparent", "power"),
+    "kvar": ("reactive", "power"),
+    "pf": ("power", "factor"),
+    "v": ("voltage",),
+    "volt": ("voltage",),
+    "volts": ("voltage",),
+    "a": ("current",),
+    "amp": ("current",),
+    "amps": ("current",),
+    "cur": ("current",),
+    "hz": ("frequency",),
+    "freq": ("frequency",),
+    "spd": ("speed",),
+    "pos": ("position",),
+    "posn": ("position",),
+    "lvl": ("level",),
+    "enth": ("enthalpy",),
+    "dew": ("dewpoint",),
+    "dewpt": ("dewpoint",),
+    "wb": ("wet", "bulb"),
+    "occ": ("occupancy",),
+    "unocc": ("unoccupied",),
+    "occupied": ("occupied",),
+    "eff": ("effective",),
+    "avg": ("average",),
+    "max": ("max",),
+    "min": ("min",),
+    "hi": ("high",),
+    "lo": ("low",),
+    "diff": ("differential",),
+    "delta": ("differential",),
+    "rt": ("run", "time"),
+    "runtime": ("run", "time"),
+    # equipment parts as point subjects
+    "dmpr": ("damper",),
+    "oad": ("outside", "air", "damper"),
+    "rad": ("return", "air", "damper"),
+    "ead": ("exhaust", "air", "damper"),
+    "mad": ("mixed", "air", "damper"),
+    "dmp": ("damper",),
+    "dampr": ("damper",),
+    "vlv": ("valve",),
+    "valv": ("valve",),
+    "fan": ("fan",),
+    "fn": ("fan",),
+    "vfd": ("frequency", "drive"),
+    "vsd": ("speed", "drive"),
+    "flt": ("filter",),
+    "fltr": ("filter",),
+    "filt": ("filter",),
+    "clg": ("cooling",),
+    "cool": ("cooling",),
+    "htg": ("heating",),
+    "heat": ("heating",),
+    "rht": ("reheat",),
+    "rhtg": ("reheat",),
+    "econ": ("economizer",),
+    "econo": ("economizer",),
+    "lt": ("lighting",),
+    "ltg": ("lighting",),
+    "light": ("lighting",),
+    "lights": ("lighting",),
+    "pmp": ("pump",),
+    "comp": ("compressor",),
+    "cmp": ("compressor",),
+    # point functions
+    "s": ("sensor",),
+    "sen": ("sensor",),
+    "sens": ("sensor",),
+    "snsr": ("sensor",),
+    "c": ("command",),
+    "cmd": ("command",),
+    "cmnd": ("command",),
+    "ctl": ("command",),
+    "ctrl": ("command",),
+    "sts": ("status",),
+    "stat_": ("status",),
+    "st": ("status",),
+    "status": ("status",),
+    "fb": ("status",),
+    "alm": ("alarm",),
+    "alrm": ("alarm",),
+    "flr": ("failure", "alarm"),
+    "fail": ("failure", "alarm"),
+    "ss": ("start", "stop"),
+    "onoff": ("on", "off"),
+    "en": ("enable",),
+    "enbl": ("enable",),
+    "ena": ("enable",),
+    "mode": ("mode",),
+    "sched": ("schedule",),
+}
+
+# Equipment abbreviations (a token followed by an identifier: "AHU-1", "VAV2-4") -> Brick class names.
+EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
+    "ahu": "Air_Handling_Unit",
+    "rtu": "Rooftop_Unit",
+    "vav": "Variable_Air_Volume_Box",
+    "cav": "Constant_Air_Volume_Box",
+    "fcu": "Fan_Coil_Unit",
+    "mau": "Makeup_Air_Unit",
+    "doas": "Dedicated_Outdoor_Air_System_Unit",
+    "erv": "Energy_Recovery_Ventilator",
+    "hrv": "Heat_Recovery_Ventilator",
+    "chlr": "Chiller",
+    "ch": "Chiller",
+    "blr": "Boiler",
+    "boiler": "Boiler",
+    "ct": "Cooling_Tower",
+    "hx": "Heat_Exchanger",
+    "chwp": "Chilled_Water_Pump",
+    "hwp": "Hot_Water_Pump",
+    "cwp": "Condenser_Water_Pump",
+    "pmp": "Pump",
+    "pump": "Pump",
+    "ef": "Exhaust_Fan",
+    "sf": "Supply_Fan",
+    "rf": "Return_Fan",
+    "vfd": "Variable_Frequency_Drive",
+    "saf": "Supply_Fan",
+    "raf": "Return_Fan",
+    "eaf": "Exhaust_Fan",
+    "hp": "Heat_Pump",
+    "uh": "Unit_Heater",
+    "tu": "Terminal_Unit",
+    "fpb": "Fan_Powered_Terminal_Unit",
+    "meter": "Meter",
+    "mtr": "Meter",
+    "em": "Electrical_Meter",
+    "tstat": "Thermostat",
+    "thermostat": "Thermostat",
+}
+
+_ROOM_RE = re.compile(r"(?<![A-Za-z])(?:RM|ROOM|Room|room|Rm)[-_ ]?(\d+[A-Za-z]?)(?![0-9])")
+_EQUIP_RE = re.compile(
+    r"(?<![A-Za-z])(" + "|".join(sorted(EQUIPMENT_ABBREVIATIONS, key=len, reverse=True)) + r")"
+    r"([-_ ]?\d+(?:[-_.]\d+)*[A-Za-z]?)(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SEP_RE = re.compile(r"[\s_\-./:,;()\[\]#|\\]+")
+_SPECIAL = {"co2": "co2", "pm2.5": "pm2.5", "pm25": "pm2.5", "pm10": "pm10", "pm1": "pm1", "h2o": "h2o", "no2": "no2", "o3": "o3"}
+_IMPLICIT = {"air": 0.25, "point": 0.0}  # cost factors of class tags a name leaves implicit
+
+
+# ---------------------------------------------------------------------------------------------
+# Brick index
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BrickClass:
+    iri: str
+    name: str
+    label: str
+    tags: frozenset[str]
+    words: frozenset[str]
+    definition: str
+    parents: tuple[str, ...]
+    deprecated: bool = False
+    alias_of: str | None = None
+    replaced_by: str | None = None
+    equivalents: tuple[str, ...] = ()
+
+
+@dataclass
+class BrickIndex:
+    version: str
+    classes: dict[str, BrickClass]
+    ancestors: dict[str, frozenset[str]]
+    points: list[BrickClass] = field(default_factory=list)
+    equipment: set[str] = field(default_factory=set)
+    locations: set[str] = field(default_factory=set)
+    idf: dict[str, float] = field(default_factory=dict)
+    vocabulary: set[str] = field(default_factory=set)
+
+    def is_a(self, cls: str, ancestor: str) -> bool:
+        return cls == ancestor or ancestor in self.ancestors.get(cls, frozenset())
+
+    def canonical(self, cls: str) -> str:
+        """Follow ``brick:aliasOf`` / ``brick:isReplacedBy`` to the class to emit."""
+        seen = set()
+        while cls in self.classes and cls not in seen:
+            seen.add(cls)
+            c = self.classes[cls]
+            nxt = c.alias_of or c.replaced_by
+            if not nxt or nxt not in self.classes:
+                break
+            cls = nxt
+        return cls
+
+    def same(self, a: str, b: str) -> bool:
+        """True when two class IRIs denote the same Brick class (alias / equivalence / replacement)."""
+        if a == b:
+            return True
+        ca, cb = self.canonical(a), self.canonical(b)
+        if ca == cb:
+            return True
+        eq_a = set(self.classes[ca].equivalents) if ca in self.classes else set()
+        return cb in eq_a
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9.]+", text.lower()) if w]
+
+
+def brick_ttl_path(version: str = DEFAULT_BRICK_VERSION) -> Path:
+    import brickschema
+
+    return Path(brickschema.__file__).parent / "ontologies" / version / "Brick.ttl"
+
+
+@lru_cache(maxsize=4)
+def brick_index(version: str = DEFAULT_BRICK_VERSION) -> BrickIndex:
+    """Read the Brick ontology bundled with brickschema into a class index (cached per process)."""
+    import rdflib
+
+    g = rdflib.Graph()
+    g.parse(brick_ttl_path(version), format="turtle")
+    U = rdflib.URIRef
+    rdf_type, owl_class, sub = U(RDF + "type"), U(OWL + "Class"), U(RDFS + "subClassOf")
+    label_p, def_p = U(RDFS + "label"), U(SKOS_DEFINITION)
+    assoc, has_tag, rule, pred, obj = (
+        U(BRICK + "hasAssociatedTag"),
+        U(BRICK + "hasTag"),
+        U(SH + "rule"),
+        U(SH + "predicate"),
+        U(SH + "object"),
+    )
+    alias_p, repl_p, eq_p = U(BRICK + "aliasOf"), U(BRICK + "isReplacedBy"), U(OWL + "equivalentClass")
+    depr_p, depr2_p = U(OWL + "deprecated"), U(BRICK + "deprecation")
+    names = {str(s) for s in g.subjects(rdf_type, owl_class) if str(s).startswith(BRICK)}
+    parents: dict[str, list[str]] = defaultdict(list)
+    for s, o in g.subject_objects(sub):
+        if str(s) in names and isinstance(o, U):
+            parents[str(s)].append(str(o))
+    classes: dict[str, BrickClass] = {}
+    for iri in names:
+        s = U(iri)
+        tags = {str(t)[len(TAG_NS) :].lower() for t in g.objects(s, assoc) if str(t).startswith(TAG_NS)}
+        for r in g.objects(s, rule):
+            if g.value(r, pred) == has_tag:
+                t = g.value(r, obj)
+                if t is not None and str(t).startswith(TAG_NS):
+                    tags.add(str(t)[len(TAG_NS) :].lower())
+        label = str(g.value(s, label_p) or iri[len(BRICK) :].replace("_", " "))
+        definition = str(g.value(s, def_p) or "")
+        depr = bool(g.value(s, depr_p)) and str(g.value(s, depr_p)).lower() == "true" or g.value(s, depr2_p) is not None
+        alias = g.value(s, alias_p)
+        repl = g.value(s, repl_p)
+        classes[iri] = BrickClass(
+            iri=iri,
+            name=iri[len(BRICK) :],
+            label=label,
+            tags=frozenset((tags or set(_words(label))) - {"point"}),
+            words=frozenset(_words(label)),
+            definition=definition,
+            parents=tuple(sorted(parents.get(iri, []))),
+            deprecated=depr or repl is not None,
+            alias_of=str(alias) if alias is not None and str(alias) in names else None,
+            replaced_by=str(repl) if repl is not None and str(repl) in names else None,
+            equivalents=tuple(sorted(str(o) for o in g.objects(s, eq_p) if str(o) in names)),
+        )
+    ancestors: dict[str, frozenset[str]] = {}
+
+    def anc(c: str, stack: frozenset[str] = frozenset()) -> frozenset[str]:
+        if c in ancestors:
+            return ancestors[c]
+        out: set[str] = set()
+        for p in parents.get(c, []):
+            if p in stack:
+                continue
+            out.add(p)
+            out |= anc(p, stack | {c})
+        ancestors[c] = frozenset(out)
+        return ancestors[c]
+
+    for c in classes:
+        anc(c)
+    idx = BrickIndex(version=version, classes=classes, ancestors=ancestors)
+    point, equip, loc = BRICK + "Point", BRICK + "Equipment", BRICK + "Location"
+    idx.points = sorted((c for c in classes.values() if idx.is_a(c.iri, point) and not c.alias_of), key=lambda c: c.iri)
+    idx.equipment = {c for c in classes if idx.is_a(c, equip)}
+    idx.locations = {c for c in classes if idx.is_a(c, loc)}
+    df: Counter[str] = Counter()
+    for c in idx.points:
+        for t in c.tags | c.words:
+            df[t] += 1
+    n = len(idx.points)
+    idx.idf = {t: math.log(1 + n / d) for t, d in df.items()}
+    idx.vocabulary = set(df)
+    return idx
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EquipmentRef:
+    token: str  # as written, e.g. "AHU-1"
+    kind: str  # abbreviation, e.g. "ahu"
+    brick_class: str | None  # Brick class IRI for that abbreviation (None if Brick has none)
+
+
+@dataclass
+class Candidate:
+    brick_class: str
+    score: float
+
+    @property
+    def name(self) -> str:
+        return self.brick_class.rsplit("#", 1)[-1]
+
+
+@dataclass
+class Classification:
+    name: str
+    candidates: list[Candidate]
+    point_class: str
+    confidence: float
+    tags: list[str]
+    unknown: list[str]
+    equipment: list[EquipmentRef]
+    room: str | None
+    why: str
+    flagged: bool
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "class": self.point_class,
+            "confidence": round(self.confidence, 3),
+            "candidates": [{"class": c.brick_class, "score": round(c.score, 3)} for c in self.candidates],
+            "tags": self.tags,
+            "unknown": self.unknown,
+            "equipment": [{"token": e.token, "class": e.brick_class} for e in self.equipment],
+            "room": self.room,
+            "why": self.why,
+            "flagged": self.flagged,
+            "reason": self.reason,
+        }
+
+
+def _split(text: str) -> list[str]:
+    out: list[str] = []
+    text = re.sub(r"(?i)pm2\.5", "pm25", text)
+    for chunk in _SEP_RE.split(text):
+        if not chunk:
+            continue
+        low = chunk.lower()
+        if low in _SPECIAL:
+            out.append(_SPECIAL[low])
+            continue
+        for part in _CAMEL_RE.split(chunk):
+            # letter/digit boundaries, but keep known chemical tokens (CO2, PM2.5)
+            for m in re.finditer(r"co2|pm2\.?5|pm10|[a-z]+|\d+(?:\.\d+)?", part.lower()):
+                tok = m.group(0)
+                out.append(_SPECIAL.get(tok, tok))
+    return out
+
+
+def _segment(token: str, vocab: set[str]) -> list[str] | None:
+    """Split a run-together token ("sats", "oadmprpos") into known pieces, fewest pieces first."""
+    n = len(token)
+    if n < 2 or n > 24:
+        return None
+    best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
+    best[0] = (0.0, [])
+    for i in range(n):
+        if best[i] is None:
+            continue
+        cost_i, parts_i = best[i]  # type: ignore[misc]
+        for j in range(i + 1, n + 1):
+            piece = token[i:j]
+            if piece in ABBREVIATIONS or (len(piece) >= 3 and piece in vocab):
+                cost = cost_i + (1.6 if len(piece) == 1 else 1.0)
+                if best[j] is None or cost < best[j][0]:  # type: ignore[index]
+                    best[j] = (cost, parts_i + [piece])
+    found = best[n]
+    if found is None or len(found[1]) < 2:
+        return None
+    return found[1]
+
+
+def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], list[str], list[str]]:
+    """Tokens -> (tags with the index of their token, unknown tokens, explanation pieces)."""
+    tags: _Tags = _Tags()
+    unknown: list[str] = []
+    notes: list[str] = []
+    for pos, tok in enumerate(tokens):
+        tags.pos = pos
+        if tok.isdigit() or re.fullmatch(r"\d+(\.\d+)?", tok):
+            continue
+        if tok in ABBREVIATIONS and (len(tok) <= 5 or tok not in vocab):
+            exp = ABBREVIATIONS[tok]
+            tags.extend(exp)
+            if exp != (tok,):
+                notes.append(f"{tok.upper()}={' '.join(exp)}")
+            continue
+        if tok in vocab:
+            tags.append(tok)
+            continue
+        singular = tok[:-1] if tok.endswith("s") and len(tok) > 3 else None
+        if singular and singular in vocab:
+            tags.append(singular)
+            continue
+        seg = _segment(tok, vocab)
+        if seg:
+            exp_all: list[str] = []
+            for piece in seg:
+                exp_all.extend(ABBREVIATIONS.get(piece, (piece,)))
+            tags.extend(exp_all)
+            notes.append(f"{tok.upper()}={'+'.join(p.upper() for p in seg)}={' '.join(exp_all)}")
+            continue
+        unknown.append(tok)
+    return tags.items, unknown, notes
+
+
+class _Tags:
+    """Collects (tag, token index) pairs; ``append`` / ``extend`` use the current index."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, int]] = []
+        self.pos = 0
+
+    def append(self, tag: str) -> None:
+        self.items.append((tag, self.pos))
+
+    def extend(self, tags: Iterable[str]) -> None:
+        for t in tags:
+            self.append(t)
+
+
+# Synonyms between name words and Brick tag words.
+_SYNONYMS = {
+    "temperature": "temperature",
+    "cooling": "cool",
+    "heating": "heat",
+    "occupancy": "occupancy",
+    "electric": "electric",
+    "outdoor": "outside",
+    "lighting": "lighting",
+}
+
+
+def _tagify(words: Iterable[tuple[str, int]], idx: BrickIndex, n_tokens: int) -> dict[str, float]:
+    """Map words to Brick tag words; weight each by position (the end of a name says what the point is)."""
+    out: dict[str, float] = {}
+    for w, pos in words:
+        weight = 1.0 if n_tokens <= 1 else 0.5 + 0.5 * pos / (n_tokens - 1)
+        w = _SYNONYMS.get(w, w)
+        if w not in idx.vocabulary:
+            # Brick writes some tags shorter / longer than names do (cool / cooling)
+            for alt in (w + "ing", w[:-3] if w.endswith("ing") else None, w + "s", w[:-1] if w.endswith("s") else None):
+                if alt and alt in idx.vocabulary:
+                    w = alt
+                    break
+        out[w] = max(out.get(w, 0.0), weight)
+    return out
+
+
+# Words that place a point rather than say what it measures: they weigh less.
+CONTEXT_WORDS = {"building", "floor", "site", "campus", "wing", "storey", "node", "system", "core", "perimeter", "unit"}
+# Actuated things: without a function word their position / speed is usually a command.
+ACTUATED = {"damper", "valve"}
+# Tags a class may carry without the name saying so, given a tag the name does have.
+_FREE_WITH = {"supply": {"discharge"}, "discharge": {"supply"}, "leaving": {"supply"}, "entering": {"return"}}
+
+
+def _function_of(c: BrickClass) -> str | None:
+    for f in POINT_FUNCTIONS:
+        if f in c.tags:
+            return f
+    return None
+
+
+def _score(q: dict[str, float], c: BrickClass, idx: BrickIndex, function: str | None, default_function: str, bonus: dict[str, float] | None = None) -> float:
+    vocab = c.tags | c.words
+    qs = set(q)
+    free: set[str] = set()
+    for t in qs:
+        free |= _FREE_WITH.get(t, set())
+
+    def w(t: str) -> float:
+        return q[t] * idx.idf.get(t, 2.0) * (0.3 if t in CONTEXT_WORDS else 1.0)
+
+    matched = sum(w(t) for t in qs if t in vocab)
+    if matched == 0:
+        return -1.0
+    missing = sum(w(t) for t in qs if t not in vocab)
+    extra = 0.0
+    for t in c.tags - qs - free:
+        if t in POINT_FUNCTIONS:
+            continue  # judged below
+        extra += _IMPLICIT.get(t, 1.0) * idx.idf.get(t, 1.0)
+    total = sum(w(t) for t in qs) or 1.0
+    if bonus:  # context (the point's equipment): counts when it matches, costs nothing when not
+        matched += sum(bw * idx.idf.get(t, 1.0) for t, bw in bonus.items() if t in vocab and t not in qs)
+        extra -= sum(_IMPLICIT.get(t, 1.0) * idx.idf.get(t, 1.0) for t in bonus if t in c.tags and t not in qs and t not in POINT_FUNCTIONS)
+    raw = (matched - 0.3 * missing - 0.45 * extra) / total
+    fn = _function_of(c)
+    if function is not None:
+        if fn != function:
+            raw -= 0.6
+    elif fn != default_function:
+        raw -= 0.2
+    if c.deprecated:
+        raw -= 0.02  # current names win ties
+    return raw
+
+
+@lru_cache(maxsize=1)
+def _equipment_classes() -> dict[str, str | None]:
+    idx = brick_index()
+    return {k: (BRICK + v if BRICK + v in idx.classes else None) for k, v in EQUIPMENT_ABBREVIATIONS.items()}
+
+
+def find_equipment(name: str) -> tuple[list[EquipmentRef], str]:
+    """Equipment references in a name and the name with them cut out."""
+    classes = _equipment_classes()
+    refs: list[EquipmentRef] = []
+
+    def cut(m: re.Match[str]) -> str:
+        kind = m.group(1).lower()
+        refs.append(EquipmentRef(token=m.group(0), kind=kind, brick_class=classes.get(kind)))
+        return " "
+
+    rest = _EQUIP_RE.sub(cut, name)
+    return refs, rest
+
+
+def find_room(name: str) -> tuple[str | None, str]:
+    m = _ROOM_RE.search(name)
+    if not m:
+        return None, name
+    return m.group(0).strip(), name[: m.start()] + " " + name[m.end() :]
+
+
+def classify(name: str, k: int = 3, *, version: str = DEFAULT_BRICK_VERSION, min_confidence: float = 0.5) -> Classification:
+    """Classify one point name; see the module doc."""
+    idx = brick_index(version)
+    equipment, rest = find_equipment(name)
+    room, rest = find_room(rest)
+    tokens = _split(rest)
+    words, unknown, notes = _expand(tokens, idx.vocabulary)
+    weights = _tagify(words, idx, len(tokens))
+    tags = list(weights)
+    function = next((t for t in tags if t in POINT_FUNCTIONS), None)
+    function_given = function is not None
+    default_function = "command" if ACTUATED & set(tags) else "sensor"
+    q = {t: w for t, w in weights.items() if t not in POINT_FUNCTIONS}
+    # the equipment a point belongs to is context: its class words weigh a little ("RAF1 status")
+    bonus: dict[str, float] = {}
+    for e in equipment if tags else ():
+        if e.brick_class:
+            for wd in _tagify(((x, 0) for x in _words(idx.classes[e.brick_class].label)), idx, 1):
+                if wd in idx.vocabulary and wd not in q and wd not in POINT_FUNCTIONS:
+                    bonus[wd] = 0.3
+    q_ctx: dict[str, float] = {}
+    if room and not any(t in q for t in ("zone", "room", "space")):
+        q_ctx = {**q, "zone": 0.5}  # a room-level measurement is a zone measurement in Brick terms
+    scored: list[Candidate] = []
+    if q or function:
+        only_function = not q
+        if only_function and bonus:
+            q, bonus = dict(bonus), {}  # "RAF1 status": the equipment says what the status is about
+        for c in idx.points:
+            s = _score(q, c, idx, function, default_function, bonus) if q else -1.0
+            if only_function and c.tags == {function}:
+                s = max(s, 0.5 if q else 1.0)
+            if q_ctx:
+                s = max(s, _score(q_ctx, c, idx, function, default_function, bonus) - 0.02)
+            scored.append(Candidate(c.iri, s))
+        scored.sort(key=lambda c: (-c.score, len(idx.classes[c.brick_class].tags), c.brick_class))
+    top = [Candidate(idx.canonical(c.brick_class), c.score) for c in scored[: k * 3]]
+    seen: set[str] = set()
+    cands: list[Candidate] = []
+    for c in top:
+        if c.brick_class in seen:
+            continue
+        seen.add(c.brick_class)
+        cands.append(c)
+        if len(cands) == k:
+            break
+    why_parts = []
+    if equipment:
+        why_parts.append("equipment " + ", ".join(e.token for e in equipment))
+    if room:
+        why_parts.append(f"room {room}")
+    if notes:
+        why_parts.append("; ".join(notes))
+    if tags:
+        why_parts.append("tags " + " ".join(tags))
+    if unknown:
+        why_parts.append("not understood: " + " ".join(unknown))
+    reason = None
+    if not cands or cands[0].score <= 0:
+        confidence = 0.0
+        best = BRICK + "Point"
+        reason = "no Brick point class matches the tags" if tags else "no known tokens"
+        if not tags and equipment and not unknown:
+            reason = "names equipment only"
+        cands = [Candidate(best, 0.0)] + cands[: k - 1]
+    else:
+        best = cands[0].brick_class
+        margin = cands[0].score - (cands[1].score if len(cands) > 1 else 0.0)
+        confidence = max(0.0, min(1.0, cands[0].score)) * (0.75 + 0.25 * min(1.0, margin * 5))
+        if unknown:
+            confidence *= 0.8
+        bc = idx.classes[best]
+        why_parts.append(f"best match {bc.name} (tags {' '.join(sorted(bc.tags))})")
+        if not function_given:
+            why_parts.append(f"no point function in the name: assumed a {default_function}")
+        if confidence < min_confidence:
+            reason = "low confidence"
+    return Classification(
+        name=name,
+        candidates=cands,
+        point_class=best,
+        confidence=confidence,
+        tags=tags,
+        unknown=unknown,
+        equipment=equipment,
+        room=room,
+        why="; ".join(why_parts) or "nothing recognised",
+        flagged=reason is not None,
+        reason=reason,
+    )
+
+
+def review_report(results: Iterable[Classification]) -> dict[str, Any]:
+    """Group flagged classifications by reason (and unknown token) for a person to review.
+
+    >>> r = review_report([classify("XQZ-77"), classify("ZN-T")])
+    >>> r["flagged"], sorted(r["by_reason"])
+    (1, ['no known tokens'])
+    """
+    results = list(results)
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    unknown_tokens: Counter[str] = Counter()
+    for r in results:
+        if r.flagged:
+            by_reason[r.reason or "flagged"].append(r.name)
+            unknown_tokens.update(r.unknown)
+    return {
+        "total": len(results),
+        "flagged": sum(1 for r in results if r.flagged),
+        "by_reason": {k: sorted(v) for k, v in sorted(by_reason.items())},
+        "unknown_tokens": dict(unknown_tokens.most_common()),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EvalResult:
+    rows: list[dict[str, Any]]  # name, gold, predicted, correct, source, split, in_brick
+
+    def accuracy(self, **where: str) -> tuple[float, int, int]:
+        sel = [r for r in self.rows if r["in_brick"] and all(r.get(k) == v for k, v in where.items())]
+        ok = sum(1 for r in sel if r["correct"])
+        return (ok / len(sel) if sel else 0.0), ok, len(sel)
+
+
+def evaluate(path: str | Path, *, version: str = DEFAULT_BRICK_VERSION) -> EvalResult:
+    """Top-1 accuracy of :func:`classify` on an eval CSV (name, brick_class, source[, split]).
+
+    A prediction is correct when it is the gold class or the same Brick class under another
+    name (``brick:aliasOf``, ``owl:equivalentClass``, ``brick:isReplacedBy``), e.g.
+    Discharge_Air_Temperature_Sensor = Supply_Air_Temperature_Sensor in Brick 1.4.
+    Rows whose gold class is not in this Brick release are reported but not scored.
+    """
+    import csv
+
+    idx = brick_index(version)
+    rows = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            gold = r["brick_class"].strip()
+            if gold.startswith("brick:"):
+                gold = BRICK + gold[len("brick:") :]
+            c = classify(r["name"], version=version)
+            in_brick = gold in idx.classes
+            rows.append(
+                {
+                    "name": r["name"],
+                    "gold": gold,
+                    "predicted": c.point_class,
+                    "correct": in_brick and idx.same(c.point_class, gold),
+                    "in_top3": in_brick and any(idx.same(x.brick_class, gold) for x in c.candidates),
+                    "source": r.get("source", ""),
+                    "split": r.get("split", ""),
+                    "in_brick": in_brick,
+                    "confidence": c.confidence,
+                    "flagged": c.flagged,
+                }
+            )
+    return EvalResult(rows)

@@ -1,0 +1,194 @@
+"""RDF files pass through: Turtle, N-Triples, N-Quads, RDF/XML, JSON-LD, TriG, N3.
+
+Bulk data never goes through Python objects. The handler is a *pass-through*
+(``passthrough = True``): the pipeline hands the file to the store's native parser
+(:meth:`RdfHandler.stage` = ``store.load(path, format=..., graph=staging, bulk=True)``) and then
+runs one SPARQL update, :meth:`RdfHandler.alignment_update`, that adds the few alignment
+triples computed over the staged graph: ``kgt:source <source>`` on every typed IRI subject
+(Brick models pass unchanged otherwise).
+
+Quad formats (TriG, N-Quads) name their own graphs; they are flattened into the one source
+graph: N-Quads line by line (text, no RDF objects), TriG through rdflib (slower; documented).
+
+The generic ``read`` / ``map`` contract is implemented too (records = one per file, triples via
+rdflib) for small files and for callers that do not know about pass-through.
+
+>>> RDF_HANDLER.format_of(Path("model.ttl"), b"@prefix brick: <x#> .")
+'turtle'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Union
+
+from kg_twin.errors import InputError
+from kg_twin.formats import RDF_FORMATS
+from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.models import Origin, Record, Reject
+from kg_twin.rdf import IRI, BNode, Literal
+from kg_twin.terms import KGT
+
+_EXT = {ext: f.name for f in RDF_FORMATS.values() for ext in f.extensions}
+
+
+def _sniff_content(head: bytes) -> str | None:
+    text = head[:4096].decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<?xml") or text.startswith("<rdf:RDF"):
+        return "rdfxml" if "rdf:RDF" in text or "22-rdf-syntax-ns" in text else None
+    if text.startswith(("{", "[")):
+        return "jsonld" if "@context" in text or "@id" in text or "@graph" in text else None
+    if re.search(r"^\s*(@prefix|@base|PREFIX|BASE)\b", text, re.M | re.I):
+        return "trig" if re.search(r"^\s*(GRAPH\s+)?<[^>]*>\s*\{|^\s*\w*:\w*\s*\{", text, re.M) else "turtle"
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")][:5]
+    if lines and all(re.match(r"^(<[^>]*>|_:\S+)\s+<[^>]*>\s+", ln) for ln in lines):
+        terms = [len(re.findall(r"<[^>]*>|_:\S+|\"(?:[^\"\\]|\\.)*\"(?:\^\^<[^>]*>|@[\w-]+)?", ln)) for ln in lines]
+        return "nquads" if all(t == 4 for t in terms) else "ntriples"
+    return None
+
+
+class RdfHandler:
+    """Any RDF file, passed through to the store's bulk loader."""
+
+    name = "rdf"
+    passthrough = True
+    extensions = tuple(sorted(_EXT))
+
+    def format_of(self, path: Path, head: bytes | None = None) -> str:
+        ext = Path(path).suffix.lower().lstrip(".")
+        if ext in _EXT and not (ext in ("xml", "json") and head is not None and _sniff_content(head) is None):
+            return _EXT[ext]
+        if head is None:
+            with open(path, "rb") as fh:
+                head = fh.read(4096)
+        fmt = _sniff_content(head)
+        if fmt is None:
+            raise InputError(
+                "UNKNOWN_RDF_FORMAT",
+                f"{Path(path).name}: cannot tell which RDF syntax this is",
+                hint="use a standard extension (.ttl .nt .nq .rdf .jsonld .trig .n3) or pass the format explicitly",
+                where={"file": Path(path).name},
+            )
+        return fmt
+
+    def sniff(self, path: Path, head: bytes) -> float:
+        ext = Path(path).suffix.lower().lstrip(".")
+        if ext in _EXT and ext not in ("xml", "json"):
+            return 0.95
+        return 0.8 if _sniff_content(head) else 0.0
+
+    # ---------------------------------------------------------------- fast path
+    def stage(self, store: Any, path: Path, graph: str, ctx: MapContext, *, format: str | None = None) -> int:
+        """Bulk-load ``path`` into ``graph`` (replacing it) and add the alignment triples.
+
+        Returns the number of triples in the graph afterwards.
+        """
+        path = Path(path)
+        fmt = format or self.format_of(path)
+        if RDF_FORMATS[fmt].quads:
+            with tempfile.TemporaryDirectory() as tmp:
+                flat = Path(tmp) / (path.stem + ".nt")
+                self.flatten(path, fmt, flat)
+                store.load(flat, format="ntriples", graph=graph, replace=True, bulk=True)
+        else:
+            store.load(path, format=fmt, graph=graph, replace=True, bulk=True, base_iri=ctx.source_iri)
+        store.update(self.alignment_update(graph, ctx))
+        return store.graph_size(graph)
+
+    def alignment_update(self, graph: str, ctx: MapContext) -> str:
+        """SPARQL update adding ``kgt:source`` to every typed IRI subject of the staged graph."""
+        src = IRI(ctx.source_iri).nt()
+        g = IRI(graph).nt()
+        return (
+            f"INSERT {{ GRAPH {g} {{ ?s <{KGT}source> {src} }} }}\n"
+            f"WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH {g} {{ ?s a ?c }} FILTER(isIRI(?s)) }} }}"
+        )
+
+    def flatten(self, path: Path, fmt: str, out: Path) -> None:
+        """Write the triples of a quad file (graph names dropped) as N-Triples."""
+        if fmt == "nquads":
+            term = re.compile(r'\s*(<[^>]*>|_:[^\s]+|"(?:[^"\\]|\\.)*"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+)?)')
+            with open(path, encoding="utf-8") as src, open(out, "w", encoding="utf-8") as dst:
+                for lineno, line in enumerate(src, start=1):
+                    s = line.strip()
+                    if not s or s.startswith("#"):
+                        continue
+                    terms, pos = [], 0
+                    while len(terms) < 4:
+                        m = term.match(s, pos)
+                        if not m:
+                            break
+                        terms.append(m.group(1))
+                        pos = m.end()
+                    if len(terms) < 3 or not s[pos:].strip().startswith("."):
+                        raise InputError("RDF_SYNTAX", f"{path.name}: line {lineno} is not an N-Quads statement", where={"file": path.name, "line": lineno})
+                    dst.write(f"{terms[0]} {terms[1]} {terms[2]} .\n")
+            return
+        import rdflib
+
+        ds = rdflib.Dataset()
+        try:
+            ds.parse(path, format=fmt)
+        except Exception as e:  # rdflib raises many parser-specific types
+            raise InputError("RDF_SYNTAX", f"{path.name}: {e}", where={"file": path.name}) from None
+        with open(out, "w", encoding="utf-8") as dst:
+            for s, p, o, _g in ds.quads((None, None, None, None)):
+                dst.write(f"{s.n3()} {p.n3()} {o.n3()} .\n")
+
+    # ---------------------------------------------------------------- generic contract
+    def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
+        path = Path(path)
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        yield Record(kind="rdf-file", fields={"path": str(path), "format": self.format_of(path, head), "bytes": os.path.getsize(path)}, origin=Origin(file=path.name))
+
+    def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
+        fmt = records[0].fields["format"] if records else None
+        return {
+            "version": 1,
+            "handler": self.name,
+            "source": {"file": ctx.source_name, "format": fmt},
+            "passthrough": {"value": True, "confidence": 1.0, "why": "RDF is loaded as is by the store's bulk loader"},
+            "align": {"source_on_typed_subjects": True},
+        }
+
+    def map(self, records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
+        """Slow path (rdflib) for small files: the triples plus the alignment triples."""
+        import rdflib
+
+        src = IRI(ctx.source_iri)
+        for rec in records:
+            path = Path(rec.fields["path"])
+            fmt = rec.fields["format"]
+            ds = rdflib.Dataset()
+            try:
+                ds.parse(path, format=fmt, publicID=ctx.source_iri)
+            except Exception as e:  # rdflib raises many parser-specific types
+                yield Reject(origin=rec.origin, code="RDF_SYNTAX", reason=f"{e}")
+                continue
+            typed: set[str] = set()
+            for s, p, o, _g in ds.quads((None, None, None, None)):
+                yield (_term(s), IRI(str(p)), _term(o))
+                if p == rdflib.RDF.type and isinstance(s, rdflib.URIRef):
+                    typed.add(str(s))
+            if (mapping.get("align") or {}).get("source_on_typed_subjects", True):
+                for s in sorted(typed):
+                    yield (IRI(s), IRI(KGT + "source"), src)
+
+
+def _term(t: Any) -> Any:
+    import rdflib
+
+    if isinstance(t, rdflib.URIRef):
+        return IRI(str(t))
+    if isinstance(t, rdflib.BNode):
+        return BNode(str(t))
+    if isinstance(t, rdflib.Literal):
+        return Literal(str(t), datatype=str(t.datatype) if t.datatype else None, lang=t.language)
+    raise TypeError(type(t))
+
+
+RDF_HANDLER = register(RdfHandler())

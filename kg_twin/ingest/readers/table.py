@@ -1,0 +1,211 @@
+"""Read CSV / TSV / XLSX tables (asset registers, point lists) into records.
+
+* Encoding: a BOM decides (UTF-8, UTF-16); otherwise the text must be UTF-8, or the encoding
+  given by the caller (``encoding="latin-1"``). A byte that does not decode raises
+  :class:`InputError` naming the file, the row and the offending bytes - never a silent guess.
+* Delimiter: sniffed among ``, ; TAB |`` on the first lines (``.tsv`` prefers TAB); cells are
+  trimmed, so padded tables (``A,     A_ts``) read cleanly.
+* Header: the first non-empty row. Duplicate / empty header cells get a suffix / a ``colN`` name.
+* Rows: one :class:`Record` per data row, ``origin.row`` = the 1-based line of the file
+  (header = row 1) or the sheet row in XLSX (``origin.element`` = the sheet).
+  A row with more cells than the header, an unterminated quote, or a last row cut short by a
+  truncated file becomes a :class:`Reject` with the reason; the other rows are still read.
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "points.csv"
+>>> _ = p.write_text("name,room\\nZN-T,RM101\\nSA-T,RM102,extra\\n")
+>>> [type(r).__name__ for r in read_table(p)]
+['Record', 'Reject']
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+from kg_twin.errors import InputError
+from kg_twin.models import Origin, Record, Reject
+
+DELIMITERS = [",", ";", "\t", "|"]
+TEXT_EXTENSIONS = (".csv", ".tsv", ".tab", ".txt")
+XLSX_EXTENSIONS = (".xlsx", ".xlsm")
+
+
+def detect_encoding(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, int]:
+    """Return (encoding, bytes to skip). Raises InputError if the text does not decode."""
+    if encoding:
+        enc, skip = encoding, 0
+    elif data.startswith(codecs.BOM_UTF8):
+        enc, skip = "utf-8", 3
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        enc, skip = "utf-16", 0
+    else:
+        enc, skip = "utf-8", 0
+    try:
+        data[skip:].decode(enc)
+    except UnicodeDecodeError as e:
+        start = e.start + skip
+        row = data[:start].count(b"\n") + 1
+        bad = data[start : start + 4]
+        raise InputError(
+            "BAD_ENCODING",
+            f"{path.name}: row {row} is not valid {enc} (bytes {bad!r} at offset {start})",
+            hint="save the file as UTF-8, or give its encoding (e.g. --encoding latin-1 / cp1252) in the mapping's source.encoding",
+            where={"file": path.name, "row": row},
+        ) from None
+    except LookupError:
+        raise InputError("BAD_ENCODING", f"unknown encoding {enc!r}", hint="use a Python codec name such as utf-8, latin-1, cp1252") from None
+    return enc, skip
+
+
+def sniff_delimiter(sample: str, suffix: str = "") -> str:
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return "\t" if suffix == ".tsv" else ","
+    best, best_score = ("\t" if suffix in (".tsv", ".tab") else ","), -1.0
+    for d in DELIMITERS:
+        counts = [len(next(csv.reader([ln], delimiter=d))) - 1 for ln in lines]
+        if counts[0] == 0:
+            continue
+        same = sum(1 for c in counts if c == counts[0]) / len(counts)
+        score = same * 10 + min(counts[0], 9) / 10
+        if suffix in (".tsv", ".tab") and d == "\t":
+            score += 5
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _header(cells: list[str]) -> list[str]:
+    out: list[str] = []
+    for i, c in enumerate(cells, start=1):
+        name = (c or "").strip() or f"col{i}"
+        base, n = name, 2
+        while name in out:
+            name = f"{base}_{n}"
+            n += 1
+        out.append(name)
+    return out
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, str):
+        v = v.strip()
+        return v if v != "" else None
+    return v
+
+
+def read_text_table(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> Iterator[Union[Record, Reject]]:
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError("EMPTY_TABLE", f"{path.name} is empty", hint="export the table with a header row and at least one data row", where={"file": path.name})
+    enc, skip = detect_encoding(data, path, encoding)
+    text = data[skip:].decode(enc)
+    truncated = not text.endswith(("\n", "\r"))
+    delim = delimiter or sniff_delimiter(text[:65536], path.suffix.lower())
+    # physical line index of every line start, to report rows as file lines
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    header: list[str] | None = None
+    header_line = 0
+    while True:
+        start_line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            row = start_line
+            if header is None:
+                raise InputError("BAD_TABLE", f"{path.name}: cannot read the header row: {e}", where={"file": path.name, "row": row}, hint="check the quoting of the first line") from None
+            yield Reject(origin=Origin(file=path.name, row=row), code="BAD_ROW", reason=f"unreadable row: {e}", hint="check the quotes in this row")
+            continue
+        if header is None:
+            if not any(c.strip() for c in cells):
+                continue
+            header = _header(cells)
+            header_line = reader.line_num
+            continue
+        if not any(c.strip() for c in cells):
+            continue  # blank line
+        origin = Origin(file=path.name, row=start_line)
+        at_end = reader.line_num >= text.count("\n") + (1 if truncated else 0)
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+            yield Reject(origin=origin, code="TOO_MANY_CELLS", reason=f"row has {len(cells)} cells, the header has {len(header)}", hint=f"check for an unquoted {delim!r} inside a value")
+            continue
+        if len(cells) < len(header) and truncated and at_end:
+            yield Reject(origin=origin, code="TRUNCATED_ROW", reason=f"last row has {len(cells)} of {len(header)} cells and the file has no final newline: the file looks truncated", hint="export the file again")
+            continue
+        fields = {h: _cell(cells[i]) if i < len(cells) else None for i, h in enumerate(header)}
+        yield Record(kind="row", fields=fields, origin=origin)
+    if header is None:
+        raise InputError("EMPTY_TABLE", f"{path.name} has no header row", where={"file": path.name})
+    _ = header_line
+
+
+def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Union[Record, Reject]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise InputError(
+            "BAD_XLSX",
+            f"{path.name} is not a readable XLSX workbook ({type(e).__name__}: {e})",
+            hint="the file may be truncated or not an .xlsx: open it in a spreadsheet program and save it again as .xlsx",
+            where={"file": path.name},
+        ) from None
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise InputError("NO_SUCH_SHEET", f"{path.name} has no sheet {sheet!r}", hint="sheets: " + ", ".join(wb.sheetnames), where={"file": path.name})
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        header: list[str] | None = None
+        try:
+            rows = ws.iter_rows(values_only=True)
+            for rownum, values in enumerate(rows, start=1):
+                cells = list(values)
+                if header is None:
+                    if not any(c is not None and str(c).strip() for c in cells):
+                        continue
+                    header = _header([str(c) if c is not None else "" for c in cells])
+                    continue
+                if not any(c is not None and str(c).strip() for c in cells):
+                    continue
+                origin = Origin(file=path.name, row=rownum, element=f"sheet {ws.title}")
+                if len(cells) > len(header) and any(c is not None for c in cells[len(header) :]):
+                    yield Reject(origin=origin, code="TOO_MANY_CELLS", reason=f"row has values beyond the {len(header)} header columns")
+                    continue
+                yield Record(kind="row", fields={h: _cell(cells[i]) if i < len(cells) else None for i, h in enumerate(header)}, origin=origin)
+        except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as e:
+            raise InputError("BAD_XLSX", f"{path.name}: the sheet {ws.title!r} cannot be read ({e})", hint="the file may be truncated: save it again as .xlsx", where={"file": path.name}) from None
+        if header is None:
+            raise InputError("EMPTY_TABLE", f"{path.name}: sheet {ws.title!r} has no header row", where={"file": path.name})
+    finally:
+        wb.close()
+
+
+def read_table(path: Path, **options: Any) -> Iterator[Union[Record, Reject]]:
+    path = Path(path)
+    if path.suffix.lower() in XLSX_EXTENSIONS:
+        return read_xlsx(path, sheet=options.get("sheet"))
+    return read_text_table(path, encoding=options.get("encoding"), delimiter=options.get("delimiter"))
+
+
+_TEXTY = re.compile(rb"^[\x09\x0a\x0d\x20-\x7e\x80-\xff]*$")
+
+
+def sniff_table(path: Path, head: bytes) -> float:
+    suffix = path.suffix.lower()
+    if suffix in XLSX_EXTENSIONS:
+        return 0.95 if head.startswith(b"PK") else 0.3
+    if suffix in (".csv", ".tsv", ".tab"):
+        return 0.9
+    if suffix == ".txt" and head and _TEXTY.match(head[:4096]):
+        lines = head.decode("utf-8", "replace").splitlines()[:5]
+        if len(lines) >= 2 and sniff_delimiter("\n".join(lines), suffix) in "".join(lines):
+            return 0.5
+    return 0.0

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg_twin.ingest.base import MapContext
+from kg_twin.terms import Naming
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+@pytest.fixture
+def ctx_for():
+    def make(name: str) -> MapContext:
+        return MapContext(Naming("http://twin.test/"), "demo", "http://twin.test/source/demo/" + name, name)
+
+    return make

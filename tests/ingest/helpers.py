@@ -1,0 +1,28 @@
+"""Turn handler output into an rdflib graph for assertions (tests only)."""
+
+from __future__ import annotations
+
+import rdflib
+
+from kg_twin.models import Reject
+from kg_twin.rdf import NTriplesWriter
+
+
+def split(items):
+    triples, rejects = [], []
+    for x in items:
+        (rejects if isinstance(x, Reject) else triples).append(x)
+    return triples, rejects
+
+
+def to_graph(triples) -> rdflib.Graph:
+    w = NTriplesWriter()
+    w.extend(triples)
+    g = rdflib.Graph()
+    g.parse(data=w.getvalue().decode(), format="nt")
+    return g
+
+
+BRICK = rdflib.Namespace("https://brickschema.org/schema/Brick#")
+KGT = rdflib.Namespace("https://w3id.org/kg-twin/ontology#")
+ID = rdflib.Namespace("http://twin.test/id/demo/")
