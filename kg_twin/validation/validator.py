@@ -304,7 +304,7 @@ def validate_project(
 
     Shapes: the ones given (files, library set names, inline text), else the project's
     selection (or every library set that matches its data) plus its own ``_shapes`` graph.
-    Class hierarchy: Brick (default) or ``closure_files``; ontology triples are never data.
+    Class hierarchy: the whole ontology bundle (default) or ``closure_files``; ontology triples are never data.
     """
     from kg_twin.validation import shapes as lib
 
@@ -313,7 +313,7 @@ def validate_project(
     if not graphs:
         raise InputError("NO_DATA_GRAPHS", f"project {project!r} has no data graphs yet", hint="ingest or load data first", status=409)
     view = ShaclView.from_oxigraph(_oxigraph_of(twin.store), graphs)
-    for f in (closure_files if closure_files is not None else [lib.brick_ontology_file()]):
+    for f in (closure_files if closure_files is not None else lib.closure_files()):
         view.add_closure_file(f)
     if shape_files or shape_sets or shapes_text:
         sg = lib.load_shapes(shape_sets or [], extra=shape_files)
