@@ -308,7 +308,7 @@ def validate_project(
     """
     from kg_twin.validation import shapes as lib
 
-    twin.get_project(project)
+    twin.projects.get(project)
     graphs = list(graphs) if graphs is not None else list(twin.project_graphs(project, include_inferred=True))
     if not graphs:
         raise InputError("NO_DATA_GRAPHS", f"project {project!r} has no data graphs yet", hint="ingest or load data first", status=409)
