@@ -288,6 +288,7 @@ class NodeSet:
         self._nodes: list | None = None
         self._values: dict[str, dict] = {}
         self._valuesets: dict[str, NodeSet] = {}
+        self.subjects_of: str | None = None  # set when every node is a subject of this predicate
 
     def pattern(self, var: str) -> str:
         return self._pattern(var)
@@ -638,11 +639,21 @@ class Engine:
     def target_set(self, shape: Shape) -> NodeSet:
         parts = []
         consts = []
+        classes: dict = {}
         for pred, o in shape.targets:
             if pred == SH.targetClass:
-                if not self.classes_in_data(o):
-                    continue  # no instance in the data: no focus node
-                parts.append(lambda var, o=o: self._type_pattern(var, o))
+                for c in self.classes_in_data(o):  # classes without instances give no focus node
+                    classes[c] = None
+        if classes:
+            cls_list = list(classes)
+            if len(cls_list) == 1:
+                parts.append(lambda var, c=cls_list[0]: f"{var} <{RDF.type}> {c} .")
+            else:
+                text = " ".join(str(c) for c in cls_list)
+                parts.append(lambda var, text=text: (lambda t: f"{var} <{RDF.type}> {t} . VALUES {t} {{ {text} }}")(self.var()))
+        for pred, o in shape.targets:
+            if pred == SH.targetClass:
+                continue
             elif pred == SH.targetNode:
                 consts.append(from_rdflib(o))
             elif pred == SH.targetSubjectsOf:
@@ -659,13 +670,20 @@ class Engine:
             empty._nodes = []
             return empty
 
+        subjects_of = None
+        subj = [o for pred, o in shape.targets if pred == SH.targetSubjectsOf]
+        if not classes and not consts and len(subj) == 1 and len(parts) == 1:
+            subjects_of = f"<{subj[0]}>"
+
         def pat(var: str) -> str:
             if len(parts) == 1:
                 return f"{{ {parts[0](var)} }}"
             body = " UNION ".join(f"{{ {p(var)} }}" for p in parts)
             return f"{{ SELECT DISTINCT {var} WHERE {{ {body} }} }}"
 
-        return NodeSet(self, pat, f"targets of {shape.node}")
+        ns = NodeSet(self, pat, f"targets of {shape.node}")
+        ns.subjects_of = subjects_of
+        return ns
 
     # running ------------------------------------------------------------------
     def run(self) -> list[Result]:
@@ -704,17 +722,28 @@ class Engine:
                     plan.append((pred, o))
             f, v = self.var(), self.var()
             queries = []
+            conds = []
             for pred, o in plan:
                 cond = self.compiler.component(pred, o, v if shape.is_property else f, shape)
-                comp = _COMPONENT[pred]
+                if cond:
+                    conds.append((_COMPONENT[pred], cond))
+            if conds:
+                # one pass over the value nodes for all value-level components: each component's
+                # condition is projected, rows are the value nodes that fail at least one
+                ks = [self.var() for _ in conds]
+                proj = " ".join(f"({c} AS {k})" for (_comp, c), k in zip(conds, ks))
+                fails = " || ".join(f"!{k}" for k in ks)
+                binds = " ".join(f"BIND({c} AS {k})" for (_comp, c), k in zip(conds, ks))
+                comps = [comp for comp, _c in conds]
                 if shape.is_property:
-                    queries.append((comp, f"SELECT DISTINCT {f} {v} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {v} . FILTER(!({cond})) }}", True))
+                    queries.append((comps, f"SELECT DISTINCT {f} {v} {' '.join(ks)} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {v} . {binds} FILTER({fails}) }}", True))
                 else:
-                    queries.append((comp, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER(!({cond})) }}", False))
+                    queries.append((comps, f"SELECT DISTINCT {f} {' '.join(ks)} WHERE {{ {ns.pattern(f)} {binds} FILTER({fails}) }}", False))
+                del proj
             if simple_q:
                 qx = self.var()
                 qcond = self.compiler.shape_expr(p[SH.qualifiedValueShape][0], qx)
-                queries.append((SH.QualifiedMinCountConstraintComponent, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {qx} . FILTER({qcond}) }} }}", False))
+                queries.append(([SH.QualifiedMinCountConstraintComponent], f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {qx} . FILTER({qcond}) }} }}", None))
         except _NotCompilable:
             self.paths["general"] += 1
             return None
@@ -727,6 +756,8 @@ class Engine:
             x = self.var()
             for n in p.get(SH.minCount, []):
                 n = int(n)
+                if n == 1 and getattr(ns, "subjects_of", None) == shape.path_sparql:
+                    continue  # every focus node is a subject of this very predicate
                 if n == 1:
                     rows = self.rows(f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {x} }} }}")
                     for (a,) in rows:
@@ -748,9 +779,16 @@ class Engine:
                 for (a,) in rows:
                     add(a, None, SH.MaxCountConstraintComponent)
         try:
-            for comp, q, is_prop in queries:
+            for comps, q, is_prop in queries:
                 for row in self.rows(q):
-                    add(row[0], None if comp in (SH.HasValueConstraintComponent, SH.QualifiedMinCountConstraintComponent) else (row[1] if is_prop else row[0]), comp)
+                    if is_prop is None:  # qualified: one result per focus node, no value
+                        add(row[0], None, comps[0])
+                        continue
+                    value = row[1] if is_prop else row[0]
+                    flags = row[2:] if is_prop else row[1:]
+                    for comp, ok in zip(comps, flags):
+                        if ok is None or ok.value != "true":
+                            add(row[0], None if comp == SH.HasValueConstraintComponent else value, comp)
         except SyntaxError:
             # e.g. a sh:pattern the store's regex dialect rejects: evaluate this shape in Python
             self.paths["general"] += 1
