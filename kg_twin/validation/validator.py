@@ -245,15 +245,16 @@ def validate_graphs(
     shapes: rdflib.Graph | Sequence[Path | str],
     *,
     closure_graphs: Sequence[str] = (),
-    closure_files: Sequence[Path | str] = (),
+    closure_files: Sequence[Path | str] | None = None,
     engine: str = "kgtwin",
     format: str = "turtle",
 ) -> tuple[bytes, ValidationSummary]:
     """Validate named graphs of the store (e.g. a staging graph) -> (report bytes, summary).
 
-    ``graphs`` are the data graphs (their union is validated); ``closure_graphs``
-    hold ontologies used only for the class hierarchy. ``format``: turtle,
-    json-ld, ntriples, rdfxml, or json (the summary).
+    ``graphs`` are the data graphs (their union is validated); ``closure_graphs`` (store graphs)
+    and ``closure_files`` (default ``None``: the whole ontology bundle; ``[]``: none) give the
+    class hierarchy, never validated as data. ``format``: turtle, json-ld, ntriples, rdfxml,
+    or json (the summary).
     """
     out = validate_store(store, graphs, shapes, closure_graphs=closure_graphs, closure_files=closure_files, engine=engine)
     return out.serialize(format), out.summary
@@ -265,14 +266,16 @@ def validate_store(
     shapes: rdflib.Graph | Sequence[Path | str],
     *,
     closure_graphs: Sequence[str] = (),
-    closure_files: Sequence[Path | str] = (),
+    closure_files: Sequence[Path | str] | None = None,
     engine: str = "kgtwin",
 ) -> Outcome:
     """Like :func:`validate_graphs` but returns the :class:`Outcome` (results, report, summary)."""
+    from kg_twin.validation.shapes import closure_files as bundle_closure
+
     if not graphs:
         raise InputError("NO_DATA_GRAPHS", "nothing to validate: no data graphs given", hint="name at least one graph")
     view = ShaclView.from_oxigraph(_oxigraph_of(store), graphs, closure_graphs)
-    for f in closure_files:
+    for f in (bundle_closure() if closure_files is None else closure_files):
         view.add_closure_file(f)
     sg = shapes if isinstance(shapes, rdflib.Graph) else parse_shapes(shapes)
     return validate_view(view, sg, engine=engine)

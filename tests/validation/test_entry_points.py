@@ -86,7 +86,7 @@ def _project_with_data(twin):
 
 def test_validate_graphs_on_the_store(twin):
     g = _project_with_data(twin)
-    report, summary = validate_graphs(twin.store, [g], load_shapes(["bot/topology"]), format="turtle")
+    report, summary = validate_graphs(twin.store, [g], load_shapes(["bot/topology"]), format="turtle")  # closure: the bundle
     assert summary.total == 4 and not summary.conforms
     rg = rdflib.Graph().parse(data=report, format="turtle")
     assert len(list(rg.subjects(rdflib.RDF.type, SH.ValidationResult))) == 4
