@@ -56,6 +56,10 @@ _FORMATS = {
 }
 
 
+class ShaclQueryError(InputError):
+    """The store refused a query built from the shapes (bad regex, bad SPARQL in sh:select)."""
+
+
 def rdf_format_of(path: Path | str, fmt: str | None = None) -> Any:
     """pyoxigraph format for a file name or a format name (turtle, nt, ...)."""
     if fmt:
@@ -209,7 +213,10 @@ class ShaclView:
         """SELECT rows as tuples of pyoxigraph terms (None when unbound)."""
         self.queries += 1
         graphs = self.data_graphs + (self.closure_graphs if closure else [])
-        res = self.store.query(sparql, default_graph=graphs, named_graphs=[])
+        try:
+            res = self.store.query(sparql, default_graph=graphs, named_graphs=[])
+        except SyntaxError as e:
+            raise ShaclQueryError("SHACL_QUERY_ERROR", f"the store rejected a validation query: {e}", hint="check sh:pattern regexes and IRIs in the shapes") from e
         n = len(res.variables)
         rows = [tuple(sol[i] for i in range(n)) for sol in res]
         if self.originals:
@@ -252,7 +259,10 @@ class ShaclView:
         """SELECT with pre-bound variables (SEP-0007 substitution, as SHACL-SPARQL's $this); (variables, rows)."""
         self.queries += 1
         subs = {ox.Variable(k): v for k, v in bindings.items()}
-        res = self.store.query(sparql, default_graph=self.data_graphs, named_graphs=[], substitutions=subs, prefixes=prefixes or None)
+        try:
+            res = self.store.query(sparql, default_graph=self.data_graphs, named_graphs=[], substitutions=subs, prefixes=prefixes or None)
+        except SyntaxError as e:
+            raise ShaclQueryError("SHACL_SPARQL_SYNTAX", f"SPARQL constraint query: {e}", hint="fix the sh:select query") from e
         names = [v.value for v in res.variables]
         n = len(names)
         rows = [tuple(sol[i] for i in range(n)) for sol in res]

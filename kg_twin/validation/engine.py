@@ -48,6 +48,7 @@ from rdflib.collection import Collection
 from kg_twin.errors import InputError
 from kg_twin.store.view import (
     RDF_LANGSTRING,
+    ShaclQueryError,
     XSD_STRING,
     ShaclView,
     from_rdflib,
@@ -109,10 +110,18 @@ class Shape:
         return v[0] if v else None
 
 
+def iri(u) -> str:
+    """``<iri>`` for a shapes-graph IRI, checked (shapes may come from a request body)."""
+    try:
+        return str(from_rdflib(URIRef(str(u))))
+    except ValueError as e:
+        raise InputError("SHACL_BAD_IRI", f"invalid IRI in the shapes graph: {str(u)!r}", hint="fix the shapes") from e
+
+
 def path_to_sparql(g: rdflib.Graph, p) -> str:
     """SPARQL 1.1 property path for a SHACL path node."""
     if isinstance(p, URIRef):
-        return f"<{p}>"
+        return iri(p)
     if isinstance(p, rdflib.Literal) or p is None:
         raise InputError("SHACL_BAD_PATH", f"sh:path must be an IRI or a path expression, got {p!r}")
     if (p, RDF.first, None) in g:
@@ -462,10 +471,10 @@ class Compiler:
             elif dt == XSD_STRING:
                 c = f'isLiteral({v}) && datatype({v}) = <{XSD_STRING}> && lang({v}) = ""'
             elif not dt.startswith(XSD_NS):
-                c = f"isLiteral({v}) && datatype({v}) = <{dt}>"
+                c = f"isLiteral({v}) && datatype({v}) = {iri(dt)}"
             else:
                 local = dt[len(XSD_NS):]
-                base = f"isLiteral({v}) && datatype({v}) = <{dt}>"
+                base = f"isLiteral({v}) && datatype({v}) = {iri(dt)}"
                 if local in _INT_RANGES:
                     lo, hi = _INT_RANGES[local]
                     c = f'{base} && REGEX(STR({v}), "^[+-]?[0-9]+$")'
@@ -496,7 +505,10 @@ class Compiler:
             c = f"sameTerm({v}, {sparql_term(from_rdflib(obj))})"
         elif pred == SH.pattern:
             flags = str(shape.one(SH.flags) or "")
-            c = f"!isBlank({v}) && REGEX(STR({v}), {_sparql_str(str(obj))}{', ' + _sparql_str(flags) if flags else ''})"
+            rx = f"{_sparql_str(str(obj))}{', ' + _sparql_str(flags) if flags else ''}"
+            if not self._store_regex_ok(rx):
+                raise _NotCompilable  # the store's regex engine rejects it: check it in Python
+            c = f"!isBlank({v}) && REGEX(STR({v}), {rx})"
         elif pred == SH.flags:
             return ""
         elif pred in (SH.minLength, SH.maxLength):
@@ -523,6 +535,18 @@ class Compiler:
         else:
             raise _NotCompilable
         return f"COALESCE({c}, false)"
+
+    def _store_regex_ok(self, rx: str) -> bool:
+        """Does the store's regex engine accept this pattern (Rust regex: no look-around, no backreferences)?"""
+        ok = self._cache.get(rx)
+        if ok is None:
+            try:
+                row = self.e.view.rows(f'SELECT (REGEX("", {rx}) AS ?ok) WHERE {{}}')[0]
+                ok = row[0] is not None
+            except ShaclQueryError:
+                ok = False
+            self._cache[rx] = ok
+        return ok
 
     def shape_expr(self, node, v: str) -> str:
         """Expression true when ``v`` conforms to the shape."""
@@ -657,9 +681,9 @@ class Engine:
             elif pred == SH.targetNode:
                 consts.append(from_rdflib(o))
             elif pred == SH.targetSubjectsOf:
-                parts.append(lambda var, o=o: f"{var} <{o}> {self.var()} .")
+                parts.append(lambda var, o=iri(o): f"{var} {o} {self.var()} .")
             elif pred == SH.targetObjectsOf:
-                parts.append(lambda var, o=o: f"{self.var()} <{o}> {var} .")
+                parts.append(lambda var, o=iri(o): f"{self.var()} {o} {var} .")
         if consts:
             self.view.remember(consts)
             text = " ".join(sparql_term(c) for c in consts)
@@ -673,7 +697,7 @@ class Engine:
         subjects_of = None
         subj = [o for pred, o in shape.targets if pred == SH.targetSubjectsOf]
         if not classes and not consts and len(subj) == 1 and len(parts) == 1:
-            subjects_of = f"<{subj[0]}>"
+            subjects_of = iri(subj[0])
 
         def pat(var: str) -> str:
             if len(parts) == 1:
@@ -789,7 +813,7 @@ class Engine:
                     for comp, ok in zip(comps, flags):
                         if ok is None or ok.value != "true":
                             add(row[0], None if comp == SH.HasValueConstraintComponent else value, comp)
-        except SyntaxError:
+        except ShaclQueryError:
             # e.g. a sh:pattern the store's regex dialect rejects: evaluate this shape in Python
             self.paths["general"] += 1
             return None
@@ -807,12 +831,9 @@ class Engine:
             if shape.is_property:
                 q = q.replace("$PATH", shape.path_sparql)
             if "$currentShape" in q:
-                q = q.replace("$currentShape", f"<{shape.node}>")
+                q = q.replace("$currentShape", iri(shape.node))
             for f in focus_nodes:
-                try:
-                    names, rows = self.view.rows_bound(q, {"this": f}, prefixes=prefixes)
-                except SyntaxError as e:
-                    raise InputError("SHACL_SPARQL_SYNTAX", f"SPARQL constraint of shape {shape.node}: {e}", hint="fix the sh:select query") from e
+                names, rows = self.view.rows_bound(q, {"this": f}, prefixes=prefixes)
                 for row in rows:
                     b = dict(zip(names, row))
                     if b.get("failure") is not None and str(getattr(b["failure"], "value", "")) == "true":
@@ -936,7 +957,7 @@ class Engine:
                         if c > 1:
                             add(f, None, SH.UniqueLangConstraintComponent)
         for prop in p.get(SH.equals, []):
-            other = ns.values(f"<{prop}>")
+            other = ns.values(iri(prop))
             for f, vs in values.items():
                 a, b = set(vs), set(other.get(f, []))
                 for v in vs:
@@ -946,7 +967,7 @@ class Engine:
                     if v not in a:
                         add(f, v, SH.EqualsConstraintComponent)
         for prop in p.get(SH.disjoint, []):
-            other = ns.values(f"<{prop}>")
+            other = ns.values(iri(prop))
             for f, vs in values.items():
                 b = set(other.get(f, []))
                 for v in vs:
@@ -954,7 +975,7 @@ class Engine:
                         add(f, v, SH.DisjointConstraintComponent)
         for pred, op, comp in ((SH.lessThan, "<", SH.LessThanConstraintComponent), (SH.lessThanOrEquals, "<=", SH.LessThanOrEqualsConstraintComponent)):
             for prop in p.get(pred, []):
-                for f, v in self._less_failures(ns, shape, f"<{prop}>", op):
+                for f, v in self._less_failures(ns, shape, iri(prop), op):
                     add(f, v, comp)
         for lst in p.get(SH["in"], []):
             allowed = {from_rdflib(x) for x in self.shapes.list_of(lst)}
@@ -977,7 +998,7 @@ class Engine:
                 for v in vs:
                     rev[v].append(f)
             x, pv, o = self.var(), self.var(), self.var()
-            filt = f"FILTER({pv} NOT IN ({', '.join(f'<{a}>' for a in allowed)}))" if allowed else ""
+            filt = f"FILTER({pv} NOT IN ({', '.join(iri(a) for a in allowed)}))" if allowed else ""
             for f, pred, val in self.rows(f"SELECT DISTINCT {x} {pv} {o} WHERE {{ {vns.pattern(x)} {x} {pv} {o} . {filt} }}"):
                 for focus in rev.get(f, ()):
                     add(focus, val, SH.ClosedConstraintComponent, path=URIRef(pred.value))
