@@ -210,7 +210,7 @@ class ShaclView:
 
     # queries ------------------------------------------------------------------
     def rows(self, sparql: str, *, closure: bool = False) -> list[tuple]:
-        """SELECT rows as tuples of pyoxigraph terms (None when unbound)."""
+        """SELECT rows as tuples of pyoxigraph terms (None when unbound). Safe to call from several threads."""
         self.queries += 1
         graphs = self.data_graphs + (self.closure_graphs if closure else [])
         try:

@@ -36,6 +36,7 @@ triples are never validated.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -584,11 +585,12 @@ class Compiler:
 class Engine:
     """Evaluate a shapes graph over a :class:`ShaclView` (see the module doc)."""
 
-    def __init__(self, view: ShaclView, shapes: rdflib.Graph | ShapesGraph, *, shape_filter: Callable[[Any], bool] | None = None, pushdown: bool = True) -> None:
+    def __init__(self, view: ShaclView, shapes: rdflib.Graph | ShapesGraph, *, shape_filter: Callable[[Any], bool] | None = None, pushdown: bool = True, workers: int | None = None) -> None:
         self.view = view
+        self.workers = workers if workers is not None else min(4, os.cpu_count() or 1)
         self.shapes = shapes if isinstance(shapes, ShapesGraph) else ShapesGraph(shapes)
         self.shape_filter = shape_filter
-        self._n = 0
+        self._n = itertools.count(1)
         self._sub: dict | None = None
         self._desc: dict = {}
         self._failing: dict = {}
@@ -602,8 +604,7 @@ class Engine:
 
     # helpers ------------------------------------------------------------------
     def var(self) -> str:
-        self._n += 1
-        return f"?_v{self._n}"
+        return f"?_v{next(self._n)}"  # itertools.count: safe across worker threads
 
     def rows(self, q: str, closure: bool = False) -> list[tuple]:
         return self.view.rows(q, closure=closure)
@@ -711,14 +712,27 @@ class Engine:
 
     # running ------------------------------------------------------------------
     def run(self) -> list[Result]:
+        """Evaluate every targeted shape; top-level shapes run on ``workers`` threads (the store
+        answers queries in parallel), results keep the shapes graph's order."""
+        shapes = self.shapes.targeted(self.shape_filter)
+        self.data_types()
+        self.subclasses(RDFS.Resource)  # build the shared caches before the threads start
+        if self.workers > 1 and len(shapes) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="shacl") as pool:
+                parts = list(pool.map(self._run_one, shapes))
+        else:
+            parts = [self._run_one(sh) for sh in shapes]
+        return [r for part in parts for r in part]
+
+    def _run_one(self, shape: Shape) -> list[Result]:
         import time
 
-        results: list[Result] = []
-        for shape in self.shapes.targeted(self.shape_filter):
-            t0 = time.perf_counter()
-            results.extend(self.evaluate(shape, self.target_set(shape)))
-            self.per_shape_s[shape.node] = self.per_shape_s.get(shape.node, 0.0) + time.perf_counter() - t0
-        return results
+        t0 = time.perf_counter()
+        out = self.evaluate(shape, self.target_set(shape))
+        self.per_shape_s[shape.node] = time.perf_counter() - t0
+        return out
 
     def _pushdown(self, shape: Shape, ns: NodeSet) -> list[Result] | None:
         """Violations straight from SPARQL when every constraint compiles (None: use the general path)."""
