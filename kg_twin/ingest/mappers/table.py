@@ -96,8 +96,10 @@ def expand_curie(value: str) -> str:
 
 
 def _dtype(values: list[Any]) -> str:
+    """Datatype most values fit (80%); the rest become rejects with a reason when mapped."""
+
     def all_(pred: Any) -> bool:
-        return bool(values) and all(pred(v) for v in values)
+        return bool(values) and sum(1 for v in values if pred(v)) >= 0.8 * len(values)
 
     if all_(lambda v: isinstance(v, bool) or str(v).strip().lower() in ("true", "false", "yes", "no")):
         return "boolean"
@@ -189,10 +191,12 @@ class TableHandler:
         # 1. key column
         def key_score(h: str) -> float:
             p = prof[h]
-            if p["dtype"] not in ("string", "integer") or p["filled"] < 1.0 or p["unique"] < 1.0:
+            if p["dtype"] not in ("string", "integer") or p["filled"] < 0.8 or p["unique"] < 0.8:
                 return 0.0
             s = 0.5 + (0.3 if p["words"] & _KEY_WORDS else 0.0) + (0.15 if headers.index(h) == 0 else 0.0)
-            return min(s, 0.95)
+            # empty or repeated keys cost confidence (those rows will be rejected)
+            s -= (1.0 - p["filled"]) + (1.0 - p["unique"])
+            return round(min(s, 0.95), 2)
 
         key = max(headers, key=lambda h: (key_score(h), -headers.index(h)))
         kconf = key_score(key)
@@ -267,7 +271,7 @@ class TableHandler:
             if equip_conf >= 0.6 and point_rate < 0.5:
                 entity.update(kind="equipment", **{"class": {"value": equip_class}}, class_confidence=equip_conf, why=equip_why)
             else:
-                src = next((h for h in (label_col, key) if prof[h]["dtype"] == "string"), key)
+                src = next((h for h in (key, label_col) if prof[h]["dtype"] == "string"), key)
                 entity.update(kind="point", **{"class": {"classify": src}}, class_confidence=round(sum(c.confidence for c in cls) / (len(cls) or 1), 2),
                               why=f"{point_rate:.0%} of the values of {src!r} classify as Brick points (per-row classifier)")
         return {

@@ -1,0 +1,234 @@
+"""Table handler on the real sample files, plus broken inputs (encoding, truncation, bad rows)."""
+
+from __future__ import annotations
+
+
+import pytest
+import rdflib
+import yaml
+from rdflib.compare import isomorphic
+
+from kg_twin.errors import InputError
+from kg_twin.ingest.base import HANDLERS
+from kg_twin.ingest.mappers.table import TABLE
+from kg_twin.models import Record
+
+from conftest import DATA
+from helpers import BRICK, ID, KGT, split, to_graph
+
+TAB = DATA / "tabular"
+
+
+def run(path, ctx, mapping=None, **opts):
+    items = list(TABLE.read(path, **opts))
+    records = [r for r in items if isinstance(r, Record)]
+    m = mapping or TABLE.propose(records, ctx)
+    triples, rejects = split(TABLE.map(items, m, ctx))
+    return items, m, to_graph(triples), rejects
+
+
+def entities(g, cls):
+    return set(g.subjects(rdflib.RDF.type, BRICK[cls]))
+
+
+def test_registered():
+    assert HANDLERS["table"] is TABLE
+
+
+def test_buildingmotif_points_csv(ctx_for):
+    items, m, g, rejects = run(TAB / "data.csv", ctx_for("data.csv"))
+    assert len(items) == 2 and not rejects
+    assert m["entity"]["kind"] == "equipment" and m["entity"]["class"] == {"value": "brick:Thermostat"}
+    assert m["columns"]["room"]["role"] == "room"
+    assert {c for c, d in m["columns"].items() if d["role"] == "point"} == {"name-co2", "name-temp", "name-sp"}
+    assert all(0 < d["confidence"] <= 1 for d in m["columns"].values())
+    tstat2 = ID["equipment/tstat2"]
+    assert entities(g, "Thermostat") == {tstat2, ID["equipment/tstat3"]}
+    assert (tstat2, BRICK.hasLocation, ID["room/room345"]) in g
+    assert (ID["room/room345"], rdflib.RDF.type, BRICK.Room) in g
+    # 2 rows x 3 point columns
+    points = {o for o in g.objects(None, BRICK.hasPoint)}
+    assert len(points) == 6
+    assert (ID["point/co2-345"], rdflib.RDF.type, BRICK.CO2_Sensor) in g
+    assert (ID["point/cow-567"], rdflib.RDF.type, BRICK.CO2_Sensor) in g  # typo in the real file; class from the column
+    assert (tstat2, BRICK.hasPoint, ID["point/temp-345"]) in g
+    assert (ID["point/temp-345"], KGT.origin, rdflib.Literal("data.csv row 2 column name-temp")) in g
+    for s in set(g.subjects(rdflib.RDF.type, None)):
+        assert (s, KGT.source, rdflib.URIRef("http://twin.test/source/demo/data.csv")) in g
+        assert (s, rdflib.RDFS.label, None) in g
+
+
+def test_thermostats_xlsx(ctx_for):
+    items, m, g, rejects = run(TAB / "thermostats.xlsx", ctx_for("thermostats.xlsx"))
+    assert len(items) == 2 and not rejects
+    assert items[0].origin.row == 2 and items[0].origin.element == "sheet thermostats"
+    assert m["entity"]["kind"] == "equipment" and m["entity"]["class"]["value"] == "brick:Thermostat"
+    assert m["columns"]["name"]["role"] == "room"
+    assert entities(g, "Thermostat") == {ID["equipment/Thermostat-1"], ID["equipment/Thermostat-2"]}
+    assert (ID["equipment/Thermostat-1"], BRICK.hasLocation, ID["room/R410"]) in g
+    assert entities(g, "Room") == {ID["room/R410"], ID["room/R411"]}
+
+
+@pytest.mark.parametrize("name", ["brickify-sheet.csv", "brickify-sheet.tsv"])
+def test_brickify_sheets(ctx_for, name):
+    items, m, g, rejects = run(TAB / name, ctx_for(name))
+    assert len(items) == 2 and not rejects
+    assert m["entity"]["class"]["value"] == "brick:Variable_Air_Volume_Box"
+    assert m["columns"]["temperature sensor"]["class"] == "brick:Temperature_Sensor"
+    assert m["columns"]["temperature setpoint"]["class"] == "brick:Temperature_Setpoint"
+    assert m["columns"]["has_reheat"]["datatype"] == "xsd:boolean"
+    a = ID["equipment/A"]
+    assert (a, BRICK.hasPoint, ID["point/A_ts"]) in g and (ID["point/A_ts"], rdflib.RDF.type, BRICK.Temperature_Sensor) in g
+    prop = rdflib.URIRef(m["columns"]["has_reheat"]["property"])
+    assert (a, prop, rdflib.Literal(False)) in g and (ID["equipment/B"], prop, rdflib.Literal(True)) in g
+
+
+def test_csv_and_tsv_give_the_same_graph(ctx_for):
+    _, m, g1, _ = run(TAB / "brickify-sheet.csv", ctx_for("s"))
+    # the tsv has fewer columns: use its own proposal, compare the shared part
+    _, _, g2, _ = run(TAB / "brickify-sheet.tsv", ctx_for("s"))
+    drop = {rdflib.URIRef(m["columns"][c]["property"]) for c in ("sensors", "setpoints")}
+    g1b = rdflib.Graph()
+    for t in g1:
+        if t[1] not in drop and t[1] != KGT.origin:
+            g1b.add(t)
+    g2b = rdflib.Graph()
+    for t in g2:
+        if t[1] != KGT.origin:
+            g2b.add(t)
+    assert isomorphic(g1b, g2b)
+
+
+def test_mapping_roundtrips_through_yaml_and_is_deterministic(ctx_for, tmp_path):
+    items, m, g, _ = run(TAB / "data.csv", ctx_for("data.csv"))
+    text = yaml.safe_dump(m, sort_keys=False)
+    m2 = yaml.safe_load(text)
+    _, _, g2, _ = run(TAB / "data.csv", ctx_for("data.csv"), mapping=m2)
+    assert isomorphic(g, g2)
+    # an edited mapping is honoured
+    m2["columns"]["name-sp"]["class"] = "brick:Zone_Air_Temperature_Setpoint"
+    _, _, g3, _ = run(TAB / "data.csv", ctx_for("data.csv"), mapping=m2)
+    assert (ID["point/sp-345"], rdflib.RDF.type, BRICK.Zone_Air_Temperature_Setpoint) in g3
+
+
+POINTS = """Point Name,Description,Units,Area
+AHU-1 SA-TEMP,supply air temperature,°F,10
+AHU-1 RA-RH,return humidity,%RH,11
+VAV-2-03 ZN-T,zone temp,degF,12.5
+VAV-2-03 DMPR CMD,damper,%,13
+RM101 CO2,co2,ppm,oops
+XQZ-77,mystery,,14
+AHU-1 SA-TEMP,duplicate,°F,15
+,no name,,16
+"""
+
+
+def test_point_list_rows_rejects_and_counts(ctx_for, tmp_path):
+    p = tmp_path / "points.csv"
+    p.write_text(POINTS, encoding="utf-8")
+    items, m, g, rejects = run(p, ctx_for("points.csv"))
+    assert m["entity"]["kind"] == "point" and m["entity"]["class"] == {"classify": "Point Name"}
+    assert m["columns"]["Units"]["role"] == "unit"
+    assert m["columns"]["Area"]["datatype"] == "xsd:decimal"
+    # every record ends up mapped or rejected
+    records = [r for r in items if isinstance(r, Record)]
+    typed_points = {s for s in g.subjects(KGT.origin, None) if str(s).startswith(str(ID["point/"]))}
+    assert len(records) == 8
+    assert len(typed_points) + len(rejects) == len(records)
+    codes = sorted(r.code for r in rejects)
+    assert codes == ["BAD_VALUE", "DUPLICATE_KEY", "NO_KEY"]
+    bad = next(r for r in rejects if r.code == "BAD_VALUE")
+    assert bad.origin.row == 6 and "Area" in bad.reason and "oops" in bad.reason
+    sa = ID["point/AHU-1%20SA-TEMP"]
+    assert (sa, rdflib.RDF.type, BRICK.Supply_Air_Temperature_Sensor) in g
+    assert (sa, BRICK.isPointOf, ID["equipment/AHU-1"]) in g
+    assert (ID["equipment/AHU-1"], rdflib.RDF.type, BRICK.Air_Handling_Unit) in g
+    assert (sa, BRICK.hasUnit, rdflib.URIRef("http://qudt.org/vocab/unit/DEG_F")) in g
+    zn = ID["point/VAV-2-03%20ZN-T"]
+    assert (zn, rdflib.RDF.type, BRICK.Zone_Air_Temperature_Sensor) in g
+    assert (zn, BRICK.isPointOf, ID["equipment/VAV-2-03"]) in g
+    # the RM101 CO2 row is rejected for its Area cell, so no room was made from it
+    assert not entities(g, "Room")
+    # unclassifiable name: kept as brick:Point, flagged for review
+    xq = ID["point/XQZ-77"]
+    assert (xq, rdflib.RDF.type, BRICK.Point) in g
+    assert "no known tokens" in str(g.value(xq, KGT.reviewReason))
+    rep = TABLE.review(records, m)
+    assert "XQZ-77" in rep["by_reason"]["no known tokens"]
+
+
+def test_room_token_links_point_to_room(ctx_for, tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text("name\nRM101 CO2\nRM102 ZN-T\n")
+    _, _, g, rejects = run(p, ctx_for("p.csv"))
+    assert not rejects
+    assert (ID["point/RM101%20CO2"], BRICK.hasLocation, ID["room/RM101"]) in g
+    assert (ID["room/RM101"], rdflib.RDF.type, BRICK.Room) in g
+
+
+def test_wrong_encoding_is_a_clear_error(tmp_path):
+    p = tmp_path / "latin.csv"
+    p.write_bytes("name,room\nZN-T,RM1\nT-ext,Salle é\n".encode("latin-1"))
+    with pytest.raises(InputError) as e:
+        list(TABLE.read(p))
+    assert e.value.code == "BAD_ENCODING" and e.value.where == {"file": "latin.csv", "row": 3}
+    assert "latin.csv" in e.value.message and "encoding" in e.value.hint
+    # with the encoding given, it reads
+    recs = list(TABLE.read(p, encoding="latin-1"))
+    assert recs[1].fields["room"] == "Salle é"
+
+
+def test_utf8_bom_and_semicolons(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes("\ufeffname;room\nZN-T;RM1\n".encode("utf-8"))
+    (r,) = list(TABLE.read(p))
+    assert r.fields == {"name": "ZN-T", "room": "RM1"}
+
+
+def test_truncated_csv_rejects_last_row_only(tmp_path):
+    p = tmp_path / "cut.csv"
+    p.write_text("name,room,units\nZN-T,RM1,degF\nSA-T,RM2,degF\nRA-T,RM")
+    items = list(TABLE.read(p))
+    assert [type(i).__name__ for i in items] == ["Record", "Record", "Reject"]
+    assert items[2].code == "TRUNCATED_ROW" and items[2].origin.row == 4
+
+
+def test_bad_row_among_good_rows(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("name,room\nZN-T,RM1\nSA-T,RM2,x,y\nRA-T,RM3\n")
+    items = list(TABLE.read(p))
+    assert [type(i).__name__ for i in items] == ["Record", "Reject", "Record"]
+    assert items[1].code == "TOO_MANY_CELLS" and items[1].origin.row == 3
+
+
+def test_truncated_xlsx_is_a_clear_error(tmp_path):
+    p = tmp_path / "cut.xlsx"
+    data = (TAB / "thermostats.xlsx").read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError) as e:
+        list(TABLE.read(p))
+    assert e.value.code == "BAD_XLSX" and "cut.xlsx" in e.value.message and e.value.hint
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "empty.csv"
+    p.write_text("")
+    with pytest.raises(InputError) as e:
+        list(TABLE.read(p))
+    assert e.value.code == "EMPTY_TABLE"
+
+
+def test_bad_mapping_is_rejected(ctx_for):
+    with pytest.raises(InputError) as e:
+        list(TABLE.map([], {"entity": {"kind": "widget", "key": "x"}}, ctx_for("x")))
+    assert e.value.code == "BAD_MAPPING"
+    with pytest.raises(InputError):
+        list(TABLE.map([], {"entity": {"kind": "point", "key": "x"}, "columns": {"a": {"role": "property"}}}, ctx_for("x")))
+
+
+def test_sniff():
+    assert TABLE.sniff(TAB / "data.csv", b"name,room\n") >= 0.9
+    assert TABLE.sniff(TAB / "thermostats.xlsx", (TAB / "thermostats.xlsx").read_bytes()[:8]) >= 0.9
+    assert TABLE.sniff(DATA / "rdf" / "goodBuilding.ttl", b"@prefix") == 0.0
+
+
