@@ -187,7 +187,8 @@ class HaystackHandler:
                     break
                 ref_targets.append((IRI(rel), iri_of(kinds[ref], ref)))
             else:
-                label = _value(f.get("dis")) or _value(f.get("navName")) or rid
+                ref_dis = str(f["id"]).split(" ", 1)[1] if " " in str(f["id"]) else None  # "r:id dis"
+                label = _value(f.get("dis")) or ref_dis or _value(f.get("navName")) or rid
                 yield (subj, A, IRI(klass))
                 yield (subj, LABEL, Literal(str(label)))
                 yield (subj, SOURCE, src)
