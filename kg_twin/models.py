@@ -52,6 +52,7 @@ class Reject(BaseModel):
 class ValidationSummary(BaseModel):
     conforms: bool
     engine: str = ""
+    engines: dict[str, str] = Field(default_factory=dict)  # shape -> engine that evaluated it
     total: int = 0
     by_severity: dict[str, int] = Field(default_factory=dict)
     by_shape: dict[str, int] = Field(default_factory=dict)

@@ -34,6 +34,8 @@ class Confinement:
     graphs: list[str]  # the project's existing visible graphs (default included)
     owns: Callable[[str], bool]  # may this IRI be a graph of the project?
     named: list[str] = field(default_factory=list)  # graphs for CLEAR/DROP NAMED (default: graphs - default)
+    using_default: list[str] = field(default_factory=list)  # protocol using-graph-uri
+    using_named: list[str] = field(default_factory=list)  # protocol using-named-graph-uri
 
 
 def _foreign(iri: str) -> Forbidden:
@@ -250,6 +252,15 @@ class _Rewriter:
             raise InputError("SPARQL_SYNTAX", "expected WHERE in DELETE/INSERT")
         close = _match_brace(toks, i + 1)
         where = self.src(i + 1, close + 1)
+        protocol_using = bool(self.conf.using_default or self.conf.using_named)
+        if protocol_using and (using_default or using_named or with_graph):
+            raise InputError(
+                "PROTOCOL",
+                "using-graph-uri / using-named-graph-uri cannot be combined with USING, USING NAMED or WITH in the update",
+                hint="give the dataset either in the request parameters or in the update text",
+            )
+        if protocol_using:
+            using_default, using_named = list(self.conf.using_default), list(self.conf.using_named)
         if using_default or using_named:
             # explicit dataset: keep it (checked), make sure the named set is never left open
             using = " ".join([f"USING {_iri(g)}" for g in using_default] + [f"USING NAMED {_iri(g)}" for g in using_named])

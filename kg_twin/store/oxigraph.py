@@ -35,9 +35,18 @@ BULK_THRESHOLD = 32 * 1024 * 1024  # files larger than this use the bulk loader 
 STAGING_PREFIX = "urn:x-kg-twin:staging:"
 
 
+_RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
+
+
 def _rdf_syntax_error(e: Exception, fmt: str, name: str | None) -> InputError:
-    err = syntax_error(e, "", "")
-    where = {k: v for k, v in err.where.items() if k != "text"}
+    where: dict[str, Any] = {}
+    m = _RDF_POS.search(str(e))
+    if m:
+        where["line"] = int(m.group(1))
+        if m.group(2):
+            where["column"] = int(m.group(2))
+    elif getattr(e, "lineno", None):
+        where["line"] = e.lineno  # type: ignore[attr-defined]
     if name:
         where = {"file": name, **where}
     return InputError(

@@ -1,0 +1,1 @@
+"""kg-twin benchmarks: `python -m bench [--quick]` regenerates docs/benchmarks.md."""

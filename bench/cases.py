@@ -1,0 +1,76 @@
+"""Single benchmark cases run in a fresh process (clean timing and peak RSS).
+
+    python -m bench.cases CASE FILE WORKDIR  ->  prints {"seconds": .., "rss_mb": .., "triples": ..}
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def raw_bulk(file: str, work: str) -> int:
+    import pyoxigraph as ox
+
+    st = ox.Store(str(Path(work) / "raw"))
+    st.bulk_load(path=file, format=ox.RdfFormat.N_TRIPLES)
+    st.flush()
+    return len(st)
+
+
+def raw_transactional(file: str, work: str) -> int:
+    import pyoxigraph as ox
+
+    st = ox.Store(str(Path(work) / "rawtx"))
+    st.load(path=file, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("http://g"))
+    return len(st)
+
+
+def kgtwin_bulk(file: str, work: str) -> int:
+    from kg_twin.service import Twin
+    from kg_twin.settings import Settings
+
+    t = Twin(Settings(data_dir=Path(work) / "kgt"))
+    t.projects.create("bench")
+    n = t.store.load(file, format="ntriples", graph=t.naming.graph("bench", "district"), bulk=True)
+    t.close()
+    return n
+
+
+def kgtwin_replace(file: str, work: str) -> int:
+    """Replace an existing graph: bulk into staging, then one MOVE transaction."""
+    from kg_twin.service import Twin
+    from kg_twin.settings import Settings
+
+    t = Twin(Settings(data_dir=Path(work) / "kgr"))
+    t.projects.create("bench")
+    g = t.naming.graph("bench", "district")
+    t.store.load(b"<http://a> <http://b> <http://c> .", format="ntriples", graph=g)
+    n = t.store.load(file, format="ntriples", graph=g, bulk=True, replace=True)
+    t.close()
+    return n
+
+
+def kgtwin_transactional(file: str, work: str) -> int:
+    from kg_twin.service import Twin
+    from kg_twin.settings import Settings
+
+    t = Twin(Settings(data_dir=Path(work) / "kgtx"))
+    t.projects.create("bench")
+    n = t.store.load(file, format="ntriples", graph=t.naming.graph("bench", "district"), bulk=False)
+    t.close()
+    return n
+
+
+CASES = {f.__name__: f for f in (raw_bulk, raw_transactional, kgtwin_bulk, kgtwin_replace, kgtwin_transactional)}
+
+if __name__ == "__main__":
+    case, file, work = sys.argv[1:4]
+    t0 = time.perf_counter()
+    n = CASES[case](file, work)
+    dt = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": dt, "rss_mb": rss, "triples": n}))

@@ -1,0 +1,110 @@
+"""Application factory: ``create_app(settings) -> FastAPI``."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from kg_twin import __version__
+from kg_twin.errors import InputError, KgTwinError
+from kg_twin.service import Twin
+from kg_twin.settings import Settings
+
+log = logging.getLogger("kg_twin.api")
+
+PLAIN_ERROR_PATHS = ("/sparql",)  # SPARQL clients expect plain-text errors
+
+
+def _is_sparql_path(path: str) -> bool:
+    return path == "/sparql" or path.endswith("/sparql")
+
+
+def create_app(settings: Settings | None = None, *, twin: Twin | None = None) -> FastAPI:
+    settings = settings or Settings()
+    owned = twin is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        t = twin or Twin(settings)
+        app.state.twin = t
+        start = getattr(t.store, "start_workers", None)
+        if start:
+            start()
+        for hook in app.state.startup_hooks:
+            hook(t)
+        try:
+            yield
+        finally:
+            for hook in app.state.shutdown_hooks:
+                try:
+                    hook(t)
+                except Exception:  # shutting down: log and go on
+                    log.exception("shutdown hook failed")
+            if owned:
+                t.close()
+
+    app = FastAPI(
+        title="kg-twin",
+        version=__version__,
+        description="Semantic digital twin of a territory: SPARQL 1.1 Protocol, Graph Store Protocol and REST API over projects.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.startup_hooks = []
+    app.state.shutdown_hooks = []
+    if twin is not None:
+        app.state.twin = twin
+
+    @app.exception_handler(KgTwinError)
+    async def _kg_error(request: Request, exc: KgTwinError) -> Any:
+        headers = {}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="kg-twin"'
+        if _is_sparql_path(request.url.path):
+            text = f"{exc.code}: {exc.message}"
+            if exc.where:
+                text += "\nwhere: " + ", ".join(f"{k} {v}" for k, v in exc.where.items())
+            if exc.hint:
+                text += f"\nhint: {exc.hint}"
+            return PlainTextResponse(text + "\n", status_code=exc.status, headers=headers)
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Any:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        err = InputError("BAD_REQUEST", "invalid request parameters: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), errors=errors)
+        return await _kg_error(request, err)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        err = KgTwinError("INTERNAL", "internal server error (details are in the server log)")
+        return await _kg_error(request, err)
+
+    from kg_twin.api.routers import graphs, health, projects, sparql
+
+    app.include_router(health.router)
+    app.include_router(projects.router)
+    app.include_router(sparql.router)
+    app.include_router(graphs.router)
+    for mod in _optional_routers():
+        app.include_router(mod.router)
+    return app
+
+
+def _optional_routers() -> list[Any]:
+    """Feature routers (validation, ingest, live, queries...) that are present in this build."""
+    import importlib
+
+    out = []
+    for name in ROUTER_MODULES:
+        out.append(importlib.import_module(name))
+    return out
+
+
+ROUTER_MODULES: list[str] = []

@@ -1,0 +1,23 @@
+"""FastAPI dependencies shared by every router."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from kg_twin.access import Caller
+from kg_twin.service import Twin
+
+
+def get_twin(request: Request) -> Twin:
+    return request.app.state.twin
+
+
+def get_caller(request: Request) -> Caller:
+    """The authenticated caller (anonymous without Authorization); 401 on a bad token."""
+    cached = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
+    twin: Twin = request.app.state.twin
+    caller = twin.access.caller_from_header(request.headers.get("authorization"))
+    request.state.caller = caller
+    return caller

@@ -1,0 +1,212 @@
+"""SPARQL 1.1 Graph Store HTTP Protocol, per project.
+
+Indirect identification: ``/projects/{p}/graphs?graph=IRI`` or ``?default``.
+Direct identification: ``/graph/{p}/{name}`` is the graph ``{base}graph/{p}/{name}``.
+Uploads are spooled to a temporary file (never held whole in memory) and loaded
+atomically; the project's default graph is ``{base}graph/{p}/default``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from kg_twin.access import Caller
+from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.errors import InputError, NotFound, PayloadTooLarge
+from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, negotiate, rdf_format_from_media_type
+from kg_twin.service import Twin
+
+router = APIRouter(tags=["graph store"])
+
+IN_MEMORY_LIMIT = 4 * 1024 * 1024
+
+
+def _target(twin: Twin, project: str, request: Request) -> str | None:
+    """Graph IRI addressed by the request (None: no graph given, for POST-create)."""
+    q = request.query_params
+    graphs = q.getlist("graph")
+    has_default = "default" in q
+    if graphs and has_default:
+        raise InputError("PROTOCOL", "use either ?graph=IRI or ?default, not both")
+    if len(graphs) > 1:
+        raise InputError("PROTOCOL", "only one ?graph= parameter is allowed")
+    if has_default:
+        return twin.naming.default_graph(project)
+    if graphs:
+        return twin.naming.resolve_graph(project, graphs[0])
+    return None
+
+
+async def _spool(request: Request, twin: Twin) -> tuple[bytes | str, int]:
+    """Request body as bytes (small) or a temp file path (large); enforces the size limit."""
+    limit = twin.settings.max_upload_bytes
+    buf = bytearray()
+    tmp: Any = None
+    total = 0
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > limit:
+                raise PayloadTooLarge("UPLOAD_TOO_LARGE", f"upload exceeds {limit} bytes", hint="raise KG_TWIN_MAX_UPLOAD_BYTES or use `kg-twin load` on the server")
+            if tmp is None:
+                buf.extend(chunk)
+                if len(buf) > IN_MEMORY_LIMIT:
+                    tmpdir = Path(twin.settings.data_dir) / "tmp"
+                    tmpdir.mkdir(parents=True, exist_ok=True)
+                    tmp = tempfile.NamedTemporaryFile(dir=tmpdir, delete=False, suffix=".upload")
+                    tmp.write(buf)
+                    buf = bytearray()
+            else:
+                tmp.write(chunk)
+    except BaseException:
+        if tmp is not None:
+            tmp.close()
+            os.unlink(tmp.name)
+        raise
+    if tmp is not None:
+        tmp.close()
+        return tmp.name, total
+    return bytes(buf), total
+
+
+async def _write_multipart(request: Request, twin: Twin, project: str, graph: str, *, replace: bool) -> bool:
+    """multipart/form-data: every part is an RDF document (its own Content-Type, else its file name's
+    extension); all parts are checked first, then merged into the graph under one writer lock."""
+    from starlette.datastructures import UploadFile
+
+    from kg_twin.formats import rdf_format_from_path
+
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > twin.settings.max_upload_bytes:
+        raise PayloadTooLarge("UPLOAD_TOO_LARGE", f"upload exceeds {twin.settings.max_upload_bytes} bytes", hint="raise KG_TWIN_MAX_UPLOAD_BYTES or use `kg-twin load` on the server")
+    form = await request.form(max_part_size=IN_MEMORY_LIMIT)
+    parts: list[tuple[Any, bytes]] = []
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                ct = value.content_type
+                fmt = rdf_format_from_media_type(ct) if ct and ct != "application/octet-stream" else rdf_format_from_path(value.filename or key)
+                data = await value.read()
+            else:
+                fmt = rdf_format_from_path(key)
+                data = value.encode("utf-8")
+            if fmt.quads:
+                from kg_twin.errors import UnsupportedMediaType
+
+                raise UnsupportedMediaType("DATASET_INTO_GRAPH", f"part {key!r} ({fmt.media_type}) carries named graphs; the graph store takes one graph", hint="send Turtle, N-Triples, RDF/XML, JSON-LD or N3 parts")
+            parts.append((fmt, data))
+    finally:
+        await form.close()
+    if not parts:
+        raise InputError("EMPTY_MULTIPART", "the multipart body has no parts", hint="send one RDF document per form part")
+    for i, (fmt, data) in enumerate(parts):
+        try:
+            twin.store.parse_check(data, format=fmt.name, base_iri=graph)
+        except InputError as e:
+            e.where = {"part": i + 1, **e.where}
+            raise
+    existed = twin.store.has_graph(graph)
+
+    def load_all() -> None:
+        with twin.store.transaction():
+            for i, (fmt, data) in enumerate(parts):
+                twin.store.load(data, format=fmt.name, graph=graph, base_iri=graph, replace=replace and i == 0)
+
+    await run_in_threadpool(load_all)
+    twin.notify(project)
+    return existed
+
+
+async def _write(request: Request, twin: Twin, project: str, graph: str, *, replace: bool) -> bool:
+    if (request.headers.get("content-type") or "").split(";")[0].strip().lower() == "multipart/form-data":
+        return await _write_multipart(request, twin, project, graph, replace=replace)
+    fmt = rdf_format_from_media_type(request.headers.get("content-type"))
+    if fmt.quads:
+        from kg_twin.errors import UnsupportedMediaType
+
+        raise UnsupportedMediaType("DATASET_INTO_GRAPH", f"{fmt.media_type} carries named graphs; the graph store takes one graph", hint="send Turtle, N-Triples, RDF/XML, JSON-LD or N3")
+    body, size = await _spool(request, twin)
+    existed = twin.store.has_graph(graph)
+    try:
+        await run_in_threadpool(twin.store.load, body, format=fmt.name, graph=graph, base_iri=graph, replace=replace)
+    finally:
+        if isinstance(body, str):
+            os.unlink(body)
+    twin.notify(project)
+    return existed
+
+
+def _dump_response(twin: Twin, graph: str, request: Request, head: bool = False) -> Response:
+    if not twin.store.has_graph(graph) and graph != twin.naming.default_graph(twin.naming.project_of_graph(graph) or ""):
+        raise NotFound("GRAPH_NOT_FOUND", f"no graph <{graph}>", hint="list the project's graphs with GET /projects/{p}")
+    fmt = negotiate(request.headers.get("accept"), GRAPH_OUTPUT, RDF_FORMATS, default="turtle")
+    mt = RDF_FORMATS[fmt].media_type + "; charset=utf-8"
+    if head:
+        return Response(status_code=200, media_type=mt)
+    body = twin.store.dump_bytes(format=fmt, graphs=[graph]) if hasattr(twin.store, "dump_bytes") else None
+    if body is None:
+        import io
+
+        b = io.BytesIO()
+        twin.store.dump(b, format=fmt, graphs=[graph])
+        body = b.getvalue()
+    return Response(body, media_type=mt, headers={"Vary": "Accept"})
+
+
+async def _handle(project: str, graph: str | None, request: Request, twin: Twin, caller: Caller) -> Response:
+    method = request.method
+    if method in ("GET", "HEAD"):
+        twin.access.require(caller, project, "reader")
+        if graph is None:
+            # the whole project, as a dataset or merged
+            fmt = negotiate(request.headers.get("accept"), ["trig", "nquads", "turtle", "ntriples"], RDF_FORMATS, default="trig")
+            graphs = twin.project_graphs(project)
+            mt = RDF_FORMATS[fmt].media_type + "; charset=utf-8"
+            if method == "HEAD":
+                return Response(status_code=200, media_type=mt)
+            return Response(twin.store.dump_bytes(format=fmt, graphs=graphs), media_type=mt)
+        return _dump_response(twin, graph, request, head=method == "HEAD")
+    twin.access.require(caller, project, "writer")
+    if method == "PUT":
+        if graph is None:
+            raise InputError("PROTOCOL", "PUT needs ?graph=IRI or ?default")
+        existed = await _write(request, twin, project, graph, replace=True)
+        return Response(status_code=204 if existed else 201)
+    if method == "POST":
+        if graph is None:
+            graph = twin.naming.graph(project, "g-" + uuid.uuid4().hex[:12])
+            await _write(request, twin, project, graph, replace=False)
+            return Response(status_code=201, headers={"Location": graph})
+        existed = await _write(request, twin, project, graph, replace=False)
+        return Response(status_code=204 if existed else 201)
+    if method == "DELETE":
+        if graph is None:
+            raise InputError("PROTOCOL", "DELETE needs ?graph=IRI or ?default")
+        if not twin.store.has_graph(graph):
+            raise NotFound("GRAPH_NOT_FOUND", f"no graph <{graph}>")
+        await run_in_threadpool(twin.store.drop_graphs, [graph])
+        twin.notify(project)
+        return Response(status_code=204)
+    raise InputError("PROTOCOL", f"method {method} not supported", status=405)
+
+
+@router.api_route("/projects/{project}/graphs", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol (indirect: ?graph=IRI or ?default)")
+async def graph_store(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+    twin.access.require(caller, project, "reader")  # before looking at the graph: no hints to outsiders
+    graph = _target(twin, project, request) if request.query_params else None
+    return await _handle(project, graph, request, twin, caller)
+
+
+@router.api_route("/graph/{project}/{name:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol, direct identification: this URL's path names the graph")
+async def graph_direct(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+    if not name or name.startswith("_"):
+        raise NotFound("GRAPH_NOT_FOUND", "no such graph")
+    return await _handle(project, twin.naming.graph(project, name), request, twin, caller)

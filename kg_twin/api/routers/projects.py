@@ -1,0 +1,103 @@
+"""Projects (DCAT datasets in the system graph) and their API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from kg_twin.access import Caller
+from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.errors import InputError
+from kg_twin.service import Twin
+
+router = APIRouter(tags=["projects"])
+
+
+class ProjectIn(BaseModel):
+    id: str = Field(..., description="project id: lowercase letters, digits, '-', '_'")
+    title: str = ""
+    description: str = ""
+    owner: str = ""
+    licence: str = Field("", description="licence IRI or name")
+    public: bool = Field(False, description="anyone (even anonymous) may read")
+
+
+class ProjectPatch(BaseModel):
+    title: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    licence: str | None = None
+    public: bool | None = None
+
+
+class TokenIn(BaseModel):
+    role: str = Field("reader", description="reader, writer or admin")
+    label: str = ""
+
+
+def _project_view(twin: Twin, pid: str) -> dict[str, Any]:
+    info = twin.projects.get(pid).to_dict()
+    graphs = twin.project_graphs(pid)
+    info["graphs"] = [{"iri": g, "triples": twin.store.graph_size(g)} for g in graphs]
+    info["sparql"] = f"/projects/{pid}/sparql"
+    return info
+
+
+@router.get("/projects", summary="List the projects the caller may read")
+def list_projects(twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    ids = twin.access.readable_projects(caller)
+    return {"projects": [twin.projects.get(p).to_dict() for p in ids]}
+
+
+@router.post("/projects", status_code=201, summary="Create a project (needs a '*' admin token)")
+async def create_project(body: ProjectIn, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    twin.access.require_global_admin(caller)
+    info = await run_in_threadpool(
+        twin.projects.create, body.id, title=body.title, description=body.description, owner=body.owner or caller.label, licence=body.licence, public=body.public
+    )
+    return info.to_dict()
+
+
+@router.get("/projects/{project}", summary="Show a project with its graphs")
+def show_project(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    twin.access.require(caller, project, "reader")
+    return _project_view(twin, project)
+
+
+@router.patch("/projects/{project}", summary="Change a project's metadata (project admin)")
+async def patch_project(project: str, body: ProjectPatch, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    twin.access.require(caller, project, "admin")
+    info = await run_in_threadpool(twin.projects.update, project, **body.model_dump())
+    return info.to_dict()
+
+
+@router.delete("/projects/{project}", status_code=204, summary="Delete a project: its graphs and record, nothing else (project admin)")
+async def delete_project(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+    twin.access.require(caller, project, "admin")
+    await run_in_threadpool(twin.projects.delete, project)
+    return Response(status_code=204)
+
+
+@router.get("/projects/{project}/tokens", summary="List a project's tokens (project admin)")
+def list_tokens(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    twin.access.require(caller, project, "admin")
+    return {"tokens": twin.access.tokens.list(project)}
+
+
+@router.post("/projects/{project}/tokens", status_code=201, summary="Create a token for a project (project admin); the secret is shown once")
+def create_token(project: str, body: TokenIn, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    twin.access.require(caller, project, "admin")
+    tok = twin.access.tokens.create(project, body.role, body.label)
+    return {"id": tok.id, "token": tok.secret, "project": project, "role": tok.role}
+
+
+@router.delete("/projects/{project}/tokens/{token_id}", status_code=204, summary="Revoke a token of a project (project admin)")
+def revoke_token(project: str, token_id: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+    twin.access.require(caller, project, "admin")
+    if not twin.access.tokens.revoke(token_id, project):
+        raise InputError("TOKEN_NOT_FOUND", f"no token {token_id!r} in project {project!r}", status=404)
+    return Response(status_code=204)

@@ -1,0 +1,182 @@
+"""SPARQL 1.1 Protocol endpoints: per project, and federated over readable projects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from kg_twin.access import Caller
+from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.errors import Forbidden, InputError
+from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
+from kg_twin.service import Twin
+from kg_twin.sparql.confine import Confinement, confine_update
+from kg_twin.sparql.lexer import check_services
+from kg_twin.sparql.protocol import choose_dataset, parse_operation, query_form
+
+router = APIRouter(tags=["SPARQL"])
+
+_DOC = {
+    "description": "SPARQL 1.1 Protocol: `query` (GET/POST form/`application/sparql-query`), `update` (POST form/"
+    "`application/sparql-update`), `default-graph-uri`, `named-graph-uri`, `using-graph-uri`, `using-named-graph-uri`. "
+    "Extra parameters: `timeout` (seconds, at most the server limit), `inferred=false` (exclude inferred triples), "
+    "`format` (json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept.",
+}
+
+
+def _service_description(twin: Twin, endpoint: str, fmt: str) -> Response:
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    ttl = f"""@prefix sd: <{sd}> .
+[] a sd:Service ;
+   sd:endpoint <{endpoint}> ;
+   sd:supportedLanguage sd:SPARQL11Query, sd:SPARQL11Update ;
+   sd:resultFormat <http://www.w3.org/ns/formats/SPARQL_Results_JSON>, <http://www.w3.org/ns/formats/SPARQL_Results_XML>,
+      <http://www.w3.org/ns/formats/SPARQL_Results_CSV>, <http://www.w3.org/ns/formats/SPARQL_Results_TSV>,
+      <http://www.w3.org/ns/formats/Turtle>, <http://www.w3.org/ns/formats/N-Triples>, <http://www.w3.org/ns/formats/JSON-LD>,
+      <http://www.w3.org/ns/formats/RDF_XML>, <http://www.w3.org/ns/formats/N-Quads>, <http://www.w3.org/ns/formats/TriG> ;
+   sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;
+   sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> .
+"""
+    if fmt == "turtle":
+        return Response(ttl.encode(), media_type="text/turtle; charset=utf-8")
+    from kg_twin.store.oxigraph import OxigraphStore  # conversion only (in-memory)
+
+    tmp = OxigraphStore(None)
+    tmp.load(ttl.encode(), format="turtle", graph="urn:x-kg-twin:sd")
+    body = tmp.dump_bytes(format=fmt, graphs=["urn:x-kg-twin:sd"])
+    return Response(body, media_type=RDF_FORMATS[fmt].media_type)
+
+
+def _timeout(twin: Twin, raw: str | None) -> float:
+    limit = twin.settings.query_timeout_s
+    if raw is None or raw == "":
+        return limit
+    try:
+        v = float(raw)
+    except ValueError:
+        raise InputError("BAD_TIMEOUT", f"timeout must be a number of seconds, not {raw!r}") from None
+    if v <= 0:
+        raise InputError("BAD_TIMEOUT", "timeout must be positive")
+    return min(v, limit)
+
+
+def _formats(accept: str | None, fmt_param: str | None, form: str) -> tuple[str, str]:
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        if fmt_param:
+            return "json", rdf_format_from_name(fmt_param).name
+        return "json", negotiate(accept, GRAPH_OUTPUT, RDF_FORMATS, default="turtle")
+    if fmt_param:
+        f = fmt_param.lower()
+        alias = {"srj": "json", "srx": "xml", "application/sparql-results+json": "json", "application/sparql-results+xml": "xml"}
+        f = alias.get(f, f)
+        if f not in RESULT_FORMATS:
+            raise InputError("BAD_FORMAT", f"unknown result format {fmt_param!r}", hint="use json, xml, csv or tsv")
+        return f, "ntriples"
+    return negotiate(accept, RESULT_OUTPUT, RESULT_FORMATS, default="json"), "ntriples"
+
+
+async def _run_query(request: Request, twin: Twin, op: Any, allowed: list[str], may_read: Any, endpoint: str) -> Response:
+    check_services(op.text, twin.settings.service_allowlist, base=endpoint)
+    form = query_form(op.text)
+    result_fmt, graph_fmt = _formats(request.headers.get("accept"), op.param("format"), form)
+    default_graphs, named_graphs = choose_dataset(op, allowed, may_read, base=endpoint)
+    from kg_twin.store import Dataset
+
+    timeout = _timeout(twin, op.param("timeout"))
+    res = await run_in_threadpool(
+        twin.store.query,
+        op.text,
+        dataset=Dataset(default_graphs, named_graphs),
+        result_format=result_fmt,
+        graph_format=graph_fmt,
+        max_rows=twin.settings.max_rows,
+        timeout_s=timeout,
+        base_iri=endpoint,
+    )
+    headers = {"Vary": "Accept"}
+    if res.truncated:
+        headers["X-KG-Twin-Truncated"] = "true"
+        headers["X-KG-Twin-Row-Limit"] = str(twin.settings.max_rows)
+    mt = res.media_type
+    if mt.startswith("text/") or mt.endswith("+json") or mt.endswith("+xml") or mt in ("application/n-triples", "application/n-quads", "application/trig"):
+        mt += "; charset=utf-8"
+    return Response(res.body, media_type=mt, headers=headers)
+
+
+def _endpoint_url(request: Request) -> str:
+    return str(request.url).split("?", 1)[0]
+
+
+@router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
+async def project_sparql(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+    body = await request.body() if request.method == "POST" else b""
+    op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
+    endpoint = _endpoint_url(request)
+    if op.kind == "update":
+        twin.access.require(caller, project, "writer")
+        await run_in_threadpool(run_project_update, twin, project, op.text, endpoint, op.using_graph_uri, op.using_named_graph_uri)
+        return Response(status_code=204)
+    twin.access.require(caller, project, "reader")
+    if op.kind == "none":
+        fmt = negotiate(request.headers.get("accept"), ["turtle", "ntriples", "jsonld", "rdfxml"], RDF_FORMATS, default="turtle")
+        return _service_description(twin, endpoint, fmt)
+    inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
+    allowed = twin.project_graphs(project, include_inferred=inferred)
+    return await _run_query(request, twin, op, allowed, lambda g: twin.owns_graph(project, g), endpoint)
+
+
+@router.api_route("/sparql", methods=["GET", "POST"], summary="Federated read-only SPARQL endpoint over every project the caller may read", openapi_extra=_DOC)
+async def federated_sparql(request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+    body = await request.body() if request.method == "POST" else b""
+    op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
+    endpoint = _endpoint_url(request)
+    if op.kind == "update":
+        raise Forbidden("READ_ONLY_ENDPOINT", "the federated endpoint is read-only", hint="send updates to /projects/{project}/sparql")
+    if op.kind == "none":
+        fmt = negotiate(request.headers.get("accept"), ["turtle", "ntriples", "jsonld", "rdfxml"], RDF_FORMATS, default="turtle")
+        return _service_description(twin, endpoint, fmt)
+    projects = twin.access.readable_projects(caller)
+    inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
+    allowed: list[str] = []
+    for p in projects:
+        allowed.extend(twin.project_graphs(p, include_inferred=inferred))
+    readable = set(projects)
+
+    def may_read(g: str) -> bool:
+        p = twin.naming.project_of_graph(g)
+        return p is not None and p in readable and twin.owns_graph(p, g)
+
+    return await _run_query(request, twin, op, allowed, may_read, endpoint)
+
+
+def run_project_update(twin: Twin, project: str, text: str, base: str | None = None, using: list[str] | None = None, using_named: list[str] | None = None) -> None:
+    """Run a SPARQL update confined to ``project`` (also used by the CLI)."""
+    check_services(text, twin.settings.service_allowlist, base=base)
+    with twin.store.transaction():
+        conf = Confinement(
+            default_graph=twin.naming.default_graph(project),
+            graphs=twin.project_graphs(project, include_inferred=False),
+            owns=lambda g: twin.owns_graph(project, g),
+        )
+        if using or using_named:
+            for g in list(using or []) + list(using_named or []):
+                if not twin.owns_graph(project, g):
+                    raise Forbidden("GRAPH_NOT_ALLOWED", f"graph <{g}> is not a graph of this project")
+            conf.using_default = list(using or [])
+            conf.using_named = list(using_named or [])
+        # syntax first, on an empty scratch store, so errors point into the user's text
+        _syntax_check(text, base)
+        rewritten = confine_update(text, conf, base=base)
+        if rewritten.strip():
+            twin.store.update(rewritten, base_iri=base)
+    twin.notify(project)
+
+
+def _syntax_check(text: str, base: str | None) -> None:
+    from kg_twin.store.oxigraph import OxigraphStore
+
+    scratch = OxigraphStore(None)
+    scratch.update(text, base_iri=base)

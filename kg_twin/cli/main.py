@@ -1,0 +1,456 @@
+"""``kg-twin`` command line: serve, projects, load/query/export, backup/restore, tokens.
+
+Exit codes: 0 ok, 1 failure (e.g. does not conform), 2 usage or runtime error.
+Data goes to stdout, messages to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+
+from kg_twin.errors import KgTwinError
+
+app = typer.Typer(name="kg-twin", help="Semantic digital twin of a territory.", no_args_is_help=True, add_completion=False)
+project_app = typer.Typer(help="Create, list, show and delete projects.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (stored hashed).", no_args_is_help=True)
+app.add_typer(project_app, name="project")
+app.add_typer(token_app, name="token")
+
+err = Console(stderr=True)
+out = Console()
+
+DataDir = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR", help="data directory (default ./twin-data)")
+
+
+def settings_for(data_dir: Optional[Path], **extra: Any) -> Any:
+    from kg_twin.settings import Settings
+
+    kw = {k: v for k, v in extra.items() if v is not None}
+    if data_dir is not None:
+        kw["data_dir"] = data_dir
+    return Settings(**kw)
+
+
+def open_twin(data_dir: Optional[Path], *, read_only: bool = False) -> Any:
+    from kg_twin.service import Twin
+    from kg_twin.store import open_store
+
+    s = settings_for(data_dir)
+    return Twin(s, store=open_store(s, read_only=read_only))
+
+
+def fail(e: KgTwinError, code: int = 2) -> None:
+    err.print(f"[red]error[/red] {e}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def run(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except KgTwinError as e:
+        fail(e)
+
+
+# ---------------------------------------------------------------- serve
+@app.command()
+def serve(
+    data_dir: Optional[Path] = DataDir,
+    host: Optional[str] = typer.Option(None, help="bind address (KG_TWIN_HOST, default 127.0.0.1)"),
+    port: Optional[int] = typer.Option(None, help="port (KG_TWIN_PORT, default 8000)"),
+    demo: bool = typer.Option(False, "--demo", help="load the demo territory (examples/) into project 'demo' first"),
+    mqtt: Optional[str] = typer.Option(None, "--mqtt", help="subscribe to an MQTT broker, e.g. mqtt://127.0.0.1:1883"),
+) -> None:
+    """Start the SPARQL + REST service (uvicorn, uvloop, httptools)."""
+    import uvicorn
+
+    from kg_twin.api.app import create_app
+    from kg_twin.service import Twin
+
+    s = settings_for(data_dir, host=host, port=port)
+    if mqtt:
+        s = s.model_copy(update={"mqtt_url": mqtt}) if "mqtt_url" in type(s).model_fields else s
+    try:
+        twin = Twin(s)
+    except KgTwinError as e:
+        fail(e)
+    if demo:
+        run(lambda: load_demo(twin))
+    application = create_app(s, twin=twin)
+    err.print(f"kg-twin serving {Path(s.data_dir).resolve()} on http://{s.host}:{s.port} (docs at /docs)")
+    try:
+        uvicorn.run(application, host=s.host, port=s.port, log_level=s.log_level, loop="uvloop", http="httptools", access_log=False)
+    finally:
+        twin.close()
+
+
+def load_demo(twin: Any) -> None:
+    """Load the demo territory; replaced by the ingest pipeline's demo loader when present."""
+    try:
+        demo = importlib.import_module("kg_twin.demo")
+    except ImportError:
+        demo = None
+    if demo is not None:
+        demo.load_demo(twin)
+        return
+    root = Path(__file__).resolve().parents[2] / "examples"
+    if not twin.projects.exists("demo"):
+        twin.projects.create("demo", title="Demo territory", description="Sample data shipped with kg-twin", public=True)
+    for f in sorted(root.glob("*.ttl")):
+        twin.store.load(str(f), format="turtle", graph=twin.naming.graph("demo", f.stem), replace=True)
+    err.print(f"demo project loaded from {root}")
+
+
+# ---------------------------------------------------------------- projects
+@project_app.command("create")
+def project_create(
+    project: str,
+    title: str = typer.Option("", help="title"),
+    description: str = typer.Option("", help="description"),
+    owner: str = typer.Option("", help="owner (person or organisation)"),
+    licence: str = typer.Option("", help="licence IRI or name"),
+    public: bool = typer.Option(False, "--public", help="anyone may read"),
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Create a project."""
+    twin = run(lambda: open_twin(data_dir))
+    try:
+        info = run(lambda: twin.projects.create(project, title=title, description=description, owner=owner, licence=licence, public=public))
+        err.print(f"created project {info.id}")
+    finally:
+        twin.close()
+
+
+@project_app.command("list")
+def project_list(data_dir: Optional[Path] = DataDir, json_out: bool = typer.Option(False, "--json")) -> None:
+    """List projects."""
+    import json
+
+    twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
+    try:
+        items = [p.to_dict() for p in twin.projects.list()]
+        if json_out:
+            print(json.dumps(items, indent=2))
+        else:
+            for p in items:
+                print(f"{p['id']}\t{p['title']}\t{'public' if p['public'] else 'private'}\t{p['created']}")
+    finally:
+        twin.close()
+
+
+@project_app.command("show")
+def project_show(project: str, data_dir: Optional[Path] = DataDir) -> None:
+    """Show a project and its graphs."""
+    import json
+
+    twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
+    try:
+        info = run(lambda: twin.projects.get(project)).to_dict()
+        info["graphs"] = {g: twin.store.graph_size(g) for g in twin.project_graphs(project)}
+        print(json.dumps(info, indent=2))
+    finally:
+        twin.close()
+
+
+@project_app.command("delete")
+def project_delete(project: str, yes: bool = typer.Option(False, "--yes", help="do not ask"), data_dir: Optional[Path] = DataDir) -> None:
+    """Delete a project: its graphs and its record, nothing else."""
+    if not yes and not typer.confirm(f"delete project {project} and all its graphs?"):
+        raise typer.Exit(1)
+    twin = run(lambda: open_twin(data_dir))
+    try:
+        n = run(lambda: twin.projects.delete(project))
+        err.print(f"deleted project {project} ({n} graphs)")
+    finally:
+        twin.close()
+
+
+def _locked(data_dir: Optional[Path]) -> bool:
+    """True when another process (the server) owns the store: then read-only access is used."""
+    from kg_twin.errors import StoreBusy
+    from kg_twin.store import open_store
+
+    s = settings_for(data_dir)
+    if not (Path(s.store_path) / "LOCK").exists():
+        return False
+    try:
+        st = open_store(s)
+    except StoreBusy:
+        return True
+    st.close()
+    return False
+
+
+# ---------------------------------------------------------------- data
+@app.command()
+def load(
+    files: list[Path] = typer.Argument(..., help="RDF files (any format; by extension, or --format)"),
+    project: str = typer.Option(..., "--project", "-p"),
+    graph: Optional[str] = typer.Option(None, "--graph", "-g", help="target graph: short name or IRI (default: the file name stem)"),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="turtle, ntriples, nquads, trig, jsonld, rdfxml, n3"),
+    replace: bool = typer.Option(False, "--replace", help="replace the graph instead of adding to it"),
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Load RDF files into a project (bulk path for big files; atomic per file)."""
+    from rich.progress import Progress
+
+    from kg_twin.formats import rdf_format_from_name, rdf_format_from_path
+
+    twin = run(lambda: open_twin(data_dir))
+    try:
+        run(lambda: twin.projects.get(project))
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("loading", total=len(files))
+            for f in files:
+                if not f.exists():
+                    fail(KgTwinError("FILE_NOT_FOUND", f"no such file: {f}", hint="check the path"), 2)
+                rf = run(lambda: rdf_format_from_name(fmt) if fmt else rdf_format_from_path(f.name))
+                if rf.quads:
+                    info = run(lambda: twin.store.parse_check(f, format=rf.name))
+                    bad = [g for g in info["graphs"] if not twin.owns_graph(project, g)]
+                    if bad:
+                        fail(KgTwinError("GRAPH_OUTSIDE_PROJECT", f"{f}: named graphs outside project {project}: {', '.join(bad[:5])}", hint=f"graphs must start with {twin.naming.project_graph_prefix(project)}"), 2)
+                    run(lambda: twin.store.load(f, format=rf.name, graph=None))
+                    err.print(f"{f}: {info['quads']} quads in {len(info['graphs'])} graphs")
+                else:
+                    g = run(lambda: twin.naming.resolve_graph(project, graph or f.stem.split(".")[0]))
+                    n = run(lambda: twin.store.load(f, format=rf.name, graph=g, replace=replace))
+                    err.print(f"{f} -> <{g}>: graph now holds {n} triples")
+                progress.advance(task)
+        twin.notify(project)
+    finally:
+        twin.close()
+
+
+@app.command()
+def query(
+    sparql: str = typer.Argument(..., help="SPARQL query text, or @file.rq"),
+    project: Optional[str] = typer.Option(None, "--project", "-p", help="project (default: all projects)"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, xml, csv, tsv (SELECT/ASK); turtle, ntriples, jsonld, rdfxml (CONSTRUCT)"),
+    timeout: Optional[float] = typer.Option(None, help="seconds"),
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Run a SPARQL query on a project (works while the server runs: read-only)."""
+    from kg_twin.sparql.protocol import query_form
+    from kg_twin.store import Dataset
+
+    text = Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql
+    twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
+    try:
+        projects = [project] if project else twin.projects.ids()
+        for p in projects:
+            run(lambda: twin.projects.get(p))
+        ds = twin.dataset_for(projects)
+        form = query_form(text)
+        graph_form = form in ("CONSTRUCT", "DESCRIBE")
+        result_fmt = "json" if fmt == "table" or graph_form else fmt
+        graph_fmt = fmt if graph_form and fmt != "table" else "turtle"
+        res = run(lambda: twin.store.query(text, dataset=Dataset(ds.default_graphs, ds.named_graphs), result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout))
+        if fmt == "table" and res.kind == "bindings":
+            _print_table(res.body)
+        elif fmt == "table" and res.kind == "boolean":
+            import json
+
+            print("true" if json.loads(res.body)["boolean"] else "false")
+        else:
+            sys.stdout.buffer.write(res.body)
+            sys.stdout.flush()
+        if res.truncated:
+            err.print(f"[yellow]truncated at {twin.settings.max_rows} rows[/yellow]")
+    finally:
+        twin.close()
+
+
+def _print_table(body: bytes) -> None:
+    import json
+
+    from rich.table import Table
+
+    doc = json.loads(body)
+    vars_ = doc["head"]["vars"]
+    t = Table(*vars_)
+    for b in doc["results"]["bindings"]:
+        t.add_row(*[b[v]["value"] if v in b else "" for v in vars_])
+    out.print(t)
+
+
+@app.command()
+def update(
+    sparql: str = typer.Argument(..., help="SPARQL update text, or @file.ru"),
+    project: str = typer.Option(..., "--project", "-p"),
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Run a SPARQL update confined to one project."""
+    from kg_twin.api.routers.sparql import run_project_update
+
+    text = Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql
+    twin = run(lambda: open_twin(data_dir))
+    try:
+        run(lambda: twin.projects.get(project))
+        run(lambda: run_project_update(twin, project, text, twin.naming.project_graph_prefix(project)))
+        err.print("ok")
+    finally:
+        twin.close()
+
+
+@app.command()
+def export(
+    project: str = typer.Option(..., "--project", "-p"),
+    fmt: str = typer.Option("nquads", "--format", "-f", help="nquads or trig"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="file (default stdout)"),
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Export a project's graphs as N-Quads or TriG."""
+    from kg_twin.formats import rdf_format_from_name
+
+    twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
+    try:
+        run(lambda: twin.projects.get(project))
+        rf = run(lambda: rdf_format_from_name(fmt))
+        if not rf.quads:
+            fail(KgTwinError("BAD_FORMAT", "export writes datasets: use nquads or trig"), 2)
+        graphs = twin.project_graphs(project)
+        if output:
+            tmp = output.with_name(output.name + ".part")
+            with open(tmp, "wb") as fh:
+                twin.store.dump(fh, format=rf.name, graphs=graphs)
+            tmp.replace(output)
+        else:
+            twin.store.dump(sys.stdout.buffer, format=rf.name, graphs=graphs)
+            sys.stdout.flush()
+    finally:
+        twin.close()
+
+
+@app.command()
+def backup(target: Path = typer.Argument(..., help="new directory for the backup"), data_dir: Optional[Path] = DataDir) -> None:
+    """Consistent copy of the whole data directory's store and auth database (server must be stopped)."""
+    if target.exists():
+        fail(KgTwinError("TARGET_EXISTS", f"{target} already exists", hint="name a new directory"), 2)
+    twin = run(lambda: open_twin(data_dir))
+    try:
+        target.mkdir(parents=True)
+        run(lambda: twin.store.backup(target / "store"))
+        src_auth = Path(twin.settings.auth_db_path)
+        if src_auth.exists():
+            import sqlite3
+
+            with sqlite3.connect(src_auth) as a, sqlite3.connect(target / "auth.sqlite") as b:
+                a.backup(b)
+        err.print(f"backup written to {target}")
+    finally:
+        twin.close()
+
+
+@app.command()
+def restore(source: Path = typer.Argument(..., help="a directory written by `kg-twin backup`"), data_dir: Optional[Path] = DataDir, yes: bool = typer.Option(False, "--yes")) -> None:
+    """Replace the data directory's store with a backup (server must be stopped)."""
+    s = settings_for(data_dir)
+    if not (source / "store").is_dir():
+        fail(KgTwinError("BAD_BACKUP", f"{source} has no store/ directory", hint="pass a directory written by `kg-twin backup`"), 2)
+    if _locked(data_dir):
+        fail(KgTwinError("STORE_LOCKED", "the store is in use by a running server", hint="stop the server first"), 2)
+    if Path(s.store_path).exists() and not yes and not typer.confirm(f"replace {s.store_path}?"):
+        raise typer.Exit(1)
+    from kg_twin.store import open_store
+
+    probe = run(lambda: open_store(s.model_copy(update={"data_dir": source}), read_only=True))
+    probe.close()
+    staging = Path(s.data_dir) / "store.restoring"
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(source / "store", staging)
+    old = Path(s.data_dir) / "store.old"
+    if Path(s.store_path).exists():
+        if old.exists():
+            shutil.rmtree(old)
+        Path(s.store_path).rename(old)
+    staging.rename(s.store_path)
+    if (source / "auth.sqlite").exists():
+        shutil.copy2(source / "auth.sqlite", s.auth_db_path)
+    if old.exists():
+        shutil.rmtree(old)
+    err.print(f"restored {source} into {s.data_dir}")
+
+
+# ---------------------------------------------------------------- tokens
+@token_app.command("create")
+def token_create(
+    project: str = typer.Option(..., "--project", "-p", help="project id, or '*' for every project"),
+    role: str = typer.Option("reader", "--role", "-r", help="reader, writer or admin"),
+    label: str = typer.Option("", help="who or what uses it"),
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Create a token; prints the secret once (stdout)."""
+    from kg_twin.access import TokenStore
+    from kg_twin.terms import check_project_id
+
+    s = settings_for(data_dir)
+    if project != "*":
+        run(lambda: check_project_id(project))
+    tok = run(lambda: TokenStore(Path(s.auth_db_path)).create(project, role, label))
+    err.print(f"token {tok.id} for {project} ({role}); keep the secret, it is not shown again:")
+    print(tok.secret)
+
+
+@token_app.command("list")
+def token_list(project: Optional[str] = typer.Option(None, "--project", "-p"), data_dir: Optional[Path] = DataDir) -> None:
+    """List tokens (never their secrets)."""
+    from kg_twin.access import TokenStore
+
+    s = settings_for(data_dir)
+    for t in TokenStore(Path(s.auth_db_path)).list(project):
+        print(f"{t['id']}\t{t['project']}\t{t['role']}\t{'revoked' if t['revoked'] else 'active'}\t{t['created']}\t{t['label']}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
+    """Revoke a token."""
+    from kg_twin.access import TokenStore
+
+    s = settings_for(data_dir)
+    if not TokenStore(Path(s.auth_db_path)).revoke(token_id):
+        fail(KgTwinError("TOKEN_NOT_FOUND", f"no token {token_id}"), 1)
+    err.print(f"revoked {token_id}")
+
+
+# ---------------------------------------------------------------- feature commands
+CLI_MODULES: list[str] = []
+
+
+def _register_features() -> None:
+    for name in CLI_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_features()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except KgTwinError as e:
+        err.print(f"error {e}")
+        sys.exit(2)
+    except Exception as e:  # click usage errors and the like
+        import click
+
+        if isinstance(e, click.exceptions.UsageError):
+            e.show()
+            sys.exit(2)
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(2)
+        raise
+    sys.exit(0)

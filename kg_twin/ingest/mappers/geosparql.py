@@ -1,0 +1,246 @@
+"""GIS features -> GeoSPARQL (+ BOT for buildings): shared ``propose`` / ``map`` of the
+GeoJSON, shapefile and CityJSON handlers.
+
+Feature records (``kind="feature"``) carry these fields::
+
+    layer       layer name (shapefile stem, GeoJSON "name" or file stem, CityJSON file stem)
+    crs         {"value": "EPSG:2154" | WKT | None, "confidence": 0..1, "reason": "..."} as read
+    geometry    GeoJSON-like geometry in the source CRS (2D or 3D)
+    properties  attribute name -> value (str / int / float / bool / date)
+    type        optional feature type (CityJSON "Building", "BuildingPart", ...)
+    parents     optional list of parent feature ids (CityJSON)
+    id          optional native id (GeoJSON feature id, CityJSON object id)
+
+Output per feature (``s`` = ``{base}id/{project}/{kind}/{key}``)::
+
+    s a geo:Feature [, bot:Building] ; rdfs:label "..." ; dcterms:identifier "key" ;
+      kgt:source <source> ; kgt:origin "FILE feature N" ; kgt:sourceCrs <crs IRI> ;
+      geo:hasDefaultGeometry g ; <attribute properties> .
+    g a geo:Geometry, sf:Polygon ; geo:asWKT "POLYGON ((lon lat, ...))"^^geo:wktLiteral .
+
+Project properties minted for attribute columns are described once per map run
+(``a owl:DatatypeProperty ; rdfs:label ; rdfs:range ; qudt:hasUnit``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Iterator, Union
+
+from kg_twin.errors import InputError
+from kg_twin.geo.crs import ToCRS84, crs_iri, parse_crs
+from kg_twin.geo.geometry import WKT_LITERAL, GeometryError, prepare
+from kg_twin.ingest.base import MapContext, Triple
+from kg_twin.ingest.mappers.attributes import _curie, convert, expand, pick_key, pick_label, profile_columns
+from kg_twin.models import Record, Reject
+from kg_twin.rdf import IRI, RDF_TYPE, XSD_BOOLEAN, Literal
+from kg_twin.terms import BOT, DCTERMS, GEO, KGT, OWL, QUDT, RDFS, SF
+
+A = IRI(RDF_TYPE)
+LABEL = IRI(RDFS + "label")
+IDENT = IRI(DCTERMS + "identifier")
+K_SOURCE = IRI(KGT + "source")
+K_ORIGIN = IRI(KGT + "origin")
+K_SRC_CRS = IRI(KGT + "sourceCrs")
+K_REPAIRED = IRI(KGT + "geometryRepaired")
+K_CITYTYPE = IRI(KGT + "cityObjectType")
+K_PART_OF = IRI(KGT + "partOf")
+GEO_FEATURE = IRI(GEO + "Feature")
+GEO_GEOMETRY = IRI(GEO + "Geometry")
+HAS_DEFAULT = IRI(GEO + "hasDefaultGeometry")
+HAS_GEOM = IRI(GEO + "hasGeometry")
+AS_WKT = IRI(GEO + "asWKT")
+BOT_BUILDING = BOT + "Building"
+
+# layer / feature type names that hold buildings (lower case, compared without separators)
+BUILDING_LAYERS = {"batiment", "batiments", "bati", "building", "buildings", "bldg", "gebouw", "gebouwen", "pand", "panden",
+                   "bati_indifferencie", "bati_remarquable", "bati_industriel"}
+CITY_TYPES = {
+    "Building": ["geo:Feature", "bot:Building"],
+    "BuildingPart": ["geo:Feature", "kgt:BuildingPart"],
+    "BuildingInstallation": ["geo:Feature", "kgt:BuildingInstallation"],
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "", name.lower().replace("-", "_").replace(" ", "_"))
+
+
+def propose_classes(layer: str, types: set[str]) -> dict[str, Any]:
+    if types:
+        by_type = {t: CITY_TYPES.get(t, ["geo:Feature"]) for t in sorted(types)}
+        return {"value": ["geo:Feature"], "by_type": by_type, "kind": "feature", "confidence": 1.0,
+                "reason": "CityJSON object types: " + ", ".join(sorted(types))}
+    if _norm(layer) in BUILDING_LAYERS or _norm(layer).rstrip("s") in BUILDING_LAYERS:
+        return {"value": ["geo:Feature", "bot:Building"], "kind": "building", "confidence": 0.9,
+                "reason": f"layer name {layer!r} is a building layer name"}
+    return {"value": ["geo:Feature"], "kind": "feature", "confidence": 0.6,
+            "reason": f"layer {layer!r}: no more specific class known; edit classes.value to add one"}
+
+
+def resolve_crs_choice(records: list[Record], ctx: MapContext) -> dict[str, Any]:
+    """The CRS decision: ``ctx.options['crs']`` (``--crs``) wins, else what the file declares."""
+    forced = ctx.options.get("crs")
+    if forced:
+        crs = parse_crs(str(forced))
+        return {"value": str(forced), "confidence": 1.0, "reason": "given by the caller (--crs)", "name": crs.name}
+    declared = records[0].fields.get("crs") if records else None
+    if declared and declared.get("value"):
+        return dict(declared)
+    reason = (declared or {}).get("reason") or "the file declares no coordinate reference system"
+    return {"value": None, "confidence": 0.0, "reason": reason}
+
+
+def propose_features(records: list[Record], ctx: MapContext, handler: str) -> dict[str, Any]:
+    if not records:
+        raise InputError("NO_FEATURES", f"{ctx.source_name}: no readable feature", hint="check the file has features with geometries")
+    layer = str(records[0].fields.get("layer") or ctx.source_name)
+    rows = [r.fields.get("properties") or {} for r in records]
+    types = {str(r.fields["type"]) for r in records if r.fields.get("type")}
+    key, label = pick_key(rows), pick_label(rows)
+    columns = profile_columns(rows, layer, ctx)
+    for c in columns:
+        for role, choice, prop in (("identifier", key, "dcterms:identifier"), ("label", label, "rdfs:label")):
+            if c["column"] == choice.get("column") and c.get("property"):
+                c.update(property=None, datatype=None, unit=None, reason=f"used as the feature {role} ({prop})")
+    return {
+        "handler": handler,
+        "layer": layer,
+        "features": len(records),
+        "crs": resolve_crs_choice(records, ctx),
+        "classes": propose_classes(layer, types),
+        "key": key,
+        "label": label,
+        "geometry": {"invalid": "reject", "keep_source": False,
+                     "reason": "invalid geometries are rejected with shapely's reason; set invalid: repair to make_valid them"},
+        "columns": columns,
+    }
+
+
+def _crs_or_fail(mapping: dict[str, Any], ctx: MapContext, records_hint: str) -> ToCRS84:
+    value = ctx.options.get("crs") or (mapping.get("crs") or {}).get("value")
+    if not value:
+        reason = (mapping.get("crs") or {}).get("reason", "no CRS declared")
+        raise InputError(
+            "UNKNOWN_CRS",
+            f"{ctx.source_name}: cannot tell the coordinate reference system ({reason})",
+            hint="pass it explicitly, e.g. --crs EPSG:2154 (Lambert-93), --crs EPSG:28992 (RD New) or --crs EPSG:4326; "
+            "or set crs.value in the mapping",
+            where={"file": records_hint},
+        )
+    return ToCRS84(parse_crs(str(value)))
+
+
+def map_features(records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
+    reproj = _crs_or_fail(mapping, ctx, ctx.source_name)
+    src_iri = crs_iri(reproj.source)
+    source = IRI(ctx.source_iri)
+    classes = mapping.get("classes") or {}
+    base_classes = [IRI(expand(c)) for c in classes.get("value", ["geo:Feature"])]
+    by_type = {t: [IRI(expand(c)) for c in cs] for t, cs in (classes.get("by_type") or {}).items()}
+    kind = str(classes.get("kind") or "feature")
+    key_col = (mapping.get("key") or {}).get("column")
+    label_col = (mapping.get("label") or {}).get("column")
+    geom_opts = mapping.get("geometry") or {}
+    invalid = str(geom_opts.get("invalid", "reject"))
+    if invalid not in ("reject", "repair"):
+        raise InputError("BAD_MAPPING", f"geometry.invalid must be 'reject' or 'repair', not {invalid!r}")
+    keep_source = bool(geom_opts.get("keep_source", False))
+    cols = []
+    for c in mapping.get("columns") or []:
+        if not c.get("property"):
+            continue
+        cols.append((c["column"], IRI(expand(c["property"])), expand(c.get("datatype") or "xsd:string"),
+                     expand(c["unit"]) if c.get("unit") else None))
+    described: set[str] = set()
+    layer = str(mapping.get("layer") or ctx.source_name)
+    class_word = "Building" if BOT_BUILDING in base_classes else layer
+    prefix = ctx.naming.mint(ctx.project, "prop", "")
+    seen_keys: set[str] = set()
+
+    for n, rec in enumerate(records, start=1):
+        props = rec.fields.get("properties") or {}
+        if key_col:
+            key = props.get(key_col)
+            if key is None or str(key).strip() == "":
+                yield Reject(origin=rec.origin, code="NO_KEY", reason=f"identifier column {key_col} is empty",
+                             hint="fill the identifier or set key.column: null in the mapping")
+                continue
+            key = str(key).strip()
+        else:
+            key = str(rec.fields.get("id") or f"{layer}-{rec.origin.feature or n}")
+        if key in seen_keys:
+            yield Reject(origin=rec.origin, code="DUPLICATE_KEY", reason=f"identifier {key!r} already used by another feature",
+                         hint="choose a unique key column (key.column) or null to key by position")
+            continue
+        try:
+            geom = prepare(rec.fields.get("geometry"), reproj, invalid=invalid, keep_source=keep_source)
+        except GeometryError as e:
+            yield Reject(origin=rec.origin, code=e.code, reason=e.reason,
+                         hint="fix the geometry in the source, or set geometry.invalid: repair in the mapping"
+                         if e.code == "INVALID_GEOMETRY" else None)
+            continue
+        values: list[tuple[IRI, Literal]] = []
+        bad = None
+        for col, prop, dtype, _unit in cols:
+            try:
+                lit = convert(props.get(col), dtype)
+            except (ValueError, TypeError) as e:
+                bad = (col, e, _curie(dtype))
+                break
+            if lit is not None:
+                values.append((prop, lit))
+        if bad:
+            col, e, dt = bad
+            yield Reject(origin=rec.origin, code="BAD_VALUE", reason=f"column {col}: {e} (mapped as {dt})",
+                         hint=f"fix the value or set datatype: xsd:string for {col} in the mapping")
+            continue
+        seen_keys.add(key)
+        fkind = kind
+        ftype = rec.fields.get("type")
+        if ftype and ftype in by_type and BOT_BUILDING in by_type[ftype]:
+            fkind = "building"
+        s = ctx.mint(fkind, key)
+        g = ctx.mint("geometry", f"{fkind}-{key}")
+        for c in by_type.get(ftype, base_classes) if ftype else base_classes:
+            yield (s, A, c)
+        if label_col and props.get(label_col) not in (None, ""):
+            label = str(props[label_col]).strip()
+        else:
+            label = f"{ftype or class_word} {key}"
+        yield (s, LABEL, Literal(label))
+        yield (s, IDENT, Literal(key))
+        yield (s, K_SOURCE, source)
+        yield (s, K_ORIGIN, Literal(rec.origin.describe()))
+        yield (s, K_SRC_CRS, IRI(src_iri) if src_iri else Literal(reproj.source.to_wkt()))
+        if ftype:
+            yield (s, K_CITYTYPE, Literal(str(ftype)))
+        for parent in rec.fields.get("parents") or []:
+            yield (s, K_PART_OF, ctx.mint("building", str(parent)))
+        yield (s, HAS_DEFAULT, g)
+        yield (g, A, GEO_GEOMETRY)
+        yield (g, A, IRI(SF + geom.sf_type))
+        yield (g, AS_WKT, Literal(geom.wkt, WKT_LITERAL))
+        if geom.repaired:
+            yield (s, K_REPAIRED, Literal("true", XSD_BOOLEAN))
+        if geom.source_wkt:
+            g2 = ctx.mint("geometry", f"{fkind}-{key}-source")
+            yield (s, HAS_GEOM, g2)
+            yield (g2, A, GEO_GEOMETRY)
+            yield (g2, AS_WKT, Literal(geom.source_wkt, WKT_LITERAL))
+        for prop, lit in values:
+            yield (s, prop, lit)
+    if not seen_keys:
+        return
+    # describe the project properties this run used, once
+    for col, prop, dtype, unit in cols:
+        if prop in described or not prop.startswith(prefix):
+            continue
+        described.add(prop)
+        yield (prop, A, IRI(OWL + "DatatypeProperty"))
+        yield (prop, LABEL, Literal(col))
+        yield (prop, IRI(RDFS + "range"), IRI(dtype))
+        yield (prop, K_SOURCE, source)
+        if unit:
+            yield (prop, IRI(QUDT + "hasUnit"), IRI(unit))
+

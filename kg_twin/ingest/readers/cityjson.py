@@ -1,0 +1,186 @@
+"""CityJSON reader (1.0, 1.1, 2.0): one feature record per CityObject.
+
+* Vertices are decoded with ``transform`` (scale / translate) when present.
+* CRS: ``metadata.referenceSystem`` (``https://www.opengis.net/def/crs/EPSG/0/7415`` or the 1.0 URN form).
+  A file without one (e.g. cjio's Rotterdam subset) has an unknown CRS: mapping asks for ``--crs``.
+* Footprint (the 2D default geometry): the union of the object's ``GroundSurface`` polygons projected
+  to 2D, taken from the highest LoD geometry that has semantic ground surfaces; without semantics, the
+  union of every non-vertical surface of the lowest LoD geometry. An object without geometry gets the
+  union of its children's footprints (a Building made of BuildingParts).
+* Heights: when the object has no ``measuredHeight`` attribute, the reader derives one from the
+  geometry (max z - min z, metres, rounded to mm) and lists it in ``fields["derived"]``.
+* Feature ``N`` in origins is the CityObject id.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Union
+
+import shapely
+from shapely.geometry import Polygon, mapping
+
+from kg_twin.errors import InputError
+from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.ingest.mappers.geosparql import map_features, propose_features
+from kg_twin.models import Origin, Record, Reject
+
+_VERSIONS = ("1.0", "1.1", "2.0")
+
+
+def _surfaces(geom: dict[str, Any]) -> Iterator[tuple[list[list[int]], Any]]:
+    """(rings, semantic value index) for every surface of a geometry, whatever its nesting."""
+    t = geom.get("type")
+    b = geom.get("boundaries") or []
+    values = (geom.get("semantics") or {}).get("values")
+    if t in ("MultiSurface", "CompositeSurface"):
+        for i, surf in enumerate(b):
+            yield surf, (values[i] if values else None)
+    elif t == "Solid":
+        for si, shell in enumerate(b):
+            for i, surf in enumerate(shell):
+                yield surf, (values[si][i] if values and values[si] else None)
+    elif t in ("MultiSolid", "CompositeSolid"):
+        for di, solid in enumerate(b):
+            for si, shell in enumerate(solid):
+                for i, surf in enumerate(shell):
+                    v = None
+                    if values and values[di] and values[di][si]:
+                        v = values[di][si][i]
+                    yield surf, v
+
+
+def _ground_types(geom: dict[str, Any]) -> set[int]:
+    sem = geom.get("semantics") or {}
+    return {i for i, s in enumerate(sem.get("surfaces") or []) if s.get("type") == "GroundSurface"}
+
+
+class CityJSONHandler:
+    name = "cityjson"
+    extensions = (".json", ".cityjson")
+
+    def sniff(self, path: Path, head: bytes) -> float:
+        text = head[:4096].decode("utf-8", "replace")
+        if '"CityJSON"' in text:
+            return 0.97
+        return 0.2 if path.suffix.lower() == ".cityjson" else 0.0
+
+    def _footprint(self, geoms: list[dict[str, Any]], verts: list[tuple[float, float, float]]) -> tuple[Any, float | None, float | None]:
+        usable = [g for g in geoms if g.get("type") in ("MultiSurface", "CompositeSurface", "Solid", "MultiSolid", "CompositeSolid")]
+        if not usable:
+            return None, None, None
+        with_ground = [g for g in usable if _ground_types(g)]
+        if with_ground:
+            geom = max(with_ground, key=lambda g: str(g.get("lod", "")))
+            ground = _ground_types(geom)
+        else:
+            geom = min(usable, key=lambda g: str(g.get("lod", "")))
+            ground = None
+        polys = []
+        zs: list[float] = []
+        for rings, sem in _surfaces(geom):
+            for ring in rings:
+                zs.extend(verts[i][2] for i in ring)
+            if ground is not None and sem not in ground:
+                continue
+            ext = [verts[i][:2] for i in rings[0]]
+            if len(ext) < 3:
+                continue
+            holes = [[verts[i][:2] for i in r] for r in rings[1:] if len(r) >= 3]
+            p = Polygon(ext, holes)
+            if p.area <= 1e-9:  # vertical wall seen from above
+                continue
+            if not p.is_valid:
+                p = shapely.make_valid(p, method="structure", keep_collapsed=False)
+            polys.append(p)
+        if not polys:
+            return None, (min(zs) if zs else None), (max(zs) if zs else None)
+        return shapely.unary_union(polys), min(zs), max(zs)
+
+    def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
+        path = Path(path)
+        try:
+            doc = json.loads(path.read_bytes())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise InputError("BAD_CITYJSON", f"{path.name} is not valid JSON: {e}", where={"file": path.name}) from e
+        if not isinstance(doc, dict) or doc.get("type") != "CityJSON":
+            raise InputError("BAD_CITYJSON", f"{path.name}: not a CityJSON object (type must be 'CityJSON')", where={"file": path.name})
+        version = str(doc.get("version", ""))
+        if version not in _VERSIONS:
+            raise InputError("BAD_CITYJSON", f"{path.name}: CityJSON version {version!r} is not supported",
+                             where={"file": path.name}, hint=f"supported versions: {', '.join(_VERSIONS)}; upgrade with `cjio FILE upgrade save OUT`")
+        tr = doc.get("transform")
+        raw = doc.get("vertices") or []
+        if tr:
+            (sx, sy, sz), (tx, ty, tz) = tr["scale"], tr["translate"]
+            verts = [(x * sx + tx, y * sy + ty, z * sz + tz) for x, y, z in raw]
+        else:
+            verts = [(float(x), float(y), float(z)) for x, y, z in raw]
+        rs = (doc.get("metadata") or {}).get("referenceSystem")
+        if rs:
+            crs = {"value": str(rs), "confidence": 1.0, "reason": f"metadata.referenceSystem {rs}"}
+        else:
+            crs = {"value": None, "confidence": 0.0, "reason": "the CityJSON file has no metadata.referenceSystem"}
+        layer = path.stem
+        objects: dict[str, dict[str, Any]] = doc.get("CityObjects") or {}
+        feet: dict[str, Any] = {}
+        heights: dict[str, tuple[float | None, float | None]] = {}
+        problems: dict[str, str] = {}
+        for oid, obj in objects.items():
+            try:
+                fp, zmin, zmax = self._footprint(obj.get("geometry") or [], verts)
+            except (IndexError, TypeError, ValueError) as e:
+                problems[oid] = f"geometry cannot be decoded: {e}"
+                continue
+            feet[oid] = fp
+            heights[oid] = (zmin, zmax)
+        # parents without own footprint: union of the children's
+        for oid, obj in objects.items():
+            if feet.get(oid) is None and obj.get("children"):
+                kids = [feet[c] for c in obj["children"] if feet.get(c) is not None]
+                if kids:
+                    feet[oid] = shapely.unary_union(kids)
+                    zz = [z for c in obj["children"] for z in heights.get(c, (None, None)) if z is not None]
+                    heights[oid] = (min(zz), max(zz)) if zz else (None, None)
+        for oid, obj in objects.items():
+            origin = Origin(file=path.name, feature=oid)
+            if oid in problems:
+                yield Reject(origin=origin, code="BAD_GEOMETRY", reason=problems[oid])
+                continue
+            attrs = {str(k): (json.dumps(v, ensure_ascii=False, sort_keys=True) if isinstance(v, (dict, list)) else v)
+                     for k, v in (obj.get("attributes") or {}).items()}
+            derived = []
+            zmin, zmax = heights.get(oid, (None, None))
+            if "measuredHeight" not in attrs and zmin is not None and zmax is not None:
+                attrs["measuredHeight"] = round(zmax - zmin, 3)
+                derived.append("measuredHeight")
+            fp = feet.get(oid)
+            fields = {
+                "layer": layer,
+                "crs": crs,
+                "id": oid,
+                "type": obj.get("type"),
+                "geometry": mapping(fp) if fp is not None and not fp.is_empty else None,
+                "properties": attrs,
+                "parents": list(obj.get("parents") or []),
+            }
+            if derived:
+                fields["derived"] = derived
+            yield Record(kind="feature", fields=fields, origin=origin)
+
+    def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
+        m = propose_features(records, ctx, self.name)
+        derived = {d for r in records for d in r.fields.get("derived") or []}
+        for c in m["columns"]:
+            if c["column"] in derived:
+                c["reason"] = "derived from the geometry (max z - min z) where the attribute is absent; " + c["reason"]
+        if m["key"]["column"] is None:
+            m["key"] = {"column": None, "confidence": 1.0, "reason": "CityObject ids are the keys"}
+        return m
+
+    def map(self, records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
+        return map_features(records, mapping, ctx)
+
+
+HANDLER = register(CityJSONHandler())

@@ -1,0 +1,234 @@
+"""The twin service object: settings, naming, store, projects, access.
+
+CLI commands and REST routers call the same functions here, so both behave the same.
+
+>>> from kg_twin.settings import Settings
+>>> import tempfile
+>>> t = Twin(Settings(store="memory", data_dir=tempfile.mkdtemp()))
+>>> t.projects.create("campus", title="Campus").id
+'campus'
+>>> t.project_graphs("campus")
+['http://localhost:8000/graph/campus/default']
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from rdflib import Literal as RLiteral
+from rdflib import URIRef
+
+from kg_twin.access import Access
+from kg_twin.errors import Conflict, InputError, NotFound
+from kg_twin.rdf import IRI, Literal, NTriplesWriter
+from kg_twin.settings import Settings
+from kg_twin.store import Dataset, GraphStore, open_store
+from kg_twin.terms import DCAT, DCTERMS, INFERRED_GRAPH_NAME, KGT, RDF, XSD, Naming, check_project_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProjectInfo:
+    id: str
+    title: str = ""
+    description: str = ""
+    owner: str = ""
+    licence: str = ""
+    created: str = ""
+    public: bool = False
+    iri: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ProjectRegistry:
+    """Projects recorded as DCAT datasets in the system graph (``{base}graph/_system``)."""
+
+    def __init__(self, twin: "Twin") -> None:
+        self.twin = twin
+        self._cache: dict[str, ProjectInfo] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, ProjectInfo]:
+        if self._cache is not None:
+            return self._cache
+        n = self.twin.naming
+        rows = self.twin.store.select(
+            f"""SELECT ?p ?id ?title ?desc ?owner ?lic ?created ?public WHERE {{
+                ?p a <{KGT}Project> ; <{DCTERMS}identifier> ?id .
+                OPTIONAL {{ ?p <{DCTERMS}title> ?title }} OPTIONAL {{ ?p <{DCTERMS}description> ?desc }}
+                OPTIONAL {{ ?p <{KGT}owner> ?owner }} OPTIONAL {{ ?p <{DCTERMS}license> ?lic }}
+                OPTIONAL {{ ?p <{DCTERMS}created> ?created }} OPTIONAL {{ ?p <{KGT}publicRead> ?public }}
+            }}""",
+            dataset=Dataset((n.system_graph,), ()),
+        )
+        cache = {}
+        for r in rows:
+            pid = str(r["id"])
+            cache[pid] = ProjectInfo(
+                id=pid,
+                title=str(r.get("title", "")),
+                description=str(r.get("desc", "")),
+                owner=str(r.get("owner", "")),
+                licence=str(r.get("lic", "")),
+                created=str(r.get("created", "")),
+                public=str(r.get("public", "false")) == "true",
+                iri=str(r["p"]),
+            )
+        self._cache = cache
+        return cache
+
+    def invalidate(self) -> None:
+        self._cache = None
+
+    def ids(self) -> list[str]:
+        return sorted(self._load())
+
+    def exists(self, project: str) -> bool:
+        return project in self._load()
+
+    def is_public(self, project: str) -> bool:
+        p = self._load().get(project)
+        return bool(p and p.public)
+
+    def get(self, project: str) -> ProjectInfo:
+        p = self._load().get(project)
+        if p is None:
+            raise NotFound("PROJECT_NOT_FOUND", f"no project {project!r}", hint="create it with `kg-twin project create` or POST /projects")
+        return p
+
+    def list(self) -> list[ProjectInfo]:
+        return [self._load()[k] for k in sorted(self._load())]
+
+    def _triples(self, info: ProjectInfo) -> bytes:
+        w = NTriplesWriter()
+        s = IRI(info.iri)
+        w.add(s, IRI(RDF + "type"), IRI(KGT + "Project"))
+        w.add(s, IRI(RDF + "type"), IRI(DCAT + "Dataset"))
+        w.add(s, IRI(DCTERMS + "identifier"), Literal(info.id))
+        if info.title:
+            w.add(s, IRI(DCTERMS + "title"), Literal(info.title))
+        if info.description:
+            w.add(s, IRI(DCTERMS + "description"), Literal(info.description))
+        if info.owner:
+            w.add(s, IRI(KGT + "owner"), Literal(info.owner))
+        if info.licence:
+            if info.licence.startswith(("http://", "https://")):
+                w.add(s, IRI(DCTERMS + "license"), IRI(info.licence))
+            else:
+                w.add(s, IRI(DCTERMS + "license"), Literal(info.licence))
+        w.add(s, IRI(DCTERMS + "created"), Literal(info.created, XSD + "dateTime"))
+        w.add(s, IRI(KGT + "publicRead"), Literal("true" if info.public else "false", XSD + "boolean"))
+        return w.getvalue()
+
+    def _write(self, info: ProjectInfo, *, replace_existing: bool) -> None:
+        st = self.twin.store
+        sg = self.twin.naming.system_graph
+        body = self._triples(info).decode("utf-8")
+        delete = f"DELETE WHERE {{ GRAPH <{sg}> {{ <{info.iri}> ?p ?o }} }} ;\n" if replace_existing else ""
+        st.update(f"{delete}INSERT DATA {{ GRAPH <{sg}> {{ {body} }} }}")
+        self.invalidate()
+
+    def create(self, project: str, *, title: str = "", description: str = "", owner: str = "", licence: str = "", public: bool = False) -> ProjectInfo:
+        check_project_id(project)
+        with self._lock, self.twin.store.transaction():
+            if self.exists(project):
+                raise Conflict("PROJECT_EXISTS", f"project {project!r} already exists", hint="pick another id or delete the project first")
+            info = ProjectInfo(
+                id=project,
+                title=title or project,
+                description=description,
+                owner=owner,
+                licence=licence,
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                public=public,
+                iri=self.twin.naming.project_iri(project),
+            )
+            self._write(info, replace_existing=False)
+        return info
+
+    def update(self, project: str, **changes: Any) -> ProjectInfo:
+        with self._lock, self.twin.store.transaction():
+            info = self.get(project)
+            for k, v in changes.items():
+                if v is not None and k in ("title", "description", "owner", "licence", "public"):
+                    setattr(info, k, v)
+            self._write(info, replace_existing=True)
+        return info
+
+    def delete(self, project: str) -> int:
+        """Remove a project: its graphs and its catalogue record; nothing else. Returns graphs removed."""
+        with self._lock, self.twin.store.transaction():
+            info = self.get(project)
+            prefix = self.twin.naming.project_graph_prefix(project)
+            graphs = [g for g in self.twin.store.graphs() if g.startswith(prefix)]
+            sg = self.twin.naming.system_graph
+            ops = [f"DROP SILENT GRAPH <{g}>" for g in graphs]
+            ops.append(f"DELETE WHERE {{ GRAPH <{sg}> {{ <{info.iri}> ?p ?o }} }}")
+            self.twin.store.update(" ;\n".join(ops))
+            self.invalidate()
+        self.twin.access.tokens.revoke_project(project)
+        self.twin.notify(project)
+        return len(graphs)
+
+
+class Twin:
+    """One deployment: settings + naming + store + projects + access + change listeners."""
+
+    def __init__(self, settings: Settings, store: GraphStore | None = None) -> None:
+        self.settings = settings
+        self.naming = Naming(settings.base_iri)
+        self.store: GraphStore = store if store is not None else open_store(settings)
+        self.projects = ProjectRegistry(self)
+        self.access = Access(self)
+        self._graph_cache: tuple[int, list[str]] | None = None
+        self._listeners: list[Callable[[str], None]] = []
+
+    # change notification (inference refresh, caches, live subscribers) ------
+    def on_change(self, fn: Callable[[str], None]) -> None:
+        self._listeners.append(fn)
+
+    def notify(self, project: str) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(project)
+            except Exception:  # a listener must never break a write that already succeeded
+                log.exception("change listener %r failed for project %s", fn, project)
+
+    # graphs --------------------------------------------------------------
+    def all_graphs(self) -> list[str]:
+        gen = self.store.generation
+        if self._graph_cache is None or self._graph_cache[0] != gen:
+            self._graph_cache = (gen, self.store.graphs())
+        return self._graph_cache[1]
+
+    def project_graphs(self, project: str, *, include_inferred: bool = True, include_default: bool = True) -> list[str]:
+        """Visible data graphs of a project (hidden staging/quarantine graphs excluded)."""
+        n = self.naming
+        prefix = n.project_graph_prefix(project)
+        inferred = n.inferred_graph(project)
+        out = [g for g in self.all_graphs() if g.startswith(prefix) and not n.is_hidden(g) and (include_inferred or g != inferred)]
+        d = n.default_graph(project)
+        if include_default and d not in out:
+            out.append(d)
+        return sorted(out)
+
+    def owns_graph(self, project: str, graph: str) -> bool:
+        n = self.naming
+        return graph.startswith(n.project_graph_prefix(project)) and n.project_of_graph(graph) == project and not n.is_hidden(graph)
+
+    def dataset_for(self, projects: list[str], *, include_inferred: bool = True) -> Dataset:
+        graphs: list[str] = []
+        for p in projects:
+            graphs.extend(self.project_graphs(p, include_inferred=include_inferred))
+        t = tuple(graphs)
+        return Dataset(t, t)
+
+    def close(self) -> None:
+        self.store.close()

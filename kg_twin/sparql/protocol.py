@@ -1,0 +1,194 @@
+"""SPARQL 1.1 Protocol: turn an HTTP request into a query/update operation, and run it.
+
+Used by the project endpoint (``/projects/{p}/sparql``) and the federated endpoint
+(``/sparql``). Access control decides the dataset; the text never chooses it alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import parse_qsl
+
+from kg_twin.errors import Forbidden, InputError, UnsupportedMediaType
+from kg_twin.sparql.lexer import Prologue, tokenize, unescape_codepoints
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_MT = "application/sparql-query"
+UPDATE_MT = "application/sparql-update"
+
+
+@dataclass
+class Operation:
+    kind: str  # "query" | "update" | "none"
+    text: str = ""
+    default_graph_uri: list[str] = field(default_factory=list)
+    named_graph_uri: list[str] = field(default_factory=list)
+    using_graph_uri: list[str] = field(default_factory=list)
+    using_named_graph_uri: list[str] = field(default_factory=list)
+    params: dict[str, list[str]] = field(default_factory=dict)
+
+    def param(self, name: str) -> str | None:
+        v = self.params.get(name)
+        return v[-1] if v else None
+
+
+def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, v in pairs:
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def _charset_ok(content_type: str) -> bool:
+    m = re.search(r"charset\s*=\s*\"?([A-Za-z0-9_\-]+)", content_type, re.I)
+    return m is None or m.group(1).lower() in ("utf-8", "utf8", "us-ascii", "ascii")
+
+
+def _decode(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError("BAD_ENCODING", f"request body is not UTF-8: {e}", hint="send SPARQL text encoded as UTF-8") from None
+
+
+def parse_operation(method: str, query_string: str, content_type: str | None, body: bytes, max_bytes: int) -> Operation:
+    """Parse a SPARQL protocol request (raises InputError / UnsupportedMediaType on protocol errors)."""
+    url = _multi(parse_qsl(query_string, keep_blank_values=True))
+    ct = (content_type or "").split(";")[0].strip().lower()
+    params = dict(url)
+    if method == "POST" and ct == FORM:
+        if not _charset_ok(content_type or ""):
+            raise UnsupportedMediaType("BAD_CHARSET", "form bodies must be UTF-8", hint="use charset=UTF-8")
+        form = _multi(parse_qsl(_decode(body), keep_blank_values=True))
+        for k, v in form.items():
+            params.setdefault(k, []).extend(v)
+    queries = params.get("query", [])
+    updates = params.get("update", [])
+    if len(queries) > 1 or len(updates) > 1:
+        raise InputError("PROTOCOL", "more than one query or update string in the request", hint="send exactly one 'query' or 'update' parameter")
+    if queries and updates:
+        raise InputError("PROTOCOL", "a request carries either a query or an update, not both")
+    op = Operation(
+        "none",
+        default_graph_uri=params.get("default-graph-uri", []),
+        named_graph_uri=params.get("named-graph-uri", []),
+        using_graph_uri=params.get("using-graph-uri", []),
+        using_named_graph_uri=params.get("using-named-graph-uri", []),
+        params=params,
+    )
+    if method == "GET":
+        if updates:
+            raise InputError("PROTOCOL", "updates must be sent with POST", hint="POST the update as application/sparql-update or form field 'update'", status=400)
+        if queries:
+            op.kind, op.text = "query", queries[0]
+        return _check_size(op, max_bytes)
+    if method != "POST":
+        raise InputError("PROTOCOL", f"method {method} is not part of the SPARQL protocol", hint="use GET or POST", status=405)
+    if ct == FORM:
+        if queries:
+            op.kind, op.text = "query", queries[0]
+        elif updates:
+            op.kind, op.text = "update", updates[0]
+        else:
+            raise InputError("PROTOCOL", "form body has neither 'query' nor 'update'")
+    elif ct == QUERY_MT:
+        if not _charset_ok(content_type or ""):
+            raise UnsupportedMediaType("BAD_CHARSET", "SPARQL queries must be UTF-8", hint="send Content-Type: application/sparql-query; charset=UTF-8")
+        if queries or updates:
+            raise InputError("PROTOCOL", "a direct POST must not also carry query/update parameters")
+        op.kind, op.text = "query", _decode(body)
+    elif ct == UPDATE_MT:
+        if not _charset_ok(content_type or ""):
+            raise UnsupportedMediaType("BAD_CHARSET", "SPARQL updates must be UTF-8", hint="send Content-Type: application/sparql-update; charset=UTF-8")
+        if queries or updates:
+            raise InputError("PROTOCOL", "a direct POST must not also carry query/update parameters")
+        op.kind, op.text = "update", _decode(body)
+    else:
+        raise UnsupportedMediaType(
+            "UNSUPPORTED_MEDIA_TYPE",
+            f"POST with Content-Type {ct or '(none)'} is not a SPARQL protocol request",
+            hint=f"use {QUERY_MT}, {UPDATE_MT} or {FORM}",
+        )
+    return _check_size(op, max_bytes)
+
+
+def _check_size(op: Operation, max_bytes: int) -> Operation:
+    if len(op.text.encode("utf-8")) > max_bytes:
+        from kg_twin.errors import PayloadTooLarge
+
+        raise PayloadTooLarge("QUERY_TOO_LARGE", f"the SPARQL text is larger than {max_bytes} bytes", hint="raise KG_TWIN_MAX_QUERY_BYTES or simplify the query")
+    return op
+
+
+_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+
+
+def query_form(text: str) -> str:
+    """SELECT / CONSTRUCT / DESCRIBE / ASK (after the prologue), or '' if not found.
+
+    >>> query_form("PREFIX a: <http://a/> # c\\n construct { ?s ?p ?o } where { ?s ?p ?o }")
+    'CONSTRUCT'
+    """
+    try:
+        toks = tokenize(unescape_codepoints(text))
+    except InputError:
+        return ""
+    i = Prologue().feed(toks, 0) if toks else 0
+    # tolerate undeclared prefixes etc.: look for the first form keyword
+    for t in toks[i:]:
+        if t.kind == "NAME" and t.upper in _FORMS:
+            return t.upper
+    return ""
+
+
+def dataset_clauses(text: str, base: str | None = None) -> tuple[list[str], list[str]]:
+    """IRIs of FROM and FROM NAMED clauses of a query (outside any braces).
+
+    >>> dataset_clauses("SELECT * FROM <http://g1> FROM NAMED <http://g2> WHERE { ?s ?p ?o }")
+    (['http://g1'], ['http://g2'])
+    """
+    toks = tokenize(unescape_codepoints(text))
+    pro = Prologue(base)
+    i = pro.feed(toks, 0)
+    default: list[str] = []
+    named: list[str] = []
+    depth = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.text == "{":
+            depth += 1
+        elif t.text == "}":
+            depth -= 1
+        elif depth == 0 and t.kind == "NAME" and t.upper == "FROM" and i + 1 < len(toks):
+            if toks[i + 1].upper == "NAMED" and i + 2 < len(toks):
+                named.append(pro.resolve(toks[i + 2]) or "")
+                i += 3
+                continue
+            default.append(pro.resolve(toks[i + 1]) or "")
+            i += 2
+            continue
+        i += 1
+    return default, named
+
+
+def choose_dataset(
+    op: Operation,
+    allowed: list[str],
+    may_read: Callable[[str], bool],
+    base: str | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The dataset of a query: protocol parameters, else FROM clauses, else all allowed graphs.
+
+    Every named graph must pass ``may_read`` (by namespace, not existence), otherwise 403.
+    """
+    dflt, named = op.default_graph_uri, op.named_graph_uri
+    if not dflt and not named:
+        dflt, named = dataset_clauses(op.text, base)
+    if not dflt and not named:
+        return tuple(allowed), tuple(allowed)
+    for g in list(dflt) + list(named):
+        if not may_read(g):
+            raise Forbidden("GRAPH_NOT_ALLOWED", f"graph <{g}> is not readable from this endpoint", hint="name graphs of the projects you may read")
+    return tuple(dflt), tuple(named)

@@ -1,0 +1,208 @@
+"""Read-only SPARQL view over some graphs of a pyoxigraph store, for the SHACL engine.
+
+The validation engine evaluates shapes as SPARQL queries over *the data graphs only*
+(their union is the default graph of every query) and reads class hierarchies from
+the data graphs plus extra *closure* graphs (ontologies). This module is the only
+place the engine touches pyoxigraph: it hands back pyoxigraph terms (hashable,
+cheap) and converts them to and from rdflib terms for the report.
+
+>>> v = ShaclView.from_ntriples(b'<http://x/a> <http://x/p> "1" .\\n')
+>>> [(str(s), str(o)) for s, o in v.rows("SELECT ?s ?o WHERE { ?s ?p ?o }")]
+[('<http://x/a>', '"1"')]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyoxigraph as ox
+import rdflib
+
+from kg_twin.errors import InputError
+
+NamedNode = ox.NamedNode
+BlankNode = ox.BlankNode
+Literal = ox.Literal
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+DATA_GRAPH = "urn:x-kg-twin:validation:data"
+CLOSURE_GRAPH = "urn:x-kg-twin:validation:closure"
+
+_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".n3": ox.RdfFormat.N3,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+}
+
+
+def rdf_format_of(path: Path | str, fmt: str | None = None) -> Any:
+    """pyoxigraph format for a file name or a format name (turtle, nt, ...)."""
+    if fmt:
+        name = fmt.lower().replace("-", "_")
+        aliases = {"ttl": "turtle", "nt": "n_triples", "ntriples": "n_triples", "nq": "n_quads", "xml": "rdf_xml", "rdfxml": "rdf_xml", "jsonld": "json_ld"}
+        name = aliases.get(name, name).upper()
+        if hasattr(ox.RdfFormat, name):
+            return getattr(ox.RdfFormat, name)
+        raise InputError("BAD_FORMAT", f"unknown RDF format {fmt!r}", hint="use turtle, nt, nq, trig, rdfxml, n3 or jsonld")
+    suffix = Path(str(path)).suffix.lower()
+    if suffix not in _FORMATS:
+        raise InputError("BAD_FORMAT", f"cannot tell the RDF format of {path}", hint="use a .ttl/.nt/.nq/.trig/.rdf/.jsonld file or pass the format")
+    return _FORMATS[suffix]
+
+
+# --- term conversion -------------------------------------------------------------
+
+def to_rdflib(t: Any) -> rdflib.term.Node | None:
+    if t is None:
+        return None
+    if isinstance(t, ox.NamedNode):
+        return rdflib.URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return rdflib.BNode(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return rdflib.Literal(t.value, lang=t.language)
+        dt = t.datatype.value
+        if dt == XSD_STRING:
+            return rdflib.Literal(t.value)
+        return rdflib.Literal(t.value, datatype=rdflib.URIRef(dt), normalize=False)
+    raise TypeError(f"unsupported term {t!r}")
+
+
+def from_rdflib(t: rdflib.term.Node) -> Any:
+    if isinstance(t, rdflib.URIRef):
+        return ox.NamedNode(str(t))
+    if isinstance(t, rdflib.BNode):
+        return ox.BlankNode(_bnode_id(str(t)))
+    if isinstance(t, rdflib.Literal):
+        if t.language:
+            return ox.Literal(str(t), language=t.language)
+        if t.datatype is not None:
+            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
+        return ox.Literal(str(t))
+    raise TypeError(f"unsupported term {t!r}")
+
+
+def _bnode_id(label: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in label) or "b"
+
+
+def is_iri(t: Any) -> bool:
+    return isinstance(t, ox.NamedNode)
+
+
+def is_bnode(t: Any) -> bool:
+    return isinstance(t, ox.BlankNode)
+
+
+def is_literal(t: Any) -> bool:
+    return isinstance(t, ox.Literal)
+
+
+def sparql_term(t: Any) -> str:
+    """SPARQL text of an IRI or literal (blank nodes cannot be named in a query)."""
+    if isinstance(t, ox.BlankNode):
+        raise InputError(
+            "SHACL_BNODE_CONSTANT",
+            "a blank node cannot be used as a query constant (sh:targetNode / sh:hasValue / sh:in on a blank node)",
+            hint="give the node an IRI",
+        )
+    return str(t)
+
+
+class ShaclView:
+    """The data graphs (and closure graphs) a validation run reads.
+
+    ``data_graphs``: IRIs whose union is the data graph; ``closure_graphs``: graphs
+    that only contribute ``rdfs:subClassOf`` for class targets and ``sh:class``.
+    """
+
+    def __init__(self, store: Any, data_graphs: Iterable[str], closure_graphs: Iterable[str] = ()) -> None:
+        self.store = store
+        self.data_graphs = [ox.NamedNode(g) for g in data_graphs]
+        self.closure_graphs = [ox.NamedNode(g) for g in closure_graphs]
+        self.queries = 0
+        # canonical literal (as the store gives it back) -> the literal as written, for inputs we
+        # copied from rdflib: oxigraph stores typed literals by value ("4.0"^^xsd:decimal -> "4")
+        self.originals: dict = {}
+
+    # constructors ---------------------------------------------------------------
+    @classmethod
+    def empty(cls) -> "ShaclView":
+        return cls(ox.Store(), [DATA_GRAPH], [CLOSURE_GRAPH])
+
+    @classmethod
+    def from_ntriples(cls, data: bytes) -> "ShaclView":
+        v = cls.empty()
+        v.store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(DATA_GRAPH))
+        return v
+
+    @classmethod
+    def from_rdflib(cls, graph: rdflib.Graph) -> "ShaclView":
+        """Copy an rdflib graph keeping its blank node labels (so reports name the same nodes)."""
+        v = cls.empty()
+        v.add_rdflib(graph, DATA_GRAPH)
+        return v
+
+    @classmethod
+    def from_oxigraph(cls, store: Any, data_graphs: Iterable[str], closure_graphs: Iterable[str] = ()) -> "ShaclView":
+        return cls(store, data_graphs, closure_graphs)
+
+    def add_rdflib(self, graph: rdflib.Graph, target: str) -> None:
+        g = ox.NamedNode(target)
+        self.store.extend(ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o), g) for s, p, o in graph)
+        self.remember(from_rdflib(o) for o in graph.objects() if isinstance(o, rdflib.Literal))
+
+    def remember(self, literals: Iterable[Any]) -> None:
+        """Keep the written form of typed literals the store would canonicalize."""
+        lits = list(dict.fromkeys(x for x in literals if isinstance(x, ox.Literal) and not x.language and x.datatype.value != XSD_STRING))
+        if not lits:
+            return
+        tmp = ox.Store()
+        p = ox.NamedNode("urn:x-kg-twin:p")
+        tmp.extend(ox.Quad(ox.NamedNode(f"urn:x-kg-twin:l{i}"), p, lit) for i, lit in enumerate(lits))
+        for q in tmp.quads_for_pattern(None, p, None):
+            original = lits[int(q.subject.value[len("urn:x-kg-twin:l"):])]
+            if q.object != original:
+                self.originals[q.object] = original
+
+    def load_file(self, path: Path | str, target: str = DATA_GRAPH, fmt: str | None = None) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("FILE_NOT_FOUND", f"no such file: {path}", where={"file": str(path)})
+        try:
+            self.store.bulk_load(path=str(path), format=rdf_format_of(path, fmt), to_graph=ox.NamedNode(target))
+        except SyntaxError as e:
+            raise InputError("RDF_SYNTAX", f"{path.name}: {e}", where={"file": str(path)}, hint="fix the RDF syntax") from e
+
+    def load_bytes(self, data: bytes, fmt: str, target: str = DATA_GRAPH) -> None:
+        try:
+            self.store.load(data, format=rdf_format_of("", fmt), to_graph=ox.NamedNode(target))
+        except SyntaxError as e:
+            raise InputError("RDF_SYNTAX", str(e), hint="fix the RDF syntax") from e
+
+    # queries ------------------------------------------------------------------
+    def rows(self, sparql: str, *, closure: bool = False) -> list[tuple]:
+        """SELECT rows as tuples of pyoxigraph terms (None when unbound)."""
+        self.queries += 1
+        graphs = self.data_graphs + (self.closure_graphs if closure else [])
+        res = self.store.query(sparql, default_graph=graphs, named_graphs=[])
+        n = len(res.variables)
+        rows = [tuple(sol[i] for i in range(n)) for sol in res]
+        if self.originals:
+            o = self.originals
+            rows = [tuple(o.get(t, t) if t is not None else None for t in r) for r in rows]
+        return rows
+
+    def size(self) -> int:
+        """Number of triples in the data graphs."""
+        return int(self.rows("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0][0].value)

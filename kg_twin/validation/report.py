@@ -1,0 +1,177 @@
+"""Validation results -> standard ``sh:ValidationReport`` graph and a JSON summary.
+
+>>> from kg_twin.validation.engine import Result, SH
+>>> from kg_twin.store.view import NamedNode
+>>> import rdflib
+>>> r = Result(NamedNode("http://x/a"), rdflib.URIRef("http://x/p"), None, rdflib.URIRef("http://x/S"),
+...            SH.MinCountConstraintComponent, SH.Violation, [rdflib.Literal("needs a p")])
+>>> s = summarize([r], rdflib.Graph(), engines={"http://x/S": "kgtwin"})
+>>> s.conforms, s.by_severity, s.results[0]
+(False, {'Violation': 1}, 'Violation <http://x/a> path <http://x/p>: needs a p [MinCount, shape <http://x/S>]')
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterable
+
+import rdflib
+from rdflib import RDF, BNode, URIRef
+
+from kg_twin.models import ValidationSummary
+from kg_twin.store.view import to_rdflib
+from kg_twin.terms import PREFIXES
+from kg_twin.validation.engine import SH, Result
+
+_DEFAULT_MESSAGES = {
+    "ClassConstraintComponent": "value is not an instance of the required class",
+    "DatatypeConstraintComponent": "value does not have the required datatype (or is ill-formed)",
+    "NodeKindConstraintComponent": "value is not of the required node kind",
+    "MinCountConstraintComponent": "fewer values than sh:minCount",
+    "MaxCountConstraintComponent": "more values than sh:maxCount",
+    "MinExclusiveConstraintComponent": "value is not greater than sh:minExclusive",
+    "MinInclusiveConstraintComponent": "value is less than sh:minInclusive",
+    "MaxExclusiveConstraintComponent": "value is not less than sh:maxExclusive",
+    "MaxInclusiveConstraintComponent": "value is greater than sh:maxInclusive",
+    "MinLengthConstraintComponent": "value is shorter than sh:minLength",
+    "MaxLengthConstraintComponent": "value is longer than sh:maxLength",
+    "PatternConstraintComponent": "value does not match sh:pattern",
+    "LanguageInConstraintComponent": "language tag not in sh:languageIn",
+    "UniqueLangConstraintComponent": "more than one value with the same language tag",
+    "EqualsConstraintComponent": "values differ from those of the sh:equals property",
+    "DisjointConstraintComponent": "value is shared with the sh:disjoint property",
+    "LessThanConstraintComponent": "value is not less than the sh:lessThan property's value",
+    "LessThanOrEqualsConstraintComponent": "value is greater than the sh:lessThanOrEquals property's value",
+    "InConstraintComponent": "value is not in sh:in",
+    "HasValueConstraintComponent": "required value (sh:hasValue) is missing",
+    "ClosedConstraintComponent": "property not allowed by the closed shape",
+    "NodeConstraintComponent": "value does not conform to the sh:node shape",
+    "NotConstraintComponent": "value conforms to the sh:not shape",
+    "AndConstraintComponent": "value does not conform to all sh:and shapes",
+    "OrConstraintComponent": "value conforms to none of the sh:or shapes",
+    "XoneConstraintComponent": "value does not conform to exactly one sh:xone shape",
+    "QualifiedMinCountConstraintComponent": "too few values conform to the qualified shape",
+    "QualifiedMaxCountConstraintComponent": "too many values conform to the qualified shape",
+}
+
+
+def _copy_node(src: rdflib.Graph, dst: rdflib.Graph, node) -> None:
+    """Copy the blank-node structure of a path expression into the report."""
+    if not isinstance(node, BNode):
+        return
+    todo, seen = [node], set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for p, o in src.predicate_objects(n):
+            dst.add((n, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
+
+
+def build_report(results: Iterable[Result], shapes: rdflib.Graph, *, conforms: bool | None = None) -> rdflib.Graph:
+    """The standard report graph: one ``sh:ValidationReport`` with one ``sh:result`` per result."""
+    results = list(results)
+    g = rdflib.Graph()
+    g.bind("sh", str(SH))
+    for prefix, ns in shapes.namespaces():
+        g.bind(prefix, ns, override=False)
+    report = BNode()
+    g.add((report, RDF.type, SH.ValidationReport))
+    g.add((report, SH.conforms, rdflib.Literal(not results if conforms is None else conforms)))
+    for r in results:
+        n = BNode()
+        g.add((report, SH.result, n))
+        g.add((n, RDF.type, SH.ValidationResult))
+        g.add((n, SH.focusNode, to_rdflib(r.focus)))
+        if r.path is not None:
+            g.add((n, SH.resultPath, r.path))
+            _copy_node(shapes, g, r.path)
+        if r.value is not None:
+            g.add((n, SH.value, to_rdflib(r.value)))
+        g.add((n, SH.resultSeverity, r.severity))
+        g.add((n, SH.sourceShape, r.shape))
+        g.add((n, SH.sourceConstraintComponent, r.component))
+        for m in r.messages:
+            g.add((n, SH.resultMessage, m))
+    return g
+
+
+class _Names:
+    def __init__(self, shapes: rdflib.Graph) -> None:
+        self.ns = sorted(((str(n), p) for p, n in shapes.namespaces() if p), key=lambda x: -len(x[0]))
+        self.ns += sorted(((n, p) for p, n in PREFIXES.items()), key=lambda x: -len(x[0]))
+        self.shapes = shapes
+
+    def name(self, t: Any) -> str:
+        if t is None:
+            return "-"
+        t = to_rdflib(t) if not isinstance(t, rdflib.term.Node) else t
+        if isinstance(t, URIRef):
+            s = str(t)
+            for ns, p in self.ns:
+                if s.startswith(ns) and len(s) > len(ns) and all(c.isalnum() or c in "_-." for c in s[len(ns):]):
+                    return f"{p}:{s[len(ns):]}"
+            return f"<{s}>"
+        if isinstance(t, BNode):
+            return f"_:{t}"
+        return t.n3()
+
+    def path(self, p) -> str:
+        if p is None:
+            return ""
+        if isinstance(p, URIRef):
+            return self.name(p)
+        from kg_twin.validation.engine import path_to_sparql
+
+        try:
+            return path_to_sparql(self.shapes, p)
+        except Exception:  # noqa: BLE001 - a malformed path only loses its pretty name
+            return str(p)
+
+    def shape(self, node) -> str:
+        if isinstance(node, BNode):
+            parents = list(self.shapes.subjects(SH.property, node))
+            path = self.shapes.value(node, SH.path)
+            if parents:
+                return f"{self.name(parents[0])}/{self.path(path) or '[]'}"
+            return f"[] (path {self.path(path)})" if path is not None else "[]"
+        return self.name(node)
+
+
+def summarize(results: list[Result], shapes: rdflib.Graph, *, engines: dict[str, str], elapsed_s: float = 0.0, max_lines: int | None = None) -> ValidationSummary:
+    """JSON summary: counts by severity and by shape, one readable line per result."""
+    names = _Names(shapes)
+    by_sev: Counter = Counter()
+    by_shape: Counter = Counter()
+    lines: list[str] = []
+    for r in results:
+        sev = str(r.severity).rsplit("#", 1)[-1]
+        by_sev[sev] += 1
+        sname = names.shape(r.shape)
+        by_shape[sname] += 1
+        if max_lines is not None and len(lines) >= max_lines:
+            continue
+        comp = str(r.component).rsplit("#", 1)[-1]
+        msg = "; ".join(str(m) for m in r.messages) or _DEFAULT_MESSAGES.get(comp, comp)
+        parts = [sev, names.name(r.focus)]
+        if r.path is not None:
+            parts.append(f"path {names.path(r.path)}")
+        if r.value is not None:
+            parts.append(f"value {names.name(r.value)}")
+        lines.append(f"{' '.join(parts)}: {msg} [{comp.removesuffix('ConstraintComponent')}, shape {sname}]")
+    if max_lines is not None and len(results) > max_lines:
+        lines.append(f"... {len(results) - max_lines} more results (see the full report)")
+    used = sorted(set(engines.values()))
+    return ValidationSummary(
+        conforms=not results,
+        engine="+".join(used) if used else "kgtwin",
+        engines={names.shape(URIRef(k) if not k.startswith("_:") else BNode(k[2:])): v for k, v in engines.items()},
+        total=len(results),
+        by_severity=dict(by_sev),
+        by_shape=dict(sorted(by_shape.items(), key=lambda kv: (-kv[1], kv[0]))),
+        results=lines,
+        elapsed_s=round(elapsed_s, 4),
+    )

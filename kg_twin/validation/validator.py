@@ -1,0 +1,269 @@
+"""The project's validation functions: pick the engine, run it, build the report.
+
+* :func:`validate_view` - core: a :class:`ShaclView` (data graphs + closure graphs) and a shapes graph.
+* :func:`validate_graphs` - what the ingest pipeline and the REST API call: store + graph IRIs.
+* :func:`validate_files` - the CLI without a project: data files + shape files.
+* :func:`validate_rdflib` - an rdflib data graph (tests, the W3C suite), blank nodes kept.
+
+Engines (``engine=``): ``kgtwin`` (default; SPARQL on the store, SHACL Core),
+``pyshacl`` (reference implementation, everything in rdflib), ``auto`` (kgtwin,
+and pyshacl only for the shapes that use SHACL-SPARQL). The summary names the
+engine used for every top-level shape; nothing switches engines silently.
+
+>>> import rdflib
+>>> shapes = rdflib.Graph().parse(data='''@prefix sh: <http://www.w3.org/ns/shacl#> .
+... <http://x/S> a sh:NodeShape ; sh:targetNode <http://x/a> ; sh:class <http://x/C> .''', format="turtle")
+>>> out = validate_rdflib(rdflib.Graph(), shapes)
+>>> out.conforms, out.summary.engines
+(False, {'<http://x/S>': 'kgtwin'})
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import rdflib
+
+from kg_twin.errors import InputError
+from kg_twin.models import ValidationSummary
+from kg_twin.store.view import CLOSURE_GRAPH, DATA_GRAPH, ShaclView, from_rdflib, to_rdflib
+from kg_twin.validation import engine as kg_engine
+from kg_twin.validation.engine import SH, Result, ShapesGraph
+from kg_twin.validation.report import build_report, summarize
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("kgtwin", "pyshacl", "auto")
+
+REPORT_FORMATS = {
+    "turtle": ("text/turtle", "turtle"),
+    "json-ld": ("application/ld+json", "json-ld"),
+    "ntriples": ("application/n-triples", "nt"),
+    "rdfxml": ("application/rdf+xml", "xml"),
+}
+
+
+@dataclass
+class Outcome:
+    """Results of one validation run, with the report graph built on demand."""
+
+    results: list[Result]
+    shapes: rdflib.Graph
+    engines: dict[str, str]  # top-level shape -> engine
+    elapsed_s: float
+    stats: dict[str, Any] = field(default_factory=dict)
+    _report: rdflib.Graph | None = None
+    _summary: ValidationSummary | None = None
+
+    @property
+    def conforms(self) -> bool:
+        return not self.results
+
+    @property
+    def report(self) -> rdflib.Graph:
+        if self._report is None:
+            self._report = build_report(self.results, self.shapes)
+        return self._report
+
+    @property
+    def summary(self) -> ValidationSummary:
+        if self._summary is None:
+            self._summary = summarize(self.results, self.shapes, engines=self.engines, elapsed_s=self.elapsed_s)
+        return self._summary
+
+    def serialize(self, fmt: str = "turtle") -> bytes:
+        """The report as Turtle / JSON-LD / N-Triples / RDF/XML, or the summary as ``json``."""
+        if fmt == "json":
+            return self.summary.model_dump_json(indent=2).encode()
+        if fmt not in REPORT_FORMATS:
+            raise InputError("BAD_FORMAT", f"unknown report format {fmt!r}", hint=f"use one of {', '.join([*REPORT_FORMATS, 'json'])}")
+        out = self.report.serialize(format=REPORT_FORMATS[fmt][1])
+        return out.encode() if isinstance(out, str) else out
+
+    def result_keys(self) -> set[tuple]:
+        """Comparable (focus, path, value, shape, component, severity) tuples (engine-independent)."""
+        return {(str(r.focus), str(r.path) if isinstance(r.path, rdflib.URIRef) else "path", str(r.value), str(r.shape), str(r.component), str(r.severity)) for r in self.results}
+
+
+def _node_key(n) -> str:
+    return f"_:{n}" if isinstance(n, rdflib.BNode) else str(n)
+
+
+def _reaches_sparql(sg: ShapesGraph, node, seen=None) -> bool:
+    seen = seen if seen is not None else set()
+    if node in seen:
+        return False
+    seen.add(node)
+    if sg.uses_sparql(node):
+        return True
+    g = sg.g
+    refs = list(g.objects(node, SH.node)) + list(g.objects(node, SH["not"])) + list(g.objects(node, SH.property)) + list(g.objects(node, SH.qualifiedValueShape))
+    for p in (SH["and"], SH["or"], SH.xone):
+        for lst in g.objects(node, p):
+            refs.extend(sg.list_of(lst))
+    return any(_reaches_sparql(sg, r, seen) for r in refs)
+
+
+def _top_shapes(sg: ShapesGraph) -> list:
+    g = sg.g
+    out = []
+    for n in sg.shape_nodes():
+        has_target = any((n, p, None) in g for p in kg_engine._TARGET_PREDS)
+        types = set(g.objects(n, rdflib.RDF.type))
+        implicit = bool(types & {rdflib.RDFS.Class, rdflib.OWL.Class} and types & {SH.NodeShape, SH.PropertyShape})
+        if has_target or implicit:
+            out.append(n)
+    return out
+
+
+def view_to_rdflib(view: ShaclView, *, with_closure_classes: bool = True) -> rdflib.Graph:
+    """Copy the data graphs into rdflib (for pyshacl), plus the closure's rdfs:subClassOf triples."""
+    g = rdflib.Graph()
+    for gr in view.data_graphs:
+        for q in view.store.quads_for_pattern(None, None, None, gr):
+            g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    if with_closure_classes and view.closure_graphs:
+        for s, o in view.rows(f"SELECT ?s ?o WHERE {{ GRAPH ?g {{ ?s <{rdflib.RDFS.subClassOf}> ?o }} }}".replace("GRAPH ?g", "")
+                              , closure=True):
+            g.add((to_rdflib(s), rdflib.RDFS.subClassOf, to_rdflib(o)))
+    return g
+
+
+def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | None) -> list[Result]:
+    import pyshacl
+
+    _conforms, rg, _text = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, use_shapes=use_shapes, allow_warnings=False
+    )
+    out: list[Result] = []
+    for rep in rg.subjects(rdflib.RDF.type, SH.ValidationReport):
+        for r in rg.objects(rep, SH.result):
+            shape = rg.value(r, SH.sourceShape)
+            path = rg.value(r, SH.resultPath)
+            if isinstance(path, rdflib.BNode):
+                path = shapes.value(shape, SH.path)
+            value = rg.value(r, SH.value)
+            out.append(
+                Result(
+                    focus=from_rdflib(rg.value(r, SH.focusNode)),
+                    path=path,
+                    value=from_rdflib(value) if value is not None else None,
+                    shape=shape,
+                    component=rg.value(r, SH.sourceConstraintComponent),
+                    severity=rg.value(r, SH.resultSeverity),
+                    messages=list(rg.objects(r, SH.resultMessage)),
+                    engine="pyshacl",
+                )
+            )
+    return out
+
+
+def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwin", data_rdflib: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
+    """Validate the view's data graphs against ``shapes`` with the chosen engine."""
+    if engine not in ENGINES:
+        raise InputError("BAD_ENGINE", f"unknown SHACL engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    t0 = time.perf_counter()
+    sg = ShapesGraph(shapes)
+    tops = _top_shapes(sg)
+    if engine == "kgtwin":
+        py_shapes: list = []
+    elif engine == "pyshacl":
+        py_shapes = tops
+    else:
+        py_shapes = [n for n in tops if _reaches_sparql(sg, n)]
+        if py_shapes:
+            log.info("engine auto: %d shape(s) use SHACL-SPARQL and run on pyshacl", len(py_shapes))
+    py_set = set(py_shapes)
+    results: list[Result] = []
+    stats: dict[str, Any] = {}
+    if len(py_set) < len(tops):
+        eng = kg_engine.Engine(view, sg, shape_filter=lambda s: s.node not in py_set, pushdown=pushdown)
+        results.extend(eng.run())
+        stats["kgtwin_queries"] = view.queries
+        stats["kgtwin_paths"] = dict(eng.paths)
+    if py_shapes:
+        data = data_rdflib if data_rdflib is not None else view_to_rdflib(view)
+        results.extend(_run_pyshacl(data, shapes, None if engine == "pyshacl" else py_shapes))
+    engines = {_node_key(n): ("pyshacl" if n in py_set else "kgtwin") for n in tops}
+    return Outcome(results, shapes, engines, time.perf_counter() - t0, stats)
+
+
+def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "kgtwin", closure: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
+    """Validate an rdflib graph; blank nodes keep their labels, so the report names the caller's nodes."""
+    view = ShaclView.from_rdflib(data)
+    if closure is not None:
+        view.add_rdflib(closure, CLOSURE_GRAPH)
+    return validate_view(view, shapes, engine=engine, data_rdflib=data if closure is None else None, pushdown=pushdown)
+
+
+def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = ()) -> rdflib.Graph:
+    """Parse shape files (and inline ``(text, format)`` pairs) into one shapes graph."""
+    g = rdflib.Graph()
+    for f in files:
+        p = Path(f)
+        if not p.is_file():
+            raise InputError("FILE_NOT_FOUND", f"no such shapes file: {p}", where={"file": str(p)})
+        try:
+            g.parse(p, format=rdflib.util.guess_format(str(p)) or "turtle")
+        except Exception as e:  # noqa: BLE001 - rdflib raises many parser-specific exception types
+            raise InputError("RDF_SYNTAX", f"cannot parse shapes file {p.name}: {e}", where={"file": str(p)}, hint="fix the Turtle syntax") from e
+    for text, fmt in texts:
+        try:
+            g.parse(data=text, format=fmt)
+        except Exception as e:  # noqa: BLE001
+            raise InputError("RDF_SYNTAX", f"cannot parse shapes: {e}", hint="send Turtle or JSON-LD") from e
+    return g
+
+
+def validate_files(
+    data_files: Sequence[Path | str],
+    shape_files: Sequence[Path | str],
+    *,
+    closure_files: Sequence[Path | str] = (),
+    engine: str = "kgtwin",
+    shapes: rdflib.Graph | None = None,
+) -> Outcome:
+    """Validate RDF files (no project, no server): the everyday validator's entry point."""
+    view = ShaclView.empty()
+    for f in data_files:
+        view.load_file(f, DATA_GRAPH)
+    for f in closure_files:
+        view.load_file(f, CLOSURE_GRAPH)
+    sg = shapes if shapes is not None else parse_shapes(shape_files)
+    return validate_view(view, sg, engine=engine)
+
+
+def validate_graphs(
+    store: Any,
+    graphs: list[str],
+    shapes: rdflib.Graph | Sequence[Path | str],
+    *,
+    closure_graphs: Sequence[str] = (),
+    engine: str = "kgtwin",
+    format: str = "turtle",
+) -> tuple[bytes, ValidationSummary]:
+    """Validate named graphs of the store (e.g. a staging graph) -> (report bytes, summary).
+
+    ``graphs`` are the data graphs (their union is validated); ``closure_graphs``
+    hold ontologies used only for the class hierarchy. ``format``: turtle,
+    json-ld, ntriples, rdfxml, or json (the summary).
+    """
+    view = ShaclView.from_oxigraph(_oxigraph_of(store), graphs, closure_graphs)
+    sg = shapes if isinstance(shapes, rdflib.Graph) else parse_shapes(shapes)
+    out = validate_view(view, sg, engine=engine)
+    return out.serialize(format), out.summary
+
+
+def _oxigraph_of(store: Any) -> Any:
+    """The pyoxigraph store behind a :class:`GraphStore` (or a pyoxigraph store itself)."""
+    for attr in ("raw", "_store", "store", "ox"):
+        inner = getattr(store, attr, None)
+        if inner is not None and hasattr(inner, "quads_for_pattern"):
+            return inner
+    if hasattr(store, "quads_for_pattern"):
+        return store
+    raise InputError("STORE_UNSUPPORTED", f"{type(store).__name__} is not an embedded oxigraph store", hint="validate with --data files, or run on the oxigraph store")
