@@ -243,7 +243,7 @@ class TableHandler:
                             "why": f"header {h!r} names a point: {c.why}",
                         }))
             if p["words"] & _LABEL_WORDS and p["dtype"] == "string" and not cands:
-                cands.append((0.6, {"role": "label", "why": "header names a label / description"}))
+                cands.append((0.6, {"role": "property", "property": "rdfs:comment", "datatype": "xsd:string", "why": "header names a description"}))
             if not cands:
                 dt = p["dtype"]
                 cands.append((0.5 if p["values"] else 0.2, {
