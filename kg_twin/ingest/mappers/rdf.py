@@ -88,13 +88,16 @@ class RdfHandler:
         """
         path = Path(path)
         fmt = format or self.format_of(path)
+        # the staging graph is scratch space: drop it, then bulk-load straight into the (new) graph
+        # (a replace=True load would copy the data once more through a hidden graph + MOVE)
+        store.drop_graphs([graph])
         if RDF_FORMATS[fmt].quads:
             with tempfile.TemporaryDirectory() as tmp:
                 flat = Path(tmp) / (path.stem + ".nt")
                 self.flatten(path, fmt, flat)
-                store.load(flat, format="ntriples", graph=graph, replace=True, bulk=True)
+                store.load(flat, format="ntriples", graph=graph, bulk=True)
         else:
-            store.load(path, format=fmt, graph=graph, replace=True, bulk=True, base_iri=ctx.source_iri)
+            store.load(path, format=fmt, graph=graph, bulk=True, base_iri=ctx.source_iri)
         store.update(self.alignment_update(graph, ctx))
         return store.graph_size(graph)
 
