@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kg_twin.ingest.base import MapContext
 from kg_twin.terms import Naming
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import rdflib
 
 from kg_twin.models import Reject
@@ -26,3 +28,5 @@ def to_graph(triples) -> rdflib.Graph:
 BRICK = rdflib.Namespace("https://brickschema.org/schema/Brick#")
 KGT = rdflib.Namespace("https://w3id.org/kg-twin/ontology#")
 ID = rdflib.Namespace("http://twin.test/id/demo/")
+
+DATA = Path(__file__).resolve().parents[1] / "data"

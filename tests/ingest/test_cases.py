@@ -20,7 +20,7 @@ import kg_twin.ingest.mappers.table  # noqa: F401
 from kg_twin.ingest.base import HANDLERS, MapContext
 from kg_twin.terms import Naming
 
-from helpers import split, to_graph
+from .helpers import split, to_graph
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 HANDLED = {"table", "haystack", "rdf"}

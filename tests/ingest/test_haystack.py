@@ -12,8 +12,7 @@ from kg_twin.ingest.base import HANDLERS
 from kg_twin.ingest.mappers.haystack import HAYSTACK
 from kg_twin.models import Record
 
-from conftest import DATA
-from helpers import BRICK, ID, KGT, split, to_graph
+from .helpers import DATA, BRICK, ID, KGT, split, to_graph
 
 CARY = DATA / "haystack" / "carytown.json"
 

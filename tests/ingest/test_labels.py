@@ -7,7 +7,8 @@ import pytest
 from kg_twin.ingest.labels import brick_index, classify, evaluate, review_report
 from kg_twin.terms import BRICK
 
-from conftest import DATA
+from .helpers import DATA
+
 
 
 @pytest.fixture(scope="module")

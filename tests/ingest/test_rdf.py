@@ -13,8 +13,7 @@ from kg_twin.models import Record
 from kg_twin.settings import Settings
 from kg_twin.store.base import open_store
 
-from conftest import DATA
-from helpers import KGT, split, to_graph
+from .helpers import DATA, KGT, split, to_graph
 
 G = "http://twin.test/graph/demo/_staging/vav"
 
