@@ -231,3 +231,18 @@ def test_sniff():
     assert TABLE.sniff(DATA / "rdf" / "goodBuilding.ttl", b"@prefix") == 0.0
 
 
+
+
+def test_mapping_file_roundtrip_and_errors(ctx_for, tmp_path):
+    from kg_twin.ingest.mappingfile import load_mapping, save_mapping
+
+    items, m, g, _ = run(TAB / "data.csv", ctx_for("data.csv"))
+    p = save_mapping(m, tmp_path / "mappings" / "data.yml")
+    assert p.read_text().startswith("# kg-twin mapping")
+    _, _, g2, _ = run(TAB / "data.csv", ctx_for("data.csv"), mapping=load_mapping(p))
+    assert isomorphic(g, g2)
+    bad = tmp_path / "bad.yml"
+    bad.write_text("entity:\n  kind: point\n   key: x\n")
+    with pytest.raises(InputError) as e:
+        load_mapping(bad)
+    assert e.value.code == "BAD_MAPPING" and e.value.where["line"] == 3
