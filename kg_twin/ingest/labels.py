@@ -314,6 +314,7 @@ class BrickIndex:
     idf: dict[str, float] = field(default_factory=dict)
     vocabulary: set[str] = field(default_factory=set)
     implied: dict[str, frozenset[str]] = field(default_factory=dict)  # tags every point class with this tag has
+    by_tag: dict[str, tuple[str, ...]] = field(default_factory=dict)  # tag / label word -> point classes
 
     def is_a(self, cls: str, ancestor: str) -> bool:
         return cls == ancestor or ancestor in self.ancestors.get(cls, frozenset())
@@ -435,6 +436,11 @@ def brick_index(version: str = DEFAULT_BRICK_VERSION) -> BrickIndex:
         for t in c.tags:
             common[t] = set(c.tags) if t not in common else common[t] & c.tags
     idx.implied = {t: frozenset(v - {t} - set(POINT_FUNCTIONS)) for t, v in common.items()}
+    by_tag: dict[str, list[str]] = defaultdict(list)
+    for c in idx.points:
+        for t in c.tags | c.words:
+            by_tag[t].append(c.iri)
+    idx.by_tag = {t: tuple(v) for t, v in by_tag.items()}
     return idx
 
 
@@ -675,6 +681,45 @@ def _score(q: dict[str, float], c: BrickClass, idx: BrickIndex, function: str | 
     return raw
 
 
+@lru_cache(maxsize=65536)
+def _rank(
+    version: str,
+    q_items: tuple[tuple[str, float], ...],
+    bonus_items: tuple[tuple[str, float], ...],
+    function: str | None,
+    default_function: str,
+    qctx_items: tuple[tuple[str, float], ...],
+) -> list[Candidate]:
+    """Score the Brick point classes for one parsed name (cached: point lists repeat patterns).
+
+    Only classes sharing a tag or label word with the query can score above -1, so only those are
+    scored (inverted index).
+    """
+    idx = brick_index(version)
+    q, bonus, q_ctx = dict(q_items), dict(bonus_items), dict(qctx_items)
+    if not q and not function:
+        return []
+    only_function = not q
+    if only_function and bonus:
+        q, bonus = dict(bonus), {}  # "RAF1 status": the equipment says what the status is about
+    pool: set[str] = set()
+    for t in set(q) | set(q_ctx):
+        pool.update(idx.by_tag.get(t, ()))
+    if only_function and function:
+        pool.update(idx.by_tag.get(function, ()))
+    scored: list[Candidate] = []
+    for iri in sorted(pool):
+        c = idx.classes[iri]
+        s = _score(q, c, idx, function, default_function, bonus) if q else -1.0
+        if only_function and c.tags == {function}:
+            s = max(s, 0.5 if q else 1.0)
+        if q_ctx:
+            s = max(s, _score(q_ctx, c, idx, function, default_function, bonus) - 0.02)
+        scored.append(Candidate(c.iri, s))
+    scored.sort(key=lambda c: (-c.score, len(idx.classes[c.brick_class].tags), c.brick_class))
+    return scored
+
+
 @lru_cache(maxsize=1)
 def _equipment_classes() -> dict[str, str | None]:
     idx = brick_index()
@@ -738,19 +783,14 @@ def classify(name: str, k: int = 3, *, version: str = DEFAULT_BRICK_VERSION, min
     q_ctx: dict[str, float] = {}
     if room and not any(t in q for t in ("zone", "room", "space")):
         q_ctx = {**q, "zone": 0.5}  # a room-level measurement is a zone measurement in Brick terms
-    scored: list[Candidate] = []
-    if q or function:
-        only_function = not q
-        if only_function and bonus:
-            q, bonus = dict(bonus), {}  # "RAF1 status": the equipment says what the status is about
-        for c in idx.points:
-            s = _score(q, c, idx, function, default_function, bonus) if q else -1.0
-            if only_function and c.tags == {function}:
-                s = max(s, 0.5 if q else 1.0)
-            if q_ctx:
-                s = max(s, _score(q_ctx, c, idx, function, default_function, bonus) - 0.02)
-            scored.append(Candidate(c.iri, s))
-        scored.sort(key=lambda c: (-c.score, len(idx.classes[c.brick_class].tags), c.brick_class))
+    scored = _rank(
+        version,
+        tuple(sorted(q.items())),
+        tuple(sorted(bonus.items())),
+        function,
+        default_function,
+        tuple(sorted(q_ctx.items())),
+    )
     top = [Candidate(idx.canonical(c.brick_class), c.score) for c in scored[: k * 3]]
     seen: set[str] = set()
     cands: list[Candidate] = []
