@@ -246,3 +246,41 @@ def test_mapping_file_roundtrip_and_errors(ctx_for, tmp_path):
     with pytest.raises(InputError) as e:
         load_mapping(bad)
     assert e.value.code == "BAD_MAPPING" and e.value.where["line"] == 3
+
+
+REGISTER = """Asset ID;Asset Type;Location;Install Date;Rated Power kW
+CH-1;Chiller;Plant Room B1;2015-06-01;350
+CH-2;chiller;Plant Room B1;2015-06-01;350
+P-101;Pump;Plant Room B1;2016-02-12;7.5
+AHU-3;AHU;Roof;2012-09-30;22
+FAN-9;Exhaust Fan;Roof;not known;1.1
+"""
+
+
+def test_asset_register_with_type_column(ctx_for, tmp_path):
+    p = tmp_path / "register.csv"
+    p.write_text(REGISTER, encoding="utf-8")
+    items, m, g, rejects = run(p, ctx_for("register.csv"))
+    assert m["entity"]["key"] == "Asset ID"
+    assert m["columns"]["Asset Type"]["role"] == "class"
+    assert m["columns"]["Location"]["role"] == "room"
+    assert m["columns"]["Install Date"]["datatype"] == "xsd:date"
+    assert m["entity"]["kind"] == "equipment" and m["entity"]["class"] == {"column": "Asset Type"}
+    assert (ID["equipment/CH-1"], rdflib.RDF.type, BRICK.Chiller) in g
+    assert (ID["equipment/CH-2"], rdflib.RDF.type, BRICK.Chiller) in g  # label matched in any case
+    assert (ID["equipment/P-101"], rdflib.RDF.type, BRICK.Pump) in g
+    assert (ID["equipment/AHU-3"], rdflib.RDF.type, BRICK.Air_Handling_Unit) in g  # alias resolved
+    assert (ID["equipment/CH-1"], BRICK.hasLocation, ID["room/Plant%20Room%20B1"]) in g
+    date = rdflib.URIRef(m["columns"]["Install Date"]["property"])
+    assert (ID["equipment/CH-1"], date, rdflib.Literal("2015-06-01", datatype=rdflib.XSD.date)) in g
+    assert [(r.origin.row, r.code) for r in rejects] == [(6, "BAD_VALUE")]
+    assert "Install Date" in rejects[0].reason
+
+
+def test_read_options_from_mapping(tmp_path):
+    p = tmp_path / "latin.csv"
+    p.write_bytes("name|room\nZN-T|Salle é\n".encode("latin-1"))
+    opts = TABLE.read_options({"source": {"encoding": "latin-1", "delimiter": "|", "file": "x"}})
+    assert opts == {"encoding": "latin-1", "delimiter": "|"}
+    (r,) = list(TABLE.read(p, **opts))
+    assert r.fields == {"name": "ZN-T", "room": "Salle é"}

@@ -167,7 +167,17 @@ class TableHandler:
         return sniff_table(Path(path), head)
 
     def read(self, path: Path, **options: Any) -> Iterator[Union[Record, Reject]]:
+        """Rows of the file. Options: ``encoding``, ``delimiter`` (text), ``sheet`` (XLSX)."""
         return read_table(Path(path), **options)
+
+    @staticmethod
+    def read_options(mapping: dict[str, Any] | None) -> dict[str, Any]:
+        """Reader options a mapping file carries in ``source`` (encoding, delimiter, sheet).
+
+        The pipeline reads with ``handler.read(path, **handler.read_options(mapping))``.
+        """
+        src = (mapping or {}).get("source") or {}
+        return {k: src[k] for k in ("encoding", "delimiter", "sheet") if src.get(k) is not None}
 
     # ------------------------------------------------------------------ propose
     def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
@@ -262,7 +272,24 @@ class TableHandler:
         label_col = next((h for h, d in decisions.items() if d["role"] == "label"), key)
         entity["label"] = label_col
         equip_class, equip_conf, equip_why = _equipment_class_of(key, key_vals)
-        if point_cols:
+        class_col = next((h for h, d in decisions.items() if d["role"] == "class"), None)
+        decided = False
+        if class_col is not None:
+            idx = brick_index()
+            resolved = [c for c in (_brick_class_of(str(v), idx) for v in prof[class_col]["values"]) if c]
+            kinds = Counter(
+                "point" if idx.is_a(c, BRICK + "Point") else "equipment" if idx.is_a(c, BRICK + "Equipment") else "location" if idx.is_a(c, BRICK + "Location") else "other"
+                for c in resolved
+            )
+            kind_, n_ = kinds.most_common(1)[0] if kinds else ("other", 0)
+            if kind_ != "other":
+                share = n_ / len(prof[class_col]["values"])
+                entity.update(kind=kind_, **{"class": {"column": class_col}}, class_confidence=round(0.5 + 0.45 * share, 2),
+                              why=f"column {class_col!r} names Brick classes; {share:.0%} of them are {kind_} classes")
+                decided = True
+        if decided:
+            pass
+        elif point_cols:
             entity.update(kind="equipment", **{"class": {"value": equip_class}}, class_confidence=equip_conf,
                           why=f"columns {point_cols} hold point names, so a row is a piece of equipment; {equip_why}")
         else:
@@ -409,13 +436,39 @@ class TableHandler:
 
 
 def _brick_class_of(value: str, idx: Any) -> str | None:
+    """Brick class named by a cell: ``brick:Chiller``, a full IRI, a class name (``Air_Handling_Unit``),
+    its label in any case (``air handling unit``, ``Chiller``), or an equipment abbreviation (``AHU``).
+    Aliases resolve to the class Brick recommends."""
     v = value.strip()
     if v.startswith("brick:"):
         v = v[6:]
     elif v.startswith(BRICK):
         v = v[len(BRICK) :]
-    v = v.replace(" ", "_")
-    return BRICK + v if BRICK + v in idx.classes else None
+    name = re.sub(r"[\s-]+", "_", v)
+    if BRICK + name in idx.classes:
+        return idx.canonical(BRICK + name)
+    by_label = _labels_index(idx)
+    hit = by_label.get(re.sub(r"[\s_-]+", " ", v).strip().lower())
+    if hit:
+        return hit
+    abbr = EQUIPMENT_ABBREVIATIONS.get(v.lower())
+    if abbr and BRICK + abbr in idx.classes:
+        return BRICK + abbr
+    return None
+
+
+_LABELS: dict[int, dict[str, str]] = {}
+
+
+def _labels_index(idx: Any) -> dict[str, str]:
+    key = id(idx)
+    if key not in _LABELS:
+        out: dict[str, str] = {}
+        for c in idx.classes.values():
+            out.setdefault(c.label.lower(), idx.canonical(c.iri))
+            out.setdefault(c.name.replace("_", " ").lower(), idx.canonical(c.iri))
+        _LABELS[key] = out
+    return _LABELS[key]
 
 
 def _equipment_class_of(header: str, values: list[str]) -> tuple[str, float, str]:
