@@ -140,7 +140,8 @@ def literal_of(value: Any, datatype: str) -> Literal:
             raise ValueError(f"{value!r} is not a number") from None
         if not d.is_finite():
             raise ValueError(f"{value!r} is not a finite number")
-        return Literal(format(d, "f"), XSD + "decimal")
+        text = format(d, "f")
+        return Literal(text if "." in text else text + ".0", XSD + "decimal")  # canonical form: 350.0
     if dt == "date":
         if isinstance(s, _dt.datetime):
             return Literal(s.date().isoformat(), XSD + "date")
