@@ -29,7 +29,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10 * 1024**3, ge=1024, description="Maximum size of an uploaded RDF file (Graph Store Protocol, load)")
     anonymous_read_all: bool = Field(False, description="Development only: let anonymous callers read every project")
     service_allowlist: list[str] = Field(default_factory=list, description="IRI prefixes of remote SPARQL endpoints that SERVICE may call (empty: SERVICE disabled)")
-    store: str = Field("oxigraph", description="Store backend: 'oxigraph' (embedded, on disk) or 'memory' (tests)")
+    store: str = Field("oxigraph", description="Store backend: 'oxigraph' (embedded, on disk), 'memory' (tests) or the URL of a SPARQL 1.1 engine")
+    store_query_path: str = Field("query", description="Remote engine: path of the SPARQL query endpoint, relative to KG_TWIN_STORE")
+    store_update_path: str = Field("update", description="Remote engine: path of the SPARQL update endpoint")
+    store_gsp_path: str = Field("store", description="Remote engine: path of the Graph Store Protocol endpoint")
     log_level: str = Field("info", description="Log level of the service")
 
     @property

@@ -88,9 +88,9 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
 
     from kg_twin.api.routers import graphs, health, projects, sparql
 
+    app.include_router(sparql.router)  # first: the hot path matches without scanning other routes
     app.include_router(health.router)
     app.include_router(projects.router)
-    app.include_router(sparql.router)
     app.include_router(graphs.router)
     for mod in _optional_routers():
         app.include_router(mod.router)

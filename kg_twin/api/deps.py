@@ -8,11 +8,11 @@ from kg_twin.access import Caller
 from kg_twin.service import Twin
 
 
-def get_twin(request: Request) -> Twin:
+async def get_twin(request: Request) -> Twin:
     return request.app.state.twin
 
 
-def get_caller(request: Request) -> Caller:
+async def get_caller(request: Request) -> Caller:
     """The authenticated caller (anonymous without Authorization); 401 on a bad token."""
     cached = getattr(request.state, "caller", None)
     if cached is not None:

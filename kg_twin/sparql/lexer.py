@@ -123,6 +123,12 @@ def service_targets(text: str, base: str | None = None) -> list[str]:
     >>> service_targets('SELECT * { ?s <http://e/service> "SERVICE <x>" }')
     []
     """
+    from kg_twin.sparql.protocol import analyze
+
+    try:
+        return list(analyze(text, base).services)
+    except InputError:
+        pass  # fall back to the plain scan below (e.g. an undeclared prefix outside SERVICE)
     toks = tokenize(unescape_codepoints(text))
     pro = Prologue(base)
     out: list[str] = []
@@ -149,9 +155,13 @@ def service_targets(text: str, base: str | None = None) -> list[str]:
 
 def check_services(text: str, allowlist: list[str], base: str | None = None) -> None:
     """Raise Forbidden unless every SERVICE target starts with an allow-listed prefix."""
+    check_service_targets(service_targets(text, base), allowlist)
+
+
+def check_service_targets(targets: "list[str] | tuple[str, ...]", allowlist: list[str]) -> None:
     from kg_twin.errors import Forbidden
 
-    for target in service_targets(text, base):
+    for target in targets:
         if target.startswith(("?", "$")) or not target:
             raise Forbidden(
                 "SERVICE_VARIABLE",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Callable
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from kg_twin.errors import Forbidden, InputError, UnsupportedMediaType
@@ -125,22 +126,81 @@ def _check_size(op: Operation, max_bytes: int) -> Operation:
 _FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What the service needs to know about a query text before running it (one lexer pass)."""
+
+    form: str
+    services: tuple[str, ...]
+    from_default: tuple[str, ...]
+    from_named: tuple[str, ...]
+
+
+@lru_cache(maxsize=2048)
+def analyze(text: str, base: str | None = None) -> Analysis:
+    """Query form, SERVICE targets and FROM / FROM NAMED IRIs, from a single lexer pass (cached).
+
+    >>> a = analyze("PREFIX e: <http://e/> SELECT * FROM e:g { SERVICE <http://s/> { ?s ?p ?o } }")
+    >>> a.form, a.services, a.from_default
+    ('SELECT', ('http://s/',), ('http://e/g',))
+    """
+    toks = tokenize(unescape_codepoints(text))
+    pro = Prologue(base)
+    form = ""
+    services: list[str] = []
+    dflt: list[str] = []
+    named: list[str] = []
+    depth = 0
+    i = 0
+    n = len(toks)
+    while i < n:
+        t = toks[i]
+        kind = t.kind
+        if kind == "PUNCT":
+            if t.text == "{":
+                depth += 1
+            elif t.text == "}":
+                depth -= 1
+        elif kind == "NAME":
+            up = t.upper
+            if up in ("BASE", "PREFIX"):
+                j = pro.feed(toks, i)
+                if j > i:
+                    i = j
+                    continue
+            elif up in _FORMS and not form:
+                form = up
+            elif up == "SERVICE":
+                j = i + 1
+                if j < n and toks[j].upper == "SILENT":
+                    j += 1
+                if j < n:
+                    tgt = toks[j]
+                    services.append(tgt.text if tgt.kind == "VAR" else (pro.resolve(tgt) or tgt.text))
+                else:
+                    services.append("")
+            elif up == "FROM" and depth == 0 and i + 1 < n:
+                if toks[i + 1].upper == "NAMED" and i + 2 < n:
+                    named.append(pro.resolve(toks[i + 2]) or "")
+                    i += 3
+                    continue
+                dflt.append(pro.resolve(toks[i + 1]) or "")
+                i += 2
+                continue
+        i += 1
+    return Analysis(form, tuple(services), tuple(dflt), tuple(named))
+
+
 def query_form(text: str) -> str:
-    """SELECT / CONSTRUCT / DESCRIBE / ASK (after the prologue), or '' if not found.
+    """SELECT / CONSTRUCT / DESCRIBE / ASK, or '' if not found.
 
     >>> query_form("PREFIX a: <http://a/> # c\\n construct { ?s ?p ?o } where { ?s ?p ?o }")
     'CONSTRUCT'
     """
     try:
-        toks = tokenize(unescape_codepoints(text))
+        return analyze(text).form
     except InputError:
         return ""
-    i = Prologue().feed(toks, 0) if toks else 0
-    # tolerate undeclared prefixes etc.: look for the first form keyword
-    for t in toks[i:]:
-        if t.kind == "NAME" and t.upper in _FORMS:
-            return t.upper
-    return ""
 
 
 def dataset_clauses(text: str, base: str | None = None) -> tuple[list[str], list[str]]:
@@ -149,28 +209,8 @@ def dataset_clauses(text: str, base: str | None = None) -> tuple[list[str], list
     >>> dataset_clauses("SELECT * FROM <http://g1> FROM NAMED <http://g2> WHERE { ?s ?p ?o }")
     (['http://g1'], ['http://g2'])
     """
-    toks = tokenize(unescape_codepoints(text))
-    pro = Prologue(base)
-    i = pro.feed(toks, 0)
-    default: list[str] = []
-    named: list[str] = []
-    depth = 0
-    while i < len(toks):
-        t = toks[i]
-        if t.text == "{":
-            depth += 1
-        elif t.text == "}":
-            depth -= 1
-        elif depth == 0 and t.kind == "NAME" and t.upper == "FROM" and i + 1 < len(toks):
-            if toks[i + 1].upper == "NAMED" and i + 2 < len(toks):
-                named.append(pro.resolve(toks[i + 2]) or "")
-                i += 3
-                continue
-            default.append(pro.resolve(toks[i + 1]) or "")
-            i += 2
-            continue
-        i += 1
-    return default, named
+    a = analyze(text, base)
+    return list(a.from_default), list(a.from_named)
 
 
 def choose_dataset(

@@ -92,6 +92,22 @@ def to_ox_term(v: Any) -> Any:
     raise TypeError(f"cannot convert {v!r} to an RDF term")
 
 
+def query_with_bindings(store: Any, sparql: str, bindings: dict[str, Any] | None, **kw: Any) -> Any:
+    """Run a query with pre-bound variables: engine substitution (SEP-0007) where it applies,
+    else a VALUES block built from library-serialized terms (never from user text)."""
+    if not bindings:
+        return store.query(sparql, **kw)
+    terms = {k.lstrip("?$"): to_ox_term(v) for k, v in bindings.items()}
+    try:
+        return store.query(sparql, substitutions={ox.Variable(k): t for k, t in terms.items()}, **kw)
+    except RuntimeError as e:
+        if "does not contain" not in str(e):
+            raise
+    from kg_twin.sparql.bind import inject_values
+
+    return store.query(inject_values(sparql, {k: str(t) for k, t in terms.items()}), **kw)
+
+
 def syntax_error(e: Exception, text: str, what: str = "query") -> InputError:
     msg = str(e)
     where: dict[str, Any] = {}
@@ -141,12 +157,10 @@ def run_query(
 ) -> QueryResult:
     t0 = time.perf_counter()
     kw = dataset_kwargs(default_graphs, named_graphs)
-    if bindings:
-        kw["substitutions"] = {ox.Variable(k.lstrip("?$")): to_ox_term(v) for k, v in bindings.items()}
     if custom_functions:
         kw["custom_functions"] = custom_functions
     try:
-        res = store.query(sparql, base_iri=base_iri, **kw)
+        res = query_with_bindings(store, sparql, bindings, base_iri=base_iri, **kw)
     except SyntaxError as e:
         raise syntax_error(e, sparql) from None
     except OSError as e:

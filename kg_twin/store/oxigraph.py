@@ -170,18 +170,49 @@ class OxigraphStore:
             custom_functions=self._funcs() or None,
         )
 
+    async def aquery(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        result_format: str = "json",
+        graph_format: str = "ntriples",
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        base_iri: str | None = None,
+        bindings: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        """:meth:`query` for the event loop: waits on the worker pipe instead of a thread."""
+        ds = dataset or Dataset()
+        if timeout_s is not None and self.path is not None and not self.read_only:
+            pool = self._ensure_pool()
+            task = {
+                "sparql": sparql,
+                "default_graphs": ds.default_graphs,
+                "named_graphs": ds.named_graphs,
+                "result_format": result_format,
+                "graph_format": graph_format,
+                "max_rows": max_rows,
+                "base_iri": base_iri,
+                "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
+            }
+            return await pool.arun(task, timeout_s)
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(
+            lambda: self.query(sparql, dataset=dataset, result_format=result_format, graph_format=graph_format, max_rows=max_rows, timeout_s=timeout_s, base_iri=base_iri, bindings=bindings)
+        )
+
     def _raw(self, sparql: str, dataset: Dataset | None, bindings: dict[str, Any] | None) -> Any:
-        from kg_twin.store.execute import dataset_kwargs, to_ox_term
+        from kg_twin.store.execute import dataset_kwargs, query_with_bindings
 
         ds = dataset or Dataset()
         kw = dataset_kwargs(ds.default_graphs, ds.named_graphs)
-        if bindings:
-            kw["substitutions"] = {ox.Variable(k.lstrip("?$")): to_ox_term(v) for k, v in bindings.items()}
         funcs = self._funcs()
         if funcs:
             kw["custom_functions"] = funcs
         try:
-            return self._store.query(sparql, **kw)
+            return query_with_bindings(self._store, sparql, bindings, **kw)
         except SyntaxError as e:
             raise syntax_error(e, sparql) from None
 
@@ -415,7 +446,13 @@ class OxigraphStore:
 
     def _gc_snapshots(self) -> None:
         snaps = self.snapshots_dir
-        if snaps is None or not snaps.exists() or self._pool is None:
+        if snaps is None or self._pool is None:
+            return
+        key = (self._snap_gen, frozenset(self._pool.snapshots_in_use()))
+        if key == getattr(self, "_last_gc", None):
+            return  # nothing changed since the last sweep
+        self._last_gc = key
+        if not snaps.exists():
             return
         keep = self._pool.snapshots_in_use() | {self._snap_path}
         for d in snaps.iterdir():

@@ -183,6 +183,55 @@ class QueryPool:
             raise payload
         return payload
 
+    async def arun(self, task: dict[str, Any], timeout_s: float) -> Any:
+        """Like :meth:`run`, waiting for the answer on the event loop (no thread hop)."""
+        import asyncio
+
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:
+            from starlette.concurrency import run_in_threadpool
+
+            return await run_in_threadpool(self.run, task, timeout_s)
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout_s
+        task = dict(task, snapshot=self._snapshot())
+        worker.snapshot = task["snapshot"]
+        fd = worker._recv.fileno()
+        try:
+            worker.send(task)
+            ready: asyncio.Future[None] = loop.create_future()
+            loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+            try:
+                await asyncio.wait_for(ready, max(deadline - time.monotonic(), 0.001))
+            except asyncio.TimeoutError:
+                self.killed += 1
+                log.warning("query exceeded %.1f s: worker %s killed", timeout_s, worker.proc.pid)
+                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+                raise QueryTimeout(
+                    "QUERY_TIMEOUT",
+                    f"query exceeded its time limit of {timeout_s:g} s and was stopped",
+                    hint="add LIMIT, restrict the patterns, or ask for a longer ?timeout= (up to the server limit)",
+                ) from None
+            finally:
+                loop.remove_reader(fd)
+                os.set_blocking(fd, True)  # the event loop made it non-blocking; recv() reads whole messages
+            status, payload = worker.recv()
+        except (EOFError, OSError, BrokenPipeError) as e:
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            raise UpstreamError("QUERY_WORKER_DIED", f"the query worker stopped unexpectedly: {e}") from None
+        except BaseException:
+            # cancelled (client went away) while the worker runs: it cannot be trusted to be idle
+            if worker not in self._idle.queue:
+                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            raise
+        self._idle.put(worker)
+        if self._on_release:
+            self._on_release()
+        if status == "error":
+            raise payload
+        return payload
+
     def close(self) -> None:
         self._closed = True
         with self._lock:

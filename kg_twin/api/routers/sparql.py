@@ -14,8 +14,8 @@ from kg_twin.errors import Forbidden, InputError
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
 from kg_twin.sparql.confine import Confinement, confine_update
-from kg_twin.sparql.lexer import check_services
-from kg_twin.sparql.protocol import choose_dataset, parse_operation, query_form
+from kg_twin.sparql.lexer import check_service_targets, check_services
+from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -79,15 +79,21 @@ def _formats(accept: str | None, fmt_param: str | None, form: str) -> tuple[str,
 
 
 async def _run_query(request: Request, twin: Twin, op: Any, allowed: list[str], may_read: Any, endpoint: str) -> Response:
-    check_services(op.text, twin.settings.service_allowlist, base=endpoint)
-    form = query_form(op.text)
+    analysis = analyze(op.text, endpoint)
+    check_service_targets(analysis.services, twin.settings.service_allowlist)
+    form = analysis.form
     result_fmt, graph_fmt = _formats(request.headers.get("accept"), op.param("format"), form)
     default_graphs, named_graphs = choose_dataset(op, allowed, may_read, base=endpoint)
     from kg_twin.store import Dataset
 
     timeout = _timeout(twin, op.param("timeout"))
-    res = await run_in_threadpool(
-        twin.store.query,
+    aquery = getattr(twin.store, "aquery", None)
+    if aquery is None:
+
+        async def aquery(*args: Any, **kw: Any) -> Any:
+            return await run_in_threadpool(twin.store.query, *args, **kw)
+
+    res = await aquery(
         op.text,
         dataset=Dataset(default_graphs, named_graphs),
         result_format=result_fmt,
@@ -111,7 +117,10 @@ def _endpoint_url(request: Request) -> str:
 
 
 @router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
-async def project_sparql(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+async def project_sparql(project: str, request: Request) -> Response:
+    # no FastAPI dependencies on this hot path: they cost more than the lookups they wrap
+    twin: Twin = request.app.state.twin
+    caller = await get_caller(request)
     body = await request.body() if request.method == "POST" else b""
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
     endpoint = _endpoint_url(request)
@@ -129,7 +138,9 @@ async def project_sparql(project: str, request: Request, twin: Twin = Depends(ge
 
 
 @router.api_route("/sparql", methods=["GET", "POST"], summary="Federated read-only SPARQL endpoint over every project the caller may read", openapi_extra=_DOC)
-async def federated_sparql(request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+async def federated_sparql(request: Request) -> Response:
+    twin: Twin = request.app.state.twin
+    caller = await get_caller(request)
     body = await request.body() if request.method == "POST" else b""
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
     endpoint = _endpoint_url(request)
