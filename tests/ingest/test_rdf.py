@@ -105,3 +105,30 @@ def test_generic_contract_matches_fast_path(store, ctx_for):
 
 def test_registered_and_marked_passthrough():
     assert HANDLERS["rdf"] is RDF_HANDLER and RDF_HANDLER.passthrough is True
+
+
+def _brick_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(DATA / "rdf" / "g36-vav-a2.ttl")
+
+
+@pytest.mark.parametrize("fmt, ext", [("xml", "rdf"), ("json-ld", "jsonld"), ("nt", "nt"), ("trig", "trig")])
+def test_every_syntax_stages_the_same_graph(store, ctx_for, tmp_path, fmt, ext):
+    orig = _brick_graph()
+    p = tmp_path / f"model.{ext}"
+    if fmt == "trig":
+        ds = rdflib.Dataset()
+        g = ds.graph(rdflib.URIRef("http://ex/g1"))
+        for t in orig:
+            g.add(t)
+        p.write_text(ds.serialize(format="trig"))
+    else:
+        p.write_text(orig.serialize(format=fmt))
+    ctx = ctx_for(p.name)
+    RDF_HANDLER.stage(store, p, G, ctx)
+    got = dump(store, G)
+    without = rdflib.Graph()
+    for t in got:
+        if t[1] != KGT.source:
+            without.add(t)
+    assert isomorphic(without, orig)
+    assert len(set(got.subjects(KGT.source, None))) == len({s for s in orig.subjects(rdflib.RDF.type, None) if isinstance(s, rdflib.URIRef)})
