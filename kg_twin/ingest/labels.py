@@ -211,7 +211,6 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "ctl": ("command",),
     "ctrl": ("command",),
     "sts": ("status",),
-    "stat_": ("status",),
     "st": ("status",),
     "status": ("status",),
     "fb": ("status",),
@@ -593,13 +592,9 @@ class _Tags:
 
 # Synonyms between name words and Brick tag words.
 _SYNONYMS = {
-    "temperature": "temperature",
     "cooling": "cool",
     "heating": "heat",
-    "occupancy": "occupancy",
-    "electric": "electric",
     "outdoor": "outside",
-    "lighting": "lighting",
 }
 
 

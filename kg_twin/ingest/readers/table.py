@@ -108,10 +108,8 @@ def read_text_table(path: Path, *, encoding: str | None = None, delimiter: str |
     text = data[skip:].decode(enc)
     truncated = not text.endswith(("\n", "\r"))
     delim = delimiter or sniff_delimiter(text[:65536], path.suffix.lower())
-    # physical line index of every line start, to report rows as file lines
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     header: list[str] | None = None
-    header_line = 0
     while True:
         start_line = reader.line_num + 1
         try:
@@ -128,7 +126,6 @@ def read_text_table(path: Path, *, encoding: str | None = None, delimiter: str |
             if not any(c.strip() for c in cells):
                 continue
             header = _header(cells)
-            header_line = reader.line_num
             continue
         if not any(c.strip() for c in cells):
             continue  # blank line
@@ -144,7 +141,6 @@ def read_text_table(path: Path, *, encoding: str | None = None, delimiter: str |
         yield Record(kind="row", fields=fields, origin=origin)
     if header is None:
         raise InputError("EMPTY_TABLE", f"{path.name} has no header row", where={"file": path.name})
-    _ = header_line
 
 
 def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Union[Record, Reject]]:
