@@ -284,3 +284,34 @@ def test_read_options_from_mapping(tmp_path):
     assert opts == {"encoding": "latin-1", "delimiter": "|"}
     (r,) = list(TABLE.read(p, **opts))
     assert r.fields == {"name": "ZN-T", "room": "Salle é"}
+
+
+def test_title_lines_above_the_header_are_skipped(tmp_path):
+    p = tmp_path / "export.csv"
+    p.write_text("Point list - Building A\nExported 2024-03-01\n\nPoint Name;Units;Room\nZN-T;degF;RM101\nSA-T;degF;\n")
+    items = list(TABLE.read(p))
+    assert [type(i).__name__ for i in items] == ["Record", "Record"]
+    assert items[0].fields == {"Point Name": "ZN-T", "Units": "degF", "Room": "RM101"}
+    assert items[0].origin.row == 5
+    # or say where the header is
+    items = list(TABLE.read(p, header_row=4))
+    assert items[1].fields["Point Name"] == "SA-T"
+
+
+def test_title_rows_in_xlsx(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Points"
+    ws.append(["Asset register"])
+    ws.append([])
+    ws.append(["Asset ID", "Asset Type", "Area m2"])
+    ws.append(["CH-1", "Chiller", 12.5])
+    ws.append(["P-1", "Pump", None])
+    p = tmp_path / "reg.xlsx"
+    wb.save(p)
+    items = list(TABLE.read(p))
+    assert [i.fields["Asset ID"] for i in items] == ["CH-1", "P-1"]
+    assert items[0].origin.row == 4 and items[0].origin.element == "sheet Points"
+    assert items[0].fields["Area m2"] == 12.5

@@ -168,17 +168,17 @@ class TableHandler:
         return sniff_table(Path(path), head)
 
     def read(self, path: Path, **options: Any) -> Iterator[Union[Record, Reject]]:
-        """Rows of the file. Options: ``encoding``, ``delimiter`` (text), ``sheet`` (XLSX)."""
+        """Rows of the file. Options: ``encoding``, ``delimiter`` (text), ``sheet`` (XLSX), ``header_row``."""
         return read_table(Path(path), **options)
 
     @staticmethod
     def read_options(mapping: dict[str, Any] | None) -> dict[str, Any]:
-        """Reader options a mapping file carries in ``source`` (encoding, delimiter, sheet).
+        """Reader options a mapping file carries in ``source`` (encoding, delimiter, sheet, header_row).
 
         The pipeline reads with ``handler.read(path, **handler.read_options(mapping))``.
         """
         src = (mapping or {}).get("source") or {}
-        return {k: src[k] for k in ("encoding", "delimiter", "sheet") if src.get(k) is not None}
+        return {k: src[k] for k in ("encoding", "delimiter", "sheet", "header_row") if src.get(k) is not None}
 
     # ------------------------------------------------------------------ propose
     def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
