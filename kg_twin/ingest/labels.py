@@ -296,6 +296,7 @@ class BrickClass:
     words: frozenset[str]
     definition: str
     parents: tuple[str, ...]
+    defwords: frozenset[str] = frozenset()  # words of skos:definition (3+ letters, no stop words)
     deprecated: bool = False
     alias_of: str | None = None
     replaced_by: str | None = None
@@ -339,6 +340,9 @@ class BrickIndex:
             return True
         eq_a = set(self.classes[ca].equivalents) if ca in self.classes else set()
         return cb in eq_a
+
+
+_STOP = {"the", "and", "for", "that", "with", "which", "from", "this", "are", "its", "into", "used", "such", "has", "have", "can", "any", "all", "other", "one", "not", "than", "when", "where", "being", "been"}
 
 
 def _words(text: str) -> list[str]:
@@ -396,6 +400,7 @@ def brick_index(version: str = DEFAULT_BRICK_VERSION) -> BrickIndex:
             tags=frozenset((tags or set(_words(label))) - {"point"}),
             words=frozenset(_words(label)),
             definition=definition,
+            defwords=frozenset(w for w in _words(definition) if len(w) >= 3 and w not in _STOP),
             parents=tuple(sorted(parents.get(iri, []))),
             deprecated=depr or repl is not None,
             alias_of=str(alias) if alias is not None and str(alias) in names else None,
@@ -641,7 +646,15 @@ def _function_of(c: BrickClass) -> str | None:
     return None
 
 
-def _score(q: dict[str, float], c: BrickClass, idx: BrickIndex, function: str | None, default_function: str, bonus: dict[str, float] | None = None) -> float:
+def _score(
+    q: dict[str, float],
+    c: BrickClass,
+    idx: BrickIndex,
+    function: str | None,
+    default_function: str,
+    bonus: dict[str, float] | None = None,
+    unknown: tuple[str, ...] = (),
+) -> float:
     vocab = c.tags | c.words
     qs = set(q)
     free: set[str] = set()
@@ -654,7 +667,8 @@ def _score(q: dict[str, float], c: BrickClass, idx: BrickIndex, function: str | 
     matched = sum(w(t) for t in qs if t in vocab)
     if matched == 0:
         return -1.0
-    missing = sum(w(t) for t in qs if t not in vocab)
+    # a query word the class's definition uses (not its tags / label) is only half missing
+    missing = sum(w(t) * (0.5 if t in c.defwords else 1.0) for t in qs if t not in vocab)
     extra = 0.0
     for t in c.tags - qs - free:
         if t in POINT_FUNCTIONS:
@@ -665,6 +679,8 @@ def _score(q: dict[str, float], c: BrickClass, idx: BrickIndex, function: str | 
         matched += sum(bw * idx.idf.get(t, 1.0) for t, bw in bonus.items() if t in vocab and t not in qs)
         extra -= sum(_IMPLICIT.get(t, 1.0) * idx.idf.get(t, 1.0) for t in bonus if t in c.tags and t not in qs and t not in POINT_FUNCTIONS)
     raw = (matched - 0.3 * missing - 0.45 * extra) / total
+    if unknown:  # words the parser did not understand but the definition uses ("luminaire", "battery")
+        raw += 0.03 * sum(1 for u in unknown if u in c.defwords)
     fn = _function_of(c)
     if function is not None:
         if fn != function:
@@ -684,6 +700,7 @@ def _rank(
     function: str | None,
     default_function: str,
     qctx_items: tuple[tuple[str, float], ...],
+    unknown: tuple[str, ...] = (),
 ) -> list[Candidate]:
     """Score the Brick point classes for one parsed name (cached: point lists repeat patterns).
 
@@ -705,11 +722,11 @@ def _rank(
     scored: list[Candidate] = []
     for iri in sorted(pool):
         c = idx.classes[iri]
-        s = _score(q, c, idx, function, default_function, bonus) if q else -1.0
+        s = _score(q, c, idx, function, default_function, bonus, unknown) if q else -1.0
         if only_function and c.tags == {function}:
             s = max(s, 0.5 if q else 1.0)
         if q_ctx:
-            s = max(s, _score(q_ctx, c, idx, function, default_function, bonus) - 0.02)
+            s = max(s, _score(q_ctx, c, idx, function, default_function, bonus, unknown) - 0.02)
         scored.append(Candidate(c.iri, s))
     scored.sort(key=lambda c: (-c.score, len(idx.classes[c.brick_class].tags), c.brick_class))
     return scored
@@ -785,6 +802,7 @@ def classify(name: str, k: int = 3, *, version: str = DEFAULT_BRICK_VERSION, min
         function,
         default_function,
         tuple(sorted(q_ctx.items())),
+        tuple(sorted(u for u in unknown if len(u) >= 4)),
     )
     top = [Candidate(idx.canonical(c.brick_class), c.score) for c in scored[: k * 3]]
     seen: set[str] = set()
