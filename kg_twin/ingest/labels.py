@@ -874,12 +874,41 @@ def review_report(results: Iterable[Classification]) -> dict[str, Any]:
         if r.flagged:
             by_reason[r.reason or "flagged"].append(r.name)
             unknown_tokens.update(r.unknown)
+    items = [
+        {
+            "name": r.name,
+            "reason": r.reason,
+            "class": "brick:" + r.point_class.rsplit("#", 1)[-1],
+            "candidates": ["brick:" + c.name for c in r.candidates if c.brick_class != BRICK + "Point"],
+            "why": r.why,
+        }
+        for r in sorted(results, key=lambda r: (r.reason or "", r.name))
+        if r.flagged
+    ]
     return {
         "total": len(results),
-        "flagged": sum(1 for r in results if r.flagged),
+        "flagged": len(items),
         "by_reason": {k: sorted(v) for k, v in sorted(by_reason.items())},
         "unknown_tokens": dict(unknown_tokens.most_common()),
+        "items": items,
     }
+
+
+def format_review(report: dict[str, Any]) -> str:
+    """Plain-text review list (for the CLI / a report file).
+
+    >>> print(format_review(review_report([classify("XQZ-77")])).splitlines()[0])
+    1 of 1 point names need review
+    """
+    lines = [f"{report['flagged']} of {report['total']} point names need review"]
+    for reason, names in report["by_reason"].items():
+        lines.append(f"\n{reason} ({len(names)}):")
+        for it in (i for i in report["items"] if i["reason"] == reason):
+            cands = ", ".join(it["candidates"]) or "-"
+            lines.append(f"  {it['name']}  -> {it['class']}  (candidates: {cands}; {it['why']})")
+    if report["unknown_tokens"]:
+        lines.append("\ntokens not understood: " + ", ".join(f"{t} ({n})" for t, n in report["unknown_tokens"].items()))
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------

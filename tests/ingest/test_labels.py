@@ -88,3 +88,15 @@ def test_accuracy_stays_above_documented_threshold(split, measured):
     acc, ok, n = res.accuracy(**({"split": split} if split else {}))
     assert n > 0
     assert acc >= THRESHOLDS[split], f"top-1 accuracy {acc:.3f} ({ok}/{n}) below {THRESHOLDS[split]}"
+
+
+def test_review_text_lists_every_flagged_name():
+    from kg_twin.ingest.labels import format_review
+
+    rep = review_report([classify(n) for n in ("XQZ-77", "ZN-T", "Thermostat-1", "FROB STATUS")])
+    text = format_review(rep)
+    assert text.splitlines()[0] == f"{rep['flagged']} of 4 point names need review"
+    for it in rep["items"]:
+        assert it["name"] in text
+    assert "ZN-T" not in text
+    assert {i["name"] for i in rep["items"]} >= {"XQZ-77", "Thermostat-1"}
