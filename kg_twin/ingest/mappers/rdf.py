@@ -8,7 +8,8 @@ triples computed over the staged graph: ``kgt:source <source>`` on every typed I
 (Brick models pass unchanged otherwise).
 
 Quad formats (TriG, N-Quads) name their own graphs; they are flattened into the one source
-graph: N-Quads line by line (text, no RDF objects), TriG through rdflib (slower; documented).
+graph: N-Quads line by line (text, no RDF objects); TriG is first parsed by the store's native
+parser in a scratch in-memory store and dumped as N-Quads.
 
 The generic ``read`` / ``map`` contract is implemented too (records = one per file, triples via
 rdflib) for small files and for callers that do not know about pass-through.
@@ -130,16 +131,21 @@ class RdfHandler:
                         raise InputError("RDF_SYNTAX", f"{path.name}: line {lineno} is not an N-Quads statement", where={"file": path.name, "line": lineno})
                     dst.write(f"{terms[0]} {terms[1]} {terms[2]} .\n")
             return
-        import rdflib
+        # TriG: parse with the store's native parser in a scratch in-memory store, dump N-Quads,
+        # then drop the graph names as above (no RDF objects in Python)
+        from kg_twin.settings import Settings
+        from kg_twin.store.base import open_store
 
-        ds = rdflib.Dataset()
+        scratch = open_store(Settings(store="memory"))
         try:
-            ds.parse(path, format=fmt)
-        except Exception as e:  # rdflib raises many parser-specific types
-            raise InputError("RDF_SYNTAX", f"{path.name}: {e}", where={"file": path.name}) from None
-        with open(out, "w", encoding="utf-8") as dst:
-            for s, p, o, _g in ds.quads((None, None, None, None)):
-                dst.write(f"{s.n3()} {p.n3()} {o.n3()} .\n")
+            scratch.load(path, format=fmt, graph=None, bulk=True)
+            nq = out.with_suffix(".nq")
+            with open(nq, "wb") as fh:
+                scratch.dump(fh, format="nquads")
+        finally:
+            scratch.close()
+        self.flatten(nq, "nquads", out)
+        nq.unlink()
 
     # ---------------------------------------------------------------- generic contract
     def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
