@@ -315,3 +315,15 @@ def test_title_rows_in_xlsx(tmp_path):
     assert [i.fields["Asset ID"] for i in items] == ["CH-1", "P-1"]
     assert items[0].origin.row == 4 and items[0].origin.element == "sheet Points"
     assert items[0].fields["Area m2"] == 12.5
+
+
+def test_numeric_id_key_with_a_point_name_column(ctx_for, tmp_path):
+    p = tmp_path / "bms.csv"
+    p.write_text("ID,Point Name,Units\n1,AHU-1 SA-TEMP,degF\n2,AHU-1 RA-TEMP,degF\n3,VAV-1-01 ZN-T,degF\n")
+    _, m, g, rejects = run(p, ctx_for("bms.csv"))
+    assert m["entity"]["key"] == "ID" and m["entity"]["class"] == {"classify": "Point Name"}
+    assert m["entity"]["label"] == "Point Name" and m["columns"]["Point Name"]["role"] == "label"
+    assert not rejects
+    assert (ID["point/1"], rdflib.RDF.type, BRICK.Supply_Air_Temperature_Sensor) in g
+    assert (ID["point/1"], rdflib.RDFS.label, rdflib.Literal("AHU-1 SA-TEMP")) in g
+    assert (ID["point/3"], BRICK.isPointOf, ID["equipment/VAV-1-01"]) in g

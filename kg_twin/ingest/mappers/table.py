@@ -69,7 +69,8 @@ KINDS = ("point", "equipment", "location")
 PROFILE_ROWS = 1000
 
 _KEY_WORDS = {"id", "name", "tag", "point", "key", "code", "identifier", "ref", "tstat", "asset"}
-_LABEL_WORDS = {"name", "label", "description", "desc", "dis", "title"}
+_LABEL_WORDS = {"name", "label", "dis", "title"}
+_DESC_WORDS = {"description", "desc", "comment", "comments", "remarks", "notes"}
 _ROOM_WORDS = {"room", "space", "location", "rm", "local", "salle", "piece"}
 _EQUIP_WORDS = {"equip", "equipment", "asset", "device", "parent", "system", "unit"}
 _UNIT_WORDS = {"unit", "units", "uom", "engunit", "eng_unit", "engineering_unit"}
@@ -214,7 +215,7 @@ class TableHandler:
         if kconf == 0.0:
             raise InputError(
                 "NO_KEY_COLUMN",
-                f"{ctx.source_name}: no column has a unique, non-empty value in every row",
+                f"{ctx.source_name}: no column has a unique, non-empty value in (nearly) every row",
                 hint="add an identifier column, or write the mapping by hand (entity.key) - rows with a duplicate key are rejected",
             )
 
@@ -253,8 +254,10 @@ class TableHandler:
                             "relation": "brick:hasPoint",
                             "why": f"header {h!r} names a point: {c.why}",
                         }))
-            if p["words"] & _LABEL_WORDS and p["dtype"] == "string" and not cands:
+            if p["words"] & _DESC_WORDS and p["dtype"] == "string" and not cands:
                 cands.append((0.6, {"role": "property", "property": "rdfs:comment", "datatype": "xsd:string", "why": "header names a description"}))
+            elif p["words"] & _LABEL_WORDS and p["dtype"] == "string" and not cands:
+                cands.append((0.6, {"role": "label", "why": "header names a name / label"}))
             if not cands:
                 dt = p["dtype"]
                 cands.append((0.5 if p["values"] else 0.2, {
@@ -294,12 +297,27 @@ class TableHandler:
             entity.update(kind="equipment", **{"class": {"value": equip_class}}, class_confidence=equip_conf,
                           why=f"columns {point_cols} hold point names, so a row is a piece of equipment; {equip_why}")
         else:
-            cls = [classify(v) for v in key_vals[:200]]
-            point_rate = sum(1 for c in cls if not c.flagged) / (len(cls) or 1)
+            # which column names the point: the key, or another free-text column that classifies better
+            name_cands = [key] + [
+                h for h, d in decisions.items()
+                if d["role"] in ("property", "label") and prof[h]["dtype"] == "string" and prof[h]["unique"] >= 0.5
+            ]
+            rates: dict[str, tuple[float, list[Classification]]] = {}
+            for h in name_cands:
+                if prof[h]["dtype"] != "string":
+                    continue
+                cls = [classify(str(v)) for v in prof[h]["values"][:200]]
+                rates[h] = (sum(1 for c in cls if not c.flagged) / (len(cls) or 1), cls)
+            if key in rates and rates[key][0] >= 0.5:
+                src, (point_rate, cls) = key, rates[key]  # the key names the points
+            else:
+                src, (point_rate, cls) = max(rates.items(), key=lambda kv: kv[1][0]) if rates else (key, (0.0, []))
             if equip_conf >= 0.6 and point_rate < 0.5:
                 entity.update(kind="equipment", **{"class": {"value": equip_class}}, class_confidence=equip_conf, why=equip_why)
             else:
-                src = next((h for h in (key, label_col) if prof[h]["dtype"] == "string"), key)
+                if src != key:
+                    entity["label"] = src
+                    decisions[src] = {"role": "label", "confidence": round(point_rate, 2), "why": "the point names (classified per row)"}
                 entity.update(kind="point", **{"class": {"classify": src}}, class_confidence=round(sum(c.confidence for c in cls) / (len(cls) or 1), 2),
                               why=f"{point_rate:.0%} of the values of {src!r} classify as Brick points (per-row classifier)")
         return {
