@@ -327,3 +327,11 @@ def test_numeric_id_key_with_a_point_name_column(ctx_for, tmp_path):
     assert (ID["point/1"], rdflib.RDF.type, BRICK.Supply_Air_Temperature_Sensor) in g
     assert (ID["point/1"], rdflib.RDFS.label, rdflib.Literal("AHU-1 SA-TEMP")) in g
     assert (ID["point/3"], BRICK.isPointOf, ID["equipment/VAV-1-01"]) in g
+
+
+def test_file_cut_inside_a_quoted_value(tmp_path):
+    p = tmp_path / "cutq.csv"
+    p.write_text('name,room\nZN-T,RM1\nSA-T,"RM2 north')
+    items = list(TABLE.read(p))
+    assert [type(i).__name__ for i in items] == ["Record", "Reject"]
+    assert items[1].origin.row == 3 and items[1].code in ("BAD_ROW", "TRUNCATED_ROW")
