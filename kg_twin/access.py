@@ -166,6 +166,8 @@ class Access:
                 raise Unauthorized("AUTH_REQUIRED", "authentication required", hint="send 'Authorization: Bearer <token>'")
             raise NotFound("PROJECT_NOT_FOUND", f"no project {project!r}", hint="list the projects you may read with GET /projects")
         if r < ROLES[role]:
+            if caller.anonymous:  # e.g. writing to a public project: credentials would help, so 401
+                raise Unauthorized("AUTH_REQUIRED", f"this needs the {role} role on project {project!r}: authenticate", hint="send 'Authorization: Bearer <token>'")
             raise Forbidden("ROLE_REQUIRED", f"this needs the {role} role on project {project!r}", hint="ask a project admin for a token with that role")
 
     def require_global_admin(self, caller: Caller) -> None:

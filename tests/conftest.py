@@ -93,6 +93,8 @@ def start_live_server(data_dir: Path, **overrides: Any) -> LiveServer:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     kw: dict[str, Any] = {"data_dir": data_dir, "base_iri": url + "/", "query_workers": 2, "store": "oxigraph", "log_level": "warning"}
+    if overrides.pop("allow_self_service", False):
+        overrides["service_allowlist"] = [url + "/"]  # SERVICE may call this very server
     kw.update(overrides)
     settings = Settings(**kw)
     twin = Twin(settings)

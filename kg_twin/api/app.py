@@ -107,4 +107,4 @@ def _optional_routers() -> list[Any]:
     return out
 
 
-ROUTER_MODULES: list[str] = []
+ROUTER_MODULES: list[str] = ["kg_twin.api.routers.ontologies", "kg_twin.api.routers.validate", "kg_twin.api.routers.queries"]

@@ -421,7 +421,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = ["kg_twin.cli.ontologies", "kg_twin.cli.validate", "kg_twin.cli.queries"]
 
 
 def _register_features() -> None:
@@ -433,8 +433,10 @@ _register_features()
 
 
 def main() -> None:
+    rc = 0
     try:
-        app(standalone_mode=False)
+        # with standalone_mode=False click returns (does not raise) the code of a typer.Exit
+        rc = app(standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -453,4 +455,4 @@ def main() -> None:
             e.show()
             sys.exit(2)
         raise
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)

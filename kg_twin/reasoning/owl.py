@@ -37,13 +37,14 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from kg_twin.errors import InputError, KgTwinError
-from kg_twin.ontologies import Module, bundle_hash, module_closure, module_rdf
+from kg_twin.ontologies import Module, bundle_hash, class_hierarchy, module_closure, module_rdf
 from kg_twin.terms import OWL, RDF, RDFS, XSD
 
 log = logging.getLogger(__name__)
@@ -69,36 +70,6 @@ SELECT DISTINCT ?d WHERE {{
   FILTER(isIRI(?d))
 }}
 """
-
-_SKELETON_QUERY = f"""
-CONSTRUCT {{
-  ?c a <{OWL}Class> .
-  ?c <{RDFS}subClassOf> ?d .
-  ?c <{OWL}equivalentClass> ?e .
-  ?c <{OWL}disjointWith> ?f .
-  ?p a ?ptype .
-  ?p <{RDFS}subPropertyOf> ?q .
-  ?p <{OWL}inverseOf> ?r .
-}} WHERE {{
-  {{ ?c a <{OWL}Class> FILTER(isIRI(?c)) }}
-  UNION {{ ?c <{RDFS}subClassOf> ?d FILTER(isIRI(?c) && isIRI(?d)) }}
-  UNION {{ ?c <{OWL}equivalentClass> ?e FILTER(isIRI(?c) && isIRI(?e)) }}
-  UNION {{ ?c <{OWL}disjointWith> ?f FILTER(isIRI(?c) && isIRI(?f)) }}
-  UNION {{ ?p a ?ptype VALUES ?ptype {{ <{OWL}ObjectProperty> <{OWL}DatatypeProperty> <{OWL}TransitiveProperty>
-                                        <{OWL}SymmetricProperty> }} FILTER(isIRI(?p)) }}
-  UNION {{ ?p <{RDFS}subPropertyOf> ?q ; a <{OWL}ObjectProperty> . ?q a <{OWL}ObjectProperty> FILTER(isIRI(?p) && isIRI(?q)) }}
-  UNION {{ ?p <{RDFS}subPropertyOf> ?q ; a <{OWL}DatatypeProperty> . ?q a <{OWL}DatatypeProperty> FILTER(isIRI(?p) && isIRI(?q)) }}
-  UNION {{ ?p <{OWL}inverseOf> ?r FILTER(isIRI(?p) && isIRI(?r)) }}
-}}
-"""
-
-# the objects of subClassOf / equivalentClass / disjointWith in the skeleton must be classes too
-_SKELETON_DECLARE = f"""
-CONSTRUCT {{ ?d a <{OWL}Class> }} WHERE {{
-  ?c <{RDFS}subClassOf>|<{OWL}equivalentClass>|<{OWL}disjointWith> ?d FILTER(isIRI(?c) && isIRI(?d))
-}}
-"""
-
 
 @dataclass
 class ModuleCheck:
@@ -171,11 +142,7 @@ def _cache_key(names: list[str], extra: list[Path]) -> str:
 
 
 def _skeleton(nt: bytes) -> bytes:
-    from kg_twin.store.convert import Scratch
-
-    s = Scratch()
-    s.add(nt, format="ntriples")
-    return s.construct(_SKELETON_QUERY) + s.construct(_SKELETON_DECLARE)
+    return class_hierarchy(nt)
 
 
 def _datatypes(nt: bytes) -> set[str]:
@@ -288,14 +255,30 @@ def check_consistency(
     key = _cache_key(names, extra_paths)
     cdir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_file = cdir / f"ontology-check-{key[:24]}.json"
-    if use_cache and cache_file.is_file():
-        try:
-            report = CheckReport.from_dict(json.loads(cache_file.read_text()))
-            report.cached = True
-            return report
-        except (ValueError, TypeError, KeyError) as e:
-            log.warning("ignoring unreadable check cache %s: %s", cache_file, e)
+    if use_cache and (hit := _read_cache(cache_file)) is not None:
+        return hit
+    with _CHECK_LOCK:  # one HermiT run at a time; callers that waited find the cache filled
+        if use_cache and (hit := _read_cache(cache_file)) is not None:
+            return hit
+        return _check(owlready2, closure, extra_paths, key, cdir, cache_file, timeout_s)
 
+
+_CHECK_LOCK = threading.Lock()
+
+
+def _read_cache(cache_file: Path) -> CheckReport | None:
+    if not cache_file.is_file():
+        return None
+    try:
+        report = CheckReport.from_dict(json.loads(cache_file.read_text()))
+    except (ValueError, TypeError, KeyError) as e:
+        log.warning("ignoring unreadable check cache %s: %s", cache_file, e)
+        return None
+    report.cached = True
+    return report
+
+
+def _check(owlready2: Any, closure: list[Module], extra_paths: list[Path], key: str, cdir: Path, cache_file: Path, timeout_s: float) -> CheckReport:
     t0 = time.perf_counter()
     world = owlready2.World()
     checks: list[ModuleCheck] = []
@@ -344,7 +327,7 @@ def check_consistency(
     )
     try:
         cdir.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(report.to_dict(), indent=2))
         os.replace(tmp, cache_file)
     except OSError as e:

@@ -16,7 +16,7 @@ Errors never say whether a foreign graph exists.
 >>> c = Confinement(default_graph="http://t/graph/p/default", graphs=["http://t/graph/p/default", "http://t/graph/p/a"],
 ...                 owns=lambda g: g.startswith("http://t/graph/p/"))
 >>> print(confine_update('INSERT DATA { <s> <p> 1 }', c, base="http://x/"))
-INSERT DATA { GRAPH <http://t/graph/p/default> { <s> <p> 1 } }
+INSERT DATA { GRAPH <http://t/graph/p/default> { <http://x/s> <http://x/p> 1 } }
 """
 
 from __future__ import annotations

@@ -33,6 +33,19 @@ _TOKEN_RE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
+# The engine (oxigraph) does not pre-process \\u escapes everywhere as the SPARQL text says: it
+# only decodes them inside IRIs and strings. "Raw" tokenization follows the engine, so that checks
+# see what will really run (e.g. `"x\\u005C" . SERVICE <...>` hides a SERVICE from the
+# pre-processed view, whose string swallows the rest of the line).
+_RAW_TOKEN_RE = re.compile(
+    _TOKEN_RE.pattern.replace(
+        r"""(?P<IRI><[^<>"{}|^`\\\x00-\x20]*>)""",
+        r"""(?P<IRI><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)""",
+    ),
+    re.VERBOSE | re.DOTALL,
+)
+assert _RAW_TOKEN_RE.pattern != _TOKEN_RE.pattern
+
 _ESCAPE_RE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -58,13 +71,18 @@ def _line_col(text: str, pos: int) -> dict[str, int]:
     return {"line": line, "column": col}
 
 
-def tokenize(text: str) -> list[Token]:
-    """Tokens of a SPARQL text (comments and white space dropped)."""
+def tokenize(text: str, *, raw: bool = False) -> list[Token]:
+    """Tokens of a SPARQL text (comments and white space dropped).
+
+    ``raw``: tokenize the text as the engine does (``\\u`` escapes allowed inside IRIs and strings
+    only, not decoded); otherwise the caller passes text already run through :func:`unescape_codepoints`.
+    """
     out: list[Token] = []
     pos = 0
     n = len(text)
+    rx = _RAW_TOKEN_RE if raw else _TOKEN_RE
     while pos < n:
-        m = _TOKEN_RE.match(text, pos)
+        m = rx.match(text, pos)
         if not m:
             raise InputError(
                 "SPARQL_SYNTAX",
@@ -123,13 +141,40 @@ def service_targets(text: str, base: str | None = None) -> list[str]:
     >>> service_targets('SELECT * { ?s <http://e/service> "SERVICE <x>" }')
     []
     """
-    from kg_twin.sparql.protocol import analyze
+    views, error = token_views(text)
+    out: list[str] = []
+    for toks in views:
+        out.extend(t for t in _service_targets(toks, base) if t not in out)
+    if error is not None and not out:
+        raise error
+    return out
 
+
+def token_views(text: str) -> tuple[list[list[Token]], InputError | None]:
+    """The token streams a check must pass: the engine's (raw) view and the escape-processed view.
+
+    Returns the views that tokenize and the engine view's error, if any (callers refuse the text
+    then, after reporting what the other view shows). The escape-processed view is skipped when it
+    does not tokenize (e.g. ``"a\\u0022b"``: a quote inside a string for the engine).
+    """
+    views: list[list[Token]] = []
+    error: InputError | None = None
     try:
-        return list(analyze(text, base).services)
-    except InputError:
-        pass  # fall back to the plain scan below (e.g. an undeclared prefix outside SERVICE)
-    toks = tokenize(unescape_codepoints(text))
+        views.append(tokenize(text, raw=True))
+    except InputError as e:
+        error = e
+    unescaped = unescape_codepoints(text)
+    if unescaped != text or error is not None:
+        try:
+            views.append(tokenize(unescaped))
+        except InputError:
+            pass
+    if not views and error is not None:
+        raise error
+    return views, error
+
+
+def _service_targets(toks: list[Token], base: str | None) -> list[str]:
     pro = Prologue(base)
     out: list[str] = []
     i = 0
@@ -146,7 +191,7 @@ def service_targets(text: str, base: str | None = None) -> list[str]:
                 j += 1
             if j < len(toks):
                 tgt = toks[j]
-                out.append(tgt.text if tgt.kind == "VAR" else (pro.resolve(tgt) or tgt.text))
+                out.append(tgt.text if tgt.kind == "VAR" else unescape_codepoints(pro.resolve(tgt) or tgt.text))
             else:
                 out.append("")
         i += 1
@@ -155,10 +200,17 @@ def service_targets(text: str, base: str | None = None) -> list[str]:
 
 def check_services(text: str, allowlist: list[str], base: str | None = None) -> None:
     """Raise Forbidden unless every SERVICE target starts with an allow-listed prefix."""
-    check_service_targets(service_targets(text, base), allowlist)
+    views, error = token_views(text)
+    targets: list[str] = []
+    for toks in views:
+        targets.extend(t for t in _service_targets(toks, base) if t not in targets)
+    check_service_targets(targets, allowlist)
+    if error is not None:  # the engine's view does not tokenize: refuse rather than guess
+        raise error
 
 
 def check_service_targets(targets: "list[str] | tuple[str, ...]", allowlist: list[str]) -> None:
+    """Raise Forbidden unless every target starts with an allow-listed prefix."""
     from kg_twin.errors import Forbidden
 
     for target in targets:
@@ -174,4 +226,18 @@ def check_service_targets(targets: "list[str] | tuple[str, ...]", allowlist: lis
                 f"SERVICE <{target}> is not in the server's allow-list",
                 hint="ask the administrator to add the endpoint to KG_TWIN_SERVICE_ALLOWLIST"
                 + ("" if allowlist else " (SERVICE is disabled: the list is empty)"),
+            )
+
+
+def check_no_load(text: str) -> None:
+    """Raise Forbidden if an update contains LOAD in any view (LOAD fetches URLs from the server)."""
+    from kg_twin.errors import Forbidden
+
+    views, _ = token_views(text)
+    for toks in views:
+        if any(t.kind == "NAME" and t.upper == "LOAD" for t in toks):
+            raise Forbidden(
+                "LOAD_DISABLED",
+                "SPARQL LOAD is disabled on this server",
+                hint="upload the data with the Graph Store Protocol (PUT/POST /projects/{p}/graphs) or `kg-twin load`",
             )

@@ -134,6 +134,7 @@ class Analysis:
     services: tuple[str, ...]
     from_default: tuple[str, ...]
     from_named: tuple[str, ...]
+    error: InputError | None = None  # the engine's view of the text does not tokenize: refuse after the checks
 
 
 @lru_cache(maxsize=2048)
@@ -144,10 +145,14 @@ def analyze(text: str, base: str | None = None) -> Analysis:
     >>> a.form, a.services, a.from_default
     ('SELECT', ('http://s/',), ('http://e/g',))
     """
-    toks = tokenize(unescape_codepoints(text))
+    from kg_twin.sparql.lexer import service_targets, token_views
+
+    views, error = token_views(text)
+    # SERVICE targets from every view (raw and escape-processed), like the update checks
+    services: list[str] = service_targets(text, base)
+    toks = views[-1]
     pro = Prologue(base)
     form = ""
-    services: list[str] = []
     dflt: list[str] = []
     named: list[str] = []
     depth = 0
@@ -170,15 +175,6 @@ def analyze(text: str, base: str | None = None) -> Analysis:
                     continue
             elif up in _FORMS and not form:
                 form = up
-            elif up == "SERVICE":
-                j = i + 1
-                if j < n and toks[j].upper == "SILENT":
-                    j += 1
-                if j < n:
-                    tgt = toks[j]
-                    services.append(tgt.text if tgt.kind == "VAR" else (pro.resolve(tgt) or tgt.text))
-                else:
-                    services.append("")
             elif up == "FROM" and depth == 0 and i + 1 < n:
                 if toks[i + 1].upper == "NAMED" and i + 2 < n:
                     named.append(pro.resolve(toks[i + 2]) or "")
@@ -188,7 +184,7 @@ def analyze(text: str, base: str | None = None) -> Analysis:
                 i += 2
                 continue
         i += 1
-    return Analysis(form, tuple(services), tuple(dflt), tuple(named))
+    return Analysis(form, tuple(services), tuple(dflt), tuple(named), error)
 
 
 def query_form(text: str) -> str:

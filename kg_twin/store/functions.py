@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 # modules that register functions when imported (added to by feature packages)
-EXTENSION_MODULES: list[str] = []
+EXTENSION_MODULES: list[str] = ["kg_twin.geo.functions"]
 _loaded = False
 
 

@@ -255,7 +255,7 @@ class OxigraphStore:
                 self._store.update(sparql, base_iri=base_iri, custom_functions=self._funcs() or None)
             except SyntaxError as e:
                 raise syntax_error(e, sparql, "update") from None
-            except OSError as e:
+            except (OSError, RuntimeError) as e:  # e.g. a SERVICE call that failed
                 raise UpstreamError("UPDATE_FAILED", f"update failed: {e}") from None
             finally:
                 self._bump()

@@ -27,6 +27,9 @@ Literal = ox.Literal
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
+_SUBCLASS_Q = "SELECT DISTINCT ?s ?o WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?o }"
+_CLOSURE_CACHE: dict[tuple, list] = {}
+
 DATA_GRAPH = "urn:x-kg-twin:validation:data"
 CLOSURE_GRAPH = "urn:x-kg-twin:validation:closure"
 
@@ -134,6 +137,7 @@ class ShaclView:
         # canonical literal (as the store gives it back) -> the literal as written, for inputs we
         # copied from rdflib: oxigraph stores typed literals by value ("4.0"^^xsd:decimal -> "4")
         self.originals: dict = {}
+        self.closure_pairs: list[tuple] = []
 
     # constructors ---------------------------------------------------------------
     @classmethod
@@ -202,6 +206,30 @@ class ShaclView:
             o = self.originals
             rows = [tuple(o.get(t, t) if t is not None else None for t in r) for r in rows]
         return rows
+
+    def add_closure_file(self, path: Path | str, fmt: str | None = None) -> None:
+        """Use an ontology file's class hierarchy, without writing to the (project) store.
+
+        Only its ``rdfs:subClassOf`` pairs are kept (cached per file and modification time).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("FILE_NOT_FOUND", f"no such ontology file: {path}", where={"file": str(path)})
+        key = (str(path.resolve()), path.stat().st_mtime_ns)
+        pairs = _CLOSURE_CACHE.get(key)
+        if pairs is None:
+            tmp = ox.Store()
+            try:
+                tmp.bulk_load(path=str(path), format=rdf_format_of(path, fmt))
+            except SyntaxError as e:
+                raise InputError("RDF_SYNTAX", f"{path.name}: {e}", where={"file": str(path)}) from e
+            pairs = [(r[0], r[1]) for r in tmp.query(_SUBCLASS_Q, use_default_graph_as_union=True)]
+            _CLOSURE_CACHE[key] = pairs
+        self.closure_pairs.extend(pairs)
+
+    def subclass_pairs(self) -> list[tuple]:
+        """(subclass, superclass) pairs from the data graphs, the closure graphs and closure files."""
+        return self.rows(_SUBCLASS_Q, closure=True) + self.closure_pairs
 
     def size(self) -> int:
         """Number of triples in the data graphs."""

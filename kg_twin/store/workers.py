@@ -140,12 +140,16 @@ class QueryPool:
             return {w.snapshot for w in self._all if w.snapshot}
 
     def _replace(self, dead: _Worker) -> None:
+        with self._lock:
+            if dead not in self._all:
+                return  # already replaced
+            self._all = [x for x in self._all if x is not dead]
         dead.kill()
         if self._closed:
             return
         w = _Worker()
         with self._lock:
-            self._all = [x for x in self._all if x is not dead] + [w]
+            self._all.append(w)
         self._idle.put(w)
 
     def run(self, task: dict[str, Any], timeout_s: float) -> Any:
@@ -220,10 +224,9 @@ class QueryPool:
         except (EOFError, OSError, BrokenPipeError) as e:
             threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
             raise UpstreamError("QUERY_WORKER_DIED", f"the query worker stopped unexpectedly: {e}") from None
-        except BaseException:
+        except asyncio.CancelledError:
             # cancelled (client went away) while the worker runs: it cannot be trusted to be idle
-            if worker not in self._idle.queue:
-                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
             raise
         self._idle.put(worker)
         if self._on_release:

@@ -156,28 +156,30 @@ class ShapesGraph:
         g = self.g
         s = Shape(node=node)
         self._shapes[node] = s
-        path = g.value(node, SH.path)
-        if path is not None:
-            s.path = path
-            s.path_sparql = path_to_sparql(g, path)
-        sev = g.value(node, SH.severity)
-        if sev is not None:
-            s.severity = sev
-        s.messages = list(g.objects(node, SH.message))
-        deact = g.value(node, SH.deactivated)
+        props: dict = defaultdict(list)
+        for pred, o in g.predicate_objects(node):
+            props[pred].append(o)
+        path = props.get(SH.path)
+        if path:
+            s.path = path[0]
+            s.path_sparql = path_to_sparql(g, path[0])
+        sev = props.get(SH.severity)
+        if sev:
+            s.severity = sev[0]
+        s.messages = props.get(SH.message, [])
+        deact = (props.get(SH.deactivated) or [None])[0]
         s.deactivated = isinstance(deact, rdflib.Literal) and deact.datatype == rdflib.XSD.boolean and str(deact) in ("true", "1")
         for pred in _TARGET_PREDS:
-            for o in g.objects(node, pred):
+            for o in props.get(pred, ()):
                 s.targets.append((pred, o))
-        types = set(g.objects(node, RDF.type))
+        types = set(props.get(RDF.type, ()))
         if types & {RDFS.Class, OWL.Class} and types & {SH.NodeShape, SH.PropertyShape}:
             s.targets.append((SH.targetClass, node))
         for pred in _PARAM_PREDS:
-            vals = list(g.objects(node, pred))
-            if vals:
-                s.params[pred] = vals
+            if pred in props:
+                s.params[pred] = props[pred]
         for pred in _SPARQL_PREDS:
-            if (node, pred, None) in g:
+            if pred in props:
                 raise UnsupportedShape(
                     "SHACL_SPARQL_UNSUPPORTED",
                     f"shape {node.n3()} uses SHACL-SPARQL ({pred.n3()}), which the kgtwin engine does not evaluate",
@@ -207,9 +209,12 @@ class ShapesGraph:
                     nodes[n] = None
         return [n for n in nodes if not isinstance(n, rdflib.Literal)]
 
-    def targeted(self) -> list[Shape]:
+    def targeted(self, keep: Callable[[Any], bool] | None = None) -> list[Shape]:
+        """Parsed shapes with targets (``keep`` filters shape nodes before they are parsed)."""
         out = []
         for n in self.shape_nodes():
+            if keep is not None and not keep(n):
+                continue
             s = self.shape(n)
             if s.targets and not s.deactivated:
                 out.append(s)
@@ -430,7 +435,7 @@ class Compiler:
                 else:
                     raise _NotCompilable
         elif pred == SH["class"]:
-            c = f"EXISTS {{ {e._type_pattern(v, obj)} }}"
+            c = f"EXISTS {{ {e._type_pattern(v, obj)} }}" if e.classes_in_data(obj) else "false"
         elif pred == SH["in"]:
             items = [from_rdflib(x) for x in sg.list_of(obj)]
             if any(is_bnode(x) for x in items):
@@ -506,7 +511,7 @@ class Compiler:
 class Engine:
     """Evaluate a shapes graph over a :class:`ShaclView` (see the module doc)."""
 
-    def __init__(self, view: ShaclView, shapes: rdflib.Graph | ShapesGraph, *, shape_filter: Callable[[Shape], bool] | None = None, pushdown: bool = True) -> None:
+    def __init__(self, view: ShaclView, shapes: rdflib.Graph | ShapesGraph, *, shape_filter: Callable[[Any], bool] | None = None, pushdown: bool = True) -> None:
         self.view = view
         self.shapes = shapes if isinstance(shapes, ShapesGraph) else ShapesGraph(shapes)
         self.shape_filter = shape_filter
@@ -515,6 +520,7 @@ class Engine:
         self._desc: dict = {}
         self._failing: dict = {}
         self._dt_ok: dict = {}
+        self._data_types: set | None = None
         self.per_shape_s: dict = {}
         self.pushdown = pushdown
         self.compiler = Compiler(self)
@@ -532,7 +538,7 @@ class Engine:
         """``cls`` and all its subclasses (data + closure graphs), as pyoxigraph terms."""
         if self._sub is None:
             sub = defaultdict(set)
-            for s, o in self.rows(f"SELECT DISTINCT ?s ?o WHERE {{ ?s <{RDFS.subClassOf}> ?o }}", closure=True):
+            for s, o in self.view.subclass_pairs():
                 sub[o].add(s)
             self._sub = sub
         c = from_rdflib(cls)
@@ -549,9 +555,23 @@ class Engine:
         self._desc[c] = out
         return out
 
+    def data_types(self) -> set:
+        """Classes used as rdf:type objects in the data graphs (others cannot match anything)."""
+        if self._data_types is None:
+            self._data_types = {r[0] for r in self.rows(f"SELECT DISTINCT ?t WHERE {{ ?s <{RDF.type}> ?t }}")}
+        return self._data_types
+
+    def classes_in_data(self, cls) -> list:
+        used = self.data_types()
+        return [c for c in self.subclasses(cls) if is_iri(c) and c in used]
+
     def _type_pattern(self, var: str, cls) -> str:
-        classes = [c for c in self.subclasses(cls) if is_iri(c)]
+        classes = self.classes_in_data(cls)
+        if not classes:
+            return "FILTER(false)"
         t = self.var()
+        if len(classes) == 1:
+            return f"{var} <{RDF.type}> {classes[0]} ."
         return f"{var} <{RDF.type}> {t} . VALUES {t} {{ {' '.join(str(c) for c in classes)} }}"
 
     def target_set(self, shape: Shape) -> NodeSet:
@@ -559,6 +579,8 @@ class Engine:
         consts = []
         for pred, o in shape.targets:
             if pred == SH.targetClass:
+                if not self.classes_in_data(o):
+                    continue  # no instance in the data: no focus node
                 parts.append(lambda var, o=o: self._type_pattern(var, o))
             elif pred == SH.targetNode:
                 consts.append(from_rdflib(o))
@@ -571,7 +593,14 @@ class Engine:
             text = " ".join(sparql_term(c) for c in consts)
             parts.append(lambda var, text=text: f"VALUES {var} {{ {text} }}")
 
+        if not parts:
+            empty = NodeSet(self, lambda var: "FILTER(false)", f"targets of {shape.node}")
+            empty._nodes = []
+            return empty
+
         def pat(var: str) -> str:
+            if len(parts) == 1:
+                return f"{{ {parts[0](var)} }}"
             body = " UNION ".join(f"{{ {p(var)} }}" for p in parts)
             return f"{{ SELECT DISTINCT {var} WHERE {{ {body} }} }}"
 
@@ -582,9 +611,7 @@ class Engine:
         import time
 
         results: list[Result] = []
-        for shape in self.shapes.targeted():
-            if self.shape_filter is not None and not self.shape_filter(shape):
-                continue
+        for shape in self.shapes.targeted(self.shape_filter):
             t0 = time.perf_counter()
             results.extend(self.evaluate(shape, self.target_set(shape)))
             self.per_shape_s[shape.node] = self.per_shape_s.get(shape.node, 0.0) + time.perf_counter() - t0
@@ -594,13 +621,23 @@ class Engine:
         """Violations straight from SPARQL when every constraint compiles (None: use the general path)."""
         p = shape.params
         allowed = _LOCAL | ({SH.minCount, SH.maxCount} if shape.is_property else set())
+        qualified = {SH.qualifiedValueShape, SH.qualifiedMinCount}
+        simple_q = (
+            shape.is_property
+            and len(p.get(SH.qualifiedValueShape, [])) == 1
+            and [int(n) for n in p.get(SH.qualifiedMinCount, [])] == [1]
+            and SH.qualifiedMaxCount not in p
+            and not any(_is_true(d) for d in p.get(SH.qualifiedValueShapesDisjoint, []))
+        )
+        if simple_q:
+            allowed = allowed | qualified | {SH.qualifiedValueShapesDisjoint}
         if not set(p) <= allowed or (shape.is_property and (SH.hasValue in p or SH.property in p)):
             self.paths["general"] += 1
             return None
         plan = []
         try:
             for pred, objs in p.items():
-                if pred in (SH.flags, SH.minCount, SH.maxCount, SH.property):
+                if pred in (SH.flags, SH.minCount, SH.maxCount, SH.property, SH.qualifiedValueShape, SH.qualifiedMinCount, SH.qualifiedValueShapesDisjoint):
                     continue
                 for o in objs:
                     plan.append((pred, o))
@@ -613,6 +650,10 @@ class Engine:
                     queries.append((comp, f"SELECT DISTINCT {f} {v} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {v} . FILTER(!({cond})) }}", True))
                 else:
                     queries.append((comp, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER(!({cond})) }}", False))
+            if simple_q:
+                qx = self.var()
+                qcond = self.compiler.shape_expr(p[SH.qualifiedValueShape][0], qx)
+                queries.append((SH.QualifiedMinCountConstraintComponent, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {qx} . FILTER({qcond}) }} }}", False))
         except _NotCompilable:
             self.paths["general"] += 1
             return None
@@ -636,13 +677,19 @@ class Engine:
                             add(a, None, SH.MinCountConstraintComponent)
             for n in p.get(SH.maxCount, []):
                 c = self.var()
+                if int(n) == 1:
+                    y = self.var()
+                    rows = self.rows(f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {x} . {f} {shape.path_sparql} {y} . FILTER(!sameTerm({x}, {y})) }}")
+                    for (a,) in rows:
+                        add(a, None, SH.MaxCountConstraintComponent)
+                    continue
                 rows = self.rows(f"SELECT {f} WHERE {{ {{ SELECT {f} (COUNT(DISTINCT {x}) AS {c}) WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {x} . }} GROUP BY {f} }} FILTER({c} > {int(n)}) }}")
                 for (a,) in rows:
                     add(a, None, SH.MaxCountConstraintComponent)
         try:
             for comp, q, is_prop in queries:
                 for row in self.rows(q):
-                    add(row[0], None if comp == SH.HasValueConstraintComponent else (row[1] if is_prop else row[0]), comp)
+                    add(row[0], None if comp in (SH.HasValueConstraintComponent, SH.QualifiedMinCountConstraintComponent) else (row[1] if is_prop else row[0]), comp)
         except SyntaxError:
             # e.g. a sh:pattern the store's regex dialect rejects: evaluate this shape in Python
             self.paths["general"] += 1
@@ -660,7 +707,7 @@ class Engine:
         return self._failing[key][1]
 
     def evaluate(self, shape: Shape, ns: NodeSet) -> list[Result]:
-        if shape.deactivated:
+        if shape.deactivated or not shape.params or ns._nodes == []:
             return []
         if self.pushdown:
             fast = self._pushdown(shape, ns)

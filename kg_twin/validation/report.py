@@ -124,12 +124,21 @@ class _Names:
             return ""
         if isinstance(p, URIRef):
             return self.name(p)
-        from kg_twin.validation.engine import path_to_sparql
+        g = self.shapes
+        if (p, RDF.first, None) in g:
+            from rdflib.collection import Collection
 
-        try:
-            return path_to_sparql(self.shapes, p)
-        except Exception:  # noqa: BLE001 - a malformed path only loses its pretty name
-            return str(p)
+            return "(" + "/".join(self.path(x) for x in Collection(g, p)) + ")"
+        alt = g.value(p, SH.alternativePath)
+        if alt is not None:
+            from rdflib.collection import Collection
+
+            return "(" + "|".join(self.path(x) for x in Collection(g, alt)) + ")"
+        for pred, op in ((SH.inversePath, "^"), (SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+            v = g.value(p, pred)
+            if v is not None:
+                return f"^{self.path(v)}" if op == "^" else f"{self.path(v)}{op}"
+        return str(p)
 
     def shape(self, node) -> str:
         if isinstance(node, BNode):

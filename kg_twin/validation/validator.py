@@ -126,10 +126,9 @@ def view_to_rdflib(view: ShaclView, *, with_closure_classes: bool = True) -> rdf
     for gr in view.data_graphs:
         for q in view.store.quads_for_pattern(None, None, None, gr):
             g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-    if with_closure_classes and view.closure_graphs:
-        for s, o in view.rows(f"SELECT ?s ?o WHERE {{ GRAPH ?g {{ ?s <{rdflib.RDFS.subClassOf}> ?o }} }}".replace("GRAPH ?g", "")
-                              , closure=True):
-            g.add((to_rdflib(s), rdflib.RDFS.subClassOf, to_rdflib(o)))
+    if with_closure_classes:
+        for sub, sup in view.subclass_pairs():
+            g.add((to_rdflib(sub), rdflib.RDFS.subClassOf, to_rdflib(sup)))
     return g
 
 
@@ -137,7 +136,7 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | No
     import pyshacl
 
     _conforms, rg, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, use_shapes=use_shapes, allow_warnings=False
+        data, shacl_graph=shapes, inference="none", advanced=False, use_shapes=use_shapes, allow_warnings=False
     )
     out: list[Result] = []
     for rep in rg.subjects(rdflib.RDF.type, SH.ValidationReport):
@@ -181,7 +180,7 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     results: list[Result] = []
     stats: dict[str, Any] = {}
     if len(py_set) < len(tops):
-        eng = kg_engine.Engine(view, sg, shape_filter=lambda s: s.node not in py_set, pushdown=pushdown)
+        eng = kg_engine.Engine(view, sg, shape_filter=lambda n: n not in py_set, pushdown=pushdown)
         results.extend(eng.run())
         stats["kgtwin_queries"] = view.queries
         stats["kgtwin_paths"] = dict(eng.paths)
@@ -232,7 +231,7 @@ def validate_files(
     for f in data_files:
         view.load_file(f, DATA_GRAPH)
     for f in closure_files:
-        view.load_file(f, CLOSURE_GRAPH)
+        view.add_closure_file(f)
     sg = shapes if shapes is not None else parse_shapes(shape_files)
     return validate_view(view, sg, engine=engine)
 
@@ -243,6 +242,7 @@ def validate_graphs(
     shapes: rdflib.Graph | Sequence[Path | str],
     *,
     closure_graphs: Sequence[str] = (),
+    closure_files: Sequence[Path | str] = (),
     engine: str = "kgtwin",
     format: str = "turtle",
 ) -> tuple[bytes, ValidationSummary]:
@@ -252,10 +252,27 @@ def validate_graphs(
     hold ontologies used only for the class hierarchy. ``format``: turtle,
     json-ld, ntriples, rdfxml, or json (the summary).
     """
-    view = ShaclView.from_oxigraph(_oxigraph_of(store), graphs, closure_graphs)
-    sg = shapes if isinstance(shapes, rdflib.Graph) else parse_shapes(shapes)
-    out = validate_view(view, sg, engine=engine)
+    out = validate_store(store, graphs, shapes, closure_graphs=closure_graphs, closure_files=closure_files, engine=engine)
     return out.serialize(format), out.summary
+
+
+def validate_store(
+    store: Any,
+    graphs: Sequence[str],
+    shapes: rdflib.Graph | Sequence[Path | str],
+    *,
+    closure_graphs: Sequence[str] = (),
+    closure_files: Sequence[Path | str] = (),
+    engine: str = "kgtwin",
+) -> Outcome:
+    """Like :func:`validate_graphs` but returns the :class:`Outcome` (results, report, summary)."""
+    if not graphs:
+        raise InputError("NO_DATA_GRAPHS", "nothing to validate: no data graphs given", hint="name at least one graph")
+    view = ShaclView.from_oxigraph(_oxigraph_of(store), graphs, closure_graphs)
+    for f in closure_files:
+        view.add_closure_file(f)
+    sg = shapes if isinstance(shapes, rdflib.Graph) else parse_shapes(shapes)
+    return validate_view(view, sg, engine=engine)
 
 
 def _oxigraph_of(store: Any) -> Any:
@@ -267,3 +284,42 @@ def _oxigraph_of(store: Any) -> Any:
     if hasattr(store, "quads_for_pattern"):
         return store
     raise InputError("STORE_UNSUPPORTED", f"{type(store).__name__} is not an embedded oxigraph store", hint="validate with --data files, or run on the oxigraph store")
+
+
+def validate_project(
+    twin: Any,
+    project: str,
+    *,
+    shape_files: Sequence[Path | str] = (),
+    shape_sets: Sequence[str] | None = None,
+    shapes_text: Sequence[tuple[bytes | str, str]] = (),
+    closure_files: Sequence[Path | str] | None = None,
+    engine: str = "kgtwin",
+    graphs: Sequence[str] | None = None,
+) -> Outcome:
+    """Validate a project's visible data graphs.
+
+    Shapes: the ones given (files, library set names, inline text), else the project's
+    selection (or every library set that matches its data) plus its own ``_shapes`` graph.
+    Class hierarchy: Brick (default) or ``closure_files``; ontology triples are never data.
+    """
+    from kg_twin.validation import shapes as lib
+
+    twin.get_project(project)
+    graphs = list(graphs) if graphs is not None else list(twin.project_graphs(project, include_inferred=True))
+    if not graphs:
+        raise InputError("NO_DATA_GRAPHS", f"project {project!r} has no data graphs yet", hint="ingest or load data first", status=409)
+    view = ShaclView.from_oxigraph(_oxigraph_of(twin.store), graphs)
+    for f in (closure_files if closure_files is not None else [lib.brick_ontology_file()]):
+        view.add_closure_file(f)
+    if shape_files or shape_sets or shapes_text:
+        sg = lib.load_shapes(shape_sets or [], extra=shape_files)
+        if shapes_text:
+            sg += parse_shapes(texts=shapes_text)
+        names = list(shape_sets or [])
+    else:
+        sg, names = lib.project_shapes(twin.store, twin.naming, project, view)
+    out = validate_view(view, sg, engine=engine)
+    out.stats["shape_sets"] = names
+    out.stats["graphs"] = graphs
+    return out

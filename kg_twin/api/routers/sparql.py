@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
-from kg_twin.errors import Forbidden, InputError
+from kg_twin.errors import Forbidden, InputError, PayloadTooLarge, UpstreamError
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
 from kg_twin.sparql.confine import Confinement, confine_update
-from kg_twin.sparql.lexer import check_service_targets, check_services
+from kg_twin.sparql.lexer import check_no_load, check_service_targets, check_services
 from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
 
 router = APIRouter(tags=["SPARQL"])
@@ -69,9 +69,11 @@ def _formats(accept: str | None, fmt_param: str | None, form: str) -> tuple[str,
             return "json", rdf_format_from_name(fmt_param).name
         return "json", negotiate(accept, GRAPH_OUTPUT, RDF_FORMATS, default="turtle")
     if fmt_param:
-        f = fmt_param.lower()
-        alias = {"srj": "json", "srx": "xml", "application/sparql-results+json": "json", "application/sparql-results+xml": "xml"}
-        f = alias.get(f, f)
+        f = fmt_param.strip().lower()
+        for rf in RESULT_FORMATS.values():  # name, media type (SPARQLWrapper sends those), alias or extension
+            if f == rf.name or f == rf.media_type or f in rf.aliases or f in rf.extensions:
+                f = rf.name
+                break
         if f not in RESULT_FORMATS:
             raise InputError("BAD_FORMAT", f"unknown result format {fmt_param!r}", hint="use json, xml, csv or tsv")
         return f, "ntriples"
@@ -81,6 +83,8 @@ def _formats(accept: str | None, fmt_param: str | None, form: str) -> tuple[str,
 async def _run_query(request: Request, twin: Twin, op: Any, allowed: list[str], may_read: Any, endpoint: str) -> Response:
     analysis = analyze(op.text, endpoint)
     check_service_targets(analysis.services, twin.settings.service_allowlist)
+    if analysis.error is not None:
+        raise analysis.error
     form = analysis.form
     result_fmt, graph_fmt = _formats(request.headers.get("accept"), op.param("format"), form)
     default_graphs, named_graphs = choose_dataset(op, allowed, may_read, base=endpoint)
@@ -112,6 +116,27 @@ async def _run_query(request: Request, twin: Twin, op: Any, allowed: list[str], 
     return Response(res.body, media_type=mt, headers=headers)
 
 
+async def _read_body(request: Request, twin: Twin) -> bytes:
+    """POST body, refused (413) as soon as it exceeds what a SPARQL text of the allowed size
+    can take (form encoding may triple it), instead of buffering whatever a client sends."""
+    if request.method != "POST":
+        return b""
+    limit = 3 * twin.settings.max_query_bytes + 65536
+
+    def too_large() -> PayloadTooLarge:
+        return PayloadTooLarge("QUERY_TOO_LARGE", f"the request body is larger than {limit} bytes", hint="raise KG_TWIN_MAX_QUERY_BYTES or simplify the query")
+
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large()
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf.extend(chunk)
+        if len(buf) > limit:
+            raise too_large()
+    return bytes(buf)
+
+
 def _endpoint_url(request: Request) -> str:
     return str(request.url).split("?", 1)[0]
 
@@ -121,7 +146,7 @@ async def project_sparql(project: str, request: Request) -> Response:
     # no FastAPI dependencies on this hot path: they cost more than the lookups they wrap
     twin: Twin = request.app.state.twin
     caller = await get_caller(request)
-    body = await request.body() if request.method == "POST" else b""
+    body = await _read_body(request, twin)
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
     endpoint = _endpoint_url(request)
     if op.kind == "update":
@@ -141,7 +166,7 @@ async def project_sparql(project: str, request: Request) -> Response:
 async def federated_sparql(request: Request) -> Response:
     twin: Twin = request.app.state.twin
     caller = await get_caller(request)
-    body = await request.body() if request.method == "POST" else b""
+    body = await _read_body(request, twin)
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
     endpoint = _endpoint_url(request)
     if op.kind == "update":
@@ -166,6 +191,8 @@ async def federated_sparql(request: Request) -> Response:
 def run_project_update(twin: Twin, project: str, text: str, base: str | None = None, using: list[str] | None = None, using_named: list[str] | None = None) -> None:
     """Run a SPARQL update confined to ``project`` (also used by the CLI)."""
     check_services(text, twin.settings.service_allowlist, base=base)
+    # before anything executes the text (even the scratch syntax check): LOAD fetches URLs
+    check_no_load(text)
     with twin.store.transaction():
         conf = Confinement(
             default_graph=twin.naming.default_graph(project),
@@ -178,11 +205,27 @@ def run_project_update(twin: Twin, project: str, text: str, base: str | None = N
                     raise Forbidden("GRAPH_NOT_ALLOWED", f"graph <{g}> is not a graph of this project")
             conf.using_default = list(using or [])
             conf.using_named = list(using_named or [])
-        # syntax first, on an empty scratch store, so errors point into the user's text
-        _syntax_check(text, base)
-        rewritten = confine_update(text, conf, base=base)
+        # syntax first, on an empty scratch store, so errors point into the user's text. The engine
+        # refuses some valid SPARQL (a PREFIX after ';', as rdflib's SPARQLUpdateStore sends when it
+        # batches edits); the rewritten text has every IRI absolute and no prologue, so it decides.
+        try:
+            _syntax_check(text, base)
+            syntax_error = None
+        except InputError as e:
+            syntax_error = e
+        try:
+            rewritten = confine_update(text, conf, base=base)
+        except InputError:
+            if syntax_error is not None:
+                raise syntax_error from None
+            raise
         if rewritten.strip():
-            twin.store.update(rewritten, base_iri=base)
+            try:
+                twin.store.update(rewritten, base_iri=base)
+            except InputError:
+                if syntax_error is not None:
+                    raise syntax_error from None
+                raise
     twin.notify(project)
 
 
@@ -190,4 +233,7 @@ def _syntax_check(text: str, base: str | None) -> None:
     from kg_twin.store.oxigraph import OxigraphStore
 
     scratch = OxigraphStore(None)
-    scratch.update(text, base_iri=base)
+    try:
+        scratch.update(text, base_iri=base)
+    except UpstreamError:
+        pass  # evaluation errors on the empty scratch store (e.g. ADD of a missing graph) say nothing; syntax errors propagate

@@ -1,0 +1,224 @@
+"""Named queries as REST operations (grlc / BASIL style).
+
+* ``GET /queries``                          the catalogue of this installation (public metadata)
+* ``GET /queries/{name}``                   one catalogue entry, with its SPARQL text
+* ``GET /projects/{p}/queries``             catalogue + the project's own queries (reader)
+* ``GET /projects/{p}/queries/{name}``      call a query (reader): one OpenAPI operation per
+  catalogue query (operationId = file stem, typed parameters); project queries share a generic route
+* ``PUT /projects/{p}/queries/{name}``      add or replace a project query (project admin; body = .rq text)
+* ``DELETE /projects/{p}/queries/{name}``   remove a project query (project admin)
+
+Routers hold no RDF logic: they call :mod:`kg_twin.catalog` like the CLI does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from kg_twin.access import Caller
+from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.catalog.catalog import MAX_QUERY_FILE_BYTES, Catalog, default_catalog, project_queries, resolve
+from kg_twin.catalog.run import GEOJSON_MEDIA, run
+from kg_twin.catalog.spec import QuerySpec
+from kg_twin.errors import Conflict, InputError, NotFound, PayloadTooLarge, UnsupportedMediaType
+from kg_twin.service import Twin
+
+TAG = "Named queries"
+QUERY_MEDIA_TYPES = ("application/sparql-query", "text/plain", "application/x-sparql-query", "text/x-sparql")
+
+
+def _options_doc(spec: QuerySpec) -> list[dict[str, Any]]:
+    fmts = spec.formats()
+    out: list[dict[str, Any]] = [
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "Answer format; overrides the Accept header.",
+            "schema": {"type": "string", "enum": fmts},
+        },
+        {
+            "name": "timeout",
+            "in": "query",
+            "required": False,
+            "description": "Seconds before the query is stopped (at most the server limit).",
+            "schema": {"type": "number", "exclusiveMinimum": 0},
+        },
+    ]
+    if spec.pagination:
+        out.append(
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": f"Page number ({spec.pagination} rows per page). The Link header names the next page.",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
+            }
+        )
+    return out
+
+
+def _responses_doc(spec: QuerySpec) -> dict[str, Any]:
+    media = {
+        "json": "application/sparql-results+json",
+        "xml": "application/sparql-results+xml",
+        "csv": "text/csv",
+        "tsv": "text/tab-separated-values",
+        "geojson": GEOJSON_MEDIA,
+        "turtle": "text/turtle",
+        "ntriples": "application/n-triples",
+        "jsonld": "application/ld+json",
+        "rdfxml": "application/rdf+xml",
+    }
+    content = {media[f]: {} for f in spec.formats()}
+    err = {"application/json": {"example": {"ok": False, "status": 400, "code": "BAD_PARAMETER", "error": "parameter 'x': ...", "errors": [{"parameter": "x"}]}}}
+    return {
+        "200": {"description": "Query results", "content": content},
+        "400": {"description": "Missing, unknown or invalid parameter (the body names it)", "content": err},
+        "401": {"description": "Authentication required"},
+        "404": {"description": "Unknown project (or not readable by this token)"},
+        "406": {"description": "The requested format cannot be produced"},
+        "503": {"description": "The query exceeded its time limit"},
+    }
+
+
+def operation_doc(spec: QuerySpec) -> dict[str, Any]:
+    """OpenAPI fragments (parameters, responses) for one catalogue query."""
+    params = [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": p.required and p.default is None,
+            "description": p.describe(),
+            "schema": p.schema(),
+            **({"example": spec.example[p.name]} if p.name in spec.example else {}),
+        }
+        for p in spec.parameters
+    ]
+    return {"parameters": params + _options_doc(spec), "responses": _responses_doc(spec)}
+
+
+def _description(spec: QuerySpec) -> str:
+    text = spec.description or spec.summary
+    text += f"\n\nSPARQL ({spec.form}):\n\n```sparql\n{spec.text.strip()}\n```"
+    return text
+
+
+async def _call(project: str, name: str, request: Request, twin: Twin, caller: Caller, catalog: Catalog) -> Response:
+    twin.access.require(caller, project, "reader")
+    spec = await run_in_threadpool(resolve, twin, project, name, catalog)
+    base_url = str(request.url).split("?", 1)[0]
+    res = await run_in_threadpool(
+        run,
+        twin,
+        project,
+        spec,
+        list(request.query_params.multi_items()),
+        accept=request.headers.get("accept"),
+        base_url=base_url,
+    )
+    if res.count is not None:
+        res.headers["X-KG-Twin-Rows"] = str(res.count)
+    return Response(res.body, media_type=res.media_type, headers=res.headers)
+
+
+def _make_endpoint(name: str, catalog: Catalog) -> Callable[..., Any]:
+    async def endpoint(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+        return await _call(project, name, request, twin, caller, catalog)
+
+    endpoint.__name__ = "query_" + name.replace("-", "_")
+    return endpoint
+
+
+def build_router(catalog: Catalog) -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/queries", tags=[TAG], summary="The named-query catalogue: operations, parameters, examples")
+    def list_catalogue() -> dict[str, Any]:
+        return {
+            "queries": [s.to_dict(with_text=False) for s in catalog.list()],
+            "invalid": [{"name": k, **v} for k, v in sorted(catalog.invalid.items())],
+        }
+
+    @r.get("/queries/{name}", tags=[TAG], summary="One catalogue query with its SPARQL text")
+    def show_catalogue_query(name: str) -> dict[str, Any]:
+        spec = catalog.get(name)
+        if spec is None:
+            raise NotFound("QUERY_NOT_FOUND", f"no catalogue query {name!r}", hint="list them with GET /queries")
+        return spec.to_dict()
+
+    @r.get("/projects/{project}/queries", tags=[TAG], summary="Queries callable in a project: the catalogue and the project's own (reader)")
+    async def list_project_queries(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+        twin.access.require(caller, project, "reader")
+        own = await run_in_threadpool(project_queries(twin, catalog).list, project)
+        return {
+            "project": project,
+            "queries": [s.to_dict(project=project, with_text=False) for s in catalog.list()]
+            + [s.to_dict(project=project, with_text=True) for s in own],
+        }
+
+    # one real operation per catalogue query, before the generic route
+    for spec in catalog.list():
+        r.add_api_route(
+            f"/projects/{{project}}/queries/{spec.name}",
+            _make_endpoint(spec.name, catalog),
+            methods=["GET"],
+            operation_id=spec.name,
+            summary=spec.summary,
+            description=_description(spec),
+            tags=[TAG] + [f"queries: {t}" for t in spec.tags],
+            openapi_extra=operation_doc(spec),
+            response_class=Response,
+        )
+
+    @r.get(
+        "/projects/{project}/queries/{name}",
+        tags=[TAG],
+        summary="Call a project query (reader); parameters as the catalogue lists them",
+        operation_id="run_project_query",
+        response_class=Response,
+    )
+    async def call_project_query(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+        return await _call(project, name, request, twin, caller, catalog)
+
+    @r.put(
+        "/projects/{project}/queries/{name}",
+        tags=[TAG],
+        summary="Add or replace a project query (project admin); the body is the .rq text",
+        openapi_extra={"requestBody": {"required": True, "content": {"application/sparql-query": {"schema": {"type": "string"}}}}},
+    )
+    async def put_project_query(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+        twin.access.require(caller, project, "admin")
+        ct = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if ct not in QUERY_MEDIA_TYPES:
+            raise UnsupportedMediaType(
+                "UNSUPPORTED_MEDIA_TYPE",
+                f"send the query text as application/sparql-query (got {ct or 'no Content-Type'})",
+                hint="curl -X PUT -H 'Content-Type: application/sparql-query' --data-binary @my-query.rq ...",
+            )
+        body = await request.body()
+        if len(body) > MAX_QUERY_FILE_BYTES:
+            raise PayloadTooLarge("QUERY_TOO_LARGE", f"a named query may be at most {MAX_QUERY_FILE_BYTES} bytes")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("BAD_ENCODING", "the query text must be UTF-8") from None
+        spec, created = await run_in_threadpool(project_queries(twin, catalog).put, project, name, text)
+        return JSONResponse(spec.to_dict(project=project), status_code=201 if created else 200)
+
+    @r.delete("/projects/{project}/queries/{name}", tags=[TAG], status_code=204, summary="Remove a project query (project admin)")
+    async def delete_project_query(project: str, name: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+        twin.access.require(caller, project, "admin")
+        if catalog.get(name) is not None:
+            raise Conflict("CATALOGUE_QUERY", f"{name!r} is a catalogue query; it cannot be removed through the API", hint="catalogue queries are the installation's queries/*.rq files")
+        await run_in_threadpool(project_queries(twin, catalog).delete, project, name)
+        return Response(status_code=204)
+
+    return r
+
+
+router = build_router(default_catalog())

@@ -1,0 +1,96 @@
+"""``POST /projects/{project}/validate``: SHACL validation of a project's data graphs.
+
+Like Fuseki's ``/shacl`` endpoint: the body may carry shapes (``text/turtle`` or
+``application/ld+json``), or JSON ``{"shapes": "<turtle>", "shape_sets": [...], "engine": "kgtwin",
+"graphs": [...]}``; with no body the project's own shape selection applies. The answer is the
+standard ``sh:ValidationReport`` (``Accept: text/turtle`` / ``application/ld+json``) or the JSON
+summary (``application/json``, the default). Status 200 either way: a report that says
+"does not conform" is a successful validation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.errors import Forbidden, InputError, NotAcceptable, UnsupportedMediaType
+
+router = APIRouter()
+
+_OUT = {
+    "application/json": ("json", "application/json"),
+    "text/turtle": ("turtle", "text/turtle; charset=utf-8"),
+    "application/ld+json": ("json-ld", "application/ld+json"),
+    "application/n-triples": ("ntriples", "application/n-triples"),
+}
+
+
+def _negotiate(accept: str | None) -> tuple[str, str]:
+    if not accept:
+        return _OUT["application/json"]
+    prefs = []
+    for i, part in enumerate(accept.split(",")):
+        bits = [b.strip() for b in part.split(";")]
+        q = 1.0
+        for b in bits[1:]:
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        prefs.append((-q, i, bits[0].lower()))
+    for _q, _i, mt in sorted(prefs):
+        if mt in _OUT:
+            return _OUT[mt]
+        if mt in ("*/*", "application/*"):
+            return _OUT["application/json"]
+        if mt == "text/*":
+            return _OUT["text/turtle"]
+    raise NotAcceptable("NOT_ACCEPTABLE", f"cannot produce {accept}", hint=f"accept one of {', '.join(_OUT)}")
+
+
+@router.post("/projects/{project}/validate")
+async def validate_project_endpoint(project: str, request: Request, twin: Any = Depends(get_twin), caller: Any = Depends(get_caller)) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from kg_twin.validation.validator import validate_project
+
+    twin.access.require(caller, project, "reader")
+    fmt, media = _negotiate(request.headers.get("accept"))
+    body = await request.body()
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    kwargs: dict[str, Any] = {}
+    if body.strip():
+        if ctype in ("text/turtle", "application/x-turtle"):
+            kwargs["shapes_text"] = [(body, "turtle")]
+        elif ctype == "application/ld+json":
+            kwargs["shapes_text"] = [(body, "json-ld")]
+        elif ctype == "application/json":
+            try:
+                spec = json.loads(body)
+            except ValueError as e:
+                raise InputError("BAD_JSON", f"request body is not JSON: {e}") from e
+            if not isinstance(spec, dict):
+                raise InputError("BAD_JSON", "request body must be a JSON object")
+            if spec.get("shapes"):
+                kwargs["shapes_text"] = [(spec["shapes"], spec.get("shapes_format", "turtle"))]
+            if spec.get("shape_sets"):
+                kwargs["shape_sets"] = list(spec["shape_sets"])
+            if spec.get("engine"):
+                kwargs["engine"] = str(spec["engine"])
+            if spec.get("graphs"):
+                wanted = [twin.naming.resolve_graph(project, g) for g in spec["graphs"]]
+                visible = set(twin.project_graphs(project, include_inferred=True))
+                hidden = [g for g in wanted if g not in visible]
+                if hidden:
+                    raise Forbidden("GRAPH_NOT_VISIBLE", f"graph(s) not visible in project {project!r}: {', '.join(hidden)}")
+                kwargs["graphs"] = wanted
+        else:
+            raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", f"cannot read shapes as {ctype or 'no content type'}", hint="send text/turtle, application/ld+json or application/json")
+    outcome = await run_in_threadpool(lambda: validate_project(twin, project, **kwargs))
+    headers = {"X-Conforms": str(outcome.conforms).lower(), "X-Validation-Engine": outcome.summary.engine}
+    return Response(content=outcome.serialize(fmt), media_type=media, headers=headers)
