@@ -184,12 +184,23 @@ def test_utf8_bom_and_semicolons(tmp_path):
     assert r.fields == {"name": "ZN-T", "room": "RM1"}
 
 
-def test_truncated_csv_rejects_last_row_only(tmp_path):
+def test_truncated_csv_is_a_clear_error(tmp_path):
     p = tmp_path / "cut.csv"
     p.write_text("name,room,units\nZN-T,RM1,degF\nSA-T,RM2,degF\nRA-T,RM")
-    items = list(TABLE.read(p))
+    with pytest.raises(InputError) as e:
+        list(TABLE.read(p))
+    assert e.value.code == "TRUNCATED_FILE" and e.value.where == {"file": "cut.csv", "row": 4}
+    assert "cut.csv" in e.value.message and "export" in e.value.hint
+    # asked for: keep the complete rows, reject the cut one
+    items = list(TABLE.read(p, **TABLE.read_options({"source": {"on_truncated": "reject"}})))
     assert [type(i).__name__ for i in items] == ["Record", "Record", "Reject"]
     assert items[2].code == "TRUNCATED_ROW" and items[2].origin.row == 4
+
+
+def test_no_final_newline_is_not_truncation(tmp_path):
+    p = tmp_path / "ok.csv"
+    p.write_text("name,room\nZN-T,RM1\nSA-T,RM2")
+    assert [i.fields["room"] for i in TABLE.read(p)] == ["RM1", "RM2"]
 
 
 def test_bad_row_among_good_rows(tmp_path):
@@ -332,6 +343,9 @@ def test_numeric_id_key_with_a_point_name_column(ctx_for, tmp_path):
 def test_file_cut_inside_a_quoted_value(tmp_path):
     p = tmp_path / "cutq.csv"
     p.write_text('name,room\nZN-T,RM1\nSA-T,"RM2 north')
-    items = list(TABLE.read(p))
+    with pytest.raises(InputError) as e:
+        list(TABLE.read(p))
+    assert e.value.code == "TRUNCATED_FILE" and e.value.where["row"] == 3
+    items = list(TABLE.read(p, on_truncated="reject"))
     assert [type(i).__name__ for i in items] == ["Record", "Reject"]
-    assert items[1].origin.row == 3 and items[1].code in ("BAD_ROW", "TRUNCATED_ROW")
+    assert items[1].origin.row == 3 and items[1].code == "TRUNCATED_ROW"

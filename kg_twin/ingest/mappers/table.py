@@ -179,7 +179,7 @@ class TableHandler:
         The pipeline reads with ``handler.read(path, **handler.read_options(mapping))``.
         """
         src = (mapping or {}).get("source") or {}
-        return {k: src[k] for k in ("encoding", "delimiter", "sheet", "header_row") if src.get(k) is not None}
+        return {k: src[k] for k in ("encoding", "delimiter", "sheet", "header_row", "on_truncated") if src.get(k) is not None}
 
     # ------------------------------------------------------------------ propose
     def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:

@@ -8,8 +8,9 @@
 * Header: the first non-empty row. Duplicate / empty header cells get a suffix / a ``colN`` name.
 * Rows: one :class:`Record` per data row, ``origin.row`` = the 1-based line of the file
   (header = row 1) or the sheet row in XLSX (``origin.element`` = the sheet).
-  A row with more cells than the header, an unterminated quote, or a last row cut short by a
-  truncated file becomes a :class:`Reject` with the reason; the other rows are still read.
+  A row with more cells than the header or an unterminated quote becomes a :class:`Reject`
+  with the reason; the other rows are still read. A file cut in the middle of its last row
+  raises ``InputError TRUNCATED_FILE`` (or, with ``on_truncated="reject"``, rejects that row).
 
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "points.csv"
@@ -120,8 +121,21 @@ def _cell(v: Any) -> Any:
 
 
 def read_text_table(
-    path: Path, *, encoding: str | None = None, delimiter: str | None = None, header_row: int | None = None
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header_row: int | None = None,
+    on_truncated: str = "error",
 ) -> Iterator[Union[Record, Reject]]:
+    """Rows of a CSV / TSV file (see the module doc).
+
+    A file that ends in the middle of a row (no final newline and a short last row, or an open
+    quote) raises ``InputError TRUNCATED_FILE`` before any row is returned, unless
+    ``on_truncated="reject"``: then that row becomes a ``TRUNCATED_ROW`` reject.
+    """
+    if on_truncated not in ("error", "reject"):
+        raise InputError("BAD_OPTION", f"on_truncated must be 'error' or 'reject', not {on_truncated!r}")
     data = path.read_bytes()
     if not data.strip():
         raise InputError("EMPTY_TABLE", f"{path.name} is empty", hint="export the table with a header row and at least one data row", where={"file": path.name})
@@ -146,12 +160,8 @@ def read_text_table(
             if any(c.strip() for c in cells):
                 yield start, reader.line_num, cells, None
 
-    stream = rows()
-    head: list[tuple[int, int, list[str] | None, str | None]] = []
-    for item in stream:
-        head.append(item)
-        if len(head) >= 30:
-            break
+    all_rows = list(rows())  # the text is in memory already; a truncated end is known before any row is returned
+    head = all_rows[:30]
     if not head:
         raise InputError("EMPTY_TABLE", f"{path.name} has no header row", where={"file": path.name})
     if header_row is not None:
@@ -165,14 +175,25 @@ def read_text_table(
         raise InputError("BAD_TABLE", f"{path.name}: cannot read the header row: {err}", where={"file": path.name, "row": start}, hint="check the quoting of that line")
     header = _header(cells)
 
-    def data_rows() -> Iterator[tuple[int, int, list[str] | None, str | None]]:
-        yield from head[idx + 1 :]
-        yield from stream
+    body = all_rows[idx + 1 :]
+    if truncated and body:
+        start, end, cells, err = body[-1]
+        if end >= last_line and (cells is None or len(cells) < len(header)) and on_truncated == "error":
+            what = f"an open quote ({err})" if cells is None else f"{len(cells)} of {len(header)} cells"
+            raise InputError(
+                "TRUNCATED_FILE",
+                f"{path.name} ends in the middle of row {start} ({what}, no final newline): the file looks truncated",
+                hint="export the file again; to keep the complete rows and reject the cut one, set source.on_truncated: reject in the mapping",
+                where={"file": path.name, "row": start},
+            )
 
-    for start, end, cells, err in data_rows():
+    for start, end, cells, err in body:
         origin = Origin(file=path.name, row=start)
         if cells is None:
-            yield Reject(origin=origin, code="BAD_ROW", reason=f"unreadable row: {err}", hint="check the quotes in this row")
+            if truncated and end >= last_line:
+                yield Reject(origin=origin, code="TRUNCATED_ROW", reason=f"the file ends inside this row ({err})", hint="export the file again")
+            else:
+                yield Reject(origin=origin, code="BAD_ROW", reason=f"unreadable row: {err}", hint="check the quotes in this row")
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             yield Reject(origin=origin, code="TOO_MANY_CELLS", reason=f"row has {len(cells)} cells, the header has {len(header)}", hint=f"check for an unquoted {delim!r} inside a value")
@@ -235,7 +256,13 @@ def read_table(path: Path, **options: Any) -> Iterator[Union[Record, Reject]]:
     path = Path(path)
     if path.suffix.lower() in XLSX_EXTENSIONS:
         return read_xlsx(path, sheet=options.get("sheet"), header_row=options.get("header_row"))
-    return read_text_table(path, encoding=options.get("encoding"), delimiter=options.get("delimiter"), header_row=options.get("header_row"))
+    return read_text_table(
+        path,
+        encoding=options.get("encoding"),
+        delimiter=options.get("delimiter"),
+        header_row=options.get("header_row"),
+        on_truncated=options.get("on_truncated") or "error",
+    )
 
 
 _TEXTY = re.compile(rb"^[\x09\x0a\x0d\x20-\x7e\x80-\xff]*$")
