@@ -558,6 +558,9 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
         tags.pos = pos
         if tok.isdigit() or re.fullmatch(r"\d+(\.\d+)?", tok):
             continue
+        if len(tok) == 1 and pos == 0 and len(tokens) > 1 and tok.isalpha():
+            notes.append(f"{tok.upper()}: an identifier")  # "A_ts", "B-SAT": a leading letter names the unit
+            continue
         if tok in ABBREVIATIONS and (len(tok) <= 5 or tok not in vocab):
             exp = ABBREVIATIONS[tok]
             tags.extend(exp)
