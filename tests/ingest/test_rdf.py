@@ -132,3 +132,20 @@ def test_every_syntax_stages_the_same_graph(store, ctx_for, tmp_path, fmt, ext):
             without.add(t)
     assert isomorphic(without, orig)
     assert len(set(got.subjects(KGT.source, None))) == len({s for s in orig.subjects(rdflib.RDF.type, None) if isinstance(s, rdflib.URIRef)})
+
+
+@pytest.mark.parametrize("fmt, ext", [("xml", "rdf"), ("json-ld", "jsonld"), ("nt", "nt"), ("n3", "n3")])
+def test_generic_path_reads_every_syntax(ctx_for, tmp_path, fmt, ext):
+    orig = _brick_graph()
+    p = tmp_path / f"model.{ext}"
+    p.write_text(orig.serialize(format=fmt))
+    ctx = ctx_for(p.name)
+    recs = list(RDF_HANDLER.read(p))
+    triples, rejects = split(RDF_HANDLER.map(recs, RDF_HANDLER.propose(recs, ctx), ctx))
+    assert not rejects
+    g = to_graph(triples)
+    without = rdflib.Graph()
+    for t in g:
+        if t[1] != KGT.source:
+            without.add(t)
+    assert isomorphic(without, orig)

@@ -174,7 +174,7 @@ class RdfHandler:
             fmt = rec.fields["format"]
             ds = rdflib.Dataset()
             try:
-                ds.parse(path, format=fmt, publicID=ctx.source_iri)
+                ds.parse(path, format=_RDFLIB_FORMAT.get(fmt, fmt), publicID=ctx.source_iri)
             except Exception as e:  # rdflib raises many parser-specific types
                 yield Reject(origin=rec.origin, code="RDF_SYNTAX", reason=f"{e}")
                 continue
@@ -186,6 +186,9 @@ class RdfHandler:
             if (mapping.get("align") or {}).get("source_on_typed_subjects", True):
                 for s in sorted(typed):
                     yield (IRI(s), IRI(KGT + "source"), src)
+
+
+_RDFLIB_FORMAT = {"jsonld": "json-ld", "rdfxml": "xml"}
 
 
 def _term(t: Any) -> Any:
