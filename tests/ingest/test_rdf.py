@@ -149,3 +149,9 @@ def test_generic_path_reads_every_syntax(ctx_for, tmp_path, fmt, ext):
         if t[1] != KGT.source:
             without.add(t)
     assert isomorphic(without, orig)
+
+
+def test_alignment_can_be_switched_off(store, ctx_for):
+    path = DATA / "rdf" / "goodBuilding.ttl"
+    n = RDF_HANDLER.stage(store, path, G, ctx_for("x"), mapping={"align": {"source_on_typed_subjects": False}})
+    assert n == len(rdflib.Graph().parse(path))

@@ -82,13 +82,14 @@ class RdfHandler:
         return 0.8 if _sniff_content(head) else 0.0
 
     # ---------------------------------------------------------------- fast path
-    def stage(self, store: Any, path: Path, graph: str, ctx: MapContext, *, format: str | None = None) -> int:
-        """Bulk-load ``path`` into ``graph`` (replacing it) and add the alignment triples.
+    def stage(self, store: Any, path: Path, graph: str, ctx: MapContext, *, format: str | None = None, mapping: dict[str, Any] | None = None) -> int:
+        """Bulk-load ``path`` into ``graph`` (replacing it) and add the alignment triples
+        (unless the mapping says ``align: {source_on_typed_subjects: false}``).
 
         Returns the number of triples in the graph afterwards.
         """
         path = Path(path)
-        fmt = format or self.format_of(path)
+        fmt = format or ((mapping or {}).get("source") or {}).get("format") or self.format_of(path)
         # the staging graph is scratch space: drop it, then bulk-load straight into the (new) graph
         # (a replace=True load would copy the data once more through a hidden graph + MOVE)
         store.drop_graphs([graph])
@@ -99,7 +100,8 @@ class RdfHandler:
                 store.load(flat, format="ntriples", graph=graph, bulk=True)
         else:
             store.load(path, format=fmt, graph=graph, bulk=True, base_iri=ctx.source_iri)
-        store.update(self.alignment_update(graph, ctx))
+        if ((mapping or {}).get("align") or {}).get("source_on_typed_subjects", True):
+            store.update(self.alignment_update(graph, ctx))
         return store.graph_size(graph)
 
     def alignment_update(self, graph: str, ctx: MapContext) -> str:
