@@ -273,7 +273,7 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
 }
 
 # Equipment type words written without an id ("AHU SAT", "PSC_AC"): context, not point tags.
-EQUIPMENT_WORDS = {k for k in EQUIPMENT_ABBREVIATIONS if len(k) >= 3} | {"ac", "psz", "hvac"}
+EQUIPMENT_WORDS = {k for k in EQUIPMENT_ABBREVIATIONS if len(k) >= 3} | {"ac", "psz", "hvac", "sf", "rf", "ef"}
 
 _ROOM_RE = re.compile(r"(?<![A-Za-z])(?:RM|ROOM|Room|room|Rm)[-_ ]?(\d+[A-Za-z]?)(?![0-9])")
 _EQUIP_RE = re.compile(
@@ -732,7 +732,7 @@ def _rank(
         c = idx.classes[iri]
         s = _score(q, c, idx, function, default_function, bonus, unknown) if q else -1.0
         if only_function and c.tags == {function}:
-            s = max(s, 0.5 if q else 1.0)
+            s = max(s, 0.3 if q else 1.0)
         if q_ctx:
             s = max(s, _score(q_ctx, c, idx, function, default_function, bonus, unknown) - 0.02)
         scored.append(Candidate(c.iri, s))
@@ -778,7 +778,8 @@ def classify(name: str, k: int = 3, *, version: str = DEFAULT_BRICK_VERSION, min
     words, unknown, notes = _expand(tokens, idx.vocabulary)
     weights = _tagify(words, idx, len(tokens))
     tags = list(weights)
-    function = next((t for t in tags if t in POINT_FUNCTIONS), None)
+    # the point function is the last one named ("SF-SPD-CMD": S+F is not the function, CMD is)
+    function = next((t for t in reversed(tags) if t in POINT_FUNCTIONS), None)
     function_given = function is not None
     q = {t: w for t, w in weights.items() if t not in POINT_FUNCTIONS}
     if ACTUATED & set(tags) or (q and not QUANTITIES & set(q) and PROCESSES & set(q)):
