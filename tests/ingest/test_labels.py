@@ -30,6 +30,11 @@ THRESHOLDS = {"dev": 0.69, "heldout": 0.38, None: 0.50}
         ("VAV-2-03 DMPR CMD", "Damper_Command"),
         ("CHWS-T", "Leaving_Chilled_Water_Temperature_Sensor"),
         ("OATS", "Outside_Air_Temperature_Sensor"),
+        ("SF-SPD-CMD", "Fan_Speed_Command"),  # the last function word wins over S+F
+        ("RAF1 status", "Fan_Status"),  # the equipment says what the status is about
+        ("ZN-T-SP", "Target_Zone_Air_Temperature_Setpoint"),  # Brick 1.4 replaced Zone_Air_Temperature_Setpoint
+        ("OA-DMPR-POS", "Damper_Position_Command"),  # dampers are driven: command by default
+        ("kWh", "Electric_Energy_Sensor"),
     ],
 )
 def test_named_examples(name, cls):
