@@ -275,7 +275,10 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
 # Equipment type words written without an id ("AHU SAT", "PSC_AC"): context, not point tags.
 EQUIPMENT_WORDS = {k for k in EQUIPMENT_ABBREVIATIONS if len(k) >= 3} | {"ac", "psz", "hvac", "sf", "rf", "ef"}
 
-_ROOM_RE = re.compile(r"(?<![A-Za-z])(?:RM|ROOM|Room|room|Rm)[-_ ]?(\d+[A-Za-z]?)(?![0-9])")
+_ROOM_RE = re.compile(
+    r"(?<![A-Za-z])(?:(?:rm|room|salle|raum|local|sala)[-_ ]?(\d+[A-Za-z]?)|R(\d{3,4}[A-Za-z]?))(?![0-9A-Za-z])",
+    re.IGNORECASE,
+)
 _EQUIP_RE = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(EQUIPMENT_ABBREVIATIONS, key=len, reverse=True)) + r")"
     r"([-_ ]?\d+(?:[-_.]\d+)*[A-Za-z]?)(?![A-Za-z0-9])",

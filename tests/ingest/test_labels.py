@@ -105,3 +105,8 @@ def test_review_text_lists_every_flagged_name():
         assert it["name"] in text
     assert "ZN-T" not in text
     assert {i["name"] for i in rep["items"]} >= {"XQZ-77", "Thermostat-1"}
+
+
+@pytest.mark.parametrize("name, room", [("R410 TEMP", "R410"), ("Température salle 101", "salle 101"), ("ROOM-12B ZN-T", "ROOM-12B"), ("RA-T", None)])
+def test_room_forms(name, room):
+    assert classify(name).room == room
