@@ -640,6 +640,20 @@ QUANTITIES = {
     "current", "frequency", "co2", "co", "level", "occupancy", "illuminance", "luminance", "enthalpy",
     "dewpoint", "demand", "load", "pm2.5", "pm10", "tvoc", "time", "capacity", "efficiency", "runtime",
 }
+# QUDT unit (local name) -> the quantity tags it implies, for names that do not say the quantity.
+UNIT_QUANTITIES: dict[str, tuple[str, ...]] = {
+    **{u: ("temperature",) for u in ("DEG_F", "DEG_C", "K")},
+    "PERCENT_RH": ("relative", "humidity"),
+    **{u: ("pressure",) for u in ("PA", "KiloPA", "BAR", "PSI", "IN_H2O")},
+    **{u: ("flow",) for u in ("FT3-PER-MIN", "L-PER-SEC", "M3-PER-HR", "GAL_US-PER-MIN")},
+    **{u: ("power",) for u in ("W", "KiloW", "MegaW")},
+    **{u: ("energy",) for u in ("W-HR", "KiloW-HR", "MegaW-HR")},
+    "V": ("voltage",),
+    "A": ("current",),
+    "HZ": ("frequency",),
+    "REV-PER-MIN": ("speed",),
+    "LUX": ("illuminance",),
+}
 PROCESSES = {"heat", "cool", "fan", "pump", "lighting", "reheat", "economizer", "compressor", "humidification"}
 # Tags a building-automation name leaves implicit: (implied, (when any of, unless any of)).
 IMPLIED = {
@@ -770,8 +784,22 @@ def find_room(name: str) -> tuple[str | None, str]:
     return m.group(0).strip(), name[: m.start()] + " " + name[m.end() :]
 
 
-def classify(name: str, k: int = 3, *, version: str = DEFAULT_BRICK_VERSION, min_confidence: float = 0.5) -> Classification:
-    """Classify one point name; see the module doc."""
+def classify(
+    name: str,
+    k: int = 3,
+    *,
+    version: str = DEFAULT_BRICK_VERSION,
+    min_confidence: float = 0.5,
+    unit: str | None = None,
+) -> Classification:
+    """Classify one point name; see the module doc.
+
+    ``unit`` (a QUDT unit IRI, e.g. from a point list's units column) hints the quantity when the
+    name does not say it: "AHU-1 SA" in degF is a supply air temperature.
+
+    >>> classify("AHU-1 SA", unit="http://qudt.org/vocab/unit/DEG_F").point_class.rsplit("#", 1)[1]
+    'Supply_Air_Temperature_Sensor'
+    """
     idx = brick_index(version)
     equipment, rest = find_equipment(name)
     room, rest = find_room(rest)
@@ -785,6 +813,12 @@ def classify(name: str, k: int = 3, *, version: str = DEFAULT_BRICK_VERSION, min
     function = next((t for t in reversed(tags) if t in POINT_FUNCTIONS), None)
     function_given = function is not None
     q = {t: w for t, w in weights.items() if t not in POINT_FUNCTIONS}
+    hinted = UNIT_QUANTITIES.get(unit.rsplit("/", 1)[-1]) if unit else None
+    if hinted and not QUANTITIES & set(q):
+        for t in hinted:
+            q.setdefault(t, 0.6)
+        tags = tags + [t for t in hinted if t not in tags]
+        notes.append(f"unit {unit.rsplit('/', 1)[-1]} = {' '.join(hinted)}")
     if ACTUATED & set(tags) or (q and not QUANTITIES & set(q) and PROCESSES & set(q)):
         default_function = "command"  # dampers / valves are driven; "Heat-1", "Fan": stages, on/off
     else:

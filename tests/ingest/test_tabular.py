@@ -349,3 +349,13 @@ def test_file_cut_inside_a_quoted_value(tmp_path):
     items = list(TABLE.read(p, on_truncated="reject"))
     assert [type(i).__name__ for i in items] == ["Record", "Reject"]
     assert items[1].origin.row == 3 and items[1].code == "TRUNCATED_ROW"
+
+
+def test_units_column_hints_the_quantity(ctx_for, tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_text("Point,Units\nAHU-1 SA,degF\nAHU-1 RA,%RH\nVAV-1-01 SA,cfm\n")
+    _, m, g, rejects = run(p, ctx_for("u.csv"))
+    assert not rejects and m["columns"]["Units"]["role"] == "unit"
+    assert (ID["point/AHU-1%20SA"], rdflib.RDF.type, BRICK.Supply_Air_Temperature_Sensor) in g
+    assert (ID["point/AHU-1%20RA"], rdflib.RDF.type, BRICK.Return_Air_Humidity_Sensor) in g
+    assert (ID["point/VAV-1-01%20SA"], rdflib.RDF.type, BRICK.Supply_Air_Flow_Sensor) in g

@@ -338,6 +338,7 @@ class TableHandler:
         idx = brick_index()
         has_equip_col = any(d.get("role") == "equipment" for d in columns.values())
         has_room_col = any(d.get("role") == "room" for d in columns.values())
+        unit_col = next((c for c, d in columns.items() if d.get("role") == "unit"), None)
         seen_keys: dict[str, str] = {}
         made: set[str] = set()  # side entities already emitted (equipment, rooms)
         fixed_class = IRI(expand_curie(cls_spec["value"])) if "value" in cls_spec else None
@@ -383,7 +384,7 @@ class TableHandler:
                     text = f.get(cls_spec["classify"])
                     text = str(text) if text is not None else key
                     if kind == "point":
-                        cl = classify(text)
+                        cl = classify(text, unit=qudt_unit(f.get(unit_col)) if unit_col else None)
                         klass = IRI(cl.point_class)
                     else:
                         refs, _ = find_equipment(text)
