@@ -143,3 +143,19 @@ def test_haystack4_json_gives_the_same_graph(mapped, tmp_path, ctx_for):
     for t in drop(g4):
         b.add(t)
     assert not rejects and isomorphic(a, b)
+
+
+def test_point_without_matching_tags_falls_back_to_its_name(tmp_path, ctx_for):
+    grid = {"meta": {"ver": "3.0"}, "cols": [{"name": "id"}], "rows": [
+        {"id": "r:ahu", "equip": "m:", "ahu": "m:", "dis": "s:AHU-1"},
+        {"id": "r:p1", "point": "m:", "frobnicated": "m:", "navName": "s:SA-TEMP", "unit": "s:°F", "equipRef": "r:ahu"},
+    ]}
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps(grid))
+    triples, rejects = split(HAYSTACK.map(list(HAYSTACK.read(p)), {}, ctx_for("g.json")))
+    g = to_graph(triples)
+    p1 = ID["point/p1"]
+    assert not rejects
+    assert (p1, rdflib.RDF.type, BRICK.Supply_Air_Temperature_Sensor) in g
+    assert "class from the point name" in str(g.value(p1, KGT.reviewReason))
+    assert (p1, BRICK.isPointOf, ID["equipment/ahu"]) in g

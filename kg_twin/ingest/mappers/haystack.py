@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
 from kg_twin.ingest.base import MapContext, Triple, register
-from kg_twin.ingest.labels import brick_index
+from kg_twin.ingest.labels import brick_index, classify
 from kg_twin.ingest.mappers.table import A, CONFIDENCE, HAS_UNIT, LABEL, ORIGIN, REVIEW, SOURCE, UNIT_TEXT, expand_curie
 from kg_twin.ingest.mappers.units import qudt_unit
 from kg_twin.models import Origin, Record, Reject
@@ -192,11 +192,20 @@ class HaystackHandler:
                 klass, conf = BRICK + "Site", 0.95
             else:
                 best, cands = infer(tags, kind)
+                if best in (BRICK + "Point", BRICK + "Equipment"):
+                    best = None  # only the root class: the tags say nothing specific
                 if best:
                     klass, conf = best, 1.0 / len(cands)
                 else:
                     klass, conf = BRICK + ("Point" if kind == "point" else "Equipment"), 0.1
                     review = f"no Brick class matches the Haystack tags {' '.join(tags)}"
+                    name = _value(f.get("navName")) or _value(f.get("dis")) or _ref_dis(f["id"])
+                    if kind == "point" and name:
+                        # fall back to the point-name classifier (with the unit as a hint)
+                        cl = classify(str(name), unit=qudt_unit(_value(f.get("unit"))) if f.get("unit") else None)
+                        if not cl.flagged:
+                            klass, conf = cl.point_class, round(cl.confidence * 0.8, 3)
+                            review += f"; class from the point name: {cl.why}"
             ref_targets = []
             for key, rel, target_kind in (("equipRef", BRICK + "isPointOf" if kind == "point" else BRICK + "isPartOf", "equipment"), ("siteRef", BRICK + "hasLocation", "site")):
                 ref = _ref(f.get(key))
