@@ -33,7 +33,13 @@ class Settings(BaseSettings):
     store_query_path: str = Field("query", description="Remote engine: path of the SPARQL query endpoint, relative to KG_TWIN_STORE")
     store_update_path: str = Field("update", description="Remote engine: path of the SPARQL update endpoint")
     store_gsp_path: str = Field("store", description="Remote engine: path of the Graph Store Protocol endpoint")
+    infer_on_change: bool = Field(True, description="`kg-twin serve`: rebuild a project's inferred graph in the background after each change to its data")
     log_level: str = Field("info", description="Log level of the service")
+    # live twin (kg_twin/live, docs/live.md)
+    mqtt_url: str | None = Field(None, description="MQTT broker to take readings from, e.g. mqtt://127.0.0.1:1883 (`kg-twin serve --mqtt`); unset: no MQTT")
+    mqtt_topic: str = Field("twin/{project}/{point}", description="MQTT topic template of readings; needs the {project} and {point} levels")
+    live_flush_s: float = Field(0.25, gt=0, le=0.5, description="Interval (s) at which buffered last-known values are written to the state graphs (one SPARQL update per project)")
+    live_notify: bool = Field(False, description="Call change listeners (inference, caches) after each state flush; off: state updates do not trigger inference rebuilds")
 
     @property
     def store_path(self) -> Path:

@@ -92,7 +92,7 @@ class LiveServer:
 def start_live_server(data_dir: Path, **overrides: Any) -> LiveServer:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    kw: dict[str, Any] = {"data_dir": data_dir, "base_iri": url + "/", "query_workers": 2, "store": "oxigraph", "log_level": "warning"}
+    kw: dict[str, Any] = {"data_dir": data_dir, "base_iri": url + "/", "query_workers": 2, "store": "oxigraph", "log_level": "warning", "infer_on_change": False}
     if overrides.pop("allow_self_service", False):
         overrides["service_allowlist"] = [url + "/"]  # SERVICE may call this very server
     kw.update(overrides)

@@ -35,6 +35,12 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
         start = getattr(t.store, "start_workers", None)
         if start:
             start()
+        refresher = None
+        if t.settings.infer_on_change:
+            from kg_twin.reasoning.brick import InferenceRefresher
+
+            refresher = InferenceRefresher.attach(t)
+            app.state.inference = refresher
         for hook in app.state.startup_hooks:
             hook(t)
         try:
@@ -45,6 +51,8 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
                     hook(t)
                 except Exception:  # shutting down: log and go on
                     log.exception("shutdown hook failed")
+            if refresher is not None:
+                refresher.close()
             if owned:
                 t.close()
 
@@ -94,6 +102,9 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
     app.include_router(graphs.router)
     for mod in _optional_routers():
         app.include_router(mod.router)
+        setup = getattr(mod, "setup", None)  # optional: register startup/shutdown hooks
+        if setup is not None:
+            setup(app)
     return app
 
 
@@ -107,4 +118,4 @@ def _optional_routers() -> list[Any]:
     return out
 
 
-ROUTER_MODULES: list[str] = ["kg_twin.api.routers.ontologies", "kg_twin.api.routers.validate", "kg_twin.api.routers.queries"]
+ROUTER_MODULES: list[str] = ["kg_twin.api.routers.ontologies", "kg_twin.api.routers.validate", "kg_twin.api.routers.queries", "kg_twin.api.routers.live"]

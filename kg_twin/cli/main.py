@@ -421,7 +421,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = ["kg_twin.cli.ontologies", "kg_twin.cli.validate", "kg_twin.cli.queries"]
+CLI_MODULES: list[str] = ["kg_twin.cli.ontologies", "kg_twin.cli.validate", "kg_twin.cli.queries", "kg_twin.cli.live"]
 
 
 def _register_features() -> None:
@@ -446,13 +446,10 @@ def main() -> None:
         err.print(f"error {e}")
         sys.exit(2)
     except Exception as e:  # click usage errors and the like
-        import click
-
-        if isinstance(e, click.exceptions.UsageError):
-            e.show()
-            sys.exit(2)
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
+        # typer >= 0.2x vendors its own click: recognise its exceptions by shape, not by class
+        show = getattr(e, "show", None)
+        if callable(show) and isinstance(getattr(e, "exit_code", None), int):
+            show()
             sys.exit(2)
         raise
     sys.exit(rc if isinstance(rc, int) else 0)

@@ -72,6 +72,9 @@ class _Rewriter:
         self.conf = conf
         self.pro = Prologue(base)
         self.out: list[str] = []
+        # graphs named so far (all owned): an operation must see graphs an earlier operation of
+        # the same request created, which the precomputed conf.graphs cannot list
+        self.mentioned: set[str] = set()
 
     # helpers -------------------------------------------------------------
     def src(self, a: int, b: int) -> str:
@@ -103,6 +106,7 @@ class _Rewriter:
             raise InputError("SPARQL_SYNTAX", f"expected a graph IRI, found {tok.text!r}")
         if not self.conf.owns(iri):
             raise _foreign(iri)
+        self.mentioned.add(iri)
         return iri
 
     def expect_name(self, i: int, *names: str) -> bool:
@@ -119,9 +123,10 @@ class _Rewriter:
             if t.upper == "DEFAULT":
                 return [self.conf.default_graph], i + 1
             if t.upper == "NAMED":
-                return list(self.conf.named or [g for g in self.conf.graphs if g != self.conf.default_graph]), i + 1
+                named = set(self.conf.named or [g for g in self.conf.graphs if g != self.conf.default_graph]) | self.mentioned
+                return sorted(named - {self.conf.default_graph}), i + 1
             if t.upper == "ALL":
-                return list(self.conf.graphs), i + 1
+                return sorted(set(self.conf.graphs) | self.mentioned), i + 1
         raise InputError("SPARQL_SYNTAX", f"unexpected {t.text!r} where a graph was expected", hint="write GRAPH <iri>, DEFAULT, NAMED or ALL")
 
     def check_template(self, a: int, b: int) -> None:
@@ -157,7 +162,7 @@ class _Rewriter:
         return "{ " + " ".join(pieces) + " }"
 
     def using_clause(self, default_graphs: list[str]) -> str:
-        named = sorted(set(self.conf.graphs) | {self.conf.default_graph})
+        named = sorted(set(self.conf.graphs) | {self.conf.default_graph} | self.mentioned)
         dg = sorted(set(default_graphs))
         return " ".join([f"USING {_iri(g)}" for g in dg] + [f"USING NAMED {_iri(g)}" for g in named])
 

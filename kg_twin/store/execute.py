@@ -112,9 +112,12 @@ def syntax_error(e: Exception, text: str, what: str = "query") -> InputError:
     msg = str(e)
     where: dict[str, Any] = {}
     m = _POS_RE.search(msg)
-    if m:
-        where = {"line": int(m.group(1)), "column": int(m.group(2))}
-        line_no = int(m.group(1))
+    pos: tuple[int, int] | None = (int(m.group(1)), int(m.group(2))) if m else None
+    if pos is None and isinstance(getattr(e, "lineno", None), int):
+        pos = (e.lineno, e.offset or 0)  # type: ignore[attr-defined]  # RDF parsers: "Parser error at line L column C"
+    if pos is not None:
+        where = {"line": pos[0], "column": pos[1]}
+        line_no = pos[0]
         lines = text.splitlines()
         if 1 <= line_no <= len(lines):
             where["text"] = lines[line_no - 1][:200]

@@ -16,17 +16,39 @@ True
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import logging
 import os
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 log = logging.getLogger(__name__)
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 # modules that register functions when imported (added to by feature packages)
-EXTENSION_MODULES: list[str] = ["kg_twin.geo.functions"]
+EXTENSION_MODULES: list[str] = ["kg_twin.geo.functions", "kg_twin.live.functions"]
 _loaded = False
+
+# What a function may need to know about the query it runs in: ``data_dir`` (the
+# deployment's data directory) and ``graphs`` (the IRIs of the graphs in the query's
+# dataset, or None for internal queries that see everything). Set by the store around
+# query execution, in the worker processes as well as in-process.
+_CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("kg_twin_query_context", default=None)
+
+
+@contextmanager
+def query_context(**info: Any) -> Iterator[None]:
+    token = _CONTEXT.set(info)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_query_context() -> dict[str, Any] | None:
+    """The context of the query being evaluated (see :func:`query_context`), or None."""
+    return _CONTEXT.get()
 
 
 def sparql_function(iri: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -27,12 +27,15 @@ from kg_twin.errors import InputError, KgTwinError, StoreBusy, UpstreamError
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store.base import DEFAULT, Dataset, QueryResult
 from kg_twin.store.execute import OX_RDF, graph_term, run_query, syntax_error
-from kg_twin.store.functions import oxigraph_functions
+from kg_twin.store.functions import oxigraph_functions, query_context
 
 log = logging.getLogger(__name__)
 
-BULK_THRESHOLD = 32 * 1024 * 1024  # files larger than this use the bulk loader + staging graph
+# files larger than this use the streaming bulk path + staging graph; a transactional load holds
+# ~40x its input in memory (a 20 MB N-Triples file: ~800 MB), the bulk path a constant ~30 MB
+BULK_THRESHOLD = 8 * 1024 * 1024
 STAGING_PREFIX = "urn:x-kg-twin:staging:"
+BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
 
 
 _RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
@@ -41,12 +44,15 @@ _RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
 def _rdf_syntax_error(e: Exception, fmt: str, name: str | None) -> InputError:
     where: dict[str, Any] = {}
     m = _RDF_POS.search(str(e))
-    if m:
+    if isinstance(getattr(e, "lineno", None), int):
+        # pyoxigraph sets lineno/offset; the message varies ("at line 2 between columns 17 and 19")
+        where["line"] = e.lineno  # type: ignore[attr-defined]
+        if getattr(e, "offset", None):
+            where["column"] = e.offset  # type: ignore[attr-defined]
+    elif m:
         where["line"] = int(m.group(1))
         if m.group(2):
             where["column"] = int(m.group(2))
-    elif getattr(e, "lineno", None):
-        where["line"] = e.lineno  # type: ignore[attr-defined]
     if name:
         where = {"file": name, **where}
     return InputError(
@@ -153,22 +159,30 @@ class OxigraphStore:
                 "max_rows": max_rows,
                 "base_iri": base_iri,
                 "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
+                "context": self._context(ds),
             }
             return pool.run(task, timeout_s)
         deadline = time.monotonic() + timeout_s if timeout_s else None
-        return run_query(
-            self._store,
-            sparql,
-            default_graphs=ds.default_graphs,
-            named_graphs=ds.named_graphs,
-            result_format=result_format,
-            graph_format=graph_format,
-            max_rows=max_rows,
-            base_iri=base_iri,
-            bindings=bindings,
-            deadline=deadline,
-            custom_functions=self._funcs() or None,
-        )
+        with query_context(**self._context(ds)):
+            return run_query(
+                self._store,
+                sparql,
+                default_graphs=ds.default_graphs,
+                named_graphs=ds.named_graphs,
+                result_format=result_format,
+                graph_format=graph_format,
+                max_rows=max_rows,
+                base_iri=base_iri,
+                bindings=bindings,
+                deadline=deadline,
+                custom_functions=self._funcs() or None,
+            )
+
+    def _context(self, ds: Dataset) -> dict[str, Any]:
+        """What SPARQL extension functions may know about a query (see kg_twin.store.functions)."""
+        graphs = None if ds.default_graphs is None and ds.named_graphs is None else sorted(set(ds.default_graphs or ()) | set(ds.named_graphs or ()))
+        data_dir = str(self.settings.data_dir) if self.settings is not None else None
+        return {"data_dir": data_dir, "graphs": graphs}
 
     async def aquery(
         self,
@@ -195,6 +209,7 @@ class OxigraphStore:
                 "max_rows": max_rows,
                 "base_iri": base_iri,
                 "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
+                "context": self._context(ds),
             }
             return await pool.arun(task, timeout_s)
         from starlette.concurrency import run_in_threadpool
@@ -305,14 +320,15 @@ class OxigraphStore:
                         status=415,
                     )
                 target = graph_term(graph)
-                if not bulk and replace is False:
-                    # small additive load: one transaction, nothing written on error
+                if not bulk and (replace is False or not self.has_graph(graph)):
+                    # small additive load, or replacing an empty graph: one transaction, nothing
+                    # written on error (no staging + MOVE: MOVE of 200k quads costs ~85 s, ~600 MB)
                     self._store.load(to_graph=target, **kwargs)
                     return self.graph_size(graph)
-                if bulk and not replace and not self.has_graph(graph):
-                    # new graph: bulk load straight in; on error, the (new) graph is removed again
+                if bulk and not self.has_graph(graph):
+                    # new (or empty) graph: bulk load straight in; on error, the graph is removed again
                     try:
-                        self._store.bulk_load(to_graph=target, **kwargs)
+                        self._bulk_into(target, kwargs)
                     except BaseException:
                         self._store.remove_graph(target)
                         raise
@@ -320,7 +336,7 @@ class OxigraphStore:
                 staging = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex)
                 try:
                     if bulk:
-                        self._store.bulk_load(to_graph=staging, **kwargs)
+                        self._bulk_into(staging, kwargs)
                     else:
                         self._store.load(to_graph=staging, **kwargs)
                     g = graph_term(graph)
@@ -336,6 +352,18 @@ class OxigraphStore:
                 raise InputError("RDF_LOAD_FAILED", f"could not load {name or 'data'}: {e}", hint="check the file path and format") from None
             finally:
                 self._bump()
+
+    def _bulk_into(self, graph: Any, kwargs: dict[str, Any]) -> None:
+        """Stream-parse and bulk-insert in bounded batches. ``Store.bulk_load`` keeps its whole
+        input in memory (~14x a 50 MB N-Triples file); this stays within a few tens of MB."""
+        batch: list[Any] = []
+        for q in ox.parse(**kwargs):
+            batch.append(ox.Quad(q.subject, q.predicate, q.object, graph))
+            if len(batch) >= BULK_BATCH:
+                self._store.bulk_extend(batch)
+                batch = []
+        if batch:
+            self._store.bulk_extend(batch)
 
     def drop_graphs(self, graphs: Iterable[str]) -> None:
         self._check_writable()
@@ -483,6 +511,11 @@ class OxigraphStore:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self.read_only:
+            # a read-only opener (the CLI next to a running server) neither flushes nor owns
+            # the snapshots: removing them would pull the files from under the server's workers
+            self._store = None  # type: ignore[assignment]
+            return
         try:
             self._store.flush()
         except (OSError, AttributeError):

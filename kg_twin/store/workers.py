@@ -31,7 +31,7 @@ def _worker_main(conn_in: Any, conn_out: Any) -> None:  # runs in the child proc
     import pyoxigraph as ox
 
     from kg_twin.store.execute import run_query
-    from kg_twin.store.functions import oxigraph_functions
+    from kg_twin.store.functions import oxigraph_functions, query_context
 
     functions = oxigraph_functions()
     current_path = None
@@ -48,18 +48,19 @@ def _worker_main(conn_in: Any, conn_out: Any) -> None:  # runs in the child proc
                 store = None
                 store = ox.Store.read_only(task["snapshot"])
                 current_path = task["snapshot"]
-            res = run_query(
-                store,
-                task["sparql"],
-                default_graphs=task["default_graphs"],
-                named_graphs=task["named_graphs"],
-                result_format=task["result_format"],
-                graph_format=task["graph_format"],
-                max_rows=task["max_rows"],
-                base_iri=task["base_iri"],
-                bindings=task["bindings"],
-                custom_functions=functions or None,
-            )
+            with query_context(**(task.get("context") or {})):
+                res = run_query(
+                    store,
+                    task["sparql"],
+                    default_graphs=task["default_graphs"],
+                    named_graphs=task["named_graphs"],
+                    result_format=task["result_format"],
+                    graph_format=task["graph_format"],
+                    max_rows=task["max_rows"],
+                    base_iri=task["base_iri"],
+                    bindings=task["bindings"],
+                    custom_functions=functions or None,
+                )
             conn_out.send(("ok", res))
         except KgTwinError as e:
             conn_out.send(("error", e))

@@ -80,7 +80,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A real server on 127.0.0.1 with an on-disk store: queries run in worker processes."""
     import uvicorn
 
-    settings = Settings(store="oxigraph", data_dir=tmp_path_factory.mktemp("live"), query_workers=1, query_timeout_s=20)
+    settings = Settings(store="oxigraph", data_dir=tmp_path_factory.mktemp("live"), query_workers=1, query_timeout_s=20, infer_on_change=False)
     t = Twin(settings)
     populate(t)
     app = create_app(settings, twin=t)

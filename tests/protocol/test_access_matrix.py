@@ -674,3 +674,62 @@ def test_no_request_leaves_the_server(world: World, canary: tuple[str, list[str]
                 assert r.status_code == 403, (q, r.text)
                 assert "urn:canary" not in r.text
     assert hits == []
+
+
+def test_gsp_foreign_graph_on_own_project_same_as_missing(world: World, b_unchanged: None) -> None:
+    """?graph= naming another project's graph through one's own project endpoint."""
+    with world.client("A-writer") as c:
+        for method in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+            answers = set()
+            for g in (world.g(world.B, "hidden"), world.g(world.B, "never"), world.g("no-such-project", "x"), "http://example.org/elsewhere"):
+                kw: dict[str, Any] = {}
+                if method in ("PUT", "POST"):
+                    kw = {"content": b"<urn:x> <urn:y> <urn:z> .", "headers": {"Content-Type": "application/n-triples"}}
+                r = c.request(method, f"/projects/{world.A}/graphs", params={"graph": g}, **kw)
+                no_secret(r)
+                answers.add((r.status_code, r.json()["code"] if method != "HEAD" else ""))
+            assert len(answers) == 1 and next(iter(answers))[0] == 403, (method, answers)
+
+
+def test_hidden_graphs_are_not_addressable(world: World) -> None:
+    """Staging/quarantine graphs (names starting with '_') are invisible to every endpoint."""
+    twin = world.srv.twin
+    hidden = twin.naming.staging_graph(world.A, "src")
+    twin.store.update(f'INSERT DATA {{ GRAPH <{hidden}> {{ <urn:h> <urn:h> "HIDDEN-STAGING" }} }}')
+    try:
+        with world.client("A-admin") as c:
+            for method in ("GET", "PUT", "DELETE"):
+                kw: dict[str, Any] = {"content": b"<urn:x> <urn:y> <urn:z> .", "headers": {"Content-Type": "application/n-triples"}} if method == "PUT" else {}
+                r = c.request(method, f"/projects/{world.A}/graphs", params={"graph": hidden}, **kw)
+                assert r.status_code == 404 and r.json()["code"] == "GRAPH_NOT_FOUND", (method, r.text)
+                r = c.request(method, f"/graph/{world.A}/_staging/src", **kw)
+                assert r.status_code == 404, (method, r.text)
+            r = c.get(f"/projects/{world.A}/sparql", params={"query": "SELECT * { GRAPH ?g { ?s ?p ?o } }"})
+            assert "HIDDEN-STAGING" not in r.text
+            r = c.get(f"/projects/{world.A}/sparql", params={"query": f"SELECT * FROM <{hidden}> {{ ?s ?p ?o }}"})
+            assert r.status_code == 403
+            r = c.post(f"/projects/{world.A}/sparql", data={"update": f"DROP GRAPH <{hidden}>"})
+            assert r.status_code == 403
+        assert twin.store.graph_size(hidden) == 1
+    finally:
+        twin.store.drop_graphs([hidden])
+
+
+def test_update_sees_graphs_created_earlier_in_the_same_request(world: World) -> None:
+    """One request, several operations: later ones see what earlier ones wrote (SPARQL 1.1 Update)."""
+    new, copy = world.g(world.A, "made-now"), world.g(world.A, "copied-now")
+    with world.client("A-writer") as c:
+        r = c.post(
+            f"/projects/{world.A}/sparql",
+            data={"update": f'INSERT DATA {{ GRAPH <{new}> {{ <urn:n> <urn:n> "fresh" }} }} ;\n'
+                  f"INSERT {{ GRAPH <{copy}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p \"fresh\" . ?s ?p ?o }} }}"},
+        )
+        assert r.status_code == 204, r.text
+        r = c.get(f"/graph/{world.A}/copied-now", headers={"Accept": "application/n-triples"})
+        assert r.status_code == 200 and '"fresh"' in r.text
+        r = c.post(f"/projects/{world.A}/sparql", data={"update": f'INSERT DATA {{ GRAPH <{world.g(world.A, "tmp-now")}> {{ <urn:t> <urn:t> 1 }} }} ; CLEAR NAMED'})
+        assert r.status_code == 204, r.text
+        r = c.get(f"/projects/{world.A}/sparql", params={"query": "ASK { GRAPH ?g { <urn:t> <urn:t> 1 } }"})
+        assert r.json()["boolean"] is False
+    # restore A's named graph used by other tests
+    world.srv.put_graph(world.A, "extra", f'<urn:a:s2> <urn:a:p> "{OWN}-2" .')

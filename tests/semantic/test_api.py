@@ -23,7 +23,6 @@ def client(tmp_path):
     twin = Twin(settings)
     twin.projects.create("campus")
     app = create_app(settings, twin=twin)
-    app.include_router(ontologies.router)
     ontologies.install(app)
     with TestClient(app) as c:
         c.twin = twin  # type: ignore[attr-defined]

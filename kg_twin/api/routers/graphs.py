@@ -41,7 +41,10 @@ def _target(twin: Twin, project: str, request: Request) -> str | None:
     if has_default:
         return twin.naming.default_graph(project)
     if graphs:
-        return twin.naming.resolve_graph(project, graphs[0])
+        graph = twin.naming.resolve_graph(project, graphs[0])
+        if twin.naming.is_hidden(graph):  # _staging/..., _quarantine/...: as on /graph/{p}/_...
+            raise NotFound("GRAPH_NOT_FOUND", "no such graph")
+        return graph
     return None
 
 
