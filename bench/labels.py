@@ -59,8 +59,13 @@ def main() -> None:
     for (g, p), n in conf.most_common(a.errors):
         ex = next(r["name"] for r in errs if short(r["gold"]) == g and short(r["predicted"]) == p)
         print(f"  {n:3d}  {g:45s} -> {p:45s} e.g. {ex}")
-    flagged = sum(1 for r in res.rows if r["flagged"])
-    print(f"\nflagged for review: {flagged}/{len(res.rows)}")
+    print("\nFlagged for review (kgt:reviewReason) vs not, top-1 accuracy:")
+    for split in ("dev", "heldout", None):
+        rs = [r for r in rows if split is None or r["split"] == split]
+        fl = [r for r in rs if r["flagged"]]
+        ok = [r for r in rs if not r["flagged"]]
+        acc = lambda xs: sum(r["correct"] for r in xs) / len(xs) if xs else 0.0  # noqa: E731
+        print(f"  {split or 'ALL':8s} not flagged {len(ok):4d} ({acc(ok):6.1%})   flagged {len(fl):4d} ({acc(fl):6.1%})")
 
 
 if __name__ == "__main__":
