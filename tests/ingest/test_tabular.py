@@ -359,3 +359,11 @@ def test_units_column_hints_the_quantity(ctx_for, tmp_path):
     assert (ID["point/AHU-1%20SA"], rdflib.RDF.type, BRICK.Supply_Air_Temperature_Sensor) in g
     assert (ID["point/AHU-1%20RA"], rdflib.RDF.type, BRICK.Return_Air_Humidity_Sensor) in g
     assert (ID["point/VAV-1-01%20SA"], rdflib.RDF.type, BRICK.Supply_Air_Flow_Sensor) in g
+
+
+def test_mapping_naming_a_missing_column_is_an_error(ctx_for):
+    items, m, _, _ = run(TAB / "data.csv", ctx_for("data.csv"))
+    m["columns"]["Roomz"] = m["columns"].pop("room")
+    with pytest.raises(InputError) as e:
+        list(TABLE.map(items, m, ctx_for("data.csv")))
+    assert e.value.code == "BAD_MAPPING" and "'Roomz'" in e.value.message and "'room'" in e.value.hint

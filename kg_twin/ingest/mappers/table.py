@@ -353,11 +353,23 @@ class TableHandler:
             yield (iri, SOURCE, src)
             yield (iri, ORIGIN, Literal(origin))
 
+        checked = False
         for rec in records:
             if isinstance(rec, Reject):
                 yield rec
                 continue
             f = rec.fields
+            if not checked:  # an edited mapping naming a column the file does not have is a mistake
+                checked = True
+                named = {key_col, label_col, *columns, *(v for k2, v in cls_spec.items() if k2 in ("column", "classify"))}
+                missing = sorted(c for c in named if c not in f)
+                if missing:
+                    raise InputError(
+                        "BAD_MAPPING",
+                        f"the mapping names columns that {rec.origin.file} does not have: {', '.join(map(repr, missing))}",
+                        hint="columns of the file: " + ", ".join(map(repr, f)),
+                        where={"file": rec.origin.file},
+                    )
             origin = f"{rec.origin.file} row {rec.origin.row}" if rec.origin.row is not None else rec.origin.describe()
             key = f.get(key_col)
             if key is None or str(key).strip() == "":
