@@ -166,8 +166,14 @@ def run_one(engine: str, data: Path, closure: Path) -> dict:
         os.unlink(out)
 
 
-def run(scale: int, quick: bool = False, *, pyshacl: bool = True, workdir: Path | None = None) -> list[dict]:
-    """Benchmark one scale (triples); returns one row per engine. Asserts equal result sets."""
+def run(scale: int | None = None, quick: bool = False, *, pyshacl: bool = True, workdir: Path | None = None) -> list[dict]:
+    """Benchmark one scale (triples), or every scale when ``scale`` is None (quick: 10k and 30k;
+    else 10k, 100k, 1M); one row per engine and scale. Asserts equal result sets."""
+    if scale is None:
+        rows: list[dict] = []
+        for s in ([10_000, 30_000] if quick else [10_000, 100_000, 1_000_000]):
+            rows += run(s, quick, pyshacl=pyshacl, workdir=workdir)
+        return rows
     workdir = workdir or Path(tempfile.gettempdir()) / "kg-twin-bench"
     workdir.mkdir(parents=True, exist_ok=True)
     data = workdir / f"twin-{scale}.nt"

@@ -41,6 +41,11 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
 
             refresher = InferenceRefresher.attach(t)
             app.state.inference = refresher
+            # catch up: projects with data but no inferred graph yet (loaded while no server ran)
+            for p in t.projects.ids():
+                data = [g for g in t.project_graphs(p, include_inferred=False, include_default=False)]
+                if data and not t.store.has_graph(t.naming.inferred_graph(p)):
+                    refresher.schedule(p)
         for hook in app.state.startup_hooks:
             hook(t)
         try:
@@ -118,4 +123,10 @@ def _optional_routers() -> list[Any]:
     return out
 
 
-ROUTER_MODULES: list[str] = ["kg_twin.api.routers.ontologies", "kg_twin.api.routers.validate", "kg_twin.api.routers.queries", "kg_twin.api.routers.live"]
+ROUTER_MODULES: list[str] = [
+    "kg_twin.api.routers.ontologies",
+    "kg_twin.api.routers.validate",
+    "kg_twin.api.routers.ingest",
+    "kg_twin.api.routers.queries",
+    "kg_twin.api.routers.live",
+]

@@ -83,6 +83,11 @@ def serve(
     if demo:
         run(lambda: load_demo(twin))
     application = create_app(s, twin=twin)
+    if demo:
+        # the demo is live: simulated readings for its points (history + a reading every 30 s)
+        feeds: list[Any] = []
+        application.state.startup_hooks.append(lambda t: feeds.append(importlib.import_module("kg_twin.demo").start_demo_feed(t)))
+        application.state.shutdown_hooks.insert(0, lambda t: [f.set() for f in feeds])
     err.print(f"kg-twin serving {Path(s.data_dir).resolve()} on http://{s.host}:{s.port} (docs at /docs)")
     try:
         uvicorn.run(application, host=s.host, port=s.port, log_level=s.log_level, loop="uvloop", http="httptools", access_log=False)
@@ -421,7 +426,13 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = ["kg_twin.cli.ontologies", "kg_twin.cli.validate", "kg_twin.cli.queries", "kg_twin.cli.live"]
+CLI_MODULES: list[str] = [
+    "kg_twin.cli.ingest",
+    "kg_twin.cli.validate",
+    "kg_twin.cli.ontologies",
+    "kg_twin.cli.queries",
+    "kg_twin.cli.live",
+]
 
 
 def _register_features() -> None:

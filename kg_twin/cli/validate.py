@@ -94,17 +94,20 @@ def _run(data, shapes, shape_set, ontology, brick, project, data_dir, fmt, engin
 
 
 def _validate_project(project, data_dir, shapes, shape_set, closure, engine):
-    from kg_twin.service import Twin  # the lead's service layer
-    from kg_twin.settings import Settings
-    from kg_twin.store import open_store
+    from kg_twin.cli.main import _locked, open_twin
     from kg_twin.validation.validator import validate_project
 
-    settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
-    twin = Twin(settings, store=open_store(settings, read_only=True))
+    read_only = _locked(data_dir)  # the server owns the store: read a snapshot of it
+    twin = open_twin(data_dir, read_only=read_only)
     try:
-        return validate_project(twin, project, shape_files=shapes, shape_sets=shape_set or None, closure_files=closure, engine=engine)
+        return validate_project(twin, project, shape_files=shapes, shape_sets=shape_set or None, closure_files=closure or None, engine=engine)
     finally:
-        twin.store.close()
+        try:
+            twin.close()
+        except RuntimeError as e:  # pyoxigraph refuses to flush a read-only store; nothing was written
+            if not read_only:
+                raise
+            _err(f"note: {e}")
 
 
 def register(app: typer.Typer) -> None:

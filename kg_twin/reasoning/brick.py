@@ -408,11 +408,16 @@ class InferenceRefresher:
                 self._cond.wait(left)
         return True
 
-    def close(self) -> None:
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop taking work; wait a little for a running rebuild. A rebuild still running after
+        ``timeout`` is abandoned (its single write transaction never happens half-way)."""
         with self._cond:
             self._closed = True
+            self._pending.clear()
             self._cond.notify_all()
-        self._thread.join(timeout=60)
+        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            log.warning("inference rebuild still running at shutdown: abandoned")
 
     def _run(self) -> None:
         while True:

@@ -28,7 +28,16 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 _SUBCLASS_Q = "SELECT DISTINCT ?s ?o WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?o }"
-_CLOSURE_CACHE: dict[tuple, list] = {}
+_TYPES_Q = (
+    "SELECT DISTINCT ?s ?t WHERE { ?s <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> ?t . FILTER(isIRI(?s) && isIRI(?t)"
+    " && ?t NOT IN (<http://www.w3.org/2002/07/owl#Class>, <http://www.w3.org/2000/01/rdf-schema#Class>,"
+    " <http://www.w3.org/ns/shacl#NodeShape>, <http://www.w3.org/ns/shacl#PropertyShape>,"
+    " <http://www.w3.org/2002/07/owl#ObjectProperty>, <http://www.w3.org/2002/07/owl#DatatypeProperty>,"
+    " <http://www.w3.org/1999/02/22-rdf-syntax-ns#Property>, <http://www.w3.org/2002/07/owl#AnnotationProperty>)) }"
+)
+_UNITS_Q = 'SELECT DISTINCT ?u WHERE { ?x ?p ?u . FILTER(isIRI(?u) && STRSTARTS(STR(?u), "http://qudt.org/vocab/unit/")) }'
+QUDT_UNIT_CLASS = "http://qudt.org/schema/qudt/Unit"
+_CLOSURE_CACHE: dict[tuple, tuple] = {}
 
 DATA_GRAPH = "urn:x-kg-twin:validation:data"
 CLOSURE_GRAPH = "urn:x-kg-twin:validation:closure"
@@ -45,6 +54,10 @@ _FORMATS = {
     ".jsonld": ox.RdfFormat.JSON_LD,
     ".json": ox.RdfFormat.JSON_LD,
 }
+
+
+class ShaclQueryError(InputError):
+    """The store refused a query built from the shapes (bad regex, bad SPARQL in sh:select)."""
 
 
 def rdf_format_of(path: Path | str, fmt: str | None = None) -> Any:
@@ -138,6 +151,7 @@ class ShaclView:
         # copied from rdflib: oxigraph stores typed literals by value ("4.0"^^xsd:decimal -> "4")
         self.originals: dict = {}
         self.closure_pairs: list[tuple] = []
+        self.closure_types: list[tuple] = []  # (individual, class) stated by closure files
 
     # constructors ---------------------------------------------------------------
     @classmethod
@@ -196,10 +210,13 @@ class ShaclView:
 
     # queries ------------------------------------------------------------------
     def rows(self, sparql: str, *, closure: bool = False) -> list[tuple]:
-        """SELECT rows as tuples of pyoxigraph terms (None when unbound)."""
+        """SELECT rows as tuples of pyoxigraph terms (None when unbound). Safe to call from several threads."""
         self.queries += 1
         graphs = self.data_graphs + (self.closure_graphs if closure else [])
-        res = self.store.query(sparql, default_graph=graphs, named_graphs=[])
+        try:
+            res = self.store.query(sparql, default_graph=graphs, named_graphs=[])
+        except SyntaxError as e:
+            raise ShaclQueryError("SHACL_QUERY_ERROR", f"the store rejected a validation query: {e}", hint="check sh:pattern regexes and IRIs in the shapes") from e
         n = len(res.variables)
         rows = [tuple(sol[i] for i in range(n)) for sol in res]
         if self.originals:
@@ -216,20 +233,43 @@ class ShaclView:
         if not path.is_file():
             raise InputError("FILE_NOT_FOUND", f"no such ontology file: {path}", where={"file": str(path)})
         key = (str(path.resolve()), path.stat().st_mtime_ns)
-        pairs = _CLOSURE_CACHE.get(key)
-        if pairs is None:
+        cached = _CLOSURE_CACHE.get(key)
+        if cached is None:
             tmp = ox.Store()
             try:
                 tmp.bulk_load(path=str(path), format=rdf_format_of(path, fmt))
             except SyntaxError as e:
                 raise InputError("RDF_SYNTAX", f"{path.name}: {e}", where={"file": str(path)}) from e
             pairs = [(r[0], r[1]) for r in tmp.query(_SUBCLASS_Q, use_default_graph_as_union=True)]
-            _CLOSURE_CACHE[key] = pairs
-        self.closure_pairs.extend(pairs)
+            types = [(r[0], r[1]) for r in tmp.query(_TYPES_Q, use_default_graph_as_union=True)]
+            typed = {t[0] for t in types}
+            # QUDT units the ontology names (e.g. Brick's sh:in unit lists) are qudt:Unit individuals;
+            # the QUDT vocabulary itself is not shipped, so their type is stated here.
+            units = [(r[0], ox.NamedNode(QUDT_UNIT_CLASS)) for r in tmp.query(_UNITS_Q, use_default_graph_as_union=True) if r[0] not in typed]
+            cached = (pairs, types + units)
+            _CLOSURE_CACHE[key] = cached
+        self.closure_pairs.extend(cached[0])
+        self.closure_types.extend(cached[1])
 
     def subclass_pairs(self) -> list[tuple]:
         """(subclass, superclass) pairs from the data graphs, the closure graphs and closure files."""
         return self.rows(_SUBCLASS_Q, closure=True) + self.closure_pairs
+
+    def rows_bound(self, sparql: str, bindings: dict[str, Any], *, prefixes: dict[str, str] | None = None) -> tuple[list[str], list[tuple]]:
+        """SELECT with pre-bound variables (SEP-0007 substitution, as SHACL-SPARQL's $this); (variables, rows)."""
+        self.queries += 1
+        subs = {ox.Variable(k): v for k, v in bindings.items()}
+        try:
+            res = self.store.query(sparql, default_graph=self.data_graphs, named_graphs=[], substitutions=subs, prefixes=prefixes or None)
+        except SyntaxError as e:
+            raise ShaclQueryError("SHACL_SPARQL_SYNTAX", f"SPARQL constraint query: {e}", hint="fix the sh:select query") from e
+        names = [v.value for v in res.variables]
+        n = len(names)
+        rows = [tuple(sol[i] for i in range(n)) for sol in res]
+        if self.originals:
+            o = self.originals
+            rows = [tuple(o.get(t, t) if t is not None else None for t in r) for r in rows]
+        return names, rows
 
     def size(self) -> int:
         """Number of triples in the data graphs."""

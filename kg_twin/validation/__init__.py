@@ -9,6 +9,8 @@ from kg_twin.validation.validator import (  # noqa: F401
     parse_shapes,
     validate_files,
     validate_graphs,
+    validate_project,
     validate_rdflib,
+    validate_store,
     validate_view,
 )

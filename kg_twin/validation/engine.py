@@ -36,6 +36,7 @@ triples are never validated.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from rdflib.collection import Collection
 from kg_twin.errors import InputError
 from kg_twin.store.view import (
     RDF_LANGSTRING,
+    ShaclQueryError,
     XSD_STRING,
     ShaclView,
     from_rdflib,
@@ -79,6 +81,7 @@ class Result:
     severity: URIRef
     messages: list = field(default_factory=list)  # rdflib Literals
     engine: str = ENGINE_NAME
+    source_constraint: Any = None  # rdflib node of the SPARQL constraint (sh:sourceConstraint)
 
 
 # --- shapes --------------------------------------------------------------------
@@ -94,6 +97,7 @@ class Shape:
     deactivated: bool = False
     targets: list = field(default_factory=list)  # (predicate, rdflib term)
     params: dict = field(default_factory=dict)  # predicate -> list of objects
+    sparql: list = field(default_factory=list)  # SHACL-SPARQL constraints: (node, select text, prefixes, messages)
 
     @property
     def is_property(self) -> bool:
@@ -107,10 +111,18 @@ class Shape:
         return v[0] if v else None
 
 
+def iri(u) -> str:
+    """``<iri>`` for a shapes-graph IRI, checked (shapes may come from a request body)."""
+    try:
+        return str(from_rdflib(URIRef(str(u))))
+    except ValueError as e:
+        raise InputError("SHACL_BAD_IRI", f"invalid IRI in the shapes graph: {str(u)!r}", hint="fix the shapes") from e
+
+
 def path_to_sparql(g: rdflib.Graph, p) -> str:
     """SPARQL 1.1 property path for a SHACL path node."""
     if isinstance(p, URIRef):
-        return f"<{p}>"
+        return iri(p)
     if isinstance(p, rdflib.Literal) or p is None:
         raise InputError("SHACL_BAD_PATH", f"sh:path must be an IRI or a path expression, got {p!r}")
     if (p, RDF.first, None) in g:
@@ -148,6 +160,7 @@ class ShapesGraph:
         self.g = g
         self._shapes: dict[Any, Shape] = {}
         self._parents: dict[Any, list] | None = None
+        self._custom: set | None = None
 
     def shape(self, node) -> Shape:
         s = self._shapes.get(node)
@@ -178,14 +191,48 @@ class ShapesGraph:
         for pred in _PARAM_PREDS:
             if pred in props:
                 s.params[pred] = props[pred]
-        for pred in _SPARQL_PREDS:
-            if pred in props:
-                raise UnsupportedShape(
-                    "SHACL_SPARQL_UNSUPPORTED",
-                    f"shape {node.n3()} uses SHACL-SPARQL ({pred.n3()}), which the kgtwin engine does not evaluate",
-                    hint="run it with --engine pyshacl (or --engine auto to route only such shapes to pyshacl)",
-                )
+        for c in props.get(SH.sparql, ()):
+            deact = g.value(c, SH.deactivated)
+            if _is_true(deact):
+                continue
+            sel = g.value(c, SH.select)
+            if sel is None:
+                raise UnsupportedShape("SHACL_SPARQL_UNSUPPORTED", f"SPARQL constraint of shape {node.n3()} has no sh:select", hint="use --engine pyshacl")
+            text = str(sel)
+            if "$shapesGraph" in text or ("$currentShape" in text and not isinstance(node, rdflib.URIRef)):
+                raise UnsupportedShape("SHACL_SPARQL_UNSUPPORTED", f"SPARQL constraint of shape {node.n3()} uses $shapesGraph/$currentShape", hint="use --engine auto or pyshacl")
+            s.sparql.append((c, text, self.prefixes(c), list(g.objects(c, SH.message))))
+        unknown = self.custom_params() & set(props)
+        if unknown:
+            raise UnsupportedShape(
+                "SHACL_CUSTOM_COMPONENT_UNSUPPORTED",
+                f"shape {node.n3()} uses custom (SPARQL-based) constraint components ({', '.join(sorted(p.n3() for p in unknown))}), which the kgtwin engine does not evaluate",
+                hint="run it with --engine auto (routes such shapes to pyshacl) or --engine pyshacl",
+            )
         return s
+
+    def custom_params(self) -> set:
+        """Parameters of SPARQL-based constraint components declared in the shapes graph."""
+        if self._custom is None:
+            g = self.g
+            self._custom = set()
+            for cc in g.subjects(RDF.type, SH.ConstraintComponent):
+                for prm in g.objects(cc, SH.parameter):
+                    path = g.value(prm, SH.path)
+                    if isinstance(path, URIRef) and not str(path).startswith(str(SH)):
+                        self._custom.add(path)
+        return self._custom
+
+    def prefixes(self, node) -> dict[str, str]:
+        """sh:prefixes declarations (sh:declare [sh:prefix; sh:namespace]) for a SPARQL constraint."""
+        out: dict[str, str] = {}
+        g = self.g
+        for holder in g.objects(node, SH.prefixes):
+            for decl in g.objects(holder, SH.declare):
+                pfx, ns = g.value(decl, SH.prefix), g.value(decl, SH.namespace)
+                if pfx is not None and ns is not None:
+                    out[str(pfx)] = str(ns)
+        return out
 
     def list_of(self, head) -> list:
         return list(Collection(self.g, head))
@@ -221,7 +268,13 @@ class ShapesGraph:
         return out
 
     def uses_sparql(self, node) -> bool:
-        return any((node, p, None) in self.g for p in _SPARQL_PREDS)
+        """Does the shape need pyshacl (custom SPARQL-based components, or SPARQL constraints we refuse)?"""
+        try:
+            self.shape(node)
+        except UnsupportedShape:
+            self._shapes.pop(node, None)
+            return True
+        return False
 
     def parents(self, prop_shape) -> list:
         """Shapes that have ``prop_shape`` as an sh:property (for qualified siblings)."""
@@ -245,6 +298,7 @@ class NodeSet:
         self._nodes: list | None = None
         self._values: dict[str, dict] = {}
         self._valuesets: dict[str, NodeSet] = {}
+        self.subjects_of: str | None = None  # set when every node is a subject of this predicate
 
     def pattern(self, var: str) -> str:
         return self._pattern(var)
@@ -418,10 +472,10 @@ class Compiler:
             elif dt == XSD_STRING:
                 c = f'isLiteral({v}) && datatype({v}) = <{XSD_STRING}> && lang({v}) = ""'
             elif not dt.startswith(XSD_NS):
-                c = f"isLiteral({v}) && datatype({v}) = <{dt}>"
+                c = f"isLiteral({v}) && datatype({v}) = {iri(dt)}"
             else:
                 local = dt[len(XSD_NS):]
-                base = f"isLiteral({v}) && datatype({v}) = <{dt}>"
+                base = f"isLiteral({v}) && datatype({v}) = {iri(dt)}"
                 if local in _INT_RANGES:
                     lo, hi = _INT_RANGES[local]
                     c = f'{base} && REGEX(STR({v}), "^[+-]?[0-9]+$")'
@@ -436,6 +490,11 @@ class Compiler:
                     raise _NotCompilable
         elif pred == SH["class"]:
             c = f"EXISTS {{ {e._type_pattern(v, obj)} }}" if e.classes_in_data(obj) else "false"
+            extra = e.closure_instances(obj)
+            if len(extra) > 5000:
+                raise _NotCompilable
+            if extra:
+                c = f"({c}) || {v} IN ({', '.join(sorted(str(x) for x in extra))})"
         elif pred == SH["in"]:
             items = [from_rdflib(x) for x in sg.list_of(obj)]
             if any(is_bnode(x) for x in items):
@@ -447,7 +506,10 @@ class Compiler:
             c = f"sameTerm({v}, {sparql_term(from_rdflib(obj))})"
         elif pred == SH.pattern:
             flags = str(shape.one(SH.flags) or "")
-            c = f"!isBlank({v}) && REGEX(STR({v}), {_sparql_str(str(obj))}{', ' + _sparql_str(flags) if flags else ''})"
+            rx = f"{_sparql_str(str(obj))}{', ' + _sparql_str(flags) if flags else ''}"
+            if not self._store_regex_ok(rx):
+                raise _NotCompilable  # the store's regex engine rejects it: check it in Python
+            c = f"!isBlank({v}) && REGEX(STR({v}), {rx})"
         elif pred == SH.flags:
             return ""
         elif pred in (SH.minLength, SH.maxLength):
@@ -474,6 +536,18 @@ class Compiler:
         else:
             raise _NotCompilable
         return f"COALESCE({c}, false)"
+
+    def _store_regex_ok(self, rx: str) -> bool:
+        """Does the store's regex engine accept this pattern (Rust regex: no look-around, no backreferences)?"""
+        ok = self._cache.get(rx)
+        if ok is None:
+            try:
+                row = self.e.view.rows(f'SELECT (REGEX("", {rx}) AS ?ok) WHERE {{}}')[0]
+                ok = row[0] is not None
+            except ShaclQueryError:
+                ok = False
+            self._cache[rx] = ok
+        return ok
 
     def shape_expr(self, node, v: str) -> str:
         """Expression true when ``v`` conforms to the shape."""
@@ -511,16 +585,18 @@ class Compiler:
 class Engine:
     """Evaluate a shapes graph over a :class:`ShaclView` (see the module doc)."""
 
-    def __init__(self, view: ShaclView, shapes: rdflib.Graph | ShapesGraph, *, shape_filter: Callable[[Any], bool] | None = None, pushdown: bool = True) -> None:
+    def __init__(self, view: ShaclView, shapes: rdflib.Graph | ShapesGraph, *, shape_filter: Callable[[Any], bool] | None = None, pushdown: bool = True, workers: int | None = None) -> None:
         self.view = view
+        self.workers = workers if workers is not None else min(4, os.cpu_count() or 1)
         self.shapes = shapes if isinstance(shapes, ShapesGraph) else ShapesGraph(shapes)
         self.shape_filter = shape_filter
-        self._n = 0
+        self._n = itertools.count(1)
         self._sub: dict | None = None
         self._desc: dict = {}
         self._failing: dict = {}
         self._dt_ok: dict = {}
         self._data_types: set | None = None
+        self._closure_index: dict | None = None
         self.per_shape_s: dict = {}
         self.pushdown = pushdown
         self.compiler = Compiler(self)
@@ -528,8 +604,7 @@ class Engine:
 
     # helpers ------------------------------------------------------------------
     def var(self) -> str:
-        self._n += 1
-        return f"?_v{self._n}"
+        return f"?_v{next(self._n)}"  # itertools.count: safe across worker threads
 
     def rows(self, q: str, closure: bool = False) -> list[tuple]:
         return self.view.rows(q, closure=closure)
@@ -561,6 +636,18 @@ class Engine:
             self._data_types = {r[0] for r in self.rows(f"SELECT DISTINCT ?t WHERE {{ ?s <{RDF.type}> ?t }}")}
         return self._data_types
 
+    def closure_instances(self, cls) -> set:
+        """Individuals typed (directly or via subclasses) with ``cls`` by the closure files (e.g. units)."""
+        if self._closure_index is None:
+            idx = defaultdict(set)
+            for ind, t in getattr(self.view, "closure_types", []):
+                idx[t].add(ind)
+            self._closure_index = idx
+        out: set = set()
+        for c in self.subclasses(cls):
+            out |= self._closure_index.get(c, set())
+        return out
+
     def classes_in_data(self, cls) -> list:
         used = self.data_types()
         return [c for c in self.subclasses(cls) if is_iri(c) and c in used]
@@ -577,17 +664,27 @@ class Engine:
     def target_set(self, shape: Shape) -> NodeSet:
         parts = []
         consts = []
+        classes: dict = {}
         for pred, o in shape.targets:
             if pred == SH.targetClass:
-                if not self.classes_in_data(o):
-                    continue  # no instance in the data: no focus node
-                parts.append(lambda var, o=o: self._type_pattern(var, o))
+                for c in self.classes_in_data(o):  # classes without instances give no focus node
+                    classes[c] = None
+        if classes:
+            cls_list = list(classes)
+            if len(cls_list) == 1:
+                parts.append(lambda var, c=cls_list[0]: f"{var} <{RDF.type}> {c} .")
+            else:
+                text = " ".join(str(c) for c in cls_list)
+                parts.append(lambda var, text=text: (lambda t: f"{var} <{RDF.type}> {t} . VALUES {t} {{ {text} }}")(self.var()))
+        for pred, o in shape.targets:
+            if pred == SH.targetClass:
+                continue
             elif pred == SH.targetNode:
                 consts.append(from_rdflib(o))
             elif pred == SH.targetSubjectsOf:
-                parts.append(lambda var, o=o: f"{var} <{o}> {self.var()} .")
+                parts.append(lambda var, o=iri(o): f"{var} {o} {self.var()} .")
             elif pred == SH.targetObjectsOf:
-                parts.append(lambda var, o=o: f"{self.var()} <{o}> {var} .")
+                parts.append(lambda var, o=iri(o): f"{self.var()} {o} {var} .")
         if consts:
             self.view.remember(consts)
             text = " ".join(sparql_term(c) for c in consts)
@@ -598,24 +695,44 @@ class Engine:
             empty._nodes = []
             return empty
 
+        subjects_of = None
+        subj = [o for pred, o in shape.targets if pred == SH.targetSubjectsOf]
+        if not classes and not consts and len(subj) == 1 and len(parts) == 1:
+            subjects_of = iri(subj[0])
+
         def pat(var: str) -> str:
             if len(parts) == 1:
                 return f"{{ {parts[0](var)} }}"
             body = " UNION ".join(f"{{ {p(var)} }}" for p in parts)
             return f"{{ SELECT DISTINCT {var} WHERE {{ {body} }} }}"
 
-        return NodeSet(self, pat, f"targets of {shape.node}")
+        ns = NodeSet(self, pat, f"targets of {shape.node}")
+        ns.subjects_of = subjects_of
+        return ns
 
     # running ------------------------------------------------------------------
     def run(self) -> list[Result]:
+        """Evaluate every targeted shape; top-level shapes run on ``workers`` threads (the store
+        answers queries in parallel), results keep the shapes graph's order."""
+        shapes = self.shapes.targeted(self.shape_filter)
+        self.data_types()
+        self.subclasses(RDFS.Resource)  # build the shared caches before the threads start
+        if self.workers > 1 and len(shapes) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="shacl") as pool:
+                parts = list(pool.map(self._run_one, shapes))
+        else:
+            parts = [self._run_one(sh) for sh in shapes]
+        return [r for part in parts for r in part]
+
+    def _run_one(self, shape: Shape) -> list[Result]:
         import time
 
-        results: list[Result] = []
-        for shape in self.shapes.targeted(self.shape_filter):
-            t0 = time.perf_counter()
-            results.extend(self.evaluate(shape, self.target_set(shape)))
-            self.per_shape_s[shape.node] = self.per_shape_s.get(shape.node, 0.0) + time.perf_counter() - t0
-        return results
+        t0 = time.perf_counter()
+        out = self.evaluate(shape, self.target_set(shape))
+        self.per_shape_s[shape.node] = time.perf_counter() - t0
+        return out
 
     def _pushdown(self, shape: Shape, ns: NodeSet) -> list[Result] | None:
         """Violations straight from SPARQL when every constraint compiles (None: use the general path)."""
@@ -643,17 +760,28 @@ class Engine:
                     plan.append((pred, o))
             f, v = self.var(), self.var()
             queries = []
+            conds = []
             for pred, o in plan:
                 cond = self.compiler.component(pred, o, v if shape.is_property else f, shape)
-                comp = _COMPONENT[pred]
+                if cond:
+                    conds.append((_COMPONENT[pred], cond))
+            if conds:
+                # one pass over the value nodes for all value-level components: each component's
+                # condition is projected, rows are the value nodes that fail at least one
+                ks = [self.var() for _ in conds]
+                proj = " ".join(f"({c} AS {k})" for (_comp, c), k in zip(conds, ks))
+                fails = " || ".join(f"!{k}" for k in ks)
+                binds = " ".join(f"BIND({c} AS {k})" for (_comp, c), k in zip(conds, ks))
+                comps = [comp for comp, _c in conds]
                 if shape.is_property:
-                    queries.append((comp, f"SELECT DISTINCT {f} {v} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {v} . FILTER(!({cond})) }}", True))
+                    queries.append((comps, f"SELECT DISTINCT {f} {v} {' '.join(ks)} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {v} . {binds} FILTER({fails}) }}", True))
                 else:
-                    queries.append((comp, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER(!({cond})) }}", False))
+                    queries.append((comps, f"SELECT DISTINCT {f} {' '.join(ks)} WHERE {{ {ns.pattern(f)} {binds} FILTER({fails}) }}", False))
+                del proj
             if simple_q:
                 qx = self.var()
                 qcond = self.compiler.shape_expr(p[SH.qualifiedValueShape][0], qx)
-                queries.append((SH.QualifiedMinCountConstraintComponent, f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {qx} . FILTER({qcond}) }} }}", False))
+                queries.append(([SH.QualifiedMinCountConstraintComponent], f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {qx} . FILTER({qcond}) }} }}", None))
         except _NotCompilable:
             self.paths["general"] += 1
             return None
@@ -666,6 +794,8 @@ class Engine:
             x = self.var()
             for n in p.get(SH.minCount, []):
                 n = int(n)
+                if n == 1 and getattr(ns, "subjects_of", None) == shape.path_sparql:
+                    continue  # every focus node is a subject of this very predicate
                 if n == 1:
                     rows = self.rows(f"SELECT DISTINCT {f} WHERE {{ {ns.pattern(f)} FILTER NOT EXISTS {{ {f} {shape.path_sparql} {x} }} }}")
                     for (a,) in rows:
@@ -687,10 +817,17 @@ class Engine:
                 for (a,) in rows:
                     add(a, None, SH.MaxCountConstraintComponent)
         try:
-            for comp, q, is_prop in queries:
+            for comps, q, is_prop in queries:
                 for row in self.rows(q):
-                    add(row[0], None if comp in (SH.HasValueConstraintComponent, SH.QualifiedMinCountConstraintComponent) else (row[1] if is_prop else row[0]), comp)
-        except SyntaxError:
+                    if is_prop is None:  # qualified: one result per focus node, no value
+                        add(row[0], None, comps[0])
+                        continue
+                    value = row[1] if is_prop else row[0]
+                    flags = row[2:] if is_prop else row[1:]
+                    for comp, ok in zip(comps, flags):
+                        if ok is None or ok.value != "true":
+                            add(row[0], None if comp == SH.HasValueConstraintComponent else value, comp)
+        except ShaclQueryError:
             # e.g. a sh:pattern the store's regex dialect rejects: evaluate this shape in Python
             self.paths["general"] += 1
             return None
@@ -698,6 +835,48 @@ class Engine:
             out.extend(self.evaluate(self.shapes.shape(ps), ns))
         self.paths["pushdown"] += 1
         return out
+
+    def _sparql_constraints(self, shape: Shape, ns: NodeSet) -> list[Result]:
+        """SHACL-SPARQL constraints: the SELECT runs once per focus node with $this pre-bound."""
+        out: list[Result] = []
+        focus_nodes = ns.nodes()
+        for cnode, text, prefixes, cmsgs in shape.sparql:
+            q = text
+            if shape.is_property:
+                q = q.replace("$PATH", shape.path_sparql)
+            if "$currentShape" in q:
+                q = q.replace("$currentShape", iri(shape.node))
+            for f in focus_nodes:
+                names, rows = self.view.rows_bound(q, {"this": f}, prefixes=prefixes)
+                for row in rows:
+                    b = dict(zip(names, row))
+                    if b.get("failure") is not None and str(getattr(b["failure"], "value", "")) == "true":
+                        raise InputError("SHACL_SPARQL_FAILURE", f"SPARQL constraint of shape {shape.node} reported a failure for {f}")
+                    value = b.get("value")
+                    if value is None and not shape.is_property:
+                        value = f
+                    path = shape.path
+                    if b.get("path") is not None and is_iri(b["path"]):
+                        path = URIRef(b["path"].value)
+                    msgs = [self._fill(m, b, f) for m in cmsgs] if cmsgs else ([rdflib.Literal(b["message"].value)] if b.get("message") is not None else shape.messages)
+                    out.append(Result(f, path, value, shape.node, SH.SPARQLConstraintComponent, shape.severity, msgs, source_constraint=cnode))
+        return out
+
+    @staticmethod
+    def _fill(msg, b: dict, focus) -> rdflib.Literal:
+        """Replace {?var} / {$var} in a message template with the solution's values."""
+        from kg_twin.store.view import to_rdflib
+
+        def rep(m: re.Match) -> str:
+            name = m.group(1)
+            t = focus if name == "this" else b.get(name)
+            if t is None:
+                return m.group(0)
+            r = to_rdflib(t)
+            return str(r) if isinstance(r, rdflib.Literal) else r.n3()
+
+        text = re.sub(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}", rep, str(msg))
+        return rdflib.Literal(text, lang=getattr(msg, "language", None))
 
     def failing(self, shape_node, ns: NodeSet) -> set:
         """Nodes of ``ns`` that do not conform to the shape."""
@@ -707,12 +886,18 @@ class Engine:
         return self._failing[key][1]
 
     def evaluate(self, shape: Shape, ns: NodeSet) -> list[Result]:
-        if shape.deactivated or not shape.params or ns._nodes == []:
+        if shape.deactivated or (not shape.params and not shape.sparql) or ns._nodes == []:
             return []
+        if shape.sparql:
+            sparql_results = self._sparql_constraints(shape, ns)
+            if not shape.params:
+                return sparql_results
+        else:
+            sparql_results = []
         if self.pushdown:
             fast = self._pushdown(shape, ns)
             if fast is not None:
-                return fast
+                return sparql_results + fast
         if shape.is_property:
             values = ns.values(shape.path_sparql)
             vns = ns.value_set(shape.path_sparql)
@@ -786,7 +971,7 @@ class Engine:
                         if c > 1:
                             add(f, None, SH.UniqueLangConstraintComponent)
         for prop in p.get(SH.equals, []):
-            other = ns.values(f"<{prop}>")
+            other = ns.values(iri(prop))
             for f, vs in values.items():
                 a, b = set(vs), set(other.get(f, []))
                 for v in vs:
@@ -796,7 +981,7 @@ class Engine:
                     if v not in a:
                         add(f, v, SH.EqualsConstraintComponent)
         for prop in p.get(SH.disjoint, []):
-            other = ns.values(f"<{prop}>")
+            other = ns.values(iri(prop))
             for f, vs in values.items():
                 b = set(other.get(f, []))
                 for v in vs:
@@ -804,7 +989,7 @@ class Engine:
                         add(f, v, SH.DisjointConstraintComponent)
         for pred, op, comp in ((SH.lessThan, "<", SH.LessThanConstraintComponent), (SH.lessThanOrEquals, "<=", SH.LessThanOrEqualsConstraintComponent)):
             for prop in p.get(pred, []):
-                for f, v in self._less_failures(ns, shape, f"<{prop}>", op):
+                for f, v in self._less_failures(ns, shape, iri(prop), op):
                     add(f, v, comp)
         for lst in p.get(SH["in"], []):
             allowed = {from_rdflib(x) for x in self.shapes.list_of(lst)}
@@ -827,7 +1012,7 @@ class Engine:
                 for v in vs:
                     rev[v].append(f)
             x, pv, o = self.var(), self.var(), self.var()
-            filt = f"FILTER({pv} NOT IN ({', '.join(f'<{a}>' for a in allowed)}))" if allowed else ""
+            filt = f"FILTER({pv} NOT IN ({', '.join(iri(a) for a in allowed)}))" if allowed else ""
             for f, pred, val in self.rows(f"SELECT DISTINCT {x} {pv} {o} WHERE {{ {vns.pattern(x)} {x} {pv} {o} . {filt} }}"):
                 for focus in rev.get(f, ()):
                     add(focus, val, SH.ClosedConstraintComponent, path=URIRef(pred.value))
@@ -859,11 +1044,13 @@ class Engine:
                         mult[v] += 1
                 nested = [r for r in nested for _ in range(mult.get(r.focus, 1))]
             out.extend(nested)
-        return out
+        return sparql_results + out
 
     def instances(self, ns: NodeSet, cls) -> set:
+        """Nodes of ``ns`` that are SHACL instances of ``cls`` (data types, or closure individuals)."""
         x = self.var()
-        return {r[0] for r in self.rows(f"SELECT DISTINCT {x} WHERE {{ {ns.pattern(x)} {self._type_pattern(x, cls)} }}")}
+        found = {r[0] for r in self.rows(f"SELECT DISTINCT {x} WHERE {{ {ns.pattern(x)} {self._type_pattern(x, cls)} }}")}
+        return found | self.closure_instances(cls)
 
     def _datatype_ok(self, v, dt: str) -> bool:
         if not is_literal(v):

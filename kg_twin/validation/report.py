@@ -96,6 +96,8 @@ def build_report(results: Iterable[Result], shapes: rdflib.Graph, *, conforms: b
         g.add((n, SH.sourceConstraintComponent, r.component))
         for m in r.messages:
             g.add((n, SH.resultMessage, m))
+        if getattr(r, "source_constraint", None) is not None:
+            g.add((n, SH.sourceConstraint, r.source_constraint))
     return g
 
 

@@ -130,11 +130,16 @@ def load_shapes(names: Iterable[str], root: Path | None = None, *, extra: Iterab
 # --- ontology closure --------------------------------------------------------------
 
 
-def brick_ontology_file(version: str = "1.4") -> Path:
-    """Brick.ttl: the repository's ``ontologies/`` copy if present, else the brickschema package's."""
-    for cand in (ONTOLOGIES_DIR / "Brick.ttl", ONTOLOGIES_DIR / "brick" / "Brick.ttl"):
-        if cand.is_file():
-            return cand
+def brick_ontology_file(version: str | None = None) -> Path:
+    """Brick.ttl: the ontology bundle's copy (``ontologies/brick/Brick.ttl``), or with ``version``
+    the brickschema package's ``ontologies/<version>/Brick.ttl``."""
+    if version is None:
+        from kg_twin import ontologies
+
+        for p in ontologies.module_paths(ontologies.MODULES["brick"]):
+            if p.name == "Brick.ttl" and p.is_file():
+                return p
+        version = "1.5"
     import brickschema
 
     p = Path(brickschema.__file__).parent / "ontologies" / version / "Brick.ttl"
@@ -143,18 +148,21 @@ def brick_ontology_file(version: str = "1.4") -> Path:
     return p
 
 
-def closure_files(names: Sequence[str] = ("brick",), extra: Iterable[Path | str] = ()) -> list[Path]:
-    """Ontology files whose class hierarchy validation needs (``brick``; files in ``ontologies/``)."""
-    out: list[Path] = []
-    for n in names:
-        if n == "brick":
-            out.append(brick_ontology_file())
-        else:
-            p = Path(n) if Path(n).is_file() else ONTOLOGIES_DIR / n
-            if not p.is_file():
-                raise NotFound("ONTOLOGY_MISSING", f"no ontology file {n!r}", hint=f"give a path or a file in {ONTOLOGIES_DIR}")
-            out.append(p)
-    out.extend(Path(x) for x in extra)
+def closure_files(modules: Sequence[str] | None = None, extra: Iterable[Path | str] = ()) -> list[Path]:
+    """Ontology files whose class hierarchy validation reads: bundle modules (``kg_twin.ontologies``,
+    with their dependencies; ``None`` = the whole bundle) plus extra files."""
+    from kg_twin import ontologies
+
+    if modules is not None:
+        unknown = [m for m in modules if m not in ontologies.MODULES]
+        if unknown:
+            raise NotFound("UNKNOWN_ONTOLOGY_MODULE", f"unknown ontology module(s): {', '.join(unknown)}", hint=f"known: {', '.join(ontologies.MODULES)}")
+    out = list(ontologies.bundle_files(modules))
+    for x in extra:
+        p = Path(x)
+        if not p.is_file():
+            raise NotFound("ONTOLOGY_MISSING", f"no ontology file {x}", where={"file": str(x)})
+        out.append(p)
     return out
 
 

@@ -127,8 +127,11 @@ def view_to_rdflib(view: ShaclView, *, with_closure_classes: bool = True) -> rdf
         for q in view.store.quads_for_pattern(None, None, None, gr):
             g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     if with_closure_classes:
+        # pyshacl reads class hierarchies and instance types from the data graph only
         for sub, sup in view.subclass_pairs():
             g.add((to_rdflib(sub), rdflib.RDFS.subClassOf, to_rdflib(sup)))
+        for ind, cls in getattr(view, "closure_types", []):
+            g.add((to_rdflib(ind), rdflib.RDF.type, to_rdflib(cls)))
     return g
 
 
@@ -242,15 +245,16 @@ def validate_graphs(
     shapes: rdflib.Graph | Sequence[Path | str],
     *,
     closure_graphs: Sequence[str] = (),
-    closure_files: Sequence[Path | str] = (),
+    closure_files: Sequence[Path | str] | None = None,
     engine: str = "kgtwin",
     format: str = "turtle",
 ) -> tuple[bytes, ValidationSummary]:
     """Validate named graphs of the store (e.g. a staging graph) -> (report bytes, summary).
 
-    ``graphs`` are the data graphs (their union is validated); ``closure_graphs``
-    hold ontologies used only for the class hierarchy. ``format``: turtle,
-    json-ld, ntriples, rdfxml, or json (the summary).
+    ``graphs`` are the data graphs (their union is validated); ``closure_graphs`` (store graphs)
+    and ``closure_files`` (default ``None``: the whole ontology bundle; ``[]``: none) give the
+    class hierarchy, never validated as data. ``format``: turtle, json-ld, ntriples, rdfxml,
+    or json (the summary).
     """
     out = validate_store(store, graphs, shapes, closure_graphs=closure_graphs, closure_files=closure_files, engine=engine)
     return out.serialize(format), out.summary
@@ -262,14 +266,16 @@ def validate_store(
     shapes: rdflib.Graph | Sequence[Path | str],
     *,
     closure_graphs: Sequence[str] = (),
-    closure_files: Sequence[Path | str] = (),
+    closure_files: Sequence[Path | str] | None = None,
     engine: str = "kgtwin",
 ) -> Outcome:
     """Like :func:`validate_graphs` but returns the :class:`Outcome` (results, report, summary)."""
+    from kg_twin.validation.shapes import closure_files as bundle_closure
+
     if not graphs:
         raise InputError("NO_DATA_GRAPHS", "nothing to validate: no data graphs given", hint="name at least one graph")
     view = ShaclView.from_oxigraph(_oxigraph_of(store), graphs, closure_graphs)
-    for f in closure_files:
+    for f in (bundle_closure() if closure_files is None else closure_files):
         view.add_closure_file(f)
     sg = shapes if isinstance(shapes, rdflib.Graph) else parse_shapes(shapes)
     return validate_view(view, sg, engine=engine)
@@ -301,16 +307,16 @@ def validate_project(
 
     Shapes: the ones given (files, library set names, inline text), else the project's
     selection (or every library set that matches its data) plus its own ``_shapes`` graph.
-    Class hierarchy: Brick (default) or ``closure_files``; ontology triples are never data.
+    Class hierarchy: the whole ontology bundle (default) or ``closure_files``; ontology triples are never data.
     """
     from kg_twin.validation import shapes as lib
 
-    twin.get_project(project)
+    twin.projects.get(project)
     graphs = list(graphs) if graphs is not None else list(twin.project_graphs(project, include_inferred=True))
     if not graphs:
         raise InputError("NO_DATA_GRAPHS", f"project {project!r} has no data graphs yet", hint="ingest or load data first", status=409)
     view = ShaclView.from_oxigraph(_oxigraph_of(twin.store), graphs)
-    for f in (closure_files if closure_files is not None else [lib.brick_ontology_file()]):
+    for f in (closure_files if closure_files is not None else lib.closure_files()):
         view.add_closure_file(f)
     if shape_files or shape_sets or shapes_text:
         sg = lib.load_shapes(shape_sets or [], extra=shape_files)

@@ -20,7 +20,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path):
-    env = dict(os.environ, KG_TWIN_DATA_DIR=str(tmp_path))
+    env = dict(os.environ, KG_TWIN_DATA_DIR=str(tmp_path), KG_TWIN_INFER_ON_CHANGE="false")
     nt = tmp_path / "big.nt"
     nt.write_text("".join(f'<http://ex/s{i}> <http://ex/p> "value number {i} with some padding text" .\n' for i in range(20000)))
     subprocess.run([sys.executable, "-m", "kg_twin", "project", "create", "big", "--public"], env=env, check=True, capture_output=True)

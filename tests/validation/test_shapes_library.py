@@ -18,7 +18,7 @@ EXPECTED_FAILURES = {
     "core/entity": [("badlabel", "Or"), ("foreign", "QualifiedMinCount"), ("nolabel", "MinCount"), ("nosrc", "MinCount"), ("twosources", "MaxCount"), ("unnamed", "MinCount")],
     "brick/points": [("badunit", "Pattern"), ("nounit", "MinCount"), ("orphan", "MinCount"), ("twounits", "MaxCount")],
     "bot/topology": [("f0", "MinCount"), ("f1", "MaxCount"), ("r1", "MinCount"), ("r2", "Class")],
-    "geo/feature": [("badjson", "Pattern"), ("empty", "Or"), ("g3", "Pattern"), ("lambert", "Node"), ("nogeom", "MinCount"), ("string", "Datatype"), ("twogeoms", "MaxCount")],
+    "geo/feature": [("badjson", "Pattern"), ("empty", "Or"), ("g3", "Pattern"), ("lambert", "Node"), ("nogeom", "MinCount"), ("string", "Datatype"), ("twogeoms", "MaxCount"), ("twogeoms", "MaxCount")],
     "sosa/observation": [("badtime", "Datatype"), ("noresult", "MinCount"), ("nosensor", "MinCount")],
     "dcat/document": [("badmedia", "Pattern"), ("badsum", "Node"), ("untitled", "MinCount")],
 }
