@@ -98,7 +98,7 @@ def propose(
         records = [r for r in h.read(source, **opts) if isinstance(r, Record)]
         mapping = h.propose(records, ctx)
         if encoding and h.name == "table":
-            mapping.setdefault("source", {})["encoding"] = encoding
+            mapping.setdefault("read", {})["encoding"] = encoding  # the pipeline passes 'read:' to the reader
         if output is not None:
             save_mapping(mapping, output)
             _m().err.print(f"mapping for {source.name} ({h.name}) written to {output}")

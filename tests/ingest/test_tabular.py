@@ -192,7 +192,7 @@ def test_truncated_csv_is_a_clear_error(tmp_path):
     assert e.value.code == "TRUNCATED_FILE" and e.value.where == {"file": "cut.csv", "row": 4}
     assert "cut.csv" in e.value.message and "export" in e.value.hint
     # asked for: keep the complete rows, reject the cut one
-    items = list(TABLE.read(p, **TABLE.read_options({"source": {"on_truncated": "reject"}})))
+    items = list(TABLE.read(p, **TABLE.read_options({"read": {"on_truncated": "reject"}})))
     assert [type(i).__name__ for i in items] == ["Record", "Record", "Reject"]
     assert items[2].code == "TRUNCATED_ROW" and items[2].origin.row == 4
 
@@ -291,7 +291,7 @@ def test_asset_register_with_type_column(ctx_for, tmp_path):
 def test_read_options_from_mapping(tmp_path):
     p = tmp_path / "latin.csv"
     p.write_bytes("name|room\nZN-T|Salle é\n".encode("latin-1"))
-    opts = TABLE.read_options({"source": {"encoding": "latin-1", "delimiter": "|", "file": "x"}})
+    opts = TABLE.read_options({"read": {"encoding": "latin-1", "delimiter": "|"}, "source": {"file": "x"}})
     assert opts == {"encoding": "latin-1", "delimiter": "|"}
     (r,) = list(TABLE.read(p, **opts))
     assert r.fields == {"name": "ZN-T", "room": "Salle é"}

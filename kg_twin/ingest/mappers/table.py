@@ -174,12 +174,18 @@ class TableHandler:
 
     @staticmethod
     def read_options(mapping: dict[str, Any] | None) -> dict[str, Any]:
-        """Reader options a mapping file carries in ``source`` (encoding, delimiter, sheet, header_row).
+        """Reader options a mapping carries: its ``read:`` section (what the ingest pipeline passes
+        to ``read``), or, for older files, the same keys in ``source:``.
 
-        The pipeline reads with ``handler.read(path, **handler.read_options(mapping))``.
+        >>> TableHandler.read_options({"read": {"encoding": "latin-1"}, "source": {"file": "x.csv"}})
+        {'encoding': 'latin-1'}
         """
-        src = (mapping or {}).get("source") or {}
-        return {k: src[k] for k in ("encoding", "delimiter", "sheet", "header_row", "on_truncated") if src.get(k) is not None}
+        keys = ("encoding", "delimiter", "sheet", "header_row", "on_truncated")
+        out: dict[str, Any] = {}
+        for section in ("source", "read"):
+            sec = (mapping or {}).get(section) or {}
+            out.update({k: sec[k] for k in keys if sec.get(k) is not None})
+        return out
 
     # ------------------------------------------------------------------ propose
     def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def detect_encoding(data: bytes, path: Path, encoding: str | None = None) -> tup
         raise InputError(
             "BAD_ENCODING",
             f"{path.name}: row {row} is not valid {enc} (bytes {bad!r} at offset {start})",
-            hint="save the file as UTF-8, or give its encoding (e.g. --encoding latin-1 / cp1252) in the mapping's source.encoding",
+            hint="save the file as UTF-8, or give its encoding in the mapping ('read: {encoding: latin-1}', or cp1252...)",
             where={"file": path.name, "row": row},
         ) from None
     except LookupError:
@@ -183,7 +183,7 @@ def read_text_table(
             raise InputError(
                 "TRUNCATED_FILE",
                 f"{path.name} ends in the middle of row {start} ({what}, no final newline): the file looks truncated",
-                hint="export the file again; to keep the complete rows and reject the cut one, set source.on_truncated: reject in the mapping",
+                hint="export the file again; to keep the complete rows and reject the cut one, add 'read: {on_truncated: reject}' to the mapping",
                 where={"file": path.name, "row": start},
             )
 
