@@ -1,17 +1,13 @@
-"""``kg-twin classify`` / ``kg-twin propose`` (registered on a typer app the way main.py does)."""
+"""``kg-twin classify`` (registered on a typer app the way main.py does)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import typer
-import yaml
 from typer.testing import CliRunner
 
 from kg_twin.cli import points
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def app() -> typer.Typer:
@@ -45,22 +41,3 @@ def test_classify_strict_flags_unknown_names(tmp_path):
 def test_classify_without_names_is_a_usage_error():
     r = CliRunner().invoke(app(), ["classify"])
     assert r.exit_code == 2
-
-
-def test_propose_writes_a_mapping_that_loads(tmp_path):
-    out = tmp_path / "m.yml"
-    r = CliRunner().invoke(app(), ["propose", str(DATA / "tabular" / "data.csv"), "-o", str(out)])
-    assert r.exit_code == 0, r.output
-    m = yaml.safe_load(out.read_text())
-    assert m["handler"] == "table" and m["entity"]["class"] == {"value": "brick:Thermostat"}
-    r = CliRunner().invoke(app(), ["propose", str(DATA / "haystack" / "carytown.json")])
-    assert r.exit_code == 0 and yaml.safe_load(r.stdout)["handler"] == "haystack"
-
-
-def test_propose_reports_bad_encoding_with_exit_2(tmp_path):
-    p = tmp_path / "latin.csv"
-    p.write_bytes("name,room\nT-ext,Salle é\n".encode("latin-1"))
-    r = CliRunner().invoke(app(), ["propose", str(p)])
-    assert r.exit_code == 2
-    r = CliRunner().invoke(app(), ["propose", str(p), "--encoding", "latin-1"])
-    assert r.exit_code == 0 and "encoding: latin-1" in r.stdout
