@@ -8,6 +8,8 @@ Sources (read-only, /work/shared/data, BSD-3-Clause, see tests/data/README.md):
   (the part after ``#`` or the last ``/``); the gold class is the asserted (most specific) class.
 * ``carytown.json`` (Project Haystack): point ``navName`` with a gold class hand-assigned from
   the point's Haystack marker tags (table below; the name itself was not looked at).
+* Point lists (BuildingMOTIF tutorial ``data.csv``, brickify ``sheet.csv``): each cell of a point
+  column is a point name; its gold class is the one the column header states (table below).
 
 Each (name, class) pair appears once. ``split``: ``dev`` rows may be looked at while tuning the
 classifier, ``heldout`` rows (a whole source file, see :func:`split_of`) must not be.
@@ -50,6 +52,12 @@ CARYTOWN_GOLD = {
     ("occupied", "sitePoint", "sp"): "Occupancy_Command",
 }
 _SKIP_TAGS = {"cur", "his", "point", "tariffHis", "elecCost"}
+
+# Point-list columns -> the Brick class their header states (assigned by hand from the header).
+SHEET_GOLD = {
+    "buildingmotif/notebooks/tutorial/data.csv": {"name-co2": "CO2_Sensor", "name-temp": "Temperature_Sensor", "name-sp": "Setpoint"},
+    "py-brickschema/tests/data/brickify/jinja2/sheet.csv": {"temperature sensor": "Temperature_Sensor", "temperature setpoint": "Temperature_Setpoint"},
+}
 
 
 HELDOUT_SOURCES = ("buildingmotif/notebooks/smallOffice_brick.ttl",)
@@ -98,11 +106,23 @@ def carytown_rows(data: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+def sheet_rows(data: Path) -> list[tuple[str, str, str]]:
+    rows = []
+    for rel, cols in SHEET_GOLD.items():
+        with open(data / rel, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh, skipinitialspace=True):
+                r = {k.strip(): (v or "").strip() for k, v in r.items()}
+                for col, cls in cols.items():
+                    if r.get(col):
+                        rows.append((r[col], cls, rel + " (class from the column header)"))
+    return rows
+
+
 def main() -> None:
     data = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data")
     seen = set()
     out = []
-    for name, cls, src in rdf_rows(data) + carytown_rows(data):
+    for name, cls, src in rdf_rows(data) + carytown_rows(data) + sheet_rows(data):
         if (name, cls) in seen:
             continue
         seen.add((name, cls))

@@ -27,7 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--file", default=str(ROOT / "tests/data/labels/eval.csv"))
     ap.add_argument("--errors", type=int, default=15)
-    ap.add_argument("--split", default=None, help="show errors of this split only (dev / heldout)")
+    ap.add_argument("--split", default="dev", help="show the errors of this split (dev / heldout / all); default dev, so held-out names are not looked at while tuning")
     a = ap.parse_args()
     t0 = time.perf_counter()
     brick_index()
@@ -40,24 +40,32 @@ def main() -> None:
     by_src: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_src[r["source"]].append(r)
-    print(f"{'source':78s} {'n':>4s} {'top-1':>7s} {'top-3':>7s}")
-    for src, rs in sorted(by_src.items()):
+    print(f"{'source':78s} {'n':>4s} {'top-1':>7s} {'top-3':>7s} {'top-1 or super class':>21s}")
+
+    def line(label: str, rs: list[dict]) -> None:
         n = len(rs)
-        print(f"{src[:78]:78s} {n:4d} {sum(r['correct'] for r in rs) / n:7.1%} {sum(r['in_top3'] for r in rs) / n:7.1%}")
+        print(f"{label[:78]:78s} {n:4d} {sum(r['correct'] for r in rs) / n:7.1%} {sum(r['in_top3'] for r in rs) / n:7.1%} "
+              f"{sum(r['general'] for r in rs) / n:21.1%}")
+
+    for src, rs in sorted(by_src.items()):
+        line(src, rs)
     for split in ("dev", "heldout", None):
         rs = [r for r in rows if split is None or r["split"] == split]
         if rs:
-            n = len(rs)
-            label = split or "ALL"
-            print(f"{label:78s} {n:4d} {sum(r['correct'] for r in rs) / n:7.1%} {sum(r['in_top3'] for r in rs) / n:7.1%}")
-    errs = [r for r in rows if not r["correct"] and (a.split is None or r["split"] == a.split)]
+            line(split or "ALL", rs)
+    errs = [r for r in rows if not r["correct"] and (a.split == "all" or r["split"] == a.split)]
     conf = Counter((short(r["gold"]), short(r["predicted"])) for r in errs)
     print(f"\nTop confusions (gold -> predicted), {len(errs)} errors:")
     for (g, p), n in conf.most_common(a.errors):
         ex = next(r["name"] for r in errs if short(r["gold"]) == g and short(r["predicted"]) == p)
         print(f"  {n:3d}  {g:45s} -> {p:45s} e.g. {ex}")
-    flagged = sum(1 for r in res.rows if r["flagged"])
-    print(f"\nflagged for review: {flagged}/{len(res.rows)}")
+    print("\nFlagged for review (kgt:reviewReason) vs not, top-1 accuracy:")
+    for split in ("dev", "heldout", None):
+        rs = [r for r in rows if split is None or r["split"] == split]
+        fl = [r for r in rs if r["flagged"]]
+        ok = [r for r in rs if not r["flagged"]]
+        acc = lambda xs: sum(r["correct"] for r in xs) / len(xs) if xs else 0.0  # noqa: E731
+        print(f"  {split or 'ALL':8s} not flagged {len(ok):4d} ({acc(ok):6.1%})   flagged {len(fl):4d} ({acc(fl):6.1%})")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
 from kg_twin.ingest.base import MapContext, Triple, register
-from kg_twin.ingest.labels import brick_index
+from kg_twin.ingest.labels import brick_index, classify
 from kg_twin.ingest.mappers.table import A, CONFIDENCE, HAS_UNIT, LABEL, ORIGIN, REVIEW, SOURCE, UNIT_TEXT, expand_curie
 from kg_twin.ingest.mappers.units import qudt_unit
 from kg_twin.models import Origin, Record, Reject
@@ -35,7 +35,15 @@ _SKIP = ("his", "cur")
 
 
 def _value(v: Any) -> Any:
-    """Decode Haystack JSON v3 scalars ("s:text", "r:id dis", "n:72 °F", "m:")."""
+    """Decode Haystack JSON scalars: v3 strings ("s:text", "r:id dis", "n:72 °F", "m:") and
+    v4 objects ({"_kind": "ref", "val": ..., "dis": ...}, {"_kind": "number", "val": 72, "unit": "°F"})."""
+    if isinstance(v, dict):
+        kind = v.get("_kind")
+        if kind == "marker":
+            return True
+        if kind == "number":
+            return f"{v.get('val')} {v['unit']}" if v.get("unit") else v.get("val")
+        return v.get("val")
     if isinstance(v, str) and len(v) >= 2 and v[1] == ":":
         kind, rest = v[0], v[2:]
         if kind == "m":
@@ -52,6 +60,10 @@ def _value(v: Any) -> Any:
 def _ref(v: Any) -> str | None:
     if v is None:
         return None
+    if isinstance(v, dict):
+        v = v.get("val")
+        if v is None:
+            return None
     s = str(v)
     if s.startswith("r:"):
         s = s[2:]
@@ -59,8 +71,16 @@ def _ref(v: Any) -> str | None:
     return s.split(" ", 1)[0] or None
 
 
+def _ref_dis(v: Any) -> str | None:
+    """Display text carried by a ref: v3 "r:id dis", v4 {"_kind": "ref", "dis": ...}."""
+    if isinstance(v, dict):
+        return v.get("dis")
+    s = str(v)
+    return s.split(" ", 1)[1] if " " in s else None
+
+
 def _markers(row: dict[str, Any]) -> list[str]:
-    return sorted(k for k, v in row.items() if v in ("m:", "M", "✓") or v is True)
+    return sorted(k for k, v in row.items() if v in ("m:", "M", "✓") or v is True or (isinstance(v, dict) and v.get("_kind") == "marker"))
 
 
 @lru_cache(maxsize=1)
@@ -172,11 +192,20 @@ class HaystackHandler:
                 klass, conf = BRICK + "Site", 0.95
             else:
                 best, cands = infer(tags, kind)
+                if best in (BRICK + "Point", BRICK + "Equipment"):
+                    best = None  # only the root class: the tags say nothing specific
                 if best:
                     klass, conf = best, 1.0 / len(cands)
                 else:
                     klass, conf = BRICK + ("Point" if kind == "point" else "Equipment"), 0.1
                     review = f"no Brick class matches the Haystack tags {' '.join(tags)}"
+                    name = _value(f.get("navName")) or _value(f.get("dis")) or _ref_dis(f["id"])
+                    if kind == "point" and name:
+                        # fall back to the point-name classifier (with the unit as a hint)
+                        cl = classify(str(name), unit=qudt_unit(_value(f.get("unit"))) if f.get("unit") else None)
+                        if not cl.flagged:
+                            klass, conf = cl.point_class, round(cl.confidence * 0.8, 3)
+                            review += f"; class from the point name: {cl.why}"
             ref_targets = []
             for key, rel, target_kind in (("equipRef", BRICK + "isPointOf" if kind == "point" else BRICK + "isPartOf", "equipment"), ("siteRef", BRICK + "hasLocation", "site")):
                 ref = _ref(f.get(key))
@@ -187,7 +216,7 @@ class HaystackHandler:
                     break
                 ref_targets.append((IRI(rel), iri_of(kinds[ref], ref)))
             else:
-                label = _value(f.get("dis")) or _value(f.get("navName")) or rid
+                label = _value(f.get("dis")) or _ref_dis(f["id"]) or _value(f.get("navName")) or rid
                 yield (subj, A, IRI(klass))
                 yield (subj, LABEL, Literal(str(label)))
                 yield (subj, SOURCE, src)
@@ -198,6 +227,8 @@ class HaystackHandler:
                 for rel, obj in ref_targets:
                     yield (subj, rel, obj)
                 unit = f.get("unit")
+                if isinstance(f.get("curVal"), dict) and f["curVal"].get("unit") and not unit:
+                    unit = f["curVal"]["unit"]
                 if unit:
                     u = qudt_unit(_value(unit))
                     yield (subj, HAS_UNIT, IRI(u)) if u else (subj, UNIT_TEXT, Literal(str(_value(unit))))

@@ -8,7 +8,8 @@ triples computed over the staged graph: ``kgt:source <source>`` on every typed I
 (Brick models pass unchanged otherwise).
 
 Quad formats (TriG, N-Quads) name their own graphs; they are flattened into the one source
-graph: N-Quads line by line (text, no RDF objects), TriG through rdflib (slower; documented).
+graph: N-Quads line by line (text, no RDF objects); TriG is first parsed by the store's native
+parser in a scratch in-memory store and dumped as N-Quads.
 
 The generic ``read`` / ``map`` contract is implemented too (records = one per file, triples via
 rdflib) for small files and for callers that do not know about pass-through.
@@ -81,21 +82,26 @@ class RdfHandler:
         return 0.8 if _sniff_content(head) else 0.0
 
     # ---------------------------------------------------------------- fast path
-    def stage(self, store: Any, path: Path, graph: str, ctx: MapContext, *, format: str | None = None) -> int:
-        """Bulk-load ``path`` into ``graph`` (replacing it) and add the alignment triples.
+    def stage(self, store: Any, path: Path, graph: str, ctx: MapContext, *, format: str | None = None, mapping: dict[str, Any] | None = None) -> int:
+        """Bulk-load ``path`` into ``graph`` (replacing it) and add the alignment triples
+        (unless the mapping says ``align: {source_on_typed_subjects: false}``).
 
         Returns the number of triples in the graph afterwards.
         """
         path = Path(path)
-        fmt = format or self.format_of(path)
+        fmt = format or ((mapping or {}).get("source") or {}).get("format") or self.format_of(path)
+        # the staging graph is scratch space: drop it, then bulk-load straight into the (new) graph
+        # (a replace=True load would copy the data once more through a hidden graph + MOVE)
+        store.drop_graphs([graph])
         if RDF_FORMATS[fmt].quads:
             with tempfile.TemporaryDirectory() as tmp:
                 flat = Path(tmp) / (path.stem + ".nt")
                 self.flatten(path, fmt, flat)
-                store.load(flat, format="ntriples", graph=graph, replace=True, bulk=True)
+                store.load(flat, format="ntriples", graph=graph, bulk=True)
         else:
-            store.load(path, format=fmt, graph=graph, replace=True, bulk=True, base_iri=ctx.source_iri)
-        store.update(self.alignment_update(graph, ctx))
+            store.load(path, format=fmt, graph=graph, bulk=True, base_iri=ctx.source_iri)
+        if ((mapping or {}).get("align") or {}).get("source_on_typed_subjects", True):
+            store.update(self.alignment_update(graph, ctx))
         return store.graph_size(graph)
 
     def alignment_update(self, graph: str, ctx: MapContext) -> str:
@@ -127,16 +133,21 @@ class RdfHandler:
                         raise InputError("RDF_SYNTAX", f"{path.name}: line {lineno} is not an N-Quads statement", where={"file": path.name, "line": lineno})
                     dst.write(f"{terms[0]} {terms[1]} {terms[2]} .\n")
             return
-        import rdflib
+        # TriG: parse with the store's native parser in a scratch in-memory store, dump N-Quads,
+        # then drop the graph names as above (no RDF objects in Python)
+        from kg_twin.settings import Settings
+        from kg_twin.store.base import open_store
 
-        ds = rdflib.Dataset()
+        scratch = open_store(Settings(store="memory"))
         try:
-            ds.parse(path, format=fmt)
-        except Exception as e:  # rdflib raises many parser-specific types
-            raise InputError("RDF_SYNTAX", f"{path.name}: {e}", where={"file": path.name}) from None
-        with open(out, "w", encoding="utf-8") as dst:
-            for s, p, o, _g in ds.quads((None, None, None, None)):
-                dst.write(f"{s.n3()} {p.n3()} {o.n3()} .\n")
+            scratch.load(path, format=fmt, graph=None, bulk=True)
+            nq = out.with_suffix(".nq")
+            with open(nq, "wb") as fh:
+                scratch.dump(fh, format="nquads")
+        finally:
+            scratch.close()
+        self.flatten(nq, "nquads", out)
+        nq.unlink()
 
     # ---------------------------------------------------------------- generic contract
     def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
@@ -165,7 +176,7 @@ class RdfHandler:
             fmt = rec.fields["format"]
             ds = rdflib.Dataset()
             try:
-                ds.parse(path, format=fmt, publicID=ctx.source_iri)
+                ds.parse(path, format=_RDFLIB_FORMAT.get(fmt, fmt), publicID=ctx.source_iri)
             except Exception as e:  # rdflib raises many parser-specific types
                 yield Reject(origin=rec.origin, code="RDF_SYNTAX", reason=f"{e}")
                 continue
@@ -177,6 +188,9 @@ class RdfHandler:
             if (mapping.get("align") or {}).get("source_on_typed_subjects", True):
                 for s in sorted(typed):
                     yield (IRI(s), IRI(KGT + "source"), src)
+
+
+_RDFLIB_FORMAT = {"jsonld": "json-ld", "rdfxml": "xml"}
 
 
 def _term(t: Any) -> Any:

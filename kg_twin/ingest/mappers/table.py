@@ -69,7 +69,8 @@ KINDS = ("point", "equipment", "location")
 PROFILE_ROWS = 1000
 
 _KEY_WORDS = {"id", "name", "tag", "point", "key", "code", "identifier", "ref", "tstat", "asset"}
-_LABEL_WORDS = {"name", "label", "description", "desc", "dis", "title"}
+_LABEL_WORDS = {"name", "label", "dis", "title"}
+_DESC_WORDS = {"description", "desc", "comment", "comments", "remarks", "notes"}
 _ROOM_WORDS = {"room", "space", "location", "rm", "local", "salle", "piece"}
 _EQUIP_WORDS = {"equip", "equipment", "asset", "device", "parent", "system", "unit"}
 _UNIT_WORDS = {"unit", "units", "uom", "engunit", "eng_unit", "engineering_unit"}
@@ -96,8 +97,10 @@ def expand_curie(value: str) -> str:
 
 
 def _dtype(values: list[Any]) -> str:
+    """Datatype most values fit (80%); the rest become rejects with a reason when mapped."""
+
     def all_(pred: Any) -> bool:
-        return bool(values) and all(pred(v) for v in values)
+        return bool(values) and sum(1 for v in values if pred(v)) >= 0.8 * len(values)
 
     if all_(lambda v: isinstance(v, bool) or str(v).strip().lower() in ("true", "false", "yes", "no")):
         return "boolean"
@@ -138,7 +141,8 @@ def literal_of(value: Any, datatype: str) -> Literal:
             raise ValueError(f"{value!r} is not a number") from None
         if not d.is_finite():
             raise ValueError(f"{value!r} is not a finite number")
-        return Literal(format(d, "f"), XSD + "decimal")
+        text = format(d, "f")
+        return Literal(text if "." in text else text + ".0", XSD + "decimal")  # canonical form: 350.0
     if dt == "date":
         if isinstance(s, _dt.datetime):
             return Literal(s.date().isoformat(), XSD + "date")
@@ -165,7 +169,23 @@ class TableHandler:
         return sniff_table(Path(path), head)
 
     def read(self, path: Path, **options: Any) -> Iterator[Union[Record, Reject]]:
+        """Rows of the file. Options: ``encoding``, ``delimiter`` (text), ``sheet`` (XLSX), ``header_row``."""
         return read_table(Path(path), **options)
+
+    @staticmethod
+    def read_options(mapping: dict[str, Any] | None) -> dict[str, Any]:
+        """Reader options a mapping carries: its ``read:`` section (what the ingest pipeline passes
+        to ``read``), or, for older files, the same keys in ``source:``.
+
+        >>> TableHandler.read_options({"read": {"encoding": "latin-1"}, "source": {"file": "x.csv"}})
+        {'encoding': 'latin-1'}
+        """
+        keys = ("encoding", "delimiter", "sheet", "header_row", "on_truncated")
+        out: dict[str, Any] = {}
+        for section in ("source", "read"):
+            sec = (mapping or {}).get(section) or {}
+            out.update({k: sec[k] for k in keys if sec.get(k) is not None})
+        return out
 
     # ------------------------------------------------------------------ propose
     def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
@@ -189,17 +209,19 @@ class TableHandler:
         # 1. key column
         def key_score(h: str) -> float:
             p = prof[h]
-            if p["dtype"] not in ("string", "integer") or p["filled"] < 1.0 or p["unique"] < 1.0:
+            if p["dtype"] not in ("string", "integer") or p["filled"] < 0.8 or p["unique"] < 0.8:
                 return 0.0
             s = 0.5 + (0.3 if p["words"] & _KEY_WORDS else 0.0) + (0.15 if headers.index(h) == 0 else 0.0)
-            return min(s, 0.95)
+            # empty or repeated keys cost confidence (those rows will be rejected)
+            s -= (1.0 - p["filled"]) + (1.0 - p["unique"])
+            return round(min(s, 0.95), 2)
 
         key = max(headers, key=lambda h: (key_score(h), -headers.index(h)))
         kconf = key_score(key)
         if kconf == 0.0:
             raise InputError(
                 "NO_KEY_COLUMN",
-                f"{ctx.source_name}: no column has a unique, non-empty value in every row",
+                f"{ctx.source_name}: no column has a unique, non-empty value in (nearly) every row",
                 hint="add an identifier column, or write the mapping by hand (entity.key) - rows with a duplicate key are rejected",
             )
 
@@ -238,8 +260,10 @@ class TableHandler:
                             "relation": "brick:hasPoint",
                             "why": f"header {h!r} names a point: {c.why}",
                         }))
-            if p["words"] & _LABEL_WORDS and p["dtype"] == "string" and not cands:
-                cands.append((0.6, {"role": "label", "why": "header names a label / description"}))
+            if p["words"] & _DESC_WORDS and p["dtype"] == "string" and not cands:
+                cands.append((0.6, {"role": "property", "property": "rdfs:comment", "datatype": "xsd:string", "why": "header names a description"}))
+            elif p["words"] & _LABEL_WORDS and p["dtype"] == "string" and not cands:
+                cands.append((0.6, {"role": "label", "why": "header names a name / label"}))
             if not cands:
                 dt = p["dtype"]
                 cands.append((0.5 if p["values"] else 0.2, {
@@ -258,16 +282,48 @@ class TableHandler:
         label_col = next((h for h, d in decisions.items() if d["role"] == "label"), key)
         entity["label"] = label_col
         equip_class, equip_conf, equip_why = _equipment_class_of(key, key_vals)
-        if point_cols:
+        class_col = next((h for h, d in decisions.items() if d["role"] == "class"), None)
+        decided = False
+        if class_col is not None:
+            idx = brick_index()
+            resolved = [c for c in (_brick_class_of(str(v), idx) for v in prof[class_col]["values"]) if c]
+            kinds = Counter(
+                "point" if idx.is_a(c, BRICK + "Point") else "equipment" if idx.is_a(c, BRICK + "Equipment") else "location" if idx.is_a(c, BRICK + "Location") else "other"
+                for c in resolved
+            )
+            kind_, n_ = kinds.most_common(1)[0] if kinds else ("other", 0)
+            if kind_ != "other":
+                share = n_ / len(prof[class_col]["values"])
+                entity.update(kind=kind_, **{"class": {"column": class_col}}, class_confidence=round(0.5 + 0.45 * share, 2),
+                              why=f"column {class_col!r} names Brick classes; {share:.0%} of them are {kind_} classes")
+                decided = True
+        if decided:
+            pass
+        elif point_cols:
             entity.update(kind="equipment", **{"class": {"value": equip_class}}, class_confidence=equip_conf,
                           why=f"columns {point_cols} hold point names, so a row is a piece of equipment; {equip_why}")
         else:
-            cls = [classify(v) for v in key_vals[:200]]
-            point_rate = sum(1 for c in cls if not c.flagged) / (len(cls) or 1)
+            # which column names the point: the key, or another free-text column that classifies better
+            name_cands = [key] + [
+                h for h, d in decisions.items()
+                if d["role"] in ("property", "label") and prof[h]["dtype"] == "string" and prof[h]["unique"] >= 0.5
+            ]
+            rates: dict[str, tuple[float, list[Classification]]] = {}
+            for h in name_cands:
+                if prof[h]["dtype"] != "string":
+                    continue
+                cls = [classify(str(v)) for v in prof[h]["values"][:200]]
+                rates[h] = (sum(1 for c in cls if not c.flagged) / (len(cls) or 1), cls)
+            if key in rates and rates[key][0] >= 0.5:
+                src, (point_rate, cls) = key, rates[key]  # the key names the points
+            else:
+                src, (point_rate, cls) = max(rates.items(), key=lambda kv: kv[1][0]) if rates else (key, (0.0, []))
             if equip_conf >= 0.6 and point_rate < 0.5:
                 entity.update(kind="equipment", **{"class": {"value": equip_class}}, class_confidence=equip_conf, why=equip_why)
             else:
-                src = next((h for h in (label_col, key) if prof[h]["dtype"] == "string"), key)
+                if src != key:
+                    entity["label"] = src
+                    decisions[src] = {"role": "label", "confidence": round(point_rate, 2), "why": "the point names (classified per row)"}
                 entity.update(kind="point", **{"class": {"classify": src}}, class_confidence=round(sum(c.confidence for c in cls) / (len(cls) or 1), 2),
                               why=f"{point_rate:.0%} of the values of {src!r} classify as Brick points (per-row classifier)")
         return {
@@ -288,6 +344,7 @@ class TableHandler:
         idx = brick_index()
         has_equip_col = any(d.get("role") == "equipment" for d in columns.values())
         has_room_col = any(d.get("role") == "room" for d in columns.values())
+        unit_col = next((c for c, d in columns.items() if d.get("role") == "unit"), None)
         seen_keys: dict[str, str] = {}
         made: set[str] = set()  # side entities already emitted (equipment, rooms)
         fixed_class = IRI(expand_curie(cls_spec["value"])) if "value" in cls_spec else None
@@ -302,11 +359,23 @@ class TableHandler:
             yield (iri, SOURCE, src)
             yield (iri, ORIGIN, Literal(origin))
 
+        checked = False
         for rec in records:
             if isinstance(rec, Reject):
                 yield rec
                 continue
             f = rec.fields
+            if not checked:  # an edited mapping naming a column the file does not have is a mistake
+                checked = True
+                named = {key_col, label_col, *columns, *(v for k2, v in cls_spec.items() if k2 in ("column", "classify"))}
+                missing = sorted(c for c in named if c not in f)
+                if missing:
+                    raise InputError(
+                        "BAD_MAPPING",
+                        f"the mapping names columns that {rec.origin.file} does not have: {', '.join(map(repr, missing))}",
+                        hint="columns of the file: " + ", ".join(map(repr, f)),
+                        where={"file": rec.origin.file},
+                    )
             origin = f"{rec.origin.file} row {rec.origin.row}" if rec.origin.row is not None else rec.origin.describe()
             key = f.get(key_col)
             if key is None or str(key).strip() == "":
@@ -333,7 +402,7 @@ class TableHandler:
                     text = f.get(cls_spec["classify"])
                     text = str(text) if text is not None else key
                     if kind == "point":
-                        cl = classify(text)
+                        cl = classify(text, unit=qudt_unit(f.get(unit_col)) if unit_col else None)
                         klass = IRI(cl.point_class)
                     else:
                         refs, _ = find_equipment(text)
@@ -405,13 +474,39 @@ class TableHandler:
 
 
 def _brick_class_of(value: str, idx: Any) -> str | None:
+    """Brick class named by a cell: ``brick:Chiller``, a full IRI, a class name (``Air_Handling_Unit``),
+    its label in any case (``air handling unit``, ``Chiller``), or an equipment abbreviation (``AHU``).
+    Aliases resolve to the class Brick recommends."""
     v = value.strip()
     if v.startswith("brick:"):
         v = v[6:]
     elif v.startswith(BRICK):
         v = v[len(BRICK) :]
-    v = v.replace(" ", "_")
-    return BRICK + v if BRICK + v in idx.classes else None
+    name = re.sub(r"[\s-]+", "_", v)
+    if BRICK + name in idx.classes:
+        return idx.canonical(BRICK + name)
+    by_label = _labels_index(idx)
+    hit = by_label.get(re.sub(r"[\s_-]+", " ", v).strip().lower())
+    if hit:
+        return hit
+    abbr = EQUIPMENT_ABBREVIATIONS.get(v.lower())
+    if abbr and BRICK + abbr in idx.classes:
+        return BRICK + abbr
+    return None
+
+
+_LABELS: dict[int, dict[str, str]] = {}
+
+
+def _labels_index(idx: Any) -> dict[str, str]:
+    key = id(idx)
+    if key not in _LABELS:
+        out: dict[str, str] = {}
+        for c in idx.classes.values():
+            out.setdefault(c.label.lower(), idx.canonical(c.iri))
+            out.setdefault(c.name.replace("_", " ").lower(), idx.canonical(c.iri))
+        _LABELS[key] = out
+    return _LABELS[key]
 
 
 def _equipment_class_of(header: str, values: list[str]) -> tuple[str, float, str]:

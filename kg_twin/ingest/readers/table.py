@@ -8,8 +8,9 @@
 * Header: the first non-empty row. Duplicate / empty header cells get a suffix / a ``colN`` name.
 * Rows: one :class:`Record` per data row, ``origin.row`` = the 1-based line of the file
   (header = row 1) or the sheet row in XLSX (``origin.element`` = the sheet).
-  A row with more cells than the header, an unterminated quote, or a last row cut short by a
-  truncated file becomes a :class:`Reject` with the reason; the other rows are still read.
+  A row with more cells than the header or an unterminated quote becomes a :class:`Reject`
+  with the reason; the other rows are still read. A file cut in the middle of its last row
+  raises ``InputError TRUNCATED_FILE`` (or, with ``on_truncated="reject"``, rejects that row).
 
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "points.csv"
@@ -25,6 +26,7 @@ import csv
 import io
 import re
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator, Union
 
@@ -55,7 +57,7 @@ def detect_encoding(data: bytes, path: Path, encoding: str | None = None) -> tup
         raise InputError(
             "BAD_ENCODING",
             f"{path.name}: row {row} is not valid {enc} (bytes {bad!r} at offset {start})",
-            hint="save the file as UTF-8, or give its encoding (e.g. --encoding latin-1 / cp1252) in the mapping's source.encoding",
+            hint="save the file as UTF-8, or give its encoding in the mapping ('read: {encoding: latin-1}', or cp1252...)",
             where={"file": path.name, "row": row},
         ) from None
     except LookupError:
@@ -64,21 +66,39 @@ def detect_encoding(data: bytes, path: Path, encoding: str | None = None) -> tup
 
 
 def sniff_delimiter(sample: str, suffix: str = "") -> str:
+    """The delimiter that splits most lines into the same number of cells (title lines ignored)."""
     lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    default = "\t" if suffix in (".tsv", ".tab") else ","
     if not lines:
-        return "\t" if suffix == ".tsv" else ","
-    best, best_score = ("\t" if suffix in (".tsv", ".tab") else ","), -1.0
+        return default
+    best, best_score = default, -1.0
     for d in DELIMITERS:
         counts = [len(next(csv.reader([ln], delimiter=d))) - 1 for ln in lines]
-        if counts[0] == 0:
+        mode, n = Counter(c for c in counts if c > 0).most_common(1)[0] if any(counts) else (0, 0)
+        if mode == 0:
             continue
-        same = sum(1 for c in counts if c == counts[0]) / len(counts)
-        score = same * 10 + min(counts[0], 9) / 10
+        score = n / len(lines) * 10 + min(mode, 9) / 10
         if suffix in (".tsv", ".tab") and d == "\t":
             score += 5
         if score > best_score:
             best, best_score = d, score
     return best
+
+
+def pick_header(rows: list[list[Any]]) -> int:
+    """Index of the header among the first rows: the first row about as wide as the data rows.
+
+    Title lines above a table ("Point list - Building A", an export date) are narrower; they are
+    skipped. ``rows`` are the first non-empty rows of the table.
+    """
+    widths = [sum(1 for c in r if c is not None and str(c).strip()) for r in rows]
+    if not widths:
+        return 0
+    data_width = Counter(widths[1:] or widths).most_common(1)[0][0]
+    for i, w in enumerate(widths):
+        if w >= max(1, 0.6 * data_width):
+            return i
+    return 0
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -100,54 +120,91 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def read_text_table(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> Iterator[Union[Record, Reject]]:
+def read_text_table(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header_row: int | None = None,
+    on_truncated: str = "error",
+) -> Iterator[Union[Record, Reject]]:
+    """Rows of a CSV / TSV file (see the module doc).
+
+    A file that ends in the middle of a row (no final newline and a short last row, or an open
+    quote) raises ``InputError TRUNCATED_FILE`` before any row is returned, unless
+    ``on_truncated="reject"``: then that row becomes a ``TRUNCATED_ROW`` reject.
+    """
+    if on_truncated not in ("error", "reject"):
+        raise InputError("BAD_OPTION", f"on_truncated must be 'error' or 'reject', not {on_truncated!r}")
     data = path.read_bytes()
     if not data.strip():
         raise InputError("EMPTY_TABLE", f"{path.name} is empty", hint="export the table with a header row and at least one data row", where={"file": path.name})
     enc, skip = detect_encoding(data, path, encoding)
     text = data[skip:].decode(enc)
     truncated = not text.endswith(("\n", "\r"))
+    last_line = text.count("\n") + (1 if truncated else 0)
     delim = delimiter or sniff_delimiter(text[:65536], path.suffix.lower())
-    # physical line index of every line start, to report rows as file lines
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
-    header: list[str] | None = None
-    header_line = 0
-    while True:
-        start_line = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            row = start_line
-            if header is None:
-                raise InputError("BAD_TABLE", f"{path.name}: cannot read the header row: {e}", where={"file": path.name, "row": row}, hint="check the quoting of the first line") from None
-            yield Reject(origin=Origin(file=path.name, row=row), code="BAD_ROW", reason=f"unreadable row: {e}", hint="check the quotes in this row")
-            continue
-        if header is None:
-            if not any(c.strip() for c in cells):
+
+    def rows() -> Iterator[tuple[int, int, list[str] | None, str | None]]:
+        """(first line, last line, cells or None, error) of every non-empty row."""
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                yield start, reader.line_num, None, str(e)
                 continue
-            header = _header(cells)
-            header_line = reader.line_num
+            if any(c.strip() for c in cells):
+                yield start, reader.line_num, cells, None
+
+    all_rows = list(rows())  # the text is in memory already; a truncated end is known before any row is returned
+    head = all_rows[:30]
+    if not head:
+        raise InputError("EMPTY_TABLE", f"{path.name} has no header row", where={"file": path.name})
+    if header_row is not None:
+        idx = next((i for i, it in enumerate(head) if it[0] == header_row), None)
+        if idx is None:
+            raise InputError("BAD_HEADER_ROW", f"{path.name}: line {header_row} is empty or beyond the first rows", where={"file": path.name, "row": header_row})
+    else:
+        idx = pick_header([it[2] or [] for it in head])
+    start, _, cells, err = head[idx]
+    if cells is None:
+        raise InputError("BAD_TABLE", f"{path.name}: cannot read the header row: {err}", where={"file": path.name, "row": start}, hint="check the quoting of that line")
+    header = _header(cells)
+
+    body = all_rows[idx + 1 :]
+    if truncated and body:
+        start, end, cells, err = body[-1]
+        if end >= last_line and (cells is None or len(cells) < len(header)) and on_truncated == "error":
+            what = f"an open quote ({err})" if cells is None else f"{len(cells)} of {len(header)} cells"
+            raise InputError(
+                "TRUNCATED_FILE",
+                f"{path.name} ends in the middle of row {start} ({what}, no final newline): the file looks truncated",
+                hint="export the file again; to keep the complete rows and reject the cut one, add 'read: {on_truncated: reject}' to the mapping",
+                where={"file": path.name, "row": start},
+            )
+
+    for start, end, cells, err in body:
+        origin = Origin(file=path.name, row=start)
+        if cells is None:
+            if truncated and end >= last_line:
+                yield Reject(origin=origin, code="TRUNCATED_ROW", reason=f"the file ends inside this row ({err})", hint="export the file again")
+            else:
+                yield Reject(origin=origin, code="BAD_ROW", reason=f"unreadable row: {err}", hint="check the quotes in this row")
             continue
-        if not any(c.strip() for c in cells):
-            continue  # blank line
-        origin = Origin(file=path.name, row=start_line)
-        at_end = reader.line_num >= text.count("\n") + (1 if truncated else 0)
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             yield Reject(origin=origin, code="TOO_MANY_CELLS", reason=f"row has {len(cells)} cells, the header has {len(header)}", hint=f"check for an unquoted {delim!r} inside a value")
             continue
-        if len(cells) < len(header) and truncated and at_end:
+        if len(cells) < len(header) and truncated and end >= last_line:
             yield Reject(origin=origin, code="TRUNCATED_ROW", reason=f"last row has {len(cells)} of {len(header)} cells and the file has no final newline: the file looks truncated", hint="export the file again")
             continue
-        fields = {h: _cell(cells[i]) if i < len(cells) else None for i, h in enumerate(header)}
-        yield Record(kind="row", fields=fields, origin=origin)
-    if header is None:
-        raise InputError("EMPTY_TABLE", f"{path.name} has no header row", where={"file": path.name})
-    _ = header_line
+        yield Record(kind="row", fields={h: _cell(cells[i]) if i < len(cells) else None for i, h in enumerate(header)}, origin=origin)
 
 
-def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Union[Record, Reject]]:
+def read_xlsx(path: Path, *, sheet: str | None = None, header_row: int | None = None) -> Iterator[Union[Record, Reject]]:
     import openpyxl
 
     try:
@@ -163,27 +220,34 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Union[Record,
         if sheet is not None and sheet not in wb.sheetnames:
             raise InputError("NO_SUCH_SHEET", f"{path.name} has no sheet {sheet!r}", hint="sheets: " + ", ".join(wb.sheetnames), where={"file": path.name})
         ws = wb[sheet] if sheet else wb.worksheets[0]
-        header: list[str] | None = None
         try:
-            rows = ws.iter_rows(values_only=True)
-            for rownum, values in enumerate(rows, start=1):
-                cells = list(values)
-                if header is None:
-                    if not any(c is not None and str(c).strip() for c in cells):
-                        continue
-                    header = _header([str(c) if c is not None else "" for c in cells])
-                    continue
-                if not any(c is not None and str(c).strip() for c in cells):
-                    continue
+            stream = (
+                (rownum, list(values))
+                for rownum, values in enumerate(ws.iter_rows(values_only=True), start=1)
+                if any(c is not None and str(c).strip() for c in values)
+            )
+            head: list[tuple[int, list[Any]]] = []
+            for item in stream:
+                head.append(item)
+                if len(head) >= 30:
+                    break
+            if not head:
+                raise InputError("EMPTY_TABLE", f"{path.name}: sheet {ws.title!r} has no header row", where={"file": path.name})
+            if header_row is not None:
+                idx = next((i for i, it in enumerate(head) if it[0] == header_row), None)
+                if idx is None:
+                    raise InputError("BAD_HEADER_ROW", f"{path.name}: row {header_row} is empty or beyond the first rows", where={"file": path.name, "row": header_row})
+            else:
+                idx = pick_header([cells for _, cells in head])
+            header = _header([str(c) if c is not None else "" for c in head[idx][1]])
+            for rownum, cells in [*head[idx + 1 :], *stream]:
                 origin = Origin(file=path.name, row=rownum, element=f"sheet {ws.title}")
-                if len(cells) > len(header) and any(c is not None for c in cells[len(header) :]):
+                if len(cells) > len(header) and any(c is not None and str(c).strip() for c in cells[len(header) :]):
                     yield Reject(origin=origin, code="TOO_MANY_CELLS", reason=f"row has values beyond the {len(header)} header columns")
                     continue
                 yield Record(kind="row", fields={h: _cell(cells[i]) if i < len(cells) else None for i, h in enumerate(header)}, origin=origin)
         except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as e:
             raise InputError("BAD_XLSX", f"{path.name}: the sheet {ws.title!r} cannot be read ({e})", hint="the file may be truncated: save it again as .xlsx", where={"file": path.name}) from None
-        if header is None:
-            raise InputError("EMPTY_TABLE", f"{path.name}: sheet {ws.title!r} has no header row", where={"file": path.name})
     finally:
         wb.close()
 
@@ -191,8 +255,14 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Union[Record,
 def read_table(path: Path, **options: Any) -> Iterator[Union[Record, Reject]]:
     path = Path(path)
     if path.suffix.lower() in XLSX_EXTENSIONS:
-        return read_xlsx(path, sheet=options.get("sheet"))
-    return read_text_table(path, encoding=options.get("encoding"), delimiter=options.get("delimiter"))
+        return read_xlsx(path, sheet=options.get("sheet"), header_row=options.get("header_row"))
+    return read_text_table(
+        path,
+        encoding=options.get("encoding"),
+        delimiter=options.get("delimiter"),
+        header_row=options.get("header_row"),
+        on_truncated=options.get("on_truncated") or "error",
+    )
 
 
 _TEXTY = re.compile(rb"^[\x09\x0a\x0d\x20-\x7e\x80-\xff]*$")

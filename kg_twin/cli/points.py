@@ -1,0 +1,63 @@
+"""``kg-twin classify``: the point-name classifier on the command line (no store needed).
+
+Prints Brick classes for point names (top-k with scores, equipment / room tokens, why); the
+names that need review are listed on stderr. Mapping proposals for whole files come from
+``kg-twin ingest FILE --dry-run`` (edit the YAML, pass it back with ``--mapping``).
+Exit codes: 0 ok, 1 ``--strict`` and a name needs review, 2 usage or runtime error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+
+def _m() -> Any:
+    from kg_twin.cli import main
+
+    return main
+
+
+def classify(
+    names: Optional[list[str]] = typer.Argument(None, help="point names, e.g. 'AHU-1 SA-TEMP' 'RM101 CO2'"),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="read names from a file, one per line ('-' = stdin)"),
+    top: int = typer.Option(3, "--top", "-k", min=1, max=20, help="candidate classes per name"),
+    json_out: bool = typer.Option(False, "--json", help="one JSON object per name (JSON lines)"),
+    strict: bool = typer.Option(False, "--strict", help="exit 1 when a name needs review"),
+) -> None:
+    """Classify point names into Brick classes (top-k with scores, equipment, room, why)."""
+    from kg_twin.errors import InputError
+    from kg_twin.ingest.labels import classify as classify_name
+    from kg_twin.ingest.labels import format_review, review_report
+
+    todo = list(names or [])
+    if file is not None:
+        try:
+            text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            _m().fail(InputError("BAD_INPUT", f"cannot read {file}: {e}", hint="give a UTF-8 text file with one name per line"))
+        todo += [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not todo:
+        _m().fail(InputError("NO_NAMES", "no point names given", hint="kg-twin classify 'AHU-1 SA-TEMP' or --file names.txt"))
+    results = [classify_name(n, k=top) for n in todo]
+    for r in results:
+        if json_out:
+            sys.stdout.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+        else:
+            eq = ",".join(e.token for e in r.equipment) or "-"
+            flag = "  REVIEW" if r.flagged else ""
+            cands = " ".join(f"{c.name}:{c.score:.2f}" for c in r.candidates)
+            sys.stdout.write(f"{r.name}\tbrick:{r.point_class.rsplit('#', 1)[-1]}\t{r.confidence:.2f}\tequipment={eq}\troom={r.room or '-'}\t[{cands}]{flag}\n")
+    report = review_report(results)
+    if report["flagged"]:
+        _m().err.print(format_review(report), highlight=False, markup=False)
+    if strict and report["flagged"]:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("classify")(classify)
