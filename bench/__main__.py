@@ -98,9 +98,16 @@ def bench_load(scales: list[int], repeats: int, work: Path) -> tuple[str, list[d
         for case, xs in res.items():
             secs = [x["seconds"] for x in xs]
             rows.append([f"{real:,}", case, med(secs), min(secs), max(secs), real / med(secs), base / med(secs), max(x["rss_mb"] for x in xs)])
-        curve.append({"triples": real, "raw_bulk_s": base, "kgtwin_bulk_s": med([x["seconds"] for x in res["kgtwin_bulk"]]), "kgtwin_rss_mb": max(x["rss_mb"] for x in res["kgtwin_bulk"])})
+        d = work / f"query-mix-{n}"
+        d.mkdir()
+        mix = run_case("query_mix", f, d)["query_ms"]
+        shutil.rmtree(d, ignore_errors=True)
+        curve.append({"triples": real, "raw_bulk_s": base, "kgtwin_bulk_s": med([x["seconds"] for x in res["kgtwin_bulk"]]), "kgtwin_rss_mb": max(x["rss_mb"] for x in res["kgtwin_bulk"]), "query_ms": mix})
         f.unlink()
     md = table(["triples", "path", "median s", "min s", "max s", "triples/s", "× raw bulk_load", "peak RSS MB"], rows)
+    names = list(curve[0]["query_ms"]) if curve else []
+    md += "\n\nQuery mix on the same data, in-process (engine + capped serialization, median of 5, ms):\n\n"
+    md += table(["triples"] + names, [[f"{c['triples']:,}"] + [c["query_ms"][q] for q in names] for c in curve])
     return md, curve
 
 
@@ -238,7 +245,7 @@ def plot_curve(curve: list[dict[str, Any]], path: Path) -> bool:
     except ImportError:
         return False
     xs = [c["triples"] for c in curve]
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
     ax[0].loglog(xs, [c["raw_bulk_s"] for c in curve], "o-", label="pyoxigraph bulk_load")
     ax[0].loglog(xs, [c["kgtwin_bulk_s"] for c in curve], "s-", label="kg-twin load")
     ax[0].set_xlabel("triples")
@@ -249,6 +256,12 @@ def plot_curve(curve: list[dict[str, Any]], path: Path) -> bool:
     ax[1].set_xlabel("triples")
     ax[1].set_ylabel("peak RSS (MB)")
     ax[1].set_title("kg-twin load memory")
+    for q in curve[0].get("query_ms", {}):
+        ax[2].loglog(xs, [max(c["query_ms"][q], 1e-3) for c in curve], "o-", label=q)
+    ax[2].set_xlabel("triples")
+    ax[2].set_ylabel("median ms")
+    ax[2].set_title("query mix (in-process)")
+    ax[2].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return True

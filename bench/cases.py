@@ -65,7 +65,33 @@ def kgtwin_transactional(file: str, work: str) -> int:
     return n
 
 
-CASES = {f.__name__: f for f in (raw_bulk, raw_transactional, kgtwin_bulk, kgtwin_replace, kgtwin_transactional)}
+def query_mix(file: str, work: str) -> dict:
+    """Load with kg-twin, then time each query of the HTTP mix in-process (engine + serialization)."""
+    import statistics
+
+    from bench.__main__ import QUERIES
+    from kg_twin.service import Twin
+    from kg_twin.settings import Settings
+
+    t = Twin(Settings(data_dir=Path(work) / "kgq", infer_on_change=False))
+    t.projects.create("bench")
+    t.store.load(file, format="ntriples", graph=t.naming.graph("bench", "district"), bulk=True)
+    ds = t.dataset_for(["bench"])
+    out = {}
+    for name, q in QUERIES.items():
+        fmt = {"graph_format": "ntriples"} if q.startswith("CONSTRUCT") else {"result_format": "json"}
+        t.store.query(q, dataset=ds, max_rows=100_000, **fmt)  # warm-up
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            t.store.query(q, dataset=ds, max_rows=100_000, **fmt)
+            times.append(time.perf_counter() - t0)
+        out[name] = statistics.median(times) * 1000
+    t.close()
+    return {"query_ms": out}
+
+
+CASES = {f.__name__: f for f in (raw_bulk, raw_transactional, kgtwin_bulk, kgtwin_replace, kgtwin_transactional, query_mix)}
 
 if __name__ == "__main__":
     case, file, work = sys.argv[1:4]
@@ -73,4 +99,5 @@ if __name__ == "__main__":
     n = CASES[case](file, work)
     dt = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": dt, "rss_mb": rss, "triples": n}))
+    extra = n if isinstance(n, dict) else {"triples": n}
+    print(json.dumps({"seconds": dt, "rss_mb": rss, **extra}))
