@@ -428,6 +428,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 # ---------------------------------------------------------------- feature commands
 CLI_MODULES: list[str] = [
     "kg_twin.cli.ingest",
+    "kg_twin.cli.points",
     "kg_twin.cli.validate",
     "kg_twin.cli.ontologies",
     "kg_twin.cli.queries",
