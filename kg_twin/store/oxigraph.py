@@ -148,20 +148,9 @@ class OxigraphStore:
         bindings: dict[str, Any] | None = None,
     ) -> QueryResult:
         ds = dataset or Dataset()
-        if timeout_s is not None and self.path is not None and not self.read_only:
-            pool = self._ensure_pool()
-            task = {
-                "sparql": sparql,
-                "default_graphs": ds.default_graphs,
-                "named_graphs": ds.named_graphs,
-                "result_format": result_format,
-                "graph_format": graph_format,
-                "max_rows": max_rows,
-                "base_iri": base_iri,
-                "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
-                "context": self._context(ds),
-            }
-            return pool.run(task, timeout_s)
+        if self._uses_workers(timeout_s):
+            task = self._task(sparql, ds, result_format, graph_format, max_rows, base_iri, bindings)
+            return self._ensure_pool().run(task, timeout_s)
         deadline = time.monotonic() + timeout_s if timeout_s else None
         with query_context(**self._context(ds)):
             return run_query(
@@ -177,6 +166,24 @@ class OxigraphStore:
                 deadline=deadline,
                 custom_functions=self._funcs() or None,
             )
+
+    def _uses_workers(self, timeout_s: float | None) -> bool:
+        """Queries with a deadline on the on-disk store run in killable worker processes."""
+        return timeout_s is not None and self.path is not None and not self.read_only
+
+    def _task(self, sparql: str, ds: Dataset, result_format: str, graph_format: str, max_rows: int | None, base_iri: str | None, bindings: dict[str, Any] | None) -> dict[str, Any]:
+        """A picklable query task for a worker process."""
+        return {
+            "sparql": sparql,
+            "default_graphs": ds.default_graphs,
+            "named_graphs": ds.named_graphs,
+            "result_format": result_format,
+            "graph_format": graph_format,
+            "max_rows": max_rows,
+            "base_iri": base_iri,
+            "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
+            "context": self._context(ds),
+        }
 
     def _context(self, ds: Dataset) -> dict[str, Any]:
         """What SPARQL extension functions may know about a query (see kg_twin.store.functions)."""
@@ -198,20 +205,9 @@ class OxigraphStore:
     ) -> QueryResult:
         """:meth:`query` for the event loop: waits on the worker pipe instead of a thread."""
         ds = dataset or Dataset()
-        if timeout_s is not None and self.path is not None and not self.read_only:
-            pool = self._ensure_pool()
-            task = {
-                "sparql": sparql,
-                "default_graphs": ds.default_graphs,
-                "named_graphs": ds.named_graphs,
-                "result_format": result_format,
-                "graph_format": graph_format,
-                "max_rows": max_rows,
-                "base_iri": base_iri,
-                "bindings": {k: _portable(v) for k, v in (bindings or {}).items()} or None,
-                "context": self._context(ds),
-            }
-            return await pool.arun(task, timeout_s)
+        if self._uses_workers(timeout_s):
+            task = self._task(sparql, ds, result_format, graph_format, max_rows, base_iri, bindings)
+            return await self._ensure_pool().arun(task, timeout_s)
         from starlette.concurrency import run_in_threadpool
 
         return await run_in_threadpool(

@@ -153,6 +153,17 @@ class QueryPool:
             self._all.append(w)
         self._idle.put(w)
 
+    def _kill(self, worker: _Worker, timeout_s: float) -> QueryTimeout:
+        """Stop a worker whose query ran past its deadline (a fresh one replaces it)."""
+        self.killed += 1
+        log.warning("query exceeded %.1f s: worker %s killed", timeout_s, worker.proc.pid)
+        threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+        return QueryTimeout(
+            "QUERY_TIMEOUT",
+            f"query exceeded its time limit of {timeout_s:g} s and was stopped",
+            hint="add LIMIT, restrict the patterns, or ask for a longer ?timeout= (up to the server limit)",
+        )
+
     def run(self, task: dict[str, Any], timeout_s: float) -> Any:
         deadline = time.monotonic() + timeout_s
         try:
@@ -169,14 +180,7 @@ class QueryPool:
             worker.send(task)
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not worker.poll(remaining):
-                self.killed += 1
-                log.warning("query exceeded %.1f s: worker %s killed", timeout_s, worker.proc.pid)
-                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
-                raise QueryTimeout(
-                    "QUERY_TIMEOUT",
-                    f"query exceeded its time limit of {timeout_s:g} s and was stopped",
-                    hint="add LIMIT, restrict the patterns, or ask for a longer ?timeout= (up to the server limit)",
-                )
+                raise self._kill(worker, timeout_s)
             status, payload = worker.recv()
         except (EOFError, OSError, BrokenPipeError) as e:
             threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
@@ -210,14 +214,7 @@ class QueryPool:
             try:
                 await asyncio.wait_for(ready, max(deadline - time.monotonic(), 0.001))
             except asyncio.TimeoutError:
-                self.killed += 1
-                log.warning("query exceeded %.1f s: worker %s killed", timeout_s, worker.proc.pid)
-                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
-                raise QueryTimeout(
-                    "QUERY_TIMEOUT",
-                    f"query exceeded its time limit of {timeout_s:g} s and was stopped",
-                    hint="add LIMIT, restrict the patterns, or ask for a longer ?timeout= (up to the server limit)",
-                ) from None
+                raise self._kill(worker, timeout_s) from None
             finally:
                 loop.remove_reader(fd)
                 os.set_blocking(fd, True)  # the event loop made it non-blocking; recv() reads whole messages

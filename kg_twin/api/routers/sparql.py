@@ -141,22 +141,32 @@ def _endpoint_url(request: Request) -> str:
     return str(request.url).split("?", 1)[0]
 
 
-@router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
-async def project_sparql(project: str, request: Request) -> Response:
-    # no FastAPI dependencies on this hot path: they cost more than the lookups they wrap
+async def _request(request: Request) -> tuple[Twin, Caller, Any, str]:
+    """Twin, caller, parsed protocol operation and endpoint URL of a SPARQL request.
+
+    No FastAPI dependencies on this hot path: they cost more than the lookups they wrap."""
     twin: Twin = request.app.state.twin
     caller = await get_caller(request)
     body = await _read_body(request, twin)
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
-    endpoint = _endpoint_url(request)
+    return twin, caller, op, _endpoint_url(request)
+
+
+def _describe(request: Request, twin: Twin, endpoint: str) -> Response:
+    fmt = negotiate(request.headers.get("accept"), ["turtle", "ntriples", "jsonld", "rdfxml"], RDF_FORMATS, default="turtle")
+    return _service_description(twin, endpoint, fmt)
+
+
+@router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
+async def project_sparql(project: str, request: Request) -> Response:
+    twin, caller, op, endpoint = await _request(request)
     if op.kind == "update":
         twin.access.require(caller, project, "writer")
         await run_in_threadpool(run_project_update, twin, project, op.text, endpoint, op.using_graph_uri, op.using_named_graph_uri)
         return Response(status_code=204)
     twin.access.require(caller, project, "reader")
     if op.kind == "none":
-        fmt = negotiate(request.headers.get("accept"), ["turtle", "ntriples", "jsonld", "rdfxml"], RDF_FORMATS, default="turtle")
-        return _service_description(twin, endpoint, fmt)
+        return _describe(request, twin, endpoint)
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     allowed = twin.project_graphs(project, include_inferred=inferred)
     return await _run_query(request, twin, op, allowed, lambda g: twin.owns_graph(project, g), endpoint)
@@ -164,16 +174,11 @@ async def project_sparql(project: str, request: Request) -> Response:
 
 @router.api_route("/sparql", methods=["GET", "POST"], summary="Federated read-only SPARQL endpoint over every project the caller may read", openapi_extra=_DOC)
 async def federated_sparql(request: Request) -> Response:
-    twin: Twin = request.app.state.twin
-    caller = await get_caller(request)
-    body = await _read_body(request, twin)
-    op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
-    endpoint = _endpoint_url(request)
+    twin, caller, op, endpoint = await _request(request)
     if op.kind == "update":
         raise Forbidden("READ_ONLY_ENDPOINT", "the federated endpoint is read-only", hint="send updates to /projects/{project}/sparql")
     if op.kind == "none":
-        fmt = negotiate(request.headers.get("accept"), ["turtle", "ntriples", "jsonld", "rdfxml"], RDF_FORMATS, default="turtle")
-        return _service_description(twin, endpoint, fmt)
+        return _describe(request, twin, endpoint)
     projects = twin.access.readable_projects(caller)
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     allowed: list[str] = []
