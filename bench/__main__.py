@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                       "`kgtwin_bulk` = `GraphStore.load(bulk=True)` into a new project graph (what `kg-twin load` does); `kgtwin_replace` = "
                       "bulk into a hidden staging graph + one `MOVE` transaction (replacing an existing graph atomically); `*_transactional` = one "
                       "transaction. Each case runs in a fresh process (peak RSS of that process).", "", md, ""]
-            if len(curve) > 1 and plot_curve(curve, ROOT / "docs" / "scale-curve.png"):
+            if len(curve) > 1 and plot_curve(curve, a.output.parent / "scale-curve.png"):  # beside the report
                 parts += ["![load time and memory against scale](scale-curve.png)", ""]
         if "http" in only:
             n = 20_000 if a.quick else 200_000
