@@ -61,34 +61,6 @@ class TimeSeriesStore(Protocol):
 
     def latest_times(self, series: Sequence[int]) -> dict[int, int]: ...
 
-    def ensure_many(self, scope: str, project: str, points: Sequence[tuple[str, str, "str | None"]]) -> dict[str, int]:
-        """Create the series of many ``(point, ts_id, unit)`` at once (one transaction); point -> series id."""
-        c = self._conn()
-        with self._write_lock:
-            c.execute("BEGIN")
-            try:
-                c.executemany("INSERT OR IGNORE INTO series (scope, point, ts_id, project, unit) VALUES (?,?,?,?,?)", [(scope, p, t, project, u) for p, t, u in points])
-                c.executemany("UPDATE series SET ts_id=?, unit=? WHERE scope=? AND point=? AND (ts_id IS NOT ? OR unit IS NOT ?)", [(t, u, scope, p, t, u) for p, t, u in points])
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-        out = {p: i for i, p in c.execute("SELECT id, point FROM series WHERE scope=?", (scope,))}
-        for p, i in out.items():
-            self._series_cache[(scope, p)] = i
-        return out
-
-    def latest_times(self, series: Sequence[int]) -> dict[int, int]:
-        """Newest timestamp of each series that has readings."""
-        out: dict[int, int] = {}
-        c = self._conn()
-        ids = list(series)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = f"SELECT series, MAX(ts) FROM obs WHERE series IN ({','.join('?' * len(chunk))}) GROUP BY series"
-            out.update({int(a): int(b) for a, b in c.execute(q, chunk)})
-        return out
-
     def find_series(self, *, project: str | None = None, scopes: Sequence[str] | None = None, point: str | None = None, ts_id: str | None = None) -> list[Series]: ...
 
     def append(self, batch: Sequence[Obs]) -> int:
