@@ -29,25 +29,26 @@ def raw_transactional(file: str, work: str) -> int:
     return len(st)
 
 
-def kgtwin_bulk(file: str, work: str) -> int:
+def _bench_twin(work: str) -> tuple[object, str]:
+    """A fresh twin with project 'bench'; returns it and the target graph IRI."""
     from kg_twin.service import Twin
     from kg_twin.settings import Settings
 
-    t = Twin(Settings(data_dir=Path(work) / "kgt"))
+    t = Twin(Settings(data_dir=Path(work) / "kgt", infer_on_change=False))
     t.projects.create("bench")
-    n = t.store.load(file, format="ntriples", graph=t.naming.graph("bench", "district"), bulk=True)
+    return t, t.naming.graph("bench", "district")
+
+
+def kgtwin_bulk(file: str, work: str) -> int:
+    t, g = _bench_twin(work)
+    n = t.store.load(file, format="ntriples", graph=g, bulk=True)
     t.close()
     return n
 
 
 def kgtwin_replace(file: str, work: str) -> int:
     """Replace an existing graph: bulk into staging, then one MOVE transaction."""
-    from kg_twin.service import Twin
-    from kg_twin.settings import Settings
-
-    t = Twin(Settings(data_dir=Path(work) / "kgr"))
-    t.projects.create("bench")
-    g = t.naming.graph("bench", "district")
+    t, g = _bench_twin(work)
     t.store.load(b"<http://a> <http://b> <http://c> .", format="ntriples", graph=g)
     n = t.store.load(file, format="ntriples", graph=g, bulk=True, replace=True)
     t.close()
@@ -55,12 +56,8 @@ def kgtwin_replace(file: str, work: str) -> int:
 
 
 def kgtwin_transactional(file: str, work: str) -> int:
-    from kg_twin.service import Twin
-    from kg_twin.settings import Settings
-
-    t = Twin(Settings(data_dir=Path(work) / "kgtx"))
-    t.projects.create("bench")
-    n = t.store.load(file, format="ntriples", graph=t.naming.graph("bench", "district"), bulk=False)
+    t, g = _bench_twin(work)
+    n = t.store.load(file, format="ntriples", graph=g, bulk=False)
     t.close()
     return n
 
@@ -70,12 +67,9 @@ def query_mix(file: str, work: str) -> dict:
     import statistics
 
     from bench.__main__ import QUERIES
-    from kg_twin.service import Twin
-    from kg_twin.settings import Settings
 
-    t = Twin(Settings(data_dir=Path(work) / "kgq", infer_on_change=False))
-    t.projects.create("bench")
-    t.store.load(file, format="ntriples", graph=t.naming.graph("bench", "district"), bulk=True)
+    t, g = _bench_twin(work)
+    t.store.load(file, format="ntriples", graph=g, bulk=True)
     ds = t.dataset_for(["bench"])
     out = {}
     for name, q in QUERIES.items():
