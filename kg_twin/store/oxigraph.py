@@ -335,12 +335,12 @@ class OxigraphStore:
                         self._bulk_into(staging, kwargs)
                     else:
                         self._store.load(to_graph=staging, **kwargs)
-                    g = graph_term(graph)
-                    g_sparql = "DEFAULT" if isinstance(g, ox.DefaultGraph) else f"GRAPH <{graph}>"
+                    g_sparql = "DEFAULT" if isinstance(target, ox.DefaultGraph) else f"GRAPH <{graph}>"
                     op = "MOVE SILENT" if replace else "ADD SILENT"
                     self._store.update(f"{op} GRAPH <{staging.value}> TO {g_sparql}")
                 finally:
-                    self._store.remove_graph(staging) if self._store.contains_named_graph(staging) else None
+                    if self._store.contains_named_graph(staging):
+                        self._store.remove_graph(staging)
                 return self.graph_size(graph)
             except SyntaxError as e:
                 raise _rdf_syntax_error(e, fmt.name, name) from None
