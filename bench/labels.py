@@ -1,6 +1,6 @@
 """Point-name classifier accuracy on tests/data/labels/eval.csv.
 
-    /work/venv/bin/python bench/labels.py [--errors N] [--split dev|heldout]
+    /work/venv/bin/python bench/labels.py [--errors N] [--split SPLIT|all] [--file CSV]
 
 Prints top-1 / top-3 accuracy per source and per split, then the most frequent confusions.
 """
@@ -27,7 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--file", default=str(ROOT / "tests/data/labels/eval.csv"))
     ap.add_argument("--errors", type=int, default=15)
-    ap.add_argument("--split", default="dev", help="show the errors of this split (dev / heldout / all); default dev, so held-out names are not looked at while tuning")
+    ap.add_argument("--split", default="dev", help="show the errors of this split (or all); keep a blind split's errors unread while tuning")
     a = ap.parse_args()
     t0 = time.perf_counter()
     brick_index()
@@ -49,7 +49,8 @@ def main() -> None:
 
     for src, rs in sorted(by_src.items()):
         line(src, rs)
-    for split in ("dev", "heldout", None):
+    splits = sorted({r["split"] for r in rows})
+    for split in [*splits, None] if len(splits) > 1 else [None]:
         rs = [r for r in rows if split is None or r["split"] == split]
         if rs:
             line(split or "ALL", rs)
@@ -60,7 +61,7 @@ def main() -> None:
         ex = next(r["name"] for r in errs if short(r["gold"]) == g and short(r["predicted"]) == p)
         print(f"  {n:3d}  {g:45s} -> {p:45s} e.g. {ex}")
     print("\nFlagged for review (kgt:reviewReason) vs not, top-1 accuracy:")
-    for split in ("dev", "heldout", None):
+    for split in [*splits, None] if len(splits) > 1 else [None]:
         rs = [r for r in rows if split is None or r["split"] == split]
         fl = [r for r in rs if r["flagged"]]
         ok = [r for r in rs if not r["flagged"]]

@@ -68,7 +68,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "ma": ("mixed", "air"),
     "ea": ("exhaust", "air"),
     "da": ("discharge", "air"),
-    "rla": ("relief", "air"),
+    "rla": ("exhaust", "air"),  # relief air leaves the building: Brick names it exhaust air
     "za": ("zone", "air"),
     "sup": ("supply",),
     "supp": ("supply",),
@@ -138,8 +138,8 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "lum": ("luminance",),
     "kw": ("electric", "power"),
     "w": ("power",),
-    "kwh": ("energy",),
-    "wh": ("energy",),
+    "kwh": ("electric", "energy"),
+    "wh": ("electric", "energy"),
     "kva": ("apparent", "power"),
     "kvar": ("reactive", "power"),
     "pf": ("power", "factor"),
@@ -167,6 +167,8 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "avg": ("average",),
     "max": ("max",),
     "min": ("min",),
+    "maximum": ("max",),
+    "minimum": ("min",),
     "hi": ("high",),
     "lo": ("low",),
     "diff": ("differential",),
@@ -606,6 +608,28 @@ class _Tags:
             self.append(t)
 
 
+# Multi-word phrases read before tokenising: wording of simulation / BAS exports that maps onto
+# Brick words. EnergyPlus names a variable "<node or component>_<output variable>": an air loop's
+# supply-side inlet node carries return air and its outlet node supply (discharge) air; "System Node"
+# only says the value is a node state; a coil's heating / cooling "rate" is a thermal power.
+PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement)
+    for pattern, replacement in (
+        (r"supply[\s_\-.]*(?:side[\s_\-.]*)?inlet", " return air "),
+        (r"supply[\s_\-.]*(?:side[\s_\-.]*)?outlet", " discharge air "),
+        (r"relief[\s_\-.]*air", " exhaust air "),
+        (r"system[\s_\-.]*node", " "),
+        (r"(?:mass|volume|volumetric|standard[\s_\-.]*density[\s_\-.]*volume)[\s_\-.]*flow[\s_\-.]*rate", " flow "),
+        (r"(heating|cooling)[\s_\-.]*(?:energy[\s_\-.]*)?rate", r" \1 thermal power "),
+        (r"air[\s_\-.]*flow[\s_\-.]*fraction", " position "),
+        (r"dew[\s_\-.]*point", " dewpoint "),
+    )
+)
+
+# Air streams: a name mentions several when it is a path ("<zone>-<unit>-Outdoor-Air-Node"); the
+# last one is the stream the point measures, the earlier ones place it. supply = discharge in Brick.
+AIR_STREAMS = {"zone": "zone", "supply": "supply", "discharge": "supply", "return": "return", "outside": "outside", "mixed": "mixed", "exhaust": "exhaust"}
+
 # Synonyms between name words and Brick tag words.
 _SYNONYMS = {
     "cooling": "cool",
@@ -628,6 +652,23 @@ def _tagify(words: Iterable[tuple[str, int]], idx: BrickIndex, n_tokens: int) ->
                     break
         out[w] = max(out.get(w, 0.0), weight)
     return out
+
+
+def _keep_last_air_stream(weights: dict[str, float], words: list[tuple[str, int]]) -> None:
+    """Of several air streams named, keep the last one ("Core_ZN ... Outdoor-Air-Node": outside air)."""
+    if "differential" in weights:
+        return  # a difference between two streams names both
+    last: dict[str, int] = {}
+    for w, pos in words:
+        w = _SYNONYMS.get(w, w)
+        if w in AIR_STREAMS:
+            last[AIR_STREAMS[w]] = pos
+    if len(last) < 2:
+        return
+    keep = max(last, key=last.__getitem__)
+    for w in list(weights):
+        if w in AIR_STREAMS and AIR_STREAMS[w] != keep:
+            del weights[w]
 
 
 # Words that place a point rather than say what it measures: they weigh less.
@@ -656,8 +697,10 @@ UNIT_QUANTITIES: dict[str, tuple[str, ...]] = {
 }
 PROCESSES = {"heat", "cool", "fan", "pump", "lighting", "reheat", "economizer", "compressor", "humidification"}
 # Tags a building-automation name leaves implicit: (implied, (when any of, unless any of)).
+# A bare "power" / "voltage" / "current" in a BAS name is electric; "energy" is not assumed to be
+# (thermal and electric totals both appear, e.g. BTU meters), unless the unit says so (kWh).
 IMPLIED = {
-    "electric": ({"power", "energy", "voltage", "current"}, {"thermal", "heat", "cool", "gas", "water", "steam", "solar", "reactive", "apparent"}),
+    "electric": ({"power", "voltage", "current"}, {"thermal", "heat", "cool", "gas", "water", "steam", "solar", "reactive", "apparent"}),
     "static": ({"pressure"}, {"differential", "water", "steam", "gas", "velocity", "filter"}),
 }
 # Tags a class may carry without the name saying so, given a tag the name does have.
@@ -803,11 +846,14 @@ def classify(
     idx = brick_index(version)
     equipment, rest = find_equipment(name)
     room, rest = find_room(rest)
+    for pattern, replacement in PHRASES:
+        rest = pattern.sub(replacement, rest)
     tokens = _split(rest)
     context_words = [t for t in tokens if t in EQUIPMENT_WORDS and t not in ABBREVIATIONS]
     tokens = [t for t in tokens if t not in context_words]
     words, unknown, notes = _expand(tokens, idx.vocabulary)
     weights = _tagify(words, idx, len(tokens))
+    _keep_last_air_stream(weights, words)
     tags = list(weights)
     # the point function is the last one named ("SF-SPD-CMD": S+F is not the function, CMD is)
     function = next((t for t in reversed(tags) if t in POINT_FUNCTIONS), None)
@@ -819,7 +865,9 @@ def classify(
             q.setdefault(t, 0.6)
         tags = tags + [t for t in hinted if t not in tags]
         notes.append(f"unit {unit.rsplit('/', 1)[-1]} = {' '.join(hinted)}")
-    if ACTUATED & set(tags) or (q and not QUANTITIES & set(q) and PROCESSES & set(q)):
+    if {"min", "max"} & set(q):
+        default_function = "limit"  # "EAD min", "Minimum Air Flow Fraction": a bound, not a reading
+    elif ACTUATED & set(tags) or (q and not QUANTITIES & set(q) and PROCESSES & set(q)):
         default_function = "command"  # dampers / valves are driven; "Heat-1", "Fan": stages, on/off
     else:
         default_function = "sensor"
