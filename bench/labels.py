@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kg_twin.ingest.labels import brick_index, evaluate  # noqa: E402
+from kg_twin.ingest.labels import Corrections, brick_index, classify, evaluate  # noqa: E402
 
 
 def short(iri: str) -> str:
@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--file", default=str(ROOT / "tests/data/labels/eval.csv"))
     ap.add_argument("--errors", type=int, default=15)
     ap.add_argument("--split", default="dev", help="show the errors of this split (or all); keep a blind split's errors unread while tuning")
+    ap.add_argument("--review", action="store_true", help="also simulate a person reviewing the least confident names (corrections)")
     a = ap.parse_args()
     t0 = time.perf_counter()
     brick_index()
@@ -67,6 +68,36 @@ def main() -> None:
         ok = [r for r in rs if not r["flagged"]]
         acc = lambda xs: sum(r["correct"] for r in xs) / len(xs) if xs else 0.0  # noqa: E731
         print(f"  {split or 'ALL':8s} not flagged {len(ok):4d} ({acc(ok):6.1%})   flagged {len(fl):4d} ({acc(fl):6.1%})")
+    if a.review:
+        review_curve(a.file)
+
+
+def review_curve(path: str, checkpoints: tuple[int, ...] = (10, 20, 40, 80)) -> None:
+    """A person reads the names least confident first and corrects the wrong ones (the gold class
+    stands in for the person); each correction also fixes names of the same pattern."""
+    first = evaluate(path)
+    order = sorted((r for r in first.rows if r["in_brick"]), key=lambda r: (not r["flagged"], r["confidence"], r["name"]))
+    idx = brick_index()
+    fixes: dict[str, str] = {}
+    print("\nReview, least confident first (each correction also applies to names of the same pattern):")
+    print(f"{'names read':>10s} {'corrections':>11s} {'top-1':>7s}")
+    acc = first.accuracy()[0]
+    print(f"{0:10d} {0:11d} {acc:7.1%}")
+    reached = None
+    corrections = Corrections()
+    for read, r in enumerate(order, 1):
+        c = corrections.apply(classify(r["name"]))
+        if not idx.same(c.point_class, r["gold"]):
+            fixes[r["name"]] = r["gold"]
+            corrections = Corrections(fixes)
+        if read in checkpoints or read == len(order) or reached is None:
+            acc = evaluate(path, corrections=corrections).accuracy()[0]
+            if reached is None and acc >= 0.9:
+                reached = (read, len(fixes), acc)
+            if read in checkpoints or read == len(order):
+                print(f"{read:10d} {len(fixes):11d} {acc:7.1%}")
+    if reached:
+        print(f"90 % reached after reading {reached[0]} names and correcting {reached[1]} ({reached[2]:.1%})")
 
 
 if __name__ == "__main__":

@@ -493,6 +493,8 @@ class Classification:
     why: str
     flagged: bool
     reason: str | None = None
+    # what the name says once identifiers are set aside: names with one pattern get one class
+    pattern: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -507,6 +509,7 @@ class Classification:
             "why": self.why,
             "flagged": self.flagged,
             "reason": self.reason,
+            "pattern": self.pattern,
         }
 
 
@@ -951,7 +954,84 @@ def classify(
         why="; ".join(why_parts) or "nothing recognised",
         flagged=reason is not None,
         reason=reason,
+        pattern=" ".join(sorted(t for t in q if t not in CONTEXT_WORDS)) + " | " + (function or default_function) + (" | " + " ".join(sorted(u for u in unknown if u not in CONTEXT_WORDS)) if set(unknown) - CONTEXT_WORDS else ""),
     )
+
+
+class Corrections:
+    """A person's corrections of guessed classes: point name -> Brick class.
+
+    A correction also applies to every other name with the same :attr:`Classification.pattern`
+    (same tags, function and unknown words once equipment ids, rooms and place words are set
+    aside): correcting ``Core_ZN-...-Supply-Inlet-Node_System_Node_Temperature`` once fixes the
+    same point of every zone. Two corrections that give one pattern different classes only apply
+    to their own names. Classes are checked against Brick (``brick:X``, ``X`` or a full IRI).
+
+    >>> fix = Corrections({"VAV-1 DPRPOS": "brick:Damper_Position_Setpoint"})
+    >>> c = fix.apply(classify("VAV-7 DPRPOS"))
+    >>> c.point_class.rsplit("#", 1)[1], c.flagged
+    ('Damper_Position_Setpoint', False)
+    """
+
+    def __init__(self, by_name: dict[str, str] | None = None, *, version: str = DEFAULT_BRICK_VERSION, source: str = "corrections") -> None:
+        self.version = version
+        self.by_name: dict[str, str] = {}
+        self.by_pattern: dict[str, tuple[str, str]] = {}
+        clash: set[str] = set()
+        idx = brick_index(version)
+        for name, cls in (by_name or {}).items():
+            iri = _class_iri(str(cls))
+            if iri not in idx.classes or not idx.is_a(iri, BRICK + "Point"):
+                from kg_twin.errors import InputError
+
+                raise InputError(
+                    "BAD_CORRECTION",
+                    f"{source}: {cls!r} (for point {name!r}) is not a Brick point class",
+                    where={"file": source, "name": str(name)},
+                    hint="use a Brick point class such as brick:Zone_Air_Temperature_Sensor",
+                )
+            iri = idx.canonical(iri)
+            self.by_name[str(name)] = iri
+            pattern = classify(str(name), version=version).pattern
+            if pattern in self.by_pattern and self.by_pattern[pattern][0] != iri:
+                clash.add(pattern)
+            self.by_pattern.setdefault(pattern, (iri, str(name)))
+        for pattern in clash:
+            del self.by_pattern[pattern]
+
+    def __len__(self) -> int:
+        return len(self.by_name)
+
+    def apply(self, c: Classification) -> Classification:
+        """``c`` with a person's class when its name or its pattern was corrected."""
+        if c.name in self.by_name:
+            iri, why, confidence = self.by_name[c.name], "corrected by a person", 1.0
+        elif c.pattern in self.by_pattern:
+            iri, seen = self.by_pattern[c.pattern]
+            why, confidence = f"same pattern as {seen!r}, corrected by a person", 0.95
+        else:
+            return c
+        return Classification(
+            name=c.name,
+            candidates=[Candidate(iri, confidence)] + [x for x in c.candidates if x.brick_class != iri][: len(c.candidates) - 1],
+            point_class=iri,
+            confidence=confidence,
+            tags=c.tags,
+            unknown=c.unknown,
+            equipment=c.equipment,
+            room=c.room,
+            why=f"{why}; the classifier said {c.point_class.rsplit('#', 1)[-1]} ({c.why})",
+            flagged=False,
+            reason=None,
+            pattern=c.pattern,
+        )
+
+
+def _class_iri(text: str) -> str:
+    text = text.strip()
+    if text.startswith("brick:"):
+        return BRICK + text[len("brick:") :]
+    return text if "://" in text else BRICK + text
 
 
 def review_report(results: Iterable[Classification]) -> dict[str, Any]:
@@ -1020,13 +1100,14 @@ class EvalResult:
         return (ok / len(sel) if sel else 0.0), ok, len(sel)
 
 
-def evaluate(path: str | Path, *, version: str = DEFAULT_BRICK_VERSION) -> EvalResult:
+def evaluate(path: str | Path, *, version: str = DEFAULT_BRICK_VERSION, corrections: Corrections | None = None) -> EvalResult:
     """Top-1 accuracy of :func:`classify` on an eval CSV (name, brick_class, source[, split]).
 
     A prediction is correct when it is the gold class or the same Brick class under another
     name (``brick:aliasOf``, ``owl:equivalentClass``, ``brick:isReplacedBy``), e.g.
     Discharge_Air_Temperature_Sensor = Supply_Air_Temperature_Sensor in Brick 1.4.
     Rows whose gold class is not in this Brick release are reported but not scored.
+    ``corrections`` are applied first, as the table mapper does with a mapping file's.
     """
     import csv
 
@@ -1038,6 +1119,8 @@ def evaluate(path: str | Path, *, version: str = DEFAULT_BRICK_VERSION) -> EvalR
             if gold.startswith("brick:"):
                 gold = BRICK + gold[len("brick:") :]
             c = classify(r["name"], version=version)
+            if corrections is not None:
+                c = corrections.apply(c)
             in_brick = gold in idx.classes
             rows.append(
                 {

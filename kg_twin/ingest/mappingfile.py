@@ -17,6 +17,8 @@ from kg_twin.errors import InputError
 HEADER = (
     "# kg-twin mapping (reviewable). Edit roles / classes / properties, keep the structure;\n"
     "# 'confidence' and 'why' explain the proposal and are ignored when mapping.\n"
+    "# To correct guessed point classes: entity.class.corrections: {point name: brick:Class};\n"
+    "# a correction also applies to names of the same pattern (other zones, other units).\n"
 )
 
 

@@ -117,3 +117,17 @@ def test_review_text_lists_every_flagged_name():
 @pytest.mark.parametrize("name, room", [("R410 TEMP", "R410"), ("Température salle 101", "salle 101"), ("ROOM-12B ZN-T", "ROOM-12B"), ("RA-T", None)])
 def test_room_forms(name, room):
     assert classify(name).room == room
+
+
+def test_a_correction_applies_to_its_pattern_only():
+    from kg_twin.ingest.labels import Corrections
+
+    fix = Corrections({"Core_ZN-ZN-PSZ-AC-1-Mixed-Air-Node_System_Node_Mass_Flow_Rate": "Air_Flow_Sensor"})
+    same = fix.apply(classify("Perimeter_ZN_2-ZN-PSZ-AC-3-Mixed-Air-Node_System_Node_Mass_Flow_Rate"))
+    assert same.point_class == BRICK + "Air_Flow_Sensor" and not same.flagged and "same pattern" in same.why
+    other = fix.apply(classify("Perimeter_ZN_2-ZN-PSZ-AC-3-Outdoor-Air-Node_System_Node_Mass_Flow_Rate"))
+    assert other.point_class == BRICK + "Outside_Air_Flow_Sensor"
+    # two corrections that disagree on one pattern only fix their own names
+    both = Corrections({"VAV-1 DPRPOS": "Damper_Position_Setpoint", "VAV-2 DPRPOS": "Damper_Position_Command"})
+    assert both.apply(classify("VAV-1 DPRPOS")).point_class == BRICK + "Damper_Position_Setpoint"
+    assert "corrected" not in both.apply(classify("VAV-3 DPRPOS")).why

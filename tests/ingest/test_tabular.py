@@ -367,3 +367,34 @@ def test_mapping_naming_a_missing_column_is_an_error(ctx_for):
     with pytest.raises(InputError) as e:
         list(TABLE.map(items, m, ctx_for("data.csv")))
     assert e.value.code == "BAD_MAPPING" and "'Roomz'" in e.value.message and "'room'" in e.value.hint
+
+
+def test_corrections_in_the_mapping_fix_a_name_and_its_pattern(ctx_for, tmp_path):
+    p = tmp_path / "vav.csv"
+    p.write_text("Point Name\nVAV-1 DPRPOS\nVAV-2 DPRPOS\nVAV-3 DPRPOS\nVAV-1 ZN-T\n")
+    _, m, g, _ = run(p, ctx_for("vav.csv"))
+    guessed = g.value(ID["point/VAV-2%20DPRPOS"], rdflib.RDF.type)
+    assert guessed != BRICK.Damper_Position_Setpoint  # what the person will correct
+    m = yaml.safe_load(yaml.safe_dump(m))
+    m["entity"]["class"]["corrections"] = {"VAV-1 DPRPOS": "brick:Damper_Position_Setpoint"}
+    _, _, g2, rejects = run(p, ctx_for("vav.csv"), mapping=m)
+    assert not rejects
+    for n in (1, 2, 3):  # the named point and the two of the same pattern
+        pt = ID[f"point/VAV-{n}%20DPRPOS"]
+        assert (pt, rdflib.RDF.type, BRICK.Damper_Position_Setpoint) in g2
+        assert g2.value(pt, KGT.reviewReason) is None
+    assert (ID["point/VAV-1%20ZN-T"], rdflib.RDF.type, BRICK.Zone_Air_Temperature_Sensor) in g2  # other pattern untouched
+    # the review list no longer shows a corrected name
+    records = [r for r in TABLE.read(p) if isinstance(r, Record)]
+    assert all(not it["name"].endswith("DPRPOS") for it in TABLE.review(records, m)["items"])
+
+
+@pytest.mark.parametrize("fix, code", [({"VAV-1 DPRPOS": "brick:No_Such_Class"}, "BAD_CORRECTION"), (["VAV-1 DPRPOS"], "BAD_MAPPING")])
+def test_bad_corrections_are_clear_errors(ctx_for, tmp_path, fix, code):
+    p = tmp_path / "vav.csv"
+    p.write_text("Point Name\nVAV-1 DPRPOS\n")
+    m = {"entity": {"kind": "point", "key": "Point Name", "class": {"classify": "Point Name", "corrections": fix}}}
+    with pytest.raises(InputError) as e:
+        run(p, ctx_for("vav.csv"), mapping=m)
+    assert e.value.code == code
+    assert "No_Such_Class" in e.value.message or "corrections" in e.value.message

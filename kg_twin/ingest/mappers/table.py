@@ -38,6 +38,7 @@ from kg_twin.ingest.base import MapContext, Triple, register
 from kg_twin.ingest.labels import (
     EQUIPMENT_ABBREVIATIONS,
     Classification,
+    Corrections,
     brick_index,
     classify,
     find_equipment,
@@ -348,6 +349,7 @@ class TableHandler:
         seen_keys: dict[str, str] = {}
         made: set[str] = set()  # side entities already emitted (equipment, rooms)
         fixed_class = IRI(expand_curie(cls_spec["value"])) if "value" in cls_spec else None
+        corrections = _corrections(cls_spec)
 
         def side_entity(kind_: str, key: str, klass: str, origin: str) -> Iterator[Triple]:
             iri = ctx.mint(kind_, key)
@@ -402,7 +404,7 @@ class TableHandler:
                     text = f.get(cls_spec["classify"])
                     text = str(text) if text is not None else key
                     if kind == "point":
-                        cl = classify(text, unit=qudt_unit(f.get(unit_col)) if unit_col else None)
+                        cl = corrections.apply(classify(text, unit=qudt_unit(f.get(unit_col)) if unit_col else None))
                         klass = IRI(cl.point_class)
                     else:
                         refs, _ = find_equipment(text)
@@ -469,8 +471,13 @@ class TableHandler:
         spec = m["entity"].get("class") or {}
         if m["entity"]["kind"] != "point" or "classify" not in spec:
             return review_report([])
-        col = spec["classify"]
-        return review_report(classify(str(r.fields.get(col))) for r in records if isinstance(r, Record) and r.fields.get(col) is not None)
+        col, corrections = spec["classify"], _corrections(spec)
+        return review_report(corrections.apply(classify(str(r.fields.get(col)))) for r in records if isinstance(r, Record) and r.fields.get(col) is not None)
+
+
+def _corrections(cls_spec: dict[str, Any]) -> Corrections:
+    """A person's corrections of the classifier (``entity.class.corrections: {point name: class}``)."""
+    return Corrections(cls_spec.get("corrections") or {}, source="mapping entity.class.corrections")
 
 
 def _brick_class_of(value: str, idx: Any) -> str | None:
@@ -535,6 +542,14 @@ def _check_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
     cls = ent.get("class") or {}
     if cls and not isinstance(cls, dict) or (isinstance(cls, dict) and len(set(cls) & {"value", "column", "classify"}) > 1):
         raise InputError("BAD_MAPPING", "entity.class must be one of {value: CLASS}, {column: COLUMN}, {classify: COLUMN}")
+    if isinstance(cls, dict) and "corrections" in cls:
+        fixes = cls["corrections"]
+        if "classify" not in cls or not isinstance(fixes, (dict, type(None))):
+            raise InputError(
+                "BAD_MAPPING",
+                "entity.class.corrections must sit beside 'classify' and map point names to Brick classes",
+                hint="e.g. class: {classify: Point Name, corrections: {'AHU-1 DSP': brick:Supply_Air_Static_Pressure_Sensor}}",
+            )
     for col, d in (mapping.get("columns") or {}).items():
         if not isinstance(d, dict) or d.get("role") not in ROLES:
             raise InputError("BAD_MAPPING", f"column {col!r}: role must be one of {', '.join(ROLES)}", where={"column": col})
