@@ -214,7 +214,7 @@ FEATURE_BENCHES = [
     ("SHACL validation: kg-twin engine vs pyshacl", "bench.validation", ["--quick"], []),
     ("Structuring: records/s and triples/s per source type", "bench.structuring", ["--quick"], []),
     ("Ingest end to end vs raw bulk load (RDF sources)", "bench.ingest", ["--quick"], []),
-    ("Point-name → Brick class accuracy", "bench.labels", [], []),
+    ("Point-name → Brick class accuracy", "bench.labels", ["--review"], ["--review"]),
     ("Observations (live twin)", "bench.live", ["--quick"], []),
     ("Named queries", "bench.catalog", ["--quick"], []),
     ("Inference and consistency check", "bench.semantic", ["--runs", "1", "--scale", "0"], []),
