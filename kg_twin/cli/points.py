@@ -28,11 +28,14 @@ def classify(
     top: int = typer.Option(3, "--top", "-k", min=1, max=20, help="candidate classes per name"),
     json_out: bool = typer.Option(False, "--json", help="one JSON object per name (JSON lines)"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when a name needs review"),
+    corrections: Optional[Path] = typer.Option(
+        None, "--corrections", "-c", help="YAML of a person's corrections {point name: brick:Class}, or a mapping file with entity.class.corrections"
+    ),
 ) -> None:
     """Classify point names into Brick classes (top-k with scores, equipment, room, why)."""
     from kg_twin.errors import InputError
     from kg_twin.ingest.labels import classify as classify_name
-    from kg_twin.ingest.labels import format_review, review_report
+    from kg_twin.ingest.labels import Corrections, format_review, review_report
 
     todo = list(names or [])
     if file is not None:
@@ -43,7 +46,8 @@ def classify(
         todo += [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not todo:
         _m().fail(InputError("NO_NAMES", "no point names given", hint="kg-twin classify 'AHU-1 SA-TEMP' or --file names.txt"))
-    results = [classify_name(n, k=top) for n in todo]
+    fixes = _load_corrections(corrections) if corrections is not None else Corrections()
+    results = [fixes.apply(classify_name(n, k=top)) for n in todo]
     for r in results:
         if json_out:
             sys.stdout.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
@@ -57,6 +61,23 @@ def classify(
         _m().err.print(format_review(report), highlight=False, markup=False)
     if strict and report["flagged"]:
         raise typer.Exit(1)
+
+
+def _load_corrections(path: Path):
+    """{point name: class} from a YAML file, or the corrections of a kg-twin mapping file."""
+    from kg_twin.errors import InputError
+    from kg_twin.ingest.labels import Corrections
+    from kg_twin.ingest.mappingfile import load_mapping
+
+    try:
+        data = load_mapping(path)
+        if isinstance(data.get("entity"), dict):
+            data = (data["entity"].get("class") or {}).get("corrections") or {}
+        if not all(isinstance(v, str) for v in data.values()):
+            raise InputError("BAD_CORRECTION", f"{path}: expected point name: brick:Class lines", where={"file": str(path)}, hint="e.g. 'VAV-1 DPRPOS: brick:Damper_Position_Setpoint'")
+        return Corrections({str(k): v for k, v in data.items()}, source=str(path))
+    except InputError as e:
+        _m().fail(e)
 
 
 def register(app: typer.Typer) -> None:

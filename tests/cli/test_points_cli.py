@@ -41,3 +41,16 @@ def test_classify_strict_flags_unknown_names(tmp_path):
 def test_classify_without_names_is_a_usage_error():
     r = CliRunner().invoke(app(), ["classify"])
     assert r.exit_code == 2
+
+
+def test_classify_with_corrections(tmp_path):
+    fix = tmp_path / "fix.yml"
+    fix.write_text("VAV-1 DPRPOS: brick:Damper_Position_Setpoint\n")
+    r = CliRunner().invoke(app(), ["classify", "VAV-4 DPRPOS", "--json", "--corrections", str(fix)])
+    assert r.exit_code == 0, r.output
+    row = json.loads(r.stdout)
+    assert row["class"].endswith("#Damper_Position_Setpoint") and "same pattern" in row["why"]
+    bad = tmp_path / "bad.yml"
+    bad.write_text("VAV-1 DPRPOS: brick:Nope\n")
+    r = CliRunner().invoke(app(), ["classify", "VAV-4 DPRPOS", "--corrections", str(bad)])
+    assert r.exit_code == 2 and "BAD_CORRECTION" in r.output
