@@ -73,31 +73,40 @@ def main() -> None:
 
 
 def review_curve(path: str, checkpoints: tuple[int, ...] = (10, 20, 40, 80)) -> None:
-    """A person reads the names least confident first and corrects the wrong ones (the gold class
-    stands in for the person); each correction also fixes names of the same pattern."""
+    """A person reviews the classifier's output and corrects what is wrong (the gold class stands
+    in for the person); each correction also fixes names of the same pattern. Two ways to read:
+    names least confident first (the review list), or one name per pattern, largest pattern first."""
     first = evaluate(path)
-    order = sorted((r for r in first.rows if r["in_brick"]), key=lambda r: (not r["flagged"], r["confidence"], r["name"]))
+    rows = sorted((r for r in first.rows if r["in_brick"]), key=lambda r: (not r["flagged"], r["confidence"], r["name"]))
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[classify(r["name"]).pattern].append(r)
+    by_pattern = [rs[0] for rs in sorted(groups.values(), key=lambda rs: -len(rs))]
+    print(f"\nReview ({len(rows)} names, {len(groups)} patterns; each correction also applies to names of the same pattern):")
+    print(f"{'order':28s} {'read':>6s} {'corrections':>11s} {'top-1':>7s}")
+    print(f"{'-':28s} {0:6d} {0:11d} {first.accuracy()[0]:7.1%}")
+    for label, order in (("names, least confident first", rows), ("patterns, largest first", by_pattern)):
+        _review(path, label, order, checkpoints)
+
+
+def _review(path: str, label: str, order: list[dict], checkpoints: tuple[int, ...]) -> None:
     idx = brick_index()
     fixes: dict[str, str] = {}
-    print("\nReview, least confident first (each correction also applies to names of the same pattern):")
-    print(f"{'names read':>10s} {'corrections':>11s} {'top-1':>7s}")
-    acc = first.accuracy()[0]
-    print(f"{0:10d} {0:11d} {acc:7.1%}")
-    reached = None
     corrections = Corrections()
+    reached = None
     for read, r in enumerate(order, 1):
-        c = corrections.apply(classify(r["name"]))
-        if not idx.same(c.point_class, r["gold"]):
+        if not idx.same(corrections.apply(classify(r["name"])).point_class, r["gold"]):
             fixes[r["name"]] = r["gold"]
             corrections = Corrections(fixes)
-        if read in checkpoints or read == len(order) or reached is None:
+        last = read == len(order)
+        if read in checkpoints or last or reached is None:
             acc = evaluate(path, corrections=corrections).accuracy()[0]
             if reached is None and acc >= 0.9:
                 reached = (read, len(fixes), acc)
-            if read in checkpoints or read == len(order):
-                print(f"{read:10d} {len(fixes):11d} {acc:7.1%}")
+            if read in checkpoints or last:
+                print(f"{label:28s} {read:6d} {len(fixes):11d} {acc:7.1%}")
     if reached:
-        print(f"90 % reached after reading {reached[0]} names and correcting {reached[1]} ({reached[2]:.1%})")
+        print(f"{label}: 90 % after reading {reached[0]} and correcting {reached[1]} ({reached[2]:.1%})")
 
 
 if __name__ == "__main__":

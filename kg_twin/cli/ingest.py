@@ -97,7 +97,9 @@ def register(app: typer.Typer) -> None:
                 if dry_run:
                     yamls.append(dump_yaml(rep.mapping or {}, source=f.name, project=project))
                     low = [f"{p} ({c:.2f})" for p, c in confidences(rep.mapping) if c < 0.75]
-                    say(escape(f"{f.name}: reader {rep.reader}, {rep.records} records ({rep.rejected} unreadable); mapping proposed" + (f"; review: {', '.join(low[:8])}" if low else "")))
+                    rv = (rep.mapping or {}).get("review") or {}
+                    points = f"; {rv['names']} point names classified, {rv['flagged']} flagged (see review: in the mapping)" if rv else ""
+                    say(escape(f"{f.name}: reader {rep.reader}, {rep.records} records ({rep.rejected} unreadable); mapping proposed" + (f"; review: {', '.join(low[:8])}" if low else "") + points))
                 else:
                     v = rep.validation
                     if v is None:

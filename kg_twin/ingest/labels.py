@@ -232,11 +232,46 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "ena": ("enable",),
     "mode": ("mode",),
     "sched": ("schedule",),
+    # more shorthand of vendor point lists (drives, packaged units, terminal units)
+    "flo": ("flow",),
+    "act": ("effective",),  # the active / actual setpoint
+    "actv": ("effective",),
+    "adj": ("adjust",),
+    "lim": ("limit",),
+    "lmt": ("limit",),
+    "curr": ("current",),
+    "acc": ("acceleration",),
+    "accel": ("acceleration",),
+    "dec": ("deceleration",),
+    "decel": ("deceleration",),
+    "drv": ("drive",),
+    "rdy": ("ready",),
+    "mtr": ("motor",),
+    "hoa": ("manual", "auto"),
+    "ovrd": ("override",),
+    "man": ("manual",),
+    "dir": ("direction",),
+    "humd": ("humidity",),
+    "humdfier": ("humidifier",),
+    "tol": ("tolerance",),
+    "stby": ("standby",),
+    "locl": ("local",),
+    "remt": ("remote",),
+    "cyc": ("cycle",),
+    "pow": ("power",),
+    "pwr": ("power",),
+    "osa": ("outside", "air"),
+    "dly": ("delay",),
+    "rst": ("reset",),
+    "pb": ("proportional", "band"),
 }
 
 # Equipment abbreviations (a token followed by an identifier: "AHU-1", "VAV2-4") -> Brick class names.
 EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
     "ahu": "Air_Handling_Unit",
+    "ah": "Air_Handling_Unit",
+    "crac": "Computer_Room_Air_Conditioning",
+    "crah": "Computer_Room_Air_Handler",
     "rtu": "Rooftop_Unit",
     "vav": "Variable_Air_Volume_Box",
     "cav": "Constant_Air_Volume_Box",
@@ -554,6 +589,11 @@ def _segment(token: str, vocab: set[str]) -> list[str] | None:
     found = best[n]
     if found is None or len(found[1]) < 2:
         return None
+    singles = [ABBREVIATIONS.get(p, (p,)) for p in found[1] if len(p) == 1]
+    if sum(1 for exp in singles if QUANTITIES & set(exp)) > 1:
+        return None  # "AH" is not A+H (current and humidity): one point measures one quantity
+    if any(len(p) == 1 and set(ABBREVIATIONS.get(p, ())) & set(POINT_FUNCTIONS) for p in found[1][:-1]):
+        return None  # a one-letter function (S, C) ends a name: "SATS" = SA+T+S, "FSCHW" is not F+S+CHW
     return found[1]
 
 
@@ -586,8 +626,8 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
         exp_all: list[str] = []
         for piece in seg or ():
             exp_all.extend(ABBREVIATIONS.get(piece, (piece,)))
-        if seg and len({t for t in exp_all if t in POINT_FUNCTIONS}) > 1:
-            seg = None  # "PSC" = P+S+C = pressure sensor command: two functions, not a point name
+        if seg and sum(1 for t in exp_all if t in POINT_FUNCTIONS) > 1:
+            seg = None  # "PSC" = P+S+C (sensor, command), "CRAC" = C+RA+C: a name has one function
         if seg:
             tags.extend(exp_all)
             notes.append(f"{tok.upper()}={'+'.join(p.upper() for p in seg)}={' '.join(exp_all)}")
@@ -800,6 +840,14 @@ def _rank(
             s = max(s, _score(q_ctx, c, idx, function, default_function, bonus, unknown) - 0.02)
         scored.append(Candidate(c.iri, s))
     scored.sort(key=lambda c: (-c.score, len(idx.classes[c.brick_class].tags), c.brick_class))
+    if function and scored and _function_of(idx.classes[scored[0].brick_class]) != function:
+        # the name says "status" but no status class fits its other words: a status it is, even a
+        # generic one ("CHW SYS CHWP1 STS"), rather than a sensor of the same words
+        right = next((c for c in scored if c.score > -1 and _function_of(idx.classes[c.brick_class]) == function), None)
+        bare = BRICK + function.capitalize()
+        pick = right.brick_class if right else bare if bare in idx.classes else None
+        if pick:
+            scored.insert(0, Candidate(pick, max(0.05, min(scored[0].score, right.score if right else 0.05))))
     return scored
 
 
@@ -874,6 +922,8 @@ def classify(
         default_function = "command"  # dampers / valves are driven; "Heat-1", "Fan": stages, on/off
     else:
         default_function = "sensor"
+    if function == "setpoint" and q and not QUANTITIES & set(q):
+        q["temperature"] = 0.3  # "CLG SP", "ACT HTG SP": a setpoint that names no quantity is a temperature
     for implied, (when, unless) in IMPLIED.items():
         if implied not in q and when & set(q) and not unless & set(q):
             q[implied] = 0.3
@@ -1059,12 +1109,29 @@ def review_report(results: Iterable[Classification]) -> dict[str, Any]:
         for r in sorted(results, key=lambda r: (r.reason or "", r.name))
         if r.flagged
     ]
+    groups: dict[str, list[Classification]] = defaultdict(list)
+    for r in results:
+        groups[r.pattern].append(r)
+    patterns = [
+        {
+            "pattern": pat,
+            "class": "brick:" + rs[0].point_class.rsplit("#", 1)[-1],
+            "names": len(rs),
+            "flagged": sum(1 for r in rs if r.flagged),
+            "lowest_confidence": round(min(r.confidence for r in rs), 3),
+            "examples": sorted({r.name for r in rs})[:3],
+        }
+        for pat, rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
     return {
         "total": len(results),
         "flagged": len(items),
         "by_reason": {k: sorted(v) for k, v in sorted(by_reason.items())},
         "unknown_tokens": dict(unknown_tokens.most_common()),
         "items": items,
+        # one line per pattern, largest first: checking one name of each is the fastest review
+        # (a correction applies to the whole pattern, see Corrections)
+        "patterns": patterns,
     }
 
 
@@ -1080,6 +1147,11 @@ def format_review(report: dict[str, Any]) -> str:
         for it in (i for i in report["items"] if i["reason"] == reason):
             cands = ", ".join(it["candidates"]) or "-"
             lines.append(f"  {it['name']}  -> {it['class']}  (candidates: {cands}; {it['why']})")
+    big = [p for p in report.get("patterns", []) if p["names"] > 1][:20]
+    if big:
+        lines.append("\nlargest patterns (a correction of one name fixes its whole pattern):")
+        for p in big:
+            lines.append(f"  {p['names']:5d} x {p['class']}  e.g. {', '.join(p['examples'])}" + (f"  ({p['flagged']} flagged)" if p["flagged"] else ""))
     if report["unknown_tokens"]:
         lines.append("\ntokens not understood: " + ", ".join(f"{t} ({n})" for t, n in report["unknown_tokens"].items()))
     return "\n".join(lines)

@@ -375,6 +375,10 @@ def test_corrections_in_the_mapping_fix_a_name_and_its_pattern(ctx_for, tmp_path
     _, m, g, _ = run(p, ctx_for("vav.csv"))
     guessed = g.value(ID["point/VAV-2%20DPRPOS"], rdflib.RDF.type)
     assert guessed != BRICK.Damper_Position_Setpoint  # what the person will correct
+    # the proposal lists what was guessed per name pattern, largest first
+    first = m["review"]["patterns"][0]
+    assert m["review"]["names"] == 4 and first["names"] == 3 and first["examples"][0] == "VAV-1 DPRPOS"
+    assert first["class"] == "brick:" + str(guessed).rsplit("#", 1)[-1]
     m = yaml.safe_load(yaml.safe_dump(m))
     m["entity"]["class"]["corrections"] = {"VAV-1 DPRPOS": "brick:Damper_Position_Setpoint"}
     _, _, g2, rejects = run(p, ctx_for("vav.csv"), mapping=m)

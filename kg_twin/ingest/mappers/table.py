@@ -57,6 +57,7 @@ SOURCE = IRI(KGT + "source")
 ORIGIN = IRI(KGT + "origin")
 CONFIDENCE = IRI(KGT + "confidence")
 REVIEW = IRI(KGT + "reviewReason")
+REVIEW_PATTERNS = 30  # name patterns listed in a proposal's review section
 UNIT_TEXT = IRI(KGT + "unitText")
 HAS_UNIT = IRI(BRICK + "hasUnit")
 HAS_POINT = BRICK + "hasPoint"
@@ -327,13 +328,23 @@ class TableHandler:
                     decisions[src] = {"role": "label", "confidence": round(point_rate, 2), "why": "the point names (classified per row)"}
                 entity.update(kind="point", **{"class": {"classify": src}}, class_confidence=round(sum(c.confidence for c in cls) / (len(cls) or 1), 2),
                               why=f"{point_rate:.0%} of the values of {src!r} classify as Brick points (per-row classifier)")
-        return {
+        proposal = {
             "version": 1,
             "handler": self.name,
             "source": {"file": ctx.source_name},
             "entity": entity,
             "columns": decisions,
         }
+        if "classify" in (entity.get("class") or {}):
+            rep = self.review(records, proposal)
+            proposal["review"] = {
+                "why": "what the classifier guessed, one line per name pattern, largest first; check one example of each "
+                "and put fixes under entity.class.corrections (a fix applies to the whole pattern). Ignored when mapping.",
+                "names": rep["total"],
+                "flagged": rep["flagged"],
+                "patterns": [{k: p[k] for k in ("class", "names", "flagged", "lowest_confidence", "examples")} for p in rep["patterns"][:REVIEW_PATTERNS]],
+            }
+        return proposal
 
     # ------------------------------------------------------------------ map
     def map(self, records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
