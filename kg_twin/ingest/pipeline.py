@@ -563,9 +563,9 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
 def _publish_from_memory(store: Any, mem: Any, staging: str, target: str, drop_quarantine: str | None, triples: int, pub_path: Path, prov_ops: list[str]) -> None:
     """Write the staged graph of the in-memory store to ``target`` of the project store.
 
-    Small and medium graphs: one SPARQL update (old content out, new content in, provenance) - a
-    single transaction. A big *new* graph: the bulk loader, then the provenance. A huge existing
-    graph: the store's atomic replace (staging + MOVE), then the provenance.
+    Small graphs: one SPARQL update (old content out, new content in, provenance) - a single
+    transaction. From ``BULK_TRIPLES`` up: the store's bulk load (a replace, if the graph exists),
+    then the provenance, all under the store's writer lock, so query snapshots see both or neither.
     """
     try:
         if triples:
@@ -577,11 +577,10 @@ def _publish_from_memory(store: Any, mem: Any, staging: str, target: str, drop_q
             if drop_quarantine and store.has_graph(drop_quarantine):
                 ops.append(f"DELETE WHERE {{ GRAPH <{drop_quarantine}> {{ ?s ?p ?o }} }}")
             inline = triples and pub_path.stat().st_size <= INLINE_BYTES
-            if triples and not exists and triples >= BULK_TRIPLES:
-                # readers may see a big new graph while the bulk loader writes it (it did not exist before)
-                store.load(pub_path, format="ntriples", graph=target, bulk=True)
-            elif triples and not inline:
-                store.load(pub_path, format="ntriples", graph=target, replace=exists)
+            if triples >= BULK_TRIPLES or (triples and not inline):
+                # the bulk loader: a new graph straight in; an existing one replaced by the store
+                # (on disk: drop + bulk load under its writer lock, with a redo journal)
+                store.load(pub_path, format="ntriples", graph=target, bulk=True, replace=exists)
             else:
                 if exists:
                     ops.append(f"DELETE WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}")

@@ -10,6 +10,7 @@ first query after a write (~15 ms, hard links).
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import shutil
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 BULK_THRESHOLD = 8 * 1024 * 1024
 STAGING_PREFIX = "urn:x-kg-twin:staging:"
 BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
+# up to this size the bulk loader reads the whole input at once (~14x its size in memory, but no
+# Python object per quad: ~1.5x faster); above it, the streaming batches of _bulk_into
+BULK_DIRECT_BYTES = 16 * 1024 * 1024
+JOURNAL_SUFFIX = ".replace-journal.json"
 
 
 _RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
@@ -114,6 +119,8 @@ class OxigraphStore:
                         hint="stop the server first, or use the server's REST API for this operation",
                     ) from None
                 raise
+            if not read_only:
+                self._recover()
 
     # ------------------------------------------------------------------ basics
     @property
@@ -316,6 +323,11 @@ class OxigraphStore:
                         status=415,
                     )
                 target = graph_term(graph)
+                if bulk and replace and isinstance(source, (str, Path)) and self.path is not None and isinstance(target, ox.NamedNode) and self.has_graph(graph):
+                    # replace a big graph: drop + bulk load under the writer lock (snapshot readers
+                    # never see the middle), redone from a journal after a crash (no staging + MOVE)
+                    self._replace_journaled(target, Path(str(source)), fmt.name, base_iri)
+                    return self.graph_size(graph)
                 if not bulk and (replace is False or not self.has_graph(graph)):
                     # small additive load, or replacing an empty graph: one transaction, nothing
                     # written on error (no staging + MOVE: MOVE of 200k quads costs ~85 s, ~600 MB)
@@ -349,9 +361,69 @@ class OxigraphStore:
             finally:
                 self._bump()
 
+    def _replace_journaled(self, target: Any, path: Path, format: str, base_iri: str | None) -> None:
+        """Replace ``target`` by the file's triples: write a journal, drop, bulk load, remove the
+        journal. A crash in between leaves the journal; opening the store redoes it (the file is
+        the redo log, so the caller keeps it until this returns)."""
+        for _ in ox.parse(path=str(path), format=OX_RDF[format], base_iri=base_iri):
+            pass  # a syntax error raises here, before anything is dropped
+        journal = self._journal()
+        tmp = journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"graph": target.value, "path": str(path.resolve()), "format": format, "base_iri": base_iri}), encoding="utf-8")
+        os.replace(tmp, journal)
+        self._redo(journal)
+
+    def _journal(self) -> Path:
+        assert self.path is not None  # on-disk stores only (internal invariant)
+        return self.path.with_name(self.path.name + JOURNAL_SUFFIX)
+
+    def _redo(self, journal: Path) -> None:
+        entry = json.loads(journal.read_text(encoding="utf-8"))
+        target = ox.NamedNode(entry["graph"])
+        if self._store.contains_named_graph(target):
+            self._store.remove_graph(target)
+        self._bulk_into(target, {"path": entry["path"], "format": OX_RDF[entry["format"]], "base_iri": entry.get("base_iri")})
+        self._store.flush()
+        journal.unlink()
+
+    def _recover(self) -> None:
+        """Finish a graph replacement a crash interrupted (see :meth:`_replace_journaled`)."""
+        journal = self._journal() if self.path is not None else None
+        if journal is None or not journal.exists():
+            return
+        entry = json.loads(journal.read_text(encoding="utf-8"))
+        if not Path(entry["path"]).exists():
+            failed = journal.with_suffix(".failed")
+            os.replace(journal, failed)
+            log.error("replacement of <%s> was interrupted and its source %s is gone; graph left as is, journal kept in %s", entry["graph"], entry["path"], failed)
+            return
+        log.warning("finishing the replacement of <%s> that was interrupted (from %s)", entry["graph"], entry["path"])
+        self._redo(journal)
+
     def _bulk_into(self, graph: Any, kwargs: dict[str, Any]) -> None:
-        """Stream-parse and bulk-insert in bounded batches. ``Store.bulk_load`` keeps its whole
-        input in memory (~14x a 50 MB N-Triples file); this stays within a few tens of MB."""
+        """Bulk-insert into ``graph``. Small inputs go through ``Store.bulk_load`` in one call;
+        it keeps its whole input in memory (~14x a 50 MB N-Triples file), so bigger ones are
+        stream-parsed and inserted in bounded batches (a few tens of MB)."""
+        size = os.path.getsize(kwargs["path"]) if "path" in kwargs else len(kwargs["input"]) if isinstance(kwargs.get("input"), bytes) else BULK_DIRECT_BYTES + 1
+        if size <= BULK_DIRECT_BYTES:
+            self._store.bulk_load(**kwargs, to_graph=graph)
+            return
+        if "path" in kwargs and kwargs["format"] == ox.RdfFormat.N_TRIPLES:
+            # N-Triples is one triple per line: whole-line blocks go through the loader one by one
+            try:
+                with open(kwargs["path"], "rb") as fh:
+                    rest = b""
+                    while block := fh.read(BULK_DIRECT_BYTES // 2):
+                        block, rest = (rest + block).rsplit(b"\n", 1) if b"\n" in block else (b"", rest + block)
+                        if block:
+                            self._store.bulk_load(input=block + b"\n", format=kwargs["format"], base_iri=kwargs.get("base_iri"), to_graph=graph)
+                    if rest.strip():
+                        self._store.bulk_load(input=rest, format=kwargs["format"], base_iri=kwargs.get("base_iri"), to_graph=graph)
+            except SyntaxError:
+                for _ in ox.parse(**kwargs):
+                    pass  # the error again, with its line in the whole file rather than in a block
+                raise
+            return
         batch: list[Any] = []
         for q in ox.parse(**kwargs):
             batch.append(ox.Quad(q.subject, q.predicate, q.object, graph))

@@ -123,3 +123,62 @@ def test_writes_are_visible_to_worker_queries(disk):
         disk.update(f"INSERT DATA {{ GRAPH <http://g> {{ <http://s> <http://p> {i} }} }}")
         r = disk.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", dataset=ds, timeout_s=10)
         assert json.loads(r.body)["results"]["bindings"][0]["n"]["value"] == str(i + 1)
+
+
+def _nt(n: int, tag: str) -> str:
+    return "".join(f'<http://ex/s{i}> <http://ex/p> "{tag}{i}" .\n' for i in range(n))
+
+
+def test_interrupted_replace_is_finished_when_the_store_opens(tmp_path):
+    from kg_twin.store.oxigraph import JOURNAL_SUFFIX
+
+    s = open_store(Settings(data_dir=tmp_path))
+    s.load(_nt(300, "old"), format="ntriples", graph="http://g/1")
+    store_dir = s.path
+    s.close()
+    # a crash after the journal was written: the old graph may be dropped or not, the new not loaded
+    redo = tmp_path / "publish.nt"
+    redo.write_text(_nt(120, "new"))
+    journal = store_dir.with_name(store_dir.name + JOURNAL_SUFFIX)
+    journal.write_text(json.dumps({"graph": "http://g/1", "path": str(redo), "format": "ntriples", "base_iri": None}))
+    s = open_store(Settings(data_dir=tmp_path))
+    try:
+        assert not journal.exists()
+        got = _graph(s.construct("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://g/1> { ?s ?p ?o } }"), "ntriples")
+        assert isomorphic(got, _graph(redo.read_bytes(), "ntriples"))
+    finally:
+        s.close()
+
+
+def test_interrupted_replace_without_its_source_keeps_the_graph(tmp_path):
+    from kg_twin.store.oxigraph import JOURNAL_SUFFIX
+
+    s = open_store(Settings(data_dir=tmp_path))
+    s.load(_nt(10, "old"), format="ntriples", graph="http://g/1")
+    store_dir = s.path
+    s.close()
+    journal = store_dir.with_name(store_dir.name + JOURNAL_SUFFIX)
+    journal.write_text(json.dumps({"graph": "http://g/1", "path": str(tmp_path / "gone.nt"), "format": "ntriples", "base_iri": None}))
+    s = open_store(Settings(data_dir=tmp_path))
+    try:
+        assert s.graph_size("http://g/1") == 10
+        assert not journal.exists() and journal.with_suffix(".failed").exists()
+    finally:
+        s.close()
+
+
+def test_big_ntriples_load_in_blocks_reports_the_line_in_the_whole_file(disk, tmp_path, monkeypatch):
+    import kg_twin.store.oxigraph as oxs
+
+    monkeypatch.setattr(oxs, "BULK_DIRECT_BYTES", 4096)  # force the block-wise path on a small file
+    f = tmp_path / "big.nt"
+    f.write_text(_nt(2000, "v"))
+    assert disk.load(str(f), format="ntriples", graph="http://g/new", bulk=True) == 2000
+    assert disk.load(str(f), format="ntriples", graph="http://g/new", bulk=True, replace=True) == 2000
+    bad = tmp_path / "bad.nt"
+    bad.write_text(_nt(1500, "v") + "<http://ex/x> <http://ex/p> .\n" + _nt(10, "w"))
+    with pytest.raises(InputError) as e:
+        disk.load(str(bad), format="ntriples", graph="http://g/other", bulk=True)
+    assert e.value.where.get("line") == 1501, e.value.where
+    assert not disk.has_graph("http://g/other")
+    assert disk.graph_size("http://g/new") == 2000
