@@ -106,6 +106,8 @@ class _Names:
         self.ns = sorted(((str(n), p) for p, n in shapes.namespaces() if p), key=lambda x: -len(x[0]))
         self.ns += sorted(((n, p) for p, n in PREFIXES.items()), key=lambda x: -len(x[0]))
         self.shapes = shapes
+        self._iris: dict[str, str] = {}  # reports repeat the same shapes, paths and IRIs
+        self._shapes: dict[Any, str] = {}
 
     def name(self, t: Any) -> str:
         if t is None:
@@ -113,13 +115,19 @@ class _Names:
         t = to_rdflib(t) if not isinstance(t, rdflib.term.Node) else t
         if isinstance(t, URIRef):
             s = str(t)
-            for ns, p in self.ns:
-                if s.startswith(ns) and len(s) > len(ns) and all(c.isalnum() or c in "_-." for c in s[len(ns):]):
-                    return f"{p}:{s[len(ns):]}"
-            return f"<{s}>"
+            known = self._iris.get(s)
+            if known is None:
+                known = self._iris[s] = self._curie(s)
+            return known
         if isinstance(t, BNode):
             return f"_:{t}"
         return t.n3()
+
+    def _curie(self, s: str) -> str:
+        for ns, p in self.ns:
+            if s.startswith(ns) and len(s) > len(ns) and all(c.isalnum() or c in "_-." for c in s[len(ns):]):
+                return f"{p}:{s[len(ns):]}"
+        return f"<{s}>"
 
     def path(self, p) -> str:
         if p is None:
@@ -143,6 +151,12 @@ class _Names:
         return str(p)
 
     def shape(self, node) -> str:
+        known = self._shapes.get(node)
+        if known is None:
+            known = self._shapes[node] = self._shape(node)
+        return known
+
+    def _shape(self, node) -> str:
         if isinstance(node, BNode):
             parents = list(self.shapes.subjects(SH.property, node))
             path = self.shapes.value(node, SH.path)
