@@ -40,6 +40,7 @@ BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
 # up to this size the bulk loader reads the whole input at once (~14x its size in memory, but no
 # Python object per quad: ~1.5x faster); above it, the streaming batches of _bulk_into
 BULK_DIRECT_BYTES = 16 * 1024 * 1024
+BULK_BLOCK_BYTES = 4 * 1024 * 1024  # N-Triples block per bulk_load call above that (peak ~15x a block)
 JOURNAL_SUFFIX = ".replace-journal.json"
 
 
@@ -413,7 +414,7 @@ class OxigraphStore:
             try:
                 with open(kwargs["path"], "rb") as fh:
                     rest = b""
-                    while block := fh.read(BULK_DIRECT_BYTES // 2):
+                    while block := fh.read(BULK_BLOCK_BYTES):
                         block, rest = (rest + block).rsplit(b"\n", 1) if b"\n" in block else (b"", rest + block)
                         if block:
                             self._store.bulk_load(input=block + b"\n", format=kwargs["format"], base_iri=kwargs.get("base_iri"), to_graph=graph)

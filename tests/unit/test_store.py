@@ -171,6 +171,7 @@ def test_big_ntriples_load_in_blocks_reports_the_line_in_the_whole_file(disk, tm
     import kg_twin.store.oxigraph as oxs
 
     monkeypatch.setattr(oxs, "BULK_DIRECT_BYTES", 4096)  # force the block-wise path on a small file
+    monkeypatch.setattr(oxs, "BULK_BLOCK_BYTES", 2000)  # lines cut across blocks
     f = tmp_path / "big.nt"
     f.write_text(_nt(2000, "v"))
     assert disk.load(str(f), format="ntriples", graph="http://g/new", bulk=True) == 2000
