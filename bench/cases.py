@@ -47,7 +47,7 @@ def kgtwin_bulk(file: str, work: str) -> int:
 
 
 def kgtwin_replace(file: str, work: str) -> int:
-    """Replace an existing graph: bulk into staging, then one MOVE transaction."""
+    """Replace an existing graph (syntax check, redo journal, drop, bulk load under the writer lock)."""
     t, g = _bench_twin(work)
     t.store.load(b"<http://a> <http://b> <http://c> .", format="ntriples", graph=g)
     n = t.store.load(file, format="ntriples", graph=g, bulk=True, replace=True)
