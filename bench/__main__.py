@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             md, curve = bench_load(scales, 1 if a.quick else 3, work)
             parts += ["## Load: kg-twin vs raw pyoxigraph", "", "Generated district data (N-Triples). `raw_bulk` = `pyoxigraph.Store.bulk_load`; "
                       "`kgtwin_bulk` = `GraphStore.load(bulk=True)` into a new project graph (what `kg-twin load` does); `kgtwin_replace` = "
-                      "the same file replacing an existing graph (syntax check, redo journal, drop, bulk load under the writer lock); `*_transactional` = one "
+                      "the same file replacing an existing one-triple graph (syntax check, redo journal, drop, bulk load under the writer lock); `*_transactional` = one "
                       "transaction. Each case runs in a fresh process (peak RSS of that process).", "", md, ""]
             if len(curve) > 1 and plot_curve(curve, a.output.parent / "scale-curve.png"):  # beside the report
                 parts += ["![load time and memory against scale](scale-curve.png)", ""]
