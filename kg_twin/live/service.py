@@ -22,7 +22,7 @@ Every channel (REST batches, MQTT, the simulator, the CLI) calls :meth:`LiveServ
 >>> twin.store.load(b'<http://example.org/b#co2> a <https://brickschema.org/schema/Brick#CO2_Sensor> .', format="turtle", graph=twin.naming.graph("demo", "model"))
 1
 >>> live = LiveService(twin, start=False)
->>> r = live.ingest("demo", [RawReading(0, "co2", "2024-05-01T10:00:00Z", 612)])
+>>> r = live.ingest("demo", [RawReading("co2", "2024-05-01T10:00:00Z", 612)])
 >>> r.accepted, r.rejected
 (1, 0)
 >>> live.flush(); live.close()
@@ -46,7 +46,7 @@ from typing import Any, Iterable
 from kg_twin.errors import KgTwinError
 from kg_twin.live.events import EventHub
 from kg_twin.live.points import Catalog, Point, PointCatalogs, normalize_unit
-from kg_twin.live.readings import BadTime, RawReading, format_time, parse_time, parse_value
+from kg_twin.live.readings import BadTime, RawReading, Reading, format_time, parse_time, parse_value
 from kg_twin.live.rules import Rule, RuleStore, parse_rule
 from kg_twin.live.timeseries import SQLiteTimeSeriesStore, TimeSeriesStore, history_path
 from kg_twin.rdf import IRI, Literal, NTriplesWriter, XSD_BOOLEAN, XSD_DATETIME, XSD_DOUBLE
@@ -70,10 +70,10 @@ class IngestResult:
     rejects: list[dict[str, Any]] = field(default_factory=list)
     alerts: int = 0
 
-    def reject(self, r: RawReading, code: str, reason: str) -> None:
+    def reject(self, index: int, r: Reading, code: str, reason: str) -> None:
         self.rejected += 1
         if len(self.rejects) < MAX_REJECTS_LISTED:
-            self.rejects.append({"index": r.index, "point": r.point, "code": code, "reason": reason})
+            self.rejects.append({"index": index, "point": r.point, "code": code, "reason": reason})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -234,8 +234,11 @@ class LiveService:
             cat.series = sids
         return cat.series
 
-    def ingest(self, project: str, readings: Iterable[RawReading]) -> IngestResult:
-        """Check, store and publish a batch of readings of one project (see module doc)."""
+    def ingest(self, project: str, readings: Iterable[Reading]) -> IngestResult:
+        """Check, store and publish a batch of readings of one project (see module doc).
+
+        Rejects carry the reading's position in the batch (``index``, 0-based).
+        """
         self.twin.projects.get(project)  # NotFound for an unknown project
         cat = self.catalogs.get(project)
         series = self._prepare(project, cat)
@@ -247,12 +250,12 @@ class LiveService:
         unit_cache: dict[str, str] = {}
         keys, points = cat.keys, cat.points
         limit = now + FUTURE_LIMIT_MS
-        for r in readings:
+        for i, r in enumerate(readings):
             key = r.point
             iri = keys.get(key) if key else None
             if iri is None:
                 if not key:
-                    res.reject(r, "MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
+                    res.reject(i, r, "MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
                     continue
                 if not refreshed:
                     refreshed = True
@@ -262,40 +265,40 @@ class LiveService:
                     iri = keys.get(key)
                 if iri is None:
                     if key in cat.ambiguous:
-                        res.reject(r, "AMBIGUOUS_POINT", f"{key!r} names several points of project {project!r}; use the point IRI")
+                        res.reject(i, r, "AMBIGUOUS_POINT", f"{key!r} names several points of project {project!r}; use the point IRI")
                     else:
-                        res.reject(r, "UNKNOWN_POINT", f"no point {key!r} in project {project!r} (a resource typed with a Brick Point class)")
+                        res.reject(i, r, "UNKNOWN_POINT", f"no point {key!r} in project {project!r} (a resource typed with a Brick Point class)")
                     continue
             pt = points[iri]
             try:
                 ts = parse_time(r.timestamp)
             except BadTime as e:
-                res.reject(r, "BAD_TIMESTAMP", str(e))
+                res.reject(i, r, "BAD_TIMESTAMP", str(e))
                 continue
             if ts > limit:
-                res.reject(r, "FUTURE_TIMESTAMP", f"timestamp {r.timestamp} is more than a day in the future")
+                res.reject(i, r, "FUTURE_TIMESTAMP", f"timestamp {r.timestamp} is more than a day in the future")
                 continue
             if r.unit:
                 u = unit_cache.get(r.unit)
                 if u is None:
                     u = unit_cache[r.unit] = normalize_unit(r.unit)
                 if pt.unit is not None and u != pt.unit:
-                    res.reject(r, "UNIT_MISMATCH", f"unit {r.unit!r} does not match the point's unit <{pt.unit}>")
+                    res.reject(i, r, "UNIT_MISMATCH", f"unit {r.unit!r} does not match the point's unit <{pt.unit}>")
                     continue
             v = r.value
             if type(v) is float or (type(v) is int and not pt.boolean):
                 v = float(v)
                 if v != v or v in (_INF, _NINF):
-                    res.reject(r, "BAD_VALUE", f"value {r.value!r} is not a finite number")
+                    res.reject(i, r, "BAD_VALUE", f"value {r.value!r} is not a finite number")
                     continue
             else:
                 try:
                     v = parse_value(v, pt.boolean)
                 except ValueError as e:
-                    res.reject(r, "BAD_VALUE", str(e))
+                    res.reject(i, r, "BAD_VALUE", str(e))
                     continue
             if pt.boolean and v not in (0.0, 1.0):
-                res.reject(r, "BAD_VALUE", f"value {r.value!r} is not a state (0/1, true/false, on/off) for a status point")
+                res.reject(i, r, "BAD_VALUE", f"value {r.value!r} is not a state (0/1, true/false, on/off) for a status point")
                 continue
             obs.append((series[iri], ts, v, r.quality))
             good.append((pt, ts, v, r.quality))
