@@ -95,6 +95,43 @@ class _Pending:
     quality: str | None
 
 
+class _Reject(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+class _Locator:
+    """The point and history series of each point key of one batch.
+
+    Keys found are memoised in :attr:`found`; the first unknown key of a batch refreshes the
+    project's catalogue once (points added since it was read), after which unknown keys are rejected.
+    """
+
+    def __init__(self, live: "LiveService", project: str) -> None:
+        self.live, self.project = live, project
+        self.cat = live.catalogs.get(project)
+        self.series = live._prepare(project, self.cat)
+        self.refreshed = False
+        self.found: dict[str, tuple[Point, int]] = {}
+
+    def locate(self, key: str) -> tuple[Point, int]:
+        if not key:
+            raise _Reject("MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
+        iri = self.cat.keys.get(key)
+        if iri is None and not self.refreshed:
+            self.refreshed = True
+            self.cat = self.live.catalogs.refresh_if_stale(self.project)
+            self.series = self.live._prepare(self.project, self.cat)
+            iri = self.cat.keys.get(key)
+        if iri is None:
+            if key in self.cat.ambiguous:
+                raise _Reject("AMBIGUOUS_POINT", f"{key!r} names several points of project {self.project!r}; use the point IRI")
+            raise _Reject("UNKNOWN_POINT", f"no point {key!r} in project {self.project!r} (a resource typed with a Brick Point class)")
+        hit = self.found[key] = (self.cat.points[iri], self.series[iri])
+        return hit
+
+
 def _h(s: str) -> str:
     return hashlib.sha1(s.encode("utf-8")).hexdigest()[:16]
 
@@ -240,38 +277,20 @@ class LiveService:
         Rejects carry the reading's position in the batch (``index``, 0-based).
         """
         self.twin.projects.get(project)  # NotFound for an unknown project
-        cat = self.catalogs.get(project)
-        series = self._prepare(project, cat)
         res = IngestResult()
-        now = int(time.time() * 1000)
-        refreshed = False
+        locator = _Locator(self, project)
+        found, locate = locator.found, locator.locate
         obs: list[tuple[int, int, float, str | None]] = []
         good: list[tuple[Point, int, float, str | None]] = []
         unit_cache: dict[str, str] = {}
-        keys, points = cat.keys, cat.points
-        limit = now + FUTURE_LIMIT_MS
+        limit = int(time.time() * 1000) + FUTURE_LIMIT_MS
         for i, r in enumerate(readings):
-            key = r.point
-            iri = keys.get(key) if key else None
-            if iri is None:
-                if not key:
-                    res.reject(i, r, "MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
-                    continue
-                if not refreshed:
-                    refreshed = True
-                    cat = self.catalogs.refresh_if_stale(project)
-                    series = self._prepare(project, cat)
-                    keys, points = cat.keys, cat.points
-                    iri = keys.get(key)
-                if iri is None:
-                    if key in cat.ambiguous:
-                        res.reject(i, r, "AMBIGUOUS_POINT", f"{key!r} names several points of project {project!r}; use the point IRI")
-                    else:
-                        res.reject(i, r, "UNKNOWN_POINT", f"no point {key!r} in project {project!r} (a resource typed with a Brick Point class)")
-                    continue
-            pt = points[iri]
             try:
+                pt, sid = found.get(r.point) or locate(r.point)
                 ts = parse_time(r.timestamp)
+            except _Reject as e:
+                res.reject(i, r, e.code, e.reason)
+                continue
             except BadTime as e:
                 res.reject(i, r, "BAD_TIMESTAMP", str(e))
                 continue
@@ -300,8 +319,9 @@ class LiveService:
             if pt.boolean and v not in (0.0, 1.0):
                 res.reject(i, r, "BAD_VALUE", f"value {r.value!r} is not a state (0/1, true/false, on/off) for a status point")
                 continue
-            obs.append((series[iri], ts, v, r.quality))
-            good.append((pt, ts, v, r.quality))
+            q = r.quality
+            obs.append((sid, ts, v, q))
+            good.append((pt, ts, v, q))
         obs.sort(key=_SERIES_TS)  # primary-key order: consecutive inserts hit the same B-tree pages
         self.history.append(obs)
         res.accepted = len(obs)
