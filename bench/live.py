@@ -192,12 +192,17 @@ PREPARED_MAX = 1_500_000  # readings encoded ahead of a REST run (~110 MB of JSO
 
 
 def rest_bodies(points: list[str], batch: int, n_readings: int) -> list[bytes]:
-    """JSON bodies of ``batch`` readings, every (point, timestamp) distinct: the server stores new rows."""
-    base = int(time.time() * 1000) - 6 * 3_600_000
+    """JSON bodies of ``batch`` readings, every (point, timestamp) distinct: the server stores new rows.
+
+    Readings are 100 ms apart per point, from 58 minutes ago on: newer than the prefilled history
+    (which ends an hour ago) and the warm-up, so every batch also moves the points' current state
+    (and the state flush into the graph works as it would with live data); older than the MQTT runs.
+    """
+    base = int(time.time() * 1000) - 58 * 60_000
     n = len(points)
     out = []
     for b in range(max(2, -(-n_readings // batch))):
-        rows = [{"point": points[i % n], "timestamp": iso(base + (b * batch + i) // n * 1000), "value": 400 + i % 700} for i in range(batch)]
+        rows = [{"point": points[i % n], "timestamp": iso(base + (b * batch + i) // n * 100), "value": 400 + i % 700} for i in range(batch)]
         out.append(json.dumps(rows).encode())
     return out
 
@@ -260,7 +265,7 @@ def mqtt_throughput(port: int, pid: int, admin: str, url: str, points: list[str]
     pub.max_inflight_messages_set(1000)
     pub.connect(cfg["host"], cfg["port"])
     pub.loop_start()
-    now = int(time.time() * 1000) - 3_000_000
+    now = int(time.time() * 1000) - 1_200_000  # newer than the REST runs' readings
     msgs = []
     for i in range(min(n_msgs, 5000)):
         p = points[i % len(points)]
@@ -475,8 +480,9 @@ def _run(quick: bool, work: Path, broker: Any, mqtt_url: str | None, n_rooms: in
             prefill_s = prefill(work / "data", "bench", points, stored)
         srv = Server(work / "data", free_port(), mqtt_url)
         port = srv.port
-        # warm up: catalogue, series
-        Client(port, toks["writer"]).post("/projects/bench/observations", json.dumps([{"point": p, "timestamp": iso(int(time.time() * 1000) - 7_200_000), "value": 1} for p in points]).encode())
+        # warm up (catalogue, series), with readings older than every later one: each REST batch then
+        # moves the current state too, so the state flush into the graph is part of the measurement
+        Client(port, toks["writer"]).post("/projects/bench/observations", json.dumps([{"point": p, "timestamp": iso(int(time.time() * 1000) - 7 * 3_600_000), "value": 1} for p in points]).encode())
         pid = srv.proc.pid
         thr = [rest_throughput(port, pid, toks["writer"], points, 3 if quick else 15, 10_000, clients) for clients in (1, 2)]
         if not quick:
