@@ -132,6 +132,21 @@ class _Locator:
         return hit
 
 
+_VALUE_P, _TIME_P, _QUALITY_P = f"<{BRICK}value>", f"<{BRICK}timestamp>", f"<{KGT}quality>"
+
+
+def _value_lines(node: str, p: "_Pending") -> str:
+    """N-Triples of a last-known-value node's value, timestamp and quality: what each flush replaces."""
+    if p.point.boolean:
+        value = f'"{"true" if p.value else "false"}"^^<{XSD_BOOLEAN}>'
+    else:
+        value = f'"{p.value!r}"^^<{XSD_DOUBLE}>'  # a finite float's repr needs no escaping
+    out = f'{node} {_VALUE_P} {value} .\n{node} {_TIME_P} "{format_time(p.ts)}"^^<{XSD_DATETIME}> .\n'
+    if p.quality is not None:
+        out += f"{node} {_QUALITY_P} {Literal(p.quality).nt()} .\n"
+    return out
+
+
 def _h(s: str) -> str:
     return hashlib.sha1(s.encode("utf-8")).hexdigest()[:16]
 
@@ -154,7 +169,8 @@ class LiveService:
         self._alerts: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._state_changes: dict[str, list[tuple[str, str, bool, int]]] = defaultdict(list)
         self._static_written: dict[str, set[str]] = {}
-        self._written: dict[str, dict[str, tuple[Any, Any, Any]]] = {}
+        self._written: dict[str, dict[str, str]] = {}  # project -> point -> value lines last inserted
+        self._nodes: dict[str, dict[str, str]] = {}  # project -> point -> its last-known-value node (N-Triples)
         self._latest: dict[tuple[str, str], int] = {}
         self._series: dict[tuple[str, str], int] = {}
         self._rule_state: dict[str, dict[tuple[str, str], bool]] = {}
@@ -255,6 +271,7 @@ class LiveService:
             self._applicable = {k: v for k, v in self._applicable.items() if k[0] != project}
             self._static_written.pop(project, None)
             self._written.pop(project, None)
+            self._nodes.pop(project, None)
         self.history.delete_project(project)
         self.rules.delete_project(project)
         log.info("live data of deleted project %s removed", project)
@@ -439,63 +456,55 @@ class LiveService:
 
         Triples that do not change (the ``brick:lastKnownValue`` link, the node's type, the
         time-series reference) are written once. Old values this service wrote are removed with
-        ``DELETE DATA`` (cheap); values of unknown origin (after a restart) with a pattern.
+        ``DELETE DATA`` of the very lines it inserted (kept per point); values of unknown origin
+        (after a restart) with a pattern.
         """
         if not pts and not alerts:
             return
         sg, eg = self.state_graph(project), self.events_graph(project)
         static = self._static(project)
         known = self._written.setdefault(project, {})
-        w, old = NTriplesWriter(), NTriplesWriter()
-        unknown: list[IRI] = []
-        lkv_p, val_p, ts_p, q_p = IRI(BRICK + "lastKnownValue"), IRI(BRICK + "value"), IRI(BRICK + "timestamp"), IRI(KGT + "quality")
+        nodes = self._nodes.setdefault(project, {})
+        w = NTriplesWriter()
+        old: list[str] = []
+        unknown: list[str] = []
         typ = IRI(RDF + "type")
         db = IRI(self.database_iri(project))
         new_static, new_known = [], {}
         for iri, p in pts.items():
-            node = IRI(self.naming.mint(project, "last-value", _h(iri)))
-            val = Literal("true" if p.value else "false", XSD_BOOLEAN) if p.point.boolean else Literal(repr(p.value), XSD_DOUBLE)
-            ts = Literal(format_time(p.ts), XSD_DATETIME)
-            q = Literal(p.quality) if p.quality is not None else None
+            node = nodes.get(iri)
+            if node is None:
+                node = nodes[iri] = IRI(self.naming.mint(project, "last-value", _h(iri))).nt()
             prev = known.get(iri)
             if prev is not None:
-                old.add(node, val_p, prev[0])
-                old.add(node, ts_p, prev[1])
-                if prev[2] is not None:
-                    old.add(node, q_p, prev[2])
+                old.append(prev)
             elif iri in static:
                 unknown.append(node)
             if iri not in static:
-                pi = IRI(iri)
-                w.add(pi, lkv_p, node)
-                w.add(node, typ, IRI(SOSA + "Observation"))
-                w.add(node, IRI(REC + "sourcePoint"), pi)
+                pi, ni = IRI(iri), IRI(node[1:-1])
+                w.add(pi, IRI(BRICK + "lastKnownValue"), ni)
+                w.add(ni, typ, IRI(SOSA + "Observation"))
+                w.add(ni, IRI(REC + "sourcePoint"), pi)
                 ref = IRI(self.naming.mint(project, "timeseries", _h(iri)))
                 w.add(pi, IRI(REF + "hasExternalReference"), ref)
                 w.add(ref, typ, IRI(REF + "TimeseriesReference"))
                 w.add(ref, IRI(REF + "hasTimeseriesId"), Literal(p.point.ts_id))
                 w.add(ref, IRI(REF + "storedAt"), db)
                 new_static.append(iri)
-            w.add(node, val_p, val)
-            w.add(node, ts_p, ts)
-            if q is not None:
-                w.add(node, q_p, q)
-            new_known[iri] = (val, ts, q)
+            new_known[iri] = _value_lines(node, p)
         if new_static and not static:
             w.add(db, typ, IRI(REF + "Database"))
             w.add(db, IRI(RDFS + "label"), Literal("kg-twin history (embedded SQLite time-series store)"))
             w.add(db, IRI(KGT + "observationsEndpoint"), Literal(f"/projects/{project}/points/{{id}}/observations"))
         ops = []
         if unknown:
-            values = " ".join(n.nt() for n in unknown)
             ops.append(
-                f"DELETE {{ GRAPH <{sg}> {{ ?v {val_p.nt()} ?a . ?v {ts_p.nt()} ?b . ?v {q_p.nt()} ?q }} }} "
-                f"WHERE {{ VALUES ?v {{ {values} }} GRAPH <{sg}> {{ ?v {val_p.nt()} ?a ; {ts_p.nt()} ?b OPTIONAL {{ ?v {q_p.nt()} ?q }} }} }}"
+                f"DELETE {{ GRAPH <{sg}> {{ ?v {_VALUE_P} ?a . ?v {_TIME_P} ?b . ?v {_QUALITY_P} ?q }} }} "
+                f"WHERE {{ VALUES ?v {{ {' '.join(unknown)} }} GRAPH <{sg}> {{ ?v {_VALUE_P} ?a ; {_TIME_P} ?b OPTIONAL {{ ?v {_QUALITY_P} ?q }} }} }}"
             )
-        old_body = old.getvalue().decode("utf-8")
-        if old_body:
-            ops.append(f"DELETE DATA {{ GRAPH <{sg}> {{ {old_body} }} }}")
-        state_body = w.getvalue().decode("utf-8")
+        if old:
+            ops.append(f"DELETE DATA {{ GRAPH <{sg}> {{ {''.join(old)} }} }}")
+        state_body = w.getvalue().decode("utf-8") + "".join(new_known.values())
         ev_body = self._alert_triples(project, alerts) if alerts else ""
         ins = ""
         if state_body:

@@ -91,3 +91,22 @@ def test_deleted_project_leaves_no_history(twin):
     assert live.points("c") and all("last_time" not in p for p in live.points("c"))
     assert live.ingest("c", [RawReading("co2_101", "2024-05-01T09:00:00Z", 1)]).alerts == 0
     live.close()
+
+
+def test_state_replaces_values_with_quality_and_status_points(twin):
+    """Each flush removes exactly what the previous one wrote, escaped quality strings included."""
+    _setup(twin)
+    live = LiveService(twin, start=False)
+    state = twin.naming.graph("c", "state")
+    q = f"SELECT ?q WHERE {{ ?n <{B}value> ?v . OPTIONAL {{ ?n <https://w3id.org/kg-twin/ontology#quality> ?q }} }}"
+    live.ingest("c", [RawReading("co2_101", "2024-05-01T10:00:00Z", 600, None, 'sensor said "ok"\nthen \\ retried'), RawReading("occ_101", "2024-05-01T10:00:00Z", "on")])
+    live.flush()
+    size1 = twin.store.graph_size(state)
+    qualities = [r["q"].toPython() for r in twin.store.select(q, dataset=Dataset((state,), ())) if r.get("q") is not None]
+    assert qualities == ['sensor said "ok"\nthen \\ retried']
+    live.ingest("c", [RawReading("co2_101", "2024-05-01T10:01:00Z", 610), RawReading("occ_101", "2024-05-01T10:01:00Z", "off")])
+    live.flush()
+    assert twin.store.graph_size(state) == size1 - 1  # the quality triple went with its value
+    assert _values(twin, NS + "co2_101") == [(610.0, "2024-05-01T10:01:00+00:00")]
+    assert _values(twin, NS + "occ_101") == [(False, "2024-05-01T10:01:00+00:00")]
+    live.close()
