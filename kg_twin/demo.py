@@ -141,7 +141,7 @@ def start_demo_feed(twin: Any, project: str = PROJECT, *, backfill_hours: float 
             def send(batch: list[dict[str, Any]]) -> dict[str, Any]:
                 if stop.is_set():
                     raise KgTwinError("DEMO_FEED_STOPPED", "stopped")
-                return live.ingest(project, [RawReading(i, x["point"], x["timestamp"], x["value"]) for i, x in enumerate(batch)]).to_dict()
+                return live.ingest(project, [RawReading(x["point"], x["timestamp"], x["value"]) for x in batch]).to_dict()
 
             run_simulation(points, send, minutes=backfill_hours * 60, step_s=900)
             live.flush()

@@ -125,7 +125,7 @@ def simulate(
         try:
 
             def send(b: list[dict[str, Any]]) -> dict[str, Any]:
-                r = live.ingest(project, [RawReading(i, x["point"], x["timestamp"], x["value"]) for i, x in enumerate(b)]).to_dict()
+                r = live.ingest(project, [RawReading(x["point"], x["timestamp"], x["value"]) for x in b]).to_dict()
                 live.flush()
                 return r
 

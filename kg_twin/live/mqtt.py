@@ -70,19 +70,19 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def payload_readings(point: str, payload: bytes, arrival: str, start_index: int) -> list[RawReading]:
+def payload_readings(point: str, payload: bytes, arrival: str) -> list[RawReading]:
     try:
         data = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
         text = payload.decode("utf-8", "replace").strip()
-        return [RawReading(start_index, point, arrival, text)]  # value checked (and maybe rejected) later
+        return [RawReading(point, arrival, text)]  # value checked (and maybe rejected) later
     items = data if isinstance(data, list) else [data]
     out = []
-    for i, d in enumerate(items):
+    for d in items:
         if isinstance(d, dict):
-            out.append(RawReading(start_index + i, point, d.get("timestamp", d.get("time", arrival)), d.get("value", d.get("result")), d.get("unit"), None if d.get("quality") is None else str(d.get("quality"))))
+            out.append(RawReading(point, d.get("timestamp", d.get("time", arrival)), d.get("value", d.get("result")), d.get("unit"), None if d.get("quality") is None else str(d.get("quality"))))
         else:
-            out.append(RawReading(start_index + i, point, arrival, d))
+            out.append(RawReading(point, arrival, d))
     return out
 
 
@@ -170,7 +170,7 @@ class MqttBridge:
                 continue
             project, point = parsed
             lst = by_project[project]
-            lst.extend(payload_readings(point, payload, arrival, len(lst)))
+            lst.extend(payload_readings(point, payload, arrival))
         if not n:
             return 0
         self.stats["messages"] += n

@@ -22,7 +22,7 @@ Every channel (REST batches, MQTT, the simulator, the CLI) calls :meth:`LiveServ
 >>> twin.store.load(b'<http://example.org/b#co2> a <https://brickschema.org/schema/Brick#CO2_Sensor> .', format="turtle", graph=twin.naming.graph("demo", "model"))
 1
 >>> live = LiveService(twin, start=False)
->>> r = live.ingest("demo", [RawReading(0, "co2", "2024-05-01T10:00:00Z", 612)])
+>>> r = live.ingest("demo", [RawReading("co2", "2024-05-01T10:00:00Z", 612)])
 >>> r.accepted, r.rejected
 (1, 0)
 >>> live.flush(); live.close()
@@ -46,7 +46,7 @@ from typing import Any, Iterable
 from kg_twin.errors import KgTwinError
 from kg_twin.live.events import EventHub
 from kg_twin.live.points import Catalog, Point, PointCatalogs, normalize_unit
-from kg_twin.live.readings import BadTime, RawReading, format_time, parse_time, parse_value
+from kg_twin.live.readings import BadTime, RawReading, Reading, format_time, parse_time, parse_value
 from kg_twin.live.rules import Rule, RuleStore, parse_rule
 from kg_twin.live.timeseries import SQLiteTimeSeriesStore, TimeSeriesStore, history_path
 from kg_twin.rdf import IRI, Literal, NTriplesWriter, XSD_BOOLEAN, XSD_DATETIME, XSD_DOUBLE
@@ -70,10 +70,10 @@ class IngestResult:
     rejects: list[dict[str, Any]] = field(default_factory=list)
     alerts: int = 0
 
-    def reject(self, r: RawReading, code: str, reason: str) -> None:
+    def reject(self, index: int, r: Reading, code: str, reason: str) -> None:
         self.rejected += 1
         if len(self.rejects) < MAX_REJECTS_LISTED:
-            self.rejects.append({"index": r.index, "point": r.point, "code": code, "reason": reason})
+            self.rejects.append({"index": index, "point": r.point, "code": code, "reason": reason})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +93,58 @@ class _Pending:
     ts: int
     value: float
     quality: str | None
+
+
+class _Reject(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+class _Locator:
+    """The point and history series of each point key of one batch.
+
+    Keys found are memoised in :attr:`found`; the first unknown key of a batch refreshes the
+    project's catalogue once (points added since it was read), after which unknown keys are rejected.
+    """
+
+    def __init__(self, live: "LiveService", project: str) -> None:
+        self.live, self.project = live, project
+        self.cat = live.catalogs.get(project)
+        self.series = live._prepare(project, self.cat)
+        self.refreshed = False
+        self.found: dict[str, tuple[Point, int]] = {}
+
+    def locate(self, key: str) -> tuple[Point, int]:
+        if not key:
+            raise _Reject("MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
+        iri = self.cat.keys.get(key)
+        if iri is None and not self.refreshed:
+            self.refreshed = True
+            self.cat = self.live.catalogs.refresh_if_stale(self.project)
+            self.series = self.live._prepare(self.project, self.cat)
+            iri = self.cat.keys.get(key)
+        if iri is None:
+            if key in self.cat.ambiguous:
+                raise _Reject("AMBIGUOUS_POINT", f"{key!r} names several points of project {self.project!r}; use the point IRI")
+            raise _Reject("UNKNOWN_POINT", f"no point {key!r} in project {self.project!r} (a resource typed with a Brick Point class)")
+        hit = self.found[key] = (self.cat.points[iri], self.series[iri])
+        return hit
+
+
+_VALUE_P, _TIME_P, _QUALITY_P = f"<{BRICK}value>", f"<{BRICK}timestamp>", f"<{KGT}quality>"
+
+
+def _value_lines(node: str, p: "_Pending") -> str:
+    """N-Triples of a last-known-value node's value, timestamp and quality: what each flush replaces."""
+    if p.point.boolean:
+        value = f'"{"true" if p.value else "false"}"^^<{XSD_BOOLEAN}>'
+    else:
+        value = f'"{p.value!r}"^^<{XSD_DOUBLE}>'  # a finite float's repr needs no escaping
+    out = f'{node} {_VALUE_P} {value} .\n{node} {_TIME_P} "{format_time(p.ts)}"^^<{XSD_DATETIME}> .\n'
+    if p.quality is not None:
+        out += f"{node} {_QUALITY_P} {Literal(p.quality).nt()} .\n"
+    return out
 
 
 def _h(s: str) -> str:
@@ -117,7 +169,8 @@ class LiveService:
         self._alerts: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._state_changes: dict[str, list[tuple[str, str, bool, int]]] = defaultdict(list)
         self._static_written: dict[str, set[str]] = {}
-        self._written: dict[str, dict[str, tuple[Any, Any, Any]]] = {}
+        self._written: dict[str, dict[str, str]] = {}  # project -> point -> value lines last inserted
+        self._nodes: dict[str, dict[str, str]] = {}  # project -> point -> its last-known-value node (N-Triples)
         self._latest: dict[tuple[str, str], int] = {}
         self._series: dict[tuple[str, str], int] = {}
         self._rule_state: dict[str, dict[tuple[str, str], bool]] = {}
@@ -218,6 +271,7 @@ class LiveService:
             self._applicable = {k: v for k, v in self._applicable.items() if k[0] != project}
             self._static_written.pop(project, None)
             self._written.pop(project, None)
+            self._nodes.pop(project, None)
         self.history.delete_project(project)
         self.rules.delete_project(project)
         log.info("live data of deleted project %s removed", project)
@@ -234,71 +288,57 @@ class LiveService:
             cat.series = sids
         return cat.series
 
-    def ingest(self, project: str, readings: Iterable[RawReading]) -> IngestResult:
-        """Check, store and publish a batch of readings of one project (see module doc)."""
+    def ingest(self, project: str, readings: Iterable[Reading]) -> IngestResult:
+        """Check, store and publish a batch of readings of one project (see module doc).
+
+        Rejects carry the reading's position in the batch (``index``, 0-based).
+        """
         self.twin.projects.get(project)  # NotFound for an unknown project
-        cat = self.catalogs.get(project)
-        series = self._prepare(project, cat)
         res = IngestResult()
-        now = int(time.time() * 1000)
-        refreshed = False
+        locator = _Locator(self, project)
+        found, locate = locator.found, locator.locate
         obs: list[tuple[int, int, float, str | None]] = []
         good: list[tuple[Point, int, float, str | None]] = []
         unit_cache: dict[str, str] = {}
-        keys, points = cat.keys, cat.points
-        limit = now + FUTURE_LIMIT_MS
-        for r in readings:
-            key = r.point
-            iri = keys.get(key) if key else None
-            if iri is None:
-                if not key:
-                    res.reject(r, "MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
-                    continue
-                if not refreshed:
-                    refreshed = True
-                    cat = self.catalogs.refresh_if_stale(project)
-                    series = self._prepare(project, cat)
-                    keys, points = cat.keys, cat.points
-                    iri = keys.get(key)
-                if iri is None:
-                    if key in cat.ambiguous:
-                        res.reject(r, "AMBIGUOUS_POINT", f"{key!r} names several points of project {project!r}; use the point IRI")
-                    else:
-                        res.reject(r, "UNKNOWN_POINT", f"no point {key!r} in project {project!r} (a resource typed with a Brick Point class)")
-                    continue
-            pt = points[iri]
+        limit = int(time.time() * 1000) + FUTURE_LIMIT_MS
+        for i, r in enumerate(readings):
             try:
+                pt, sid = found.get(r.point) or locate(r.point)
                 ts = parse_time(r.timestamp)
+            except _Reject as e:
+                res.reject(i, r, e.code, e.reason)
+                continue
             except BadTime as e:
-                res.reject(r, "BAD_TIMESTAMP", str(e))
+                res.reject(i, r, "BAD_TIMESTAMP", str(e))
                 continue
             if ts > limit:
-                res.reject(r, "FUTURE_TIMESTAMP", f"timestamp {r.timestamp} is more than a day in the future")
+                res.reject(i, r, "FUTURE_TIMESTAMP", f"timestamp {r.timestamp} is more than a day in the future")
                 continue
             if r.unit:
                 u = unit_cache.get(r.unit)
                 if u is None:
                     u = unit_cache[r.unit] = normalize_unit(r.unit)
                 if pt.unit is not None and u != pt.unit:
-                    res.reject(r, "UNIT_MISMATCH", f"unit {r.unit!r} does not match the point's unit <{pt.unit}>")
+                    res.reject(i, r, "UNIT_MISMATCH", f"unit {r.unit!r} does not match the point's unit <{pt.unit}>")
                     continue
             v = r.value
             if type(v) is float or (type(v) is int and not pt.boolean):
                 v = float(v)
                 if v != v or v in (_INF, _NINF):
-                    res.reject(r, "BAD_VALUE", f"value {r.value!r} is not a finite number")
+                    res.reject(i, r, "BAD_VALUE", f"value {r.value!r} is not a finite number")
                     continue
             else:
                 try:
                     v = parse_value(v, pt.boolean)
                 except ValueError as e:
-                    res.reject(r, "BAD_VALUE", str(e))
+                    res.reject(i, r, "BAD_VALUE", str(e))
                     continue
             if pt.boolean and v not in (0.0, 1.0):
-                res.reject(r, "BAD_VALUE", f"value {r.value!r} is not a state (0/1, true/false, on/off) for a status point")
+                res.reject(i, r, "BAD_VALUE", f"value {r.value!r} is not a state (0/1, true/false, on/off) for a status point")
                 continue
-            obs.append((series[iri], ts, v, r.quality))
-            good.append((pt, ts, v, r.quality))
+            q = r.quality
+            obs.append((sid, ts, v, q))
+            good.append((pt, ts, v, q))
         obs.sort(key=_SERIES_TS)  # primary-key order: consecutive inserts hit the same B-tree pages
         self.history.append(obs)
         res.accepted = len(obs)
@@ -416,63 +456,55 @@ class LiveService:
 
         Triples that do not change (the ``brick:lastKnownValue`` link, the node's type, the
         time-series reference) are written once. Old values this service wrote are removed with
-        ``DELETE DATA`` (cheap); values of unknown origin (after a restart) with a pattern.
+        ``DELETE DATA`` of the very lines it inserted (kept per point); values of unknown origin
+        (after a restart) with a pattern.
         """
         if not pts and not alerts:
             return
         sg, eg = self.state_graph(project), self.events_graph(project)
         static = self._static(project)
         known = self._written.setdefault(project, {})
-        w, old = NTriplesWriter(), NTriplesWriter()
-        unknown: list[IRI] = []
-        lkv_p, val_p, ts_p, q_p = IRI(BRICK + "lastKnownValue"), IRI(BRICK + "value"), IRI(BRICK + "timestamp"), IRI(KGT + "quality")
+        nodes = self._nodes.setdefault(project, {})
+        w = NTriplesWriter()
+        old: list[str] = []
+        unknown: list[str] = []
         typ = IRI(RDF + "type")
         db = IRI(self.database_iri(project))
         new_static, new_known = [], {}
         for iri, p in pts.items():
-            node = IRI(self.naming.mint(project, "last-value", _h(iri)))
-            val = Literal("true" if p.value else "false", XSD_BOOLEAN) if p.point.boolean else Literal(repr(p.value), XSD_DOUBLE)
-            ts = Literal(format_time(p.ts), XSD_DATETIME)
-            q = Literal(p.quality) if p.quality is not None else None
+            node = nodes.get(iri)
+            if node is None:
+                node = nodes[iri] = IRI(self.naming.mint(project, "last-value", _h(iri))).nt()
             prev = known.get(iri)
             if prev is not None:
-                old.add(node, val_p, prev[0])
-                old.add(node, ts_p, prev[1])
-                if prev[2] is not None:
-                    old.add(node, q_p, prev[2])
+                old.append(prev)
             elif iri in static:
                 unknown.append(node)
             if iri not in static:
-                pi = IRI(iri)
-                w.add(pi, lkv_p, node)
-                w.add(node, typ, IRI(SOSA + "Observation"))
-                w.add(node, IRI(REC + "sourcePoint"), pi)
+                pi, ni = IRI(iri), IRI(node[1:-1])
+                w.add(pi, IRI(BRICK + "lastKnownValue"), ni)
+                w.add(ni, typ, IRI(SOSA + "Observation"))
+                w.add(ni, IRI(REC + "sourcePoint"), pi)
                 ref = IRI(self.naming.mint(project, "timeseries", _h(iri)))
                 w.add(pi, IRI(REF + "hasExternalReference"), ref)
                 w.add(ref, typ, IRI(REF + "TimeseriesReference"))
                 w.add(ref, IRI(REF + "hasTimeseriesId"), Literal(p.point.ts_id))
                 w.add(ref, IRI(REF + "storedAt"), db)
                 new_static.append(iri)
-            w.add(node, val_p, val)
-            w.add(node, ts_p, ts)
-            if q is not None:
-                w.add(node, q_p, q)
-            new_known[iri] = (val, ts, q)
+            new_known[iri] = _value_lines(node, p)
         if new_static and not static:
             w.add(db, typ, IRI(REF + "Database"))
             w.add(db, IRI(RDFS + "label"), Literal("kg-twin history (embedded SQLite time-series store)"))
             w.add(db, IRI(KGT + "observationsEndpoint"), Literal(f"/projects/{project}/points/{{id}}/observations"))
         ops = []
         if unknown:
-            values = " ".join(n.nt() for n in unknown)
             ops.append(
-                f"DELETE {{ GRAPH <{sg}> {{ ?v {val_p.nt()} ?a . ?v {ts_p.nt()} ?b . ?v {q_p.nt()} ?q }} }} "
-                f"WHERE {{ VALUES ?v {{ {values} }} GRAPH <{sg}> {{ ?v {val_p.nt()} ?a ; {ts_p.nt()} ?b OPTIONAL {{ ?v {q_p.nt()} ?q }} }} }}"
+                f"DELETE {{ GRAPH <{sg}> {{ ?v {_VALUE_P} ?a . ?v {_TIME_P} ?b . ?v {_QUALITY_P} ?q }} }} "
+                f"WHERE {{ VALUES ?v {{ {' '.join(unknown)} }} GRAPH <{sg}> {{ ?v {_VALUE_P} ?a ; {_TIME_P} ?b OPTIONAL {{ ?v {_QUALITY_P} ?q }} }} }}"
             )
-        old_body = old.getvalue().decode("utf-8")
-        if old_body:
-            ops.append(f"DELETE DATA {{ GRAPH <{sg}> {{ {old_body} }} }}")
-        state_body = w.getvalue().decode("utf-8")
+        if old:
+            ops.append(f"DELETE DATA {{ GRAPH <{sg}> {{ {''.join(old)} }} }}")
+        state_body = w.getvalue().decode("utf-8") + "".join(new_known.values())
         ev_body = self._alert_triples(project, alerts) if alerts else ""
         ins = ""
         if state_body:
