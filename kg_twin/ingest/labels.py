@@ -751,6 +751,11 @@ _FREE_WITH = {"supply": {"discharge"}, "discharge": {"supply"}, "leaving": {"sup
 
 
 def _function_of(c: BrickClass) -> str | None:
+    """A point class's function is the last word of its name (Min_Position_Setpoint_Limit: a limit,
+    though it is tagged setpoint too); other classes: the first function tag."""
+    last = c.name.rsplit("_", 1)[-1].lower()
+    if last in POINT_FUNCTIONS:
+        return last
     for f in POINT_FUNCTIONS:
         if f in c.tags:
             return f
@@ -918,6 +923,8 @@ def classify(
         notes.append(f"unit {unit.rsplit('/', 1)[-1]} = {' '.join(hinted)}")
     if {"min", "max"} & set(q):
         default_function = "limit"  # "EAD min", "Minimum Air Flow Fraction": a bound, not a reading
+    elif {"high", "low", "loss"} & set(q):
+        default_function = "alarm"  # "HI TEMP", "RA LL", "LOSS AIR": a BAS alarm point
     elif ACTUATED & set(tags) or (q and not QUANTITIES & set(q) and PROCESSES & set(q)):
         default_function = "command"  # dampers / valves are driven; "Heat-1", "Fan": stages, on/off
     else:

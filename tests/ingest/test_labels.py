@@ -43,6 +43,8 @@ THRESHOLDS = {"buildingmotif/notebooks/smallOffice_brick.ttl": 0.84, None: 0.80}
         ("Cooling Coil Cooling Rate", "Thermal_Power_Sensor"),  # a coil's rate is a thermal power
         ("AHU1 Supply Air Dew Point", "Supply_Air_Dewpoint_Sensor"),
         ("Differential Supply Return Water Temp", "Differential_Entering_Leaving_Water_Temperature_Sensor"),
+        ("CHWP-1 CURR LIM", "Current_Limit"),  # a ..._Limit class is a limit, whatever else it is tagged
+        ("CRAC-2 HI TEMP", "High_Temperature_Alarm"),  # HI / LO without a function word: an alarm
     ],
 )
 def test_named_examples(name, cls):
