@@ -40,11 +40,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from kg_twin.errors import InputError
 from kg_twin.terms import BRICK, OWL, RDF, RDFS
 
 SKOS_DEFINITION = "http://www.w3.org/2004/02/skos/core#definition"
@@ -852,7 +853,7 @@ def _rank(
         bare = BRICK + function.capitalize()
         pick = right.brick_class if right else bare if bare in idx.classes else None
         if pick:
-            scored.insert(0, Candidate(pick, max(0.05, min(scored[0].score, right.score if right else 0.05))))
+            scored.insert(0, Candidate(pick, max(0.05, right.score) if right else 0.05))
     return scored
 
 
@@ -881,6 +882,42 @@ def find_room(name: str) -> tuple[str | None, str]:
     if not m:
         return None, name
     return m.group(0).strip(), name[: m.start()] + " " + name[m.end() :]
+
+
+def brick_class_of(value: str, idx: BrickIndex) -> str | None:
+    """Brick class named by a cell: ``brick:Chiller``, a full IRI, a class name (``Air_Handling_Unit``),
+    its label in any case (``air handling unit``, ``Chiller``), or an equipment abbreviation (``AHU``).
+    Aliases resolve to the class Brick recommends."""
+    v = value.strip()
+    if v.startswith("brick:"):
+        v = v[6:]
+    elif v.startswith(BRICK):
+        v = v[len(BRICK) :]
+    name = re.sub(r"[\s-]+", "_", v)
+    if BRICK + name in idx.classes:
+        return idx.canonical(BRICK + name)
+    by_label = _labels_index(idx)
+    hit = by_label.get(re.sub(r"[\s_-]+", " ", v).strip().lower())
+    if hit:
+        return hit
+    abbr = EQUIPMENT_ABBREVIATIONS.get(v.lower())
+    if abbr and BRICK + abbr in idx.classes:
+        return BRICK + abbr
+    return None
+
+
+_LABELS: dict[int, dict[str, str]] = {}
+
+
+def _labels_index(idx: BrickIndex) -> dict[str, str]:
+    key = id(idx)
+    if key not in _LABELS:
+        out: dict[str, str] = {}
+        for c in idx.classes.values():
+            out.setdefault(c.label.lower(), idx.canonical(c.iri))
+            out.setdefault(c.name.replace("_", " ").lower(), idx.canonical(c.iri))
+        _LABELS[key] = out
+    return _LABELS[key]
 
 
 def classify(
@@ -1037,17 +1074,14 @@ class Corrections:
         clash: set[str] = set()
         idx = brick_index(version)
         for name, cls in (by_name or {}).items():
-            iri = _class_iri(str(cls))
-            if iri not in idx.classes or not idx.is_a(iri, BRICK + "Point"):
-                from kg_twin.errors import InputError
-
+            iri = brick_class_of(str(cls), idx)
+            if iri is None or not idx.is_a(iri, BRICK + "Point"):
                 raise InputError(
                     "BAD_CORRECTION",
                     f"{source}: {cls!r} (for point {name!r}) is not a Brick point class",
                     where={"file": source, "name": str(name)},
                     hint="use a Brick point class such as brick:Zone_Air_Temperature_Sensor",
                 )
-            iri = idx.canonical(iri)
             self.by_name[str(name)] = iri
             pattern = classify(str(name), version=version).pattern
             if pattern in self.by_pattern and self.by_pattern[pattern][0] != iri:
@@ -1068,27 +1102,16 @@ class Corrections:
             why, confidence = f"same pattern as {seen!r}, corrected by a person", 0.95
         else:
             return c
-        return Classification(
-            name=c.name,
+        return replace(
+            c,
             candidates=[Candidate(iri, confidence)] + [x for x in c.candidates if x.brick_class != iri][: len(c.candidates) - 1],
             point_class=iri,
             confidence=confidence,
-            tags=c.tags,
-            unknown=c.unknown,
-            equipment=c.equipment,
-            room=c.room,
             why=f"{why}; the classifier said {c.point_class.rsplit('#', 1)[-1]} ({c.why})",
             flagged=False,
             reason=None,
-            pattern=c.pattern,
         )
 
-
-def _class_iri(text: str) -> str:
-    text = text.strip()
-    if text.startswith("brick:"):
-        return BRICK + text[len("brick:") :]
-    return text if "://" in text else BRICK + text
 
 
 def review_report(results: Iterable[Classification]) -> dict[str, Any]:

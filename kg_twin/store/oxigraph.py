@@ -366,8 +366,7 @@ class OxigraphStore:
         """Replace ``target`` by the file's triples: write a journal, drop, bulk load, remove the
         journal. A crash in between leaves the journal; opening the store redoes it (the file is
         the redo log, so the caller keeps it until this returns)."""
-        for _ in ox.parse(path=str(path), format=OX_RDF[format], base_iri=base_iri):
-            pass  # a syntax error raises here, before anything is dropped
+        self.parse_check(path, format=format, base_iri=base_iri)  # a syntax error raises here, before anything is dropped
         journal = self._journal()
         tmp = journal.with_suffix(".tmp")
         tmp.write_text(json.dumps({"graph": target.value, "path": str(path.resolve()), "format": format, "base_iri": base_iri}), encoding="utf-8")

@@ -39,6 +39,7 @@ from kg_twin.ingest.labels import (
     EQUIPMENT_ABBREVIATIONS,
     Classification,
     Corrections,
+    brick_class_of,
     brick_index,
     classify,
     find_equipment,
@@ -238,7 +239,7 @@ class TableHandler:
             equip_hits = sum(1 for v in vals if find_equipment(v)[0] and len(find_equipment(v)[0][0].token) >= len(v) - 1) / n
             unit_hits = sum(1 for v in vals if qudt_unit(v)) / n
             idx = brick_index()
-            class_hits = sum(1 for v in vals if _brick_class_of(v, idx)) / n
+            class_hits = sum(1 for v in vals if brick_class_of(v, idx)) / n
             cands: list[tuple[float, dict[str, Any]]] = []
             if p["words"] & _ROOM_WORDS or room_hits >= 0.6:
                 conf = 0.5 + 0.3 * bool(p["words"] & _ROOM_WORDS) + 0.2 * room_hits
@@ -288,7 +289,7 @@ class TableHandler:
         decided = False
         if class_col is not None:
             idx = brick_index()
-            resolved = [c for c in (_brick_class_of(str(v), idx) for v in prof[class_col]["values"]) if c]
+            resolved = [c for c in (brick_class_of(str(v), idx) for v in prof[class_col]["values"]) if c]
             kinds = Counter(
                 "point" if idx.is_a(c, BRICK + "Point") else "equipment" if idx.is_a(c, BRICK + "Equipment") else "location" if idx.is_a(c, BRICK + "Location") else "other"
                 for c in resolved
@@ -407,7 +408,7 @@ class TableHandler:
                     klass = fixed_class
                 elif "column" in cls_spec:
                     v = f.get(cls_spec["column"])
-                    k2 = _brick_class_of(str(v), idx) if v is not None else None
+                    k2 = brick_class_of(str(v), idx) if v is not None else None
                     if not k2:
                         raise ValueError(f"column {cls_spec['column']!r}: {v!r} is not a Brick class")
                     klass = IRI(k2)
@@ -489,42 +490,6 @@ class TableHandler:
 def _corrections(cls_spec: dict[str, Any]) -> Corrections:
     """A person's corrections of the classifier (``entity.class.corrections: {point name: class}``)."""
     return Corrections(cls_spec.get("corrections") or {}, source="mapping entity.class.corrections")
-
-
-def _brick_class_of(value: str, idx: Any) -> str | None:
-    """Brick class named by a cell: ``brick:Chiller``, a full IRI, a class name (``Air_Handling_Unit``),
-    its label in any case (``air handling unit``, ``Chiller``), or an equipment abbreviation (``AHU``).
-    Aliases resolve to the class Brick recommends."""
-    v = value.strip()
-    if v.startswith("brick:"):
-        v = v[6:]
-    elif v.startswith(BRICK):
-        v = v[len(BRICK) :]
-    name = re.sub(r"[\s-]+", "_", v)
-    if BRICK + name in idx.classes:
-        return idx.canonical(BRICK + name)
-    by_label = _labels_index(idx)
-    hit = by_label.get(re.sub(r"[\s_-]+", " ", v).strip().lower())
-    if hit:
-        return hit
-    abbr = EQUIPMENT_ABBREVIATIONS.get(v.lower())
-    if abbr and BRICK + abbr in idx.classes:
-        return BRICK + abbr
-    return None
-
-
-_LABELS: dict[int, dict[str, str]] = {}
-
-
-def _labels_index(idx: Any) -> dict[str, str]:
-    key = id(idx)
-    if key not in _LABELS:
-        out: dict[str, str] = {}
-        for c in idx.classes.values():
-            out.setdefault(c.label.lower(), idx.canonical(c.iri))
-            out.setdefault(c.name.replace("_", " ").lower(), idx.canonical(c.iri))
-        _LABELS[key] = out
-    return _LABELS[key]
 
 
 def _equipment_class_of(header: str, values: list[str]) -> tuple[str, float, str]:
