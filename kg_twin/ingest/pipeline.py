@@ -45,6 +45,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,6 +72,7 @@ PROGRESS_EVERY = 2000
 BULK_TRIPLES = 10_000  # a new graph at least this big is published with the bulk loader
 INLINE_BYTES = 64 * 1024 * 1024  # up to this much N-Triples, publish = one SPARQL update (data + provenance)
 STAGE_IN_MEMORY_BYTES = 512 * 1024 * 1024  # bigger sources (N-Triples bytes, estimated) are staged on disk
+PENDING_LOAD_BYTES = 1024 * 1024  # from this size a new graph is loaded while its staged copy is validated
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -451,8 +453,9 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
     # 5. map + stage: in the in-memory staging store (nothing reaches the project before publishing),
     #    or, for sources too big for memory, in the hidden staging graph of the project store
     mem, ingest_lock = _staging(twin)
-    with ingest_lock:
+    with ingest_lock, ExitStack() as cleanup:
         nt_path = rec.dir / ".staged.nt"
+        cleanup.callback(nt_path.unlink, missing_ok=True)
         if passthrough:
             fmt = _triple_format(handler, rec.path)
             estimate = rec.size * (1 if fmt in ("ntriples", "nquads") else 3)
@@ -464,76 +467,101 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
             estimate = nt_path.stat().st_size
         on_disk = estimate > STAGE_IN_MEMORY_BYTES
         sst = store if on_disk else mem
-        try:
-            sst.drop_graphs([staging])
-            if passthrough:
-                say("stage", {"passthrough": True, "on_disk": on_disk})
-                stage_fn = getattr(handler, "stage", None)
-                if fmt is not None and hasattr(handler, "alignment_update"):
-                    # staging is empty: load straight into it (no staging-of-staging), then the handler's alignment
-                    sst.load(rec.path, format=fmt, graph=staging, bulk=True, base_iri=source_iri)
-                    sst.update(handler.alignment_update(staging, ctx))
-                elif stage_fn is not None:
-                    stage_fn(sst, rec.path, staging, ctx)
+        align = f"{staging}/alignment"  # passthrough: the triples the alignment adds, apart
+        # A new graph whose triples are exactly a file's (the source itself, or the mapped
+        # N-Triples) plus a few alignment triples: the project store loads that file into the
+        # graph while the staged copy is validated in memory; the graph is kept only if it is
+        # published (pending_load), so both loads run at once instead of one after the other.
+        direct: tuple[Path, str, str | None] | None = None
+        if not on_disk and estimate >= PENDING_LOAD_BYTES and not store.has_graph(graph):
+            if passthrough and fmt is not None and hasattr(handler, "alignment_update"):
+                direct = (rec.path, fmt, source_iri)
+            elif not passthrough and n_written:
+                direct = (nt_path, "ntriples", None)
+        cleanup.callback(sst.drop_graphs, [staging, align])
+        sst.drop_graphs([staging, align])
+        pending = cleanup.enter_context(store.pending_load(direct[0], format=direct[1], graph=graph, base_iri=direct[2])) if direct else None
+        staged = [staging]
+        if passthrough:
+            say("stage", {"passthrough": True, "on_disk": on_disk})
+            stage_fn = getattr(handler, "stage", None)
+            if fmt is not None and hasattr(handler, "alignment_update"):
+                # staging is empty: load straight into it (no staging-of-staging), then the handler's alignment
+                sst.load(rec.path, format=fmt, graph=staging, bulk=True, base_iri=source_iri)
+                if pending is not None:
+                    sst.update(handler.alignment_update(staging, ctx, into=align))
+                    staged.append(align)
                 else:
-                    from kg_twin.formats import rdf_format_from_path
-
-                    sst.load(rec.path, format=rdf_format_from_path(name).name, graph=staging, bulk=True, base_iri=source_iri)
+                    sst.update(handler.alignment_update(staging, ctx))
+            elif stage_fn is not None:
+                stage_fn(sst, rec.path, staging, ctx)
             else:
-                say("stage", {"triples": n_written, "on_disk": on_disk})
-                try:
-                    if n_written:
-                        sst.load(nt_path, format="ntriples", graph=staging, bulk=True if on_disk else None)
-                finally:
-                    nt_path.unlink(missing_ok=True)
-            t = lap("stage", t)
-            report.records = n_in
-            report.mapped = mapped
-            report.rejected = n_in - mapped
-            report.rejects = rejects
-            report.triples = sst.graph_size(staging)
+                from kg_twin.formats import rdf_format_from_path
 
-            # 6. validate
-            outcome = None
-            if opts.validate and report.triples:
-                say("validate", {"triples": report.triples})
-                from kg_twin.ingest.validate import validate_staged
+                sst.load(rec.path, format=rdf_format_from_path(name).name, graph=staging, bulk=True, base_iri=source_iri)
+        else:
+            say("stage", {"triples": n_written, "on_disk": on_disk})
+            if n_written:
+                sst.load(nt_path, format="ntriples", graph=staging, bulk=True if on_disk else None)
+        t = lap("stage", t)
+        report.records = n_in
+        report.mapped = mapped
+        report.rejected = n_in - mapped
+        report.rejects = rejects
+        report.triples = sum(sst.graph_size(g) for g in staged)
 
-                outcome = validate_staged(twin, project, [staging], store=sst, shapes=opts.shapes, engine=opts.engine)
-                report.validation = outcome.summary
-                _write_atomic(rec.dir / "validation.nt", outcome.report)
-            elif opts.validate:
-                report.validation = ValidationSummary(conforms=True, engine="none", results=["nothing staged: no triples to validate"])
-            t = lap("validate", t)
+        # 6. validate
+        outcome = None
+        if opts.validate and report.triples:
+            say("validate", {"triples": report.triples})
+            from kg_twin.ingest.validate import validate_staged
 
-            publish = True
-            if outcome is not None:
-                if outcome.violations and opts.accept != "violations":
-                    publish = False
-                elif outcome.warnings and opts.accept == "none":
-                    publish = False
+            outcome = validate_staged(twin, project, staged, store=sst, shapes=opts.shapes, engine=opts.engine)
+            report.validation = outcome.summary
+            _write_atomic(rec.dir / "validation.nt", outcome.report)
+        elif opts.validate:
+            report.validation = ValidationSummary(conforms=True, engine="none", results=["nothing staged: no triples to validate"])
+        t = lap("validate", t)
 
-            # 7. publish (or quarantine): the staged triples and the provenance, atomically
-            ended = datetime.now(timezone.utc)
-            activity = IRI(naming.mint(project, "ingest", f"{ended.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"))
-            report.activity = str(activity)
-            quarantine = naming.quarantine_graph(project, slug)
-            report.status = "published" if publish else "quarantined"
-            target = graph if publish else quarantine
-            prov = _provenance(twin, project, rec, report, activity, source_iri, target, mapping, mhash, started, ended, opts, outcome)
-            pg = naming.graph(project, PROVENANCE_GRAPH)
-            prov_ops = [
-                f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasGeneratedBy> ?a }} }}",
-                f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasDerivedFrom> ?s }} }}",
-                f"INSERT DATA {{ GRAPH <{pg}> {{\n{prov}}} }}",
-            ]
+        publish = True
+        if outcome is not None:
+            if outcome.violations and opts.accept != "violations":
+                publish = False
+            elif outcome.warnings and opts.accept == "none":
+                publish = False
+
+        # 7. publish (or quarantine): the staged triples and the provenance, atomically
+        ended = datetime.now(timezone.utc)
+        activity = IRI(naming.mint(project, "ingest", f"{ended.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"))
+        report.activity = str(activity)
+        quarantine = naming.quarantine_graph(project, slug)
+        report.status = "published" if publish else "quarantined"
+        target = graph if publish else quarantine
+        prov = _provenance(twin, project, rec, report, activity, source_iri, target, mapping, mhash, started, ended, opts, outcome)
+        pg = naming.graph(project, PROVENANCE_GRAPH)
+        prov_ops = [
+            f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasGeneratedBy> ?a }} }}",
+            f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasDerivedFrom> ?s }} }}",
+            f"INSERT DATA {{ GRAPH <{pg}> {{\n{prov}}} }}",
+        ]
+        if pending is not None and publish:
+            # the file is (being) loaded into the graph: add the alignment triples and the
+            # provenance, then keep it
+            if len(staged) > 1:
+                pending.add(sst.dump_bytes(format="ntriples", graphs=[align]))
+            pending.wait()
+            ops = [f"DELETE WHERE {{ GRAPH <{quarantine}> {{ ?s ?p ?o }} }}"] if store.has_graph(quarantine) else []
+            store.update(" ;\n".join(ops + prov_ops))
+            pending.commit()
+        else:
+            if len(staged) > 1:
+                sst.update(f"ADD <{align}> TO <{staging}>")
             # staged in memory, or (huge sources) in a hidden graph of the project store: either way
-            # written out once and bulk loaded (SPARQL MOVE of big graphs is far slower)
+            # written out once and bulk loaded (SPARQL MOVE of big graphs is far slower); a pending
+            # load (not published) is removed when this block ends
             _publish_staged(store, sst, staging, target, quarantine if publish else None, report.triples, rec.dir / ".publish.nt", prov_ops)
-            report.graph = graph if publish else None
-            t = lap("publish", t)
-        finally:
-            sst.drop_graphs([staging])
+        report.graph = graph if publish else None
+        t = lap("publish", t)
 
     twin.notify(project)
     report.timings = {**timings, "total": round(time.perf_counter() - t_start, 4)}

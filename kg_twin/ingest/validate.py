@@ -212,13 +212,21 @@ def report_ntriples(results: Sequence[Any], shapes: Any) -> bytes:
     lines = [f"_:kgtReport {A} <{SH}ValidationReport> .", f'_:kgtReport <{SH}conforms> "{"false" if results else "true"}"^^<http://www.w3.org/2001/XMLSchema#boolean> .']
     add = lines.append
     copied: set[Any] = set()
+    memo: dict[Any, str] = {}  # shapes, severities, components and focus nodes repeat
+
+    def nt(t: Any) -> str:
+        v = memo.get(t)
+        if v is None:
+            v = memo[t] = _rdflib_nt(t)
+        return v
+
     for i, r in enumerate(results):
         n = f"_:kgtResult{i}"
         add(f"_:kgtReport <{SH}result> {n} .")
         add(f"{n} {A} <{SH}ValidationResult> .")
-        add(f"{n} <{SH}focusNode> {_rdflib_nt(r.focus)} .")
+        add(f"{n} <{SH}focusNode> {nt(r.focus)} .")
         if r.path is not None:
-            add(f"{n} <{SH}resultPath> {_rdflib_nt(r.path)} .")
+            add(f"{n} <{SH}resultPath> {nt(r.path)} .")
             todo = [r.path] if isinstance(r.path, rdflib.BNode) else []
             while todo:
                 b = todo.pop()
@@ -226,16 +234,16 @@ def report_ntriples(results: Sequence[Any], shapes: Any) -> bytes:
                     continue
                 copied.add(b)
                 for p, o in shapes.predicate_objects(b):
-                    add(f"{_rdflib_nt(b)} {_rdflib_nt(p)} {_rdflib_nt(o)} .")
+                    add(f"{nt(b)} {nt(p)} {nt(o)} .")
                     if isinstance(o, rdflib.BNode):
                         todo.append(o)
         if r.value is not None:
-            add(f"{n} <{SH}value> {_rdflib_nt(r.value)} .")
-        add(f"{n} <{SH}resultSeverity> {_rdflib_nt(r.severity)} .")
-        add(f"{n} <{SH}sourceShape> {_rdflib_nt(r.shape)} .")
-        add(f"{n} <{SH}sourceConstraintComponent> {_rdflib_nt(r.component)} .")
+            add(f"{n} <{SH}value> {nt(r.value)} .")
+        add(f"{n} <{SH}resultSeverity> {nt(r.severity)} .")
+        add(f"{n} <{SH}sourceShape> {nt(r.shape)} .")
+        add(f"{n} <{SH}sourceConstraintComponent> {nt(r.component)} .")
         for m in r.messages:
-            add(f"{n} <{SH}resultMessage> {_rdflib_nt(m)} .")
+            add(f"{n} <{SH}resultMessage> {nt(m)} .")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

@@ -18,10 +18,11 @@ bytes / files in standard RDF syntaxes, never as Python objects.
 
 from __future__ import annotations
 
+import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable, Literal, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
     from kg_twin.settings import Settings
@@ -58,6 +59,38 @@ class QueryResult:
     count: int | None = None
     elapsed_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PendingLoad:
+    """Handle of a :meth:`GraphStore.pending_load` block."""
+
+    def __init__(self, add: Callable[[bytes, str], None]) -> None:
+        self.committed = False
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._add = add
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Backend side: the load ended (with ``error`` if it failed)."""
+        self.error = error
+        self._done.set()
+
+    def wait(self) -> None:
+        """Wait for the load; raise its error."""
+        self._done.wait()
+        if self.error is not None:
+            raise self.error
+
+    def add(self, data: bytes, *, format: str = "ntriples") -> None:
+        """Add more triples to the pending graph (after :meth:`wait`); kept or removed with it."""
+        self.wait()
+        if data:
+            self._add(data, format)
+
+    def commit(self) -> None:
+        """Keep the graph when the block ends (call after :meth:`wait`)."""
+        self.wait()
+        self.committed = True
 
 
 @runtime_checkable
@@ -135,6 +168,18 @@ class GraphStore(Protocol):
 
     def transaction(self) -> AbstractContextManager[None]:
         """Exclusive writer section: other writers wait; readers keep reading."""
+        ...
+
+    def pending_load(self, source: str | Path, *, format: str, graph: str, base_iri: str | None = None) -> AbstractContextManager["PendingLoad"]:
+        """Bulk-load a file into a *new* graph while the caller checks the same data elsewhere.
+
+        The block is an exclusive writer section (like :meth:`transaction`); the load may run
+        concurrently with it. The graph is kept only if the block calls
+        :meth:`PendingLoad.commit` and ends without error; otherwise it is removed again, also
+        after a crash (the next open removes it). ``PendingLoad.wait()`` waits for the load and
+        raises its error (:class:`InputError` for bad syntax). Snapshot readers never see the
+        graph before the block ends.
+        """
         ...
 
     @property

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from kg_twin.errors import InputError, KgTwinError, StoreBusy, UpstreamError
 from kg_twin.formats import rdf_format_from_name
-from kg_twin.store.base import DEFAULT, Dataset, QueryResult
+from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
 from kg_twin.store.execute import OX_RDF, graph_term, run_query, syntax_error
 from kg_twin.store.functions import oxigraph_functions, query_context
 
@@ -42,6 +42,7 @@ BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
 BULK_DIRECT_BYTES = 16 * 1024 * 1024
 BULK_BLOCK_BYTES = 4 * 1024 * 1024  # N-Triples block per bulk_load call above that (peak ~15x a block)
 JOURNAL_SUFFIX = ".replace-journal.json"
+PENDING_SUFFIX = ".pending-journal.json"
 
 
 _RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
@@ -368,9 +369,7 @@ class OxigraphStore:
         the redo log, so the caller keeps it until this returns)."""
         self.parse_check(path, format=format, base_iri=base_iri)  # a syntax error raises here, before anything is dropped
         journal = self._journal()
-        tmp = journal.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"graph": target.value, "path": str(path.resolve()), "format": format, "base_iri": base_iri}), encoding="utf-8")
-        os.replace(tmp, journal)
+        _write_json_atomic(journal, {"graph": target.value, "path": str(path.resolve()), "format": format, "base_iri": base_iri})
         self._redo(journal)
 
     def _journal(self) -> Path:
@@ -386,8 +385,19 @@ class OxigraphStore:
         self._store.flush()
         journal.unlink()
 
+    def _pending_journal(self) -> Path | None:
+        return self.path.with_name(self.path.name + PENDING_SUFFIX) if self.path is not None else None
+
     def _recover(self) -> None:
-        """Finish a graph replacement a crash interrupted (see :meth:`_replace_journaled`)."""
+        """Remove the graph of a pending load a crash interrupted (see :meth:`pending_load`), and
+        finish a graph replacement a crash interrupted (see :meth:`_replace_journaled`)."""
+        pending = self._pending_journal()
+        if pending is not None and pending.exists():
+            graph = json.loads(pending.read_text(encoding="utf-8"))["graph"]
+            log.warning("removing <%s>: its load was interrupted before it was checked and published", graph)
+            self._store.remove_graph(ox.NamedNode(graph))
+            self._store.flush()
+            pending.unlink()
         journal = self._journal() if self.path is not None else None
         if journal is None or not journal.exists():
             return
@@ -445,6 +455,60 @@ class OxigraphStore:
     def transaction(self) -> Iterator[None]:
         with self._write_lock:
             yield
+
+    @contextmanager
+    def pending_load(self, source: str | Path, *, format: str, graph: str, base_iri: str | None = None) -> Iterator[PendingLoad]:
+        """See :meth:`GraphStore.pending_load`. The bulk loader runs in a thread (pyoxigraph
+        releases the GIL while it parses and writes), so on two cores checking the staged copy and
+        writing the published one overlap. The graph name is journaled first: if the process dies
+        before the block ends, opening the store removes the graph."""
+        self._check_writable()
+        fmt = rdf_format_from_name(format)
+        if fmt.quads:
+            raise InputError("DATASET_INTO_GRAPH", f"{fmt.name} data carries its own graph names and cannot be loaded into one graph", hint="convert it to N-Triples", status=415)
+        path, target = Path(str(source)), graph_term(graph)
+        kwargs: dict[str, Any] = {"path": str(path), "format": OX_RDF[fmt.name], "base_iri": base_iri}
+        def add(data: bytes, fmt_name: str) -> None:
+            try:
+                self._store.bulk_load(input=data, format=OX_RDF[rdf_format_from_name(fmt_name).name], to_graph=target)
+            except SyntaxError as e:
+                raise _rdf_syntax_error(e, fmt_name, None) from None
+
+        pending = PendingLoad(add)
+        with self._write_lock:
+            if not isinstance(target, ox.NamedNode) or self.has_graph(graph):
+                raise InputError("PENDING_LOAD_TARGET", f"<{graph}> is not a new named graph", hint="pending loads create graphs; replace existing ones with load(replace=True)")
+            journal = self._pending_journal()
+            if journal is not None:
+                _write_json_atomic(journal, {"graph": graph})
+
+            def run() -> None:
+                try:
+                    self._bulk_into(target, kwargs)
+                except SyntaxError as e:
+                    pending.finish(_rdf_syntax_error(e, fmt.name, path.name))
+                except OSError as e:
+                    pending.finish(InputError("RDF_LOAD_FAILED", f"could not load {path.name}: {e}", hint="check the file path and format"))
+                except BaseException as e:  # surfaced to the caller by wait()
+                    pending.finish(e)
+                else:
+                    pending.finish()
+
+            worker = threading.Thread(target=run, name="kgt-pending-load", daemon=True)
+            worker.start()
+            try:
+                yield pending
+            finally:
+                worker.join()
+                try:
+                    if pending.committed and pending.error is None:
+                        self._store.flush()
+                    elif self._store.contains_named_graph(target):
+                        self._store.remove_graph(target)
+                    if journal is not None:
+                        journal.unlink(missing_ok=True)
+                finally:
+                    self._bump()
 
     # ------------------------------------------------------------------ reads
     def graphs(self) -> list[str]:
@@ -592,6 +656,15 @@ class OxigraphStore:
         if snaps is not None and snaps.exists():
             shutil.rmtree(snaps, ignore_errors=True)
         self._store = None  # type: ignore[assignment]
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def _portable(v: Any) -> Any:

@@ -30,7 +30,7 @@ import pyoxigraph as ox
 
 from kg_twin.errors import InputError, NotFound, QueryTimeout, UpstreamError
 from kg_twin.formats import rdf_format_from_name
-from kg_twin.store.base import DEFAULT, Dataset, QueryResult
+from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
 from kg_twin.store.execute import OX_RDF, run_query, to_ox_term
 
 EMPTY_GRAPH = "urn:x-kg-twin:empty-graph"
@@ -223,6 +223,27 @@ class RemoteStore:
     def transaction(self) -> Iterator[None]:
         with self._lock:
             yield
+
+    @contextmanager
+    def pending_load(self, source: str | Path, *, format: str, graph: str, base_iri: str | None = None) -> Iterator[PendingLoad]:
+        """See :meth:`GraphStore.pending_load`. A remote engine loads before the block runs (one
+        upload); the graph is dropped again unless the block commits. Its readers may see the
+        graph during the block: the engine has no snapshot this client could hold."""
+        pending = PendingLoad(lambda data, fmt: self.load(data, format=fmt, graph=graph) and None)
+        with self._lock:
+            if self.has_graph(graph):
+                raise InputError("PENDING_LOAD_TARGET", f"<{graph}> is not a new named graph", hint="pending loads create graphs; replace existing ones with load(replace=True)")
+            try:
+                self.load(Path(str(source)), format=format, graph=graph, base_iri=base_iri)
+            except BaseException as e:  # surfaced by wait(), as on the embedded store
+                pending.finish(e)
+            else:
+                pending.finish()
+            try:
+                yield pending
+            finally:
+                if not (pending.committed and pending.error is None):
+                    self.drop_graphs([graph])
 
     # ------------------------------------------------------------------ reads
     def graphs(self) -> list[str]:

@@ -77,6 +77,11 @@ def rdf_format_of(path: Path | str, fmt: str | None = None) -> Any:
 
 # --- term conversion -------------------------------------------------------------
 
+def iri_value(t: Any) -> str | None:
+    """The IRI of a store IRI term, else None (cheap: no rdflib term is built)."""
+    return t.value if isinstance(t, ox.NamedNode) else None
+
+
 def to_rdflib(t: Any) -> rdflib.term.Node | None:
     if t is None:
         return None

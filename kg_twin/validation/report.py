@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any, Iterable
 
@@ -19,7 +20,7 @@ import rdflib
 from rdflib import RDF, BNode, URIRef
 
 from kg_twin.models import ValidationSummary
-from kg_twin.store.view import to_rdflib
+from kg_twin.store.view import iri_value, to_rdflib
 from kg_twin.terms import PREFIXES
 from kg_twin.validation.engine import SH, Result
 
@@ -101,10 +102,16 @@ def build_report(results: Iterable[Result], shapes: rdflib.Graph, *, conforms: b
     return g
 
 
+_LOCAL = re.compile(r"[\w.-]+")
+
+
 class _Names:
     def __init__(self, shapes: rdflib.Graph) -> None:
         self.ns = sorted(((str(n), p) for p, n in shapes.namespaces() if p), key=lambda x: -len(x[0]))
         self.ns += sorted(((n, p) for p, n in PREFIXES.items()), key=lambda x: -len(x[0]))
+        self._by_ns: dict[str, str] = {}
+        for ns, p in reversed(self.ns):  # the first prefix listed for a namespace wins, as in the loop
+            self._by_ns[ns] = p
         self.shapes = shapes
         self._iris: dict[str, str] = {}  # reports repeat the same shapes, paths and IRIs
         self._shapes: dict[Any, str] = {}
@@ -112,7 +119,14 @@ class _Names:
     def name(self, t: Any) -> str:
         if t is None:
             return "-"
-        t = to_rdflib(t) if not isinstance(t, rdflib.term.Node) else t
+        if not isinstance(t, rdflib.term.Node):
+            s = iri_value(t)  # engine results carry the store's terms
+            if s is not None:
+                known = self._iris.get(s)
+                if known is None:
+                    known = self._iris[s] = self._curie(s)
+                return known
+            t = to_rdflib(t)
         if isinstance(t, URIRef):
             s = str(t)
             known = self._iris.get(s)
@@ -124,6 +138,11 @@ class _Names:
         return t.n3()
 
     def _curie(self, s: str) -> str:
+        cut = max(s.rfind("#"), s.rfind("/")) + 1
+        if 0 < cut < len(s):  # the usual case: the namespace ends at the last '#' or '/'
+            p = self._by_ns.get(s[:cut])
+            if p is not None and _LOCAL.fullmatch(s, cut):
+                return f"{p}:{s[cut:]}"
         for ns, p in self.ns:
             if s.startswith(ns) and len(s) > len(ns) and all(c.isalnum() or c in "_-." for c in s[len(ns):]):
                 return f"{p}:{s[len(ns):]}"

@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -66,12 +67,36 @@ class ShapeSet:
 
 
 def _parse(path: Path) -> rdflib.Graph:
-    g = rdflib.Graph()
+    """The shapes file as a fresh rdflib graph (the caller may change it).
+
+    Parsed once per file version (path, size, mtime): every ingest validates with the same library
+    shapes, and Turtle parsing in rdflib cost more than a tenth of a second per ingest."""
     try:
-        g.parse(path, format="turtle")
-    except Exception as e:  # noqa: BLE001 - rdflib parser errors have no common base class
-        raise InputError("RDF_SYNTAX", f"cannot parse shapes file {path}: {e}", where={"file": str(path)}) from e
+        st = path.stat()
+    except OSError as e:
+        raise InputError("SHAPES_NOT_FOUND", f"cannot read shapes file {path}: {e}", where={"file": str(path)}, hint="check the path") from None
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    with _PARSED_LOCK:
+        cached = _PARSED.get(key)
+    if cached is None:
+        cached = rdflib.Graph()
+        try:
+            cached.parse(path, format="turtle")
+        except Exception as e:  # noqa: BLE001 - rdflib parser errors have no common base class
+            raise InputError("RDF_SYNTAX", f"cannot parse shapes file {path}: {e}", where={"file": str(path)}) from e
+        with _PARSED_LOCK:
+            if len(_PARSED) >= 256:  # edited files leave old versions behind
+                _PARSED.clear()
+            _PARSED[key] = cached
+    g = rdflib.Graph()
+    for prefix, ns in cached.namespaces():
+        g.bind(prefix, ns, override=True)
+    g += cached
     return g
+
+
+_PARSED: dict[tuple[str, int, int], rdflib.Graph] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 def describe(name: str, path: Path) -> ShapeSet:

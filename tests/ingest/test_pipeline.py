@@ -337,3 +337,49 @@ def test_fast_report_equals_validation_package_report(twin):
     assert len(ref) > 20 and isomorphic(ref, fast)
     assert fast_summary.by_severity == ref_summary.by_severity == {"Violation": 2, "Warning": 1}
     twin.store.drop_graphs([g])
+
+
+@pytest.fixture
+def pending_from_zero(monkeypatch):
+    """Every new graph takes the pending-load path (the project store loads the file while the
+    staged copy is validated); normally only sources from PENDING_LOAD_BYTES up do."""
+    import kg_twin.ingest.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "PENDING_LOAD_BYTES", 0)
+
+
+def test_pending_publish_gives_the_same_graph_as_staged_publish(twin, project, pending_from_zero, monkeypatch):
+    import kg_twin.ingest.pipeline as pipeline
+
+    rdf = Path(__file__).resolve().parents[1] / "data" / "rdf" / "g36-vav-a2.ttl"
+    for src, o in ((rdf, IngestOptions(accept="violations")), (DATA / "points.csv", opts())):
+        fast = ingest(twin, project, src, o)
+        monkeypatch.setattr(pipeline, "PENDING_LOAD_BYTES", 1 << 60)
+        staged = ingest(twin, project, src, IngestOptions(**{**o.__dict__, "graph": "staged-" + fast.graph.rsplit("/", 1)[-1]}))
+        monkeypatch.setattr(pipeline, "PENDING_LOAD_BYTES", 0)
+        assert fast.status == staged.status == "published"
+        assert fast.triples == staged.triples == twin.store.graph_size(fast.graph) > 0
+        assert isomorphic(graph_of(twin, fast.graph), graph_of(twin, staged.graph))
+    assert not any("_staging" in g for g in twin.store.graphs())
+
+
+def test_pending_publish_quarantines_and_leaves_no_graph(twin, project, pending_from_zero):
+    with pytest.raises(ShapeViolation) as ei:
+        ingest(twin, project, DATA / "points-long-label.csv", opts(name="points.csv"))
+    e = ei.value
+    assert e.report.status == "quarantined"
+    assert not twin.store.has_graph(twin.naming.graph(project, "points.csv"))  # the pending graph was removed
+    assert len(graph_of(twin, e.quarantine)) == e.report.triples > 0
+    # accepted: published from the pending load, the quarantine cleared in the same step
+    rep = ingest(twin, project, DATA / "points-long-label.csv", opts(name="points.csv", accept="violations"))
+    assert rep.status == "published" and len(graph_of(twin, rep.graph)) == rep.triples
+    assert not twin.store.has_graph(e.quarantine)
+
+
+def test_pending_publish_of_bad_rdf_leaves_the_project_unchanged(twin, project, pending_from_zero):
+    before = project_dump(twin, project)
+    with pytest.raises(InputError) as ei:
+        ingest(twin, project, DATA / "truncated.ttl", IngestOptions(reader="rdf"))
+    assert ei.value.where.get("file", "").endswith("truncated.ttl")
+    assert same_dump(before, project_dump(twin, project))
+    assert not twin.store.has_graph(twin.naming.graph(project, "truncated.ttl"))

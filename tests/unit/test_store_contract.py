@@ -97,6 +97,26 @@ def test_bad_rdf_is_an_input_error_and_changes_nothing(store):
     assert store.graph_size(G1) == 5
 
 
+def test_pending_load_kept_on_commit_removed_otherwise(store, tmp_path):
+    f = tmp_path / "data.ttl"
+    f.write_bytes(TTL)
+    extra = b'<http://ex/z> <http://ex/p> "added" .\n'
+    with store.pending_load(f, format="turtle", graph=G1) as pending:
+        pending.add(extra)
+        pending.commit()
+    out = io.BytesIO()
+    store.dump(out, format="ntriples", graphs=[G1])
+    want = Graph().parse(data=TTL, format="turtle").parse(data=extra, format="nt")
+    assert isomorphic(Graph().parse(data=out.getvalue(), format="nt"), want)
+    with store.pending_load(f, format="turtle", graph=G2) as pending:
+        pending.wait()  # checked, found wanting: not committed
+    assert not store.has_graph(G2) and store.graph_size(G1) == 6
+    with pytest.raises(InputError):
+        with store.pending_load(f, format="turtle", graph=G1):
+            pass  # G1 exists: a pending load only creates graphs
+    assert store.graph_size(G1) == 6
+
+
 def test_query_on_dataset_with_row_cap(store):
     store.load(TTL, format="turtle", graph=G1)
     store.load(b"<http://ex/z> <http://ex/p> \"9\" .", format="ntriples", graph=G2)

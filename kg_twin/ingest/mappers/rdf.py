@@ -104,13 +104,20 @@ class RdfHandler:
             store.update(self.alignment_update(graph, ctx))
         return store.graph_size(graph)
 
-    def alignment_update(self, graph: str, ctx: MapContext) -> str:
-        """SPARQL update adding ``kgt:source`` to every typed IRI subject of the staged graph."""
+    def alignment_update(self, graph: str, ctx: MapContext, *, into: str | None = None) -> str:
+        """SPARQL update adding ``kgt:source`` to every typed IRI subject of the staged graph
+        (into ``into``, if given: then only the triples the graph does not have yet)."""
         src = IRI(ctx.source_iri).nt()
         g = IRI(graph).nt()
+        if into is None:
+            return (
+                f"INSERT {{ GRAPH {g} {{ ?s <{KGT}source> {src} }} }}\n"
+                f"WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH {g} {{ ?s a ?c }} FILTER(isIRI(?s)) }} }}"
+            )
         return (
-            f"INSERT {{ GRAPH {g} {{ ?s <{KGT}source> {src} }} }}\n"
-            f"WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH {g} {{ ?s a ?c }} FILTER(isIRI(?s)) }} }}"
+            f"INSERT {{ GRAPH {IRI(into).nt()} {{ ?s <{KGT}source> {src} }} }}\n"
+            f"WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH {g} {{ ?s a ?c }} FILTER(isIRI(?s)) "
+            f"FILTER NOT EXISTS {{ GRAPH {g} {{ ?s <{KGT}source> {src} }} }} }} }}"
         )
 
     def flatten(self, path: Path, fmt: str, out: Path) -> None:
