@@ -109,9 +109,15 @@ class _Names:
     def __init__(self, shapes: rdflib.Graph) -> None:
         self.ns = sorted(((str(n), p) for p, n in shapes.namespaces() if p), key=lambda x: -len(x[0]))
         self.ns += sorted(((n, p) for p, n in PREFIXES.items()), key=lambda x: -len(x[0]))
-        self._by_ns: dict[str, str] = {}
-        for ns, p in reversed(self.ns):  # the first prefix listed for a namespace wins, as in the loop
-            self._by_ns[ns] = p
+        # a namespace ending in '/' or '#' can only be the IRI's text up to its last '/' or '#'
+        # (the local name has neither): one dict lookup; the few others are tried in turn
+        self._by_ns: dict[str, tuple[int, str]] = {}
+        self._odd: list[tuple[int, str, str]] = []
+        for i, (ns, p) in enumerate(self.ns):
+            if ns.endswith(("/", "#")):
+                self._by_ns.setdefault(ns, (i, p))
+            else:
+                self._odd.append((i, ns, p))
         self.shapes = shapes
         self._iris: dict[str, str] = {}  # reports repeat the same shapes, paths and IRIs
         self._shapes: dict[Any, str] = {}
@@ -138,15 +144,20 @@ class _Names:
         return t.n3()
 
     def _curie(self, s: str) -> str:
+        """``prefix:local`` with the first listed namespace that leaves a plain local name, else ``<s>``."""
+        best: tuple[int, str, int] | None = None
         cut = max(s.rfind("#"), s.rfind("/")) + 1
-        if 0 < cut < len(s):  # the usual case: the namespace ends at the last '#' or '/'
-            p = self._by_ns.get(s[:cut])
-            if p is not None and _LOCAL.fullmatch(s, cut):
-                return f"{p}:{s[cut:]}"
-        for ns, p in self.ns:
-            if s.startswith(ns) and len(s) > len(ns) and all(c.isalnum() or c in "_-." for c in s[len(ns):]):
-                return f"{p}:{s[len(ns):]}"
-        return f"<{s}>"
+        if 0 < cut < len(s):
+            hit = self._by_ns.get(s[:cut])
+            if hit is not None and _LOCAL.fullmatch(s, cut):
+                best = (hit[0], hit[1], cut)
+        for i, ns, p in self._odd:
+            if best is not None and i > best[0]:
+                break
+            if len(s) > len(ns) and s.startswith(ns) and _LOCAL.fullmatch(s, len(ns)):
+                best = (i, p, len(ns))
+                break
+        return f"{best[1]}:{s[best[2]:]}" if best is not None else f"<{s}>"
 
     def path(self, p) -> str:
         if p is None:

@@ -155,3 +155,20 @@ def test_alignment_can_be_switched_off(store, ctx_for):
     path = DATA / "rdf" / "goodBuilding.ttl"
     n = RDF_HANDLER.stage(store, path, G, ctx_for("x"), mapping={"align": {"source_on_typed_subjects": False}})
     assert n == len(rdflib.Graph().parse(path))
+
+
+def test_a_named_source_is_kept(store, ctx_for, tmp_path):
+    """Data exported from a twin names its source: the pass-through adds none (one source per entity)."""
+    p = tmp_path / "export.ttl"
+    p.write_text(
+        "@prefix brick: <https://brickschema.org/schema/Brick#> .\n"
+        "@prefix kgt: <https://w3id.org/kg-twin/ontology#> .\n"
+        "<http://ex/a> a brick:Room ; kgt:source <http://ex/source/original.csv> .\n"
+        "<http://ex/b> a brick:Room .\n"
+    )
+    ctx = ctx_for("export.ttl")
+    RDF_HANDLER.stage(store, p, G, ctx)
+    got = dump(store, G)
+    a, b = rdflib.URIRef("http://ex/a"), rdflib.URIRef("http://ex/b")
+    assert set(got.objects(a, KGT.source)) == {rdflib.URIRef("http://ex/source/original.csv")}
+    assert set(got.objects(b, KGT.source)) == {rdflib.URIRef(ctx.source_iri)}

@@ -105,19 +105,17 @@ class RdfHandler:
         return store.graph_size(graph)
 
     def alignment_update(self, graph: str, ctx: MapContext, *, into: str | None = None) -> str:
-        """SPARQL update adding ``kgt:source`` to every typed IRI subject of the staged graph
-        (into ``into``, if given: then only the triples the graph does not have yet)."""
+        """SPARQL update adding ``kgt:source`` (this file) to every typed IRI subject of the staged
+        graph that names no source yet (data exported from a twin keeps the source it names: a
+        second one would break the one-source rule of the core shapes). The triples go into
+        ``into`` if given, else into the staged graph itself."""
         src = IRI(ctx.source_iri).nt()
         g = IRI(graph).nt()
-        if into is None:
-            return (
-                f"INSERT {{ GRAPH {g} {{ ?s <{KGT}source> {src} }} }}\n"
-                f"WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH {g} {{ ?s a ?c }} FILTER(isIRI(?s)) }} }}"
-            )
+        out = IRI(into).nt() if into is not None else g
         return (
-            f"INSERT {{ GRAPH {IRI(into).nt()} {{ ?s <{KGT}source> {src} }} }}\n"
+            f"INSERT {{ GRAPH {out} {{ ?s <{KGT}source> {src} }} }}\n"
             f"WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH {g} {{ ?s a ?c }} FILTER(isIRI(?s)) "
-            f"FILTER NOT EXISTS {{ GRAPH {g} {{ ?s <{KGT}source> {src} }} }} }} }}"
+            f"FILTER NOT EXISTS {{ GRAPH {g} {{ ?s <{KGT}source> ?named }} }} }} }}"
         )
 
     def flatten(self, path: Path, fmt: str, out: Path) -> None:
