@@ -55,6 +55,11 @@ def main() -> None:
         rs = [r for r in rows if split is None or r["split"] == split]
         if rs:
             line(split or "ALL", rs)
+    kinds = error_kinds(rows)
+    print(f"\nErrors by kind (ALL, {sum(len(v) for v in kinds.values())}): "
+          + "; ".join(f"{k}: {len(v)}" for k, v in kinds.items())
+          + f"\n  top-1 if a prediction more specific than its gold counted: "
+          f"{(sum(r['correct'] for r in rows) + len(kinds['more specific than the gold (a sub class)'])) / len(rows):.1%}")
     errs = [r for r in rows if not r["correct"] and (a.split == "all" or r["split"] == a.split)]
     conf = Counter((short(r["gold"]), short(r["predicted"])) for r in errs)
     print(f"\nTop confusions (gold -> predicted), {len(errs)} errors:")
@@ -70,6 +75,22 @@ def main() -> None:
         print(f"  {split or 'ALL':8s} not flagged {len(ok):4d} ({acc(ok):6.1%})   flagged {len(fl):4d} ({acc(fl):6.1%})")
     if a.review:
         review_curve(a.file)
+
+
+def error_kinds(rows: list[dict]) -> dict[str, list[dict]]:
+    """Wrong predictions by their place in the Brick hierarchy relative to the gold class."""
+    idx = brick_index()
+    kinds: dict[str, list[dict]] = {"more specific than the gold (a sub class)": [], "less specific (a super class)": [], "elsewhere": []}
+    for r in rows:
+        if r["correct"]:
+            continue
+        if r["predicted"] and idx.is_a(r["predicted"], r["gold"]):
+            kinds["more specific than the gold (a sub class)"].append(r)
+        elif r["predicted"] and idx.is_a(r["gold"], r["predicted"]):
+            kinds["less specific (a super class)"].append(r)
+        else:
+            kinds["elsewhere"].append(r)
+    return kinds
 
 
 def review_curve(path: str, checkpoints: tuple[int, ...] = (10, 20, 40, 80)) -> None:
