@@ -86,7 +86,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "zn": ("zone",),
     "z": ("zone",),
     "rm": ("room",),
-    "spc": ("space",),
+    "spc": ("zone",),
     "chw": ("chilled", "water"),
     "chws": ("chilled", "water", "supply"),
     "chwr": ("chilled", "water", "return"),
@@ -265,7 +265,33 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "dly": ("delay",),
     "rst": ("reset",),
     "pb": ("proportional", "band"),
+    # water temperatures written as one token: medium + supply / return + T
+    "chwst": ("chilled", "water", "supply", "temperature"),
+    "chwrt": ("chilled", "water", "return", "temperature"),
+    "hwst": ("hot", "water", "supply", "temperature"),
+    "hwrt": ("hot", "water", "return", "temperature"),
+    "cwst": ("condenser", "water", "supply", "temperature"),
+    "cwrt": ("condenser", "water", "return", "temperature"),
+    "dhws": ("domestic", "hot", "water", "supply"),
+    "dhwr": ("domestic", "hot", "water", "return"),
+    "h2o": ("water",),
+    "bldg": ("building",),
+    "bsp": ("building", "static", "pressure"),
+    "space": ("zone",),  # "space temp": the zone air temperature in Brick terms
+    "sys": ("system",),
+    "frz": ("freeze",),
+    "det": ("detection",),
+    "chng": ("change",),
+    "batt": ("battery",),
+    "suct": ("suction",),
+    "suctn": ("suction",),
+    "dehumid": ("dehumidification",),
+    "hl": ("high",),  # high limit / low limit (alarm) points: "SA HL", "RA LL"
+    "ll": ("low",),
 }
+
+# Function codes that end run-together tokens ("COMMONSP", "FANSTS"), longest first.
+FUNCTION_SUFFIXES = ("setpt", "stpt", "alrm", "spt", "cmd", "sts", "alm", "sp")
 
 # Equipment abbreviations (a token followed by an identifier: "AHU-1", "VAV2-4") -> Brick class names.
 EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
@@ -562,7 +588,10 @@ def _split(text: str) -> list[str]:
         if low in ABBREVIATIONS and len(low) <= 5 and not low.isupper() and chunk != chunk.lower():
             out.append(low)  # "kWh", "degF": a unit written in mixed case, not camelCase words
             continue
-        for part in _CAMEL_RE.split(chunk):
+        # camelCase ("SupplyAirTemp") splits; an all-caps token with a stray lower-case letter
+        # ("CLGMiNFLO") is a typing slip, not camelCase
+        stray = re.fullmatch(r"[A-Z0-9]*(?:[a-z][A-Z0-9]+)*[a-z]?", chunk) and sum(ch.isupper() for ch in chunk) >= 3
+        for part in [chunk] if stray else _CAMEL_RE.split(chunk):
             # letter/digit boundaries, but keep known chemical tokens (CO2, PM2.5)
             for m in re.finditer(r"co2|pm2\.?5|pm10|[a-z]+|\d+(?:\.\d+)?", part.lower()):
                 tok = m.group(0)
@@ -624,6 +653,21 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
             tags.append(singular)
             continue
         seg = _segment(tok, vocab)
+        if seg is None:
+            # a function code glued to a word the tables do not know ("COMMONSP" = COMMON + SP):
+            # the function is read, the rest stays unknown
+            suffix = next((f for f in FUNCTION_SUFFIXES if tok.endswith(f) and len(tok) - len(f) >= 3), None)
+            if suffix:
+                head = tok[: -len(suffix)]
+                head_seg = [head] if head in vocab else _segment(head, vocab)
+                if head_seg is None:
+                    unknown.append(head)
+                else:
+                    for piece in head_seg:
+                        tags.extend(ABBREVIATIONS.get(piece, (piece,)))
+                tags.extend(ABBREVIATIONS[suffix])
+                notes.append(f"{tok.upper()}={head.upper()}+{suffix.upper()}")
+                continue
         exp_all: list[str] = []
         for piece in seg or ():
             exp_all.extend(ABBREVIATIONS.get(piece, (piece,)))
@@ -667,6 +711,8 @@ PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(heating|cooling)[\s_\-.]*(?:energy[\s_\-.]*)?rate", r" \1 thermal power "),
         (r"air[\s_\-.]*flow[\s_\-.]*fraction", " position "),
         (r"dew[\s_\-.]*point", " dewpoint "),
+        (r"(?<![a-z])w[\s_\-./]*c[\s_\-.]*adj", " warm cool adjust "),  # warmer / cooler thermostat adjustment
+        (r"solar[\s_\-.]*rad(?:iation)?(?![a-z])", " solar radiance "),
     )
 )
 
@@ -966,8 +1012,10 @@ def classify(
         default_function = "command"  # dampers / valves are driven; "Heat-1", "Fan": stages, on/off
     else:
         default_function = "sensor"
-    if function == "setpoint" and q and not QUANTITIES & set(q):
+    if function == "setpoint" and (q or room or unknown) and not QUANTITIES & set(q):
         q["temperature"] = 0.3  # "CLG SP", "ACT HTG SP": a setpoint that names no quantity is a temperature
+        if room and not any(t in q for t in ("zone", "room", "space", "air", "water")):
+            q["zone"] = 0.3  # "RM101 SP": a room's own setpoint is its zone temperature setpoint
     for implied, (when, unless) in IMPLIED.items():
         if implied not in q and when & set(q) and not unless & set(q):
             q[implied] = 0.3
