@@ -188,8 +188,6 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "valv": ("valve",),
     "fan": ("fan",),
     "fn": ("fan",),
-    "vfd": ("frequency", "drive"),
-    "vsd": ("speed", "drive"),
     "flt": ("filter",),
     "fltr": ("filter",),
     "filt": ("filter",),
@@ -322,6 +320,7 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
     "sf": "Supply_Fan",
     "rf": "Return_Fan",
     "vfd": "Variable_Frequency_Drive",
+    "vsd": "Variable_Frequency_Drive",
     "saf": "Supply_Fan",
     "raf": "Return_Fan",
     "eaf": "Exhaust_Fan",
@@ -599,6 +598,29 @@ def _split(text: str) -> list[str]:
     return out
 
 
+# Equipment written run together with a point code ("SFS" = SF + S, "CHWPSTS" = CHWP + STS).
+EQUIPMENT_PREFIXES = ("chwp", "hwp", "cwp", "ahu", "rtu", "vav", "fcu", "saf", "raf", "eaf", "sf", "rf", "ef")
+DRIVE_WORDS = {"vfd", "vsd", "drv", "drive"}
+SENSOR_WORDS = {"sensor", "sen", "sens", "snsr", "sensors"}
+
+
+def _split_equipment_prefix(tokens: list[str], vocab: set[str]) -> list[str]:
+    """Cut a leading equipment code off tokens the tables do not otherwise read ("sfs" -> sf, s)."""
+    out: list[str] = []
+    for tok in tokens:
+        if tok in ABBREVIATIONS or tok in vocab or tok in EQUIPMENT_WORDS or not tok.isalpha() or _segment(tok, vocab):
+            out.append(tok)
+            continue
+        for eq in EQUIPMENT_PREFIXES:
+            tail = tok[len(eq) :]
+            if tok.startswith(eq) and tail and (tail in ABBREVIATIONS or tail in vocab or _segment(tail, vocab)):
+                out.extend((eq, tail))
+                break
+        else:
+            out.append(tok)
+    return out
+
+
 def _segment(token: str, vocab: set[str]) -> list[str] | None:
     """Split a run-together token ("sats", "oadmprpos") into known pieces, fewest pieces first."""
     n = len(token)
@@ -712,6 +734,7 @@ PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"air[\s_\-.]*flow[\s_\-.]*fraction", " position "),
         (r"dew[\s_\-.]*point", " dewpoint "),
         (r"(?<![a-z])w[\s_\-./]*c[\s_\-.]*adj", " warm cool adjust "),  # warmer / cooler thermostat adjustment
+        (r"(?<![a-z])fr(?:ee)?z(?:e)?[\s_\-.]*stat(?:us)?(?![a-z])", " freeze status "),  # freezestat
         (r"solar[\s_\-.]*rad(?:iation)?(?![a-z])", " solar radiance "),
     )
 )
@@ -987,9 +1010,11 @@ def classify(
     room, rest = find_room(rest)
     for pattern, replacement in PHRASES:
         rest = pattern.sub(replacement, rest)
-    tokens = _split(rest)
+    tokens = _split_equipment_prefix(_split(rest), idx.vocabulary)
     context_words = [t for t in tokens if t in EQUIPMENT_WORDS and t not in ABBREVIATIONS]
     tokens = [t for t in tokens if t not in context_words]
+    if DRIVE_WORDS & set(tokens + context_words):
+        tokens = ["fault" if t == "flt" else t for t in tokens]  # a drive's FLT is a fault, not a filter
     words, unknown, notes = _expand(tokens, idx.vocabulary)
     weights = _tagify(words, idx, len(tokens))
     _keep_last_air_stream(weights, words)
@@ -998,6 +1023,10 @@ def classify(
     function = next((t for t in reversed(tags) if t in POINT_FUNCTIONS), None)
     function_given = function is not None
     q = {t: w for t, w in weights.items() if t not in POINT_FUNCTIONS}
+    if function == "sensor" and not QUANTITIES & set(q) and not SENSOR_WORDS & set(tokens):
+        function = "status"  # "SF-S", "SFS": a trailing S without a quantity is a status, not a sensor
+    if "occupancy" in q and len(q) > 1 and (function or "") in ("setpoint", "limit", "parameter"):
+        q["occupied"] = q.pop("occupancy")  # "OCC CLG SP": the occupied-mode setpoint
     hinted = UNIT_QUANTITIES.get(unit.rsplit("/", 1)[-1]) if unit else None
     if hinted and not QUANTITIES & set(q):
         for t in hinted:
