@@ -263,6 +263,17 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "dly": ("delay",),
     "rst": ("reset",),
     "pb": ("proportional", "band"),
+    # engineering units written into names: the quantity they measure
+    "degf": ("temperature",),
+    "degc": ("temperature",),
+    "deg": ("temperature",),
+    "inwc": ("pressure",),
+    "psi": ("pressure",),
+    "psig": ("pressure",),
+    "kpa": ("pressure",),
+    "rpm": ("speed",),
+    "hrs": ("run", "time"),
+    "hours": ("run", "time"),
     # water temperatures written as one token: medium + supply / return + T
     "chwst": ("chilled", "water", "supply", "temperature"),
     "chwrt": ("chilled", "water", "return", "temperature"),
@@ -306,6 +317,7 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
     "erv": "Energy_Recovery_Ventilator",
     "hrv": "Heat_Recovery_Ventilator",
     "chlr": "Chiller",
+    "chiller": "Chiller",
     "ch": "Chiller",
     "blr": "Boiler",
     "boiler": "Boiler",
@@ -733,8 +745,11 @@ PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(heating|cooling)[\s_\-.]*(?:energy[\s_\-.]*)?rate", r" \1 thermal power "),
         (r"air[\s_\-.]*flow[\s_\-.]*fraction", " position "),
         (r"dew[\s_\-.]*point", " dewpoint "),
+        (r"(?<![a-z])in[\s_\-.]*(?:wc|w\.c\.|h2o|hg)(?![a-z])", " pressure "),  # inches of water column
+        (r"°\s*[fc](?![a-z])", " temperature "),
         (r"(?<![a-z])w[\s_\-./]*c[\s_\-.]*adj", " warm cool adjust "),  # warmer / cooler thermostat adjustment
         (r"(?<![a-z])fr(?:ee)?z(?:e)?[\s_\-.]*stat(?:us)?(?![a-z])", " freeze status "),  # freezestat
+        (r"(?<![a-z])(?:loop|pid)[\s_\-.]*out(?:put)?(?![a-z])", " command "),  # a control loop's output drives something
         (r"solar[\s_\-.]*rad(?:iation)?(?![a-z])", " solar radiance "),
     )
 )
@@ -851,8 +866,8 @@ def _score(
         return q[t] * idx.idf.get(t, 2.0) * (0.3 if t in CONTEXT_WORDS else 1.0)
 
     matched = sum(w(t) for t in qs if t in vocab)
-    if matched == 0:
-        return -1.0
+    if matched == 0 and not (function and bonus and any(t in vocab for t in bonus)):
+        return -1.0  # (a class named after the point's equipment may still fit a named function: "CW Pump Status")
     # a query word the class's definition uses (not its tags / label) is only half missing
     missing = sum(w(t) * (0.5 if t in c.defwords else 1.0) for t in qs if t not in vocab)
     extra = 0.0
@@ -870,7 +885,7 @@ def _score(
     fn = _function_of(c)
     if function is not None:
         if fn != function:
-            raw -= 0.6
+            raw -= 0.4
     elif fn != default_function:
         raw -= 0.2
     if c.deprecated:
@@ -905,6 +920,10 @@ def _rank(
         pool.update(idx.by_tag.get(t, ()))
     if only_function and function:
         pool.update(idx.by_tag.get(function, ()))
+    if function and bonus:
+        fn_classes = set(idx.by_tag.get(function, ()))
+        for t in bonus:
+            pool.update(c for c in idx.by_tag.get(t, ()) if c in fn_classes)
     scored: list[Candidate] = []
     for iri in sorted(pool):
         c = idx.classes[iri]
@@ -1025,6 +1044,10 @@ def classify(
     q = {t: w for t, w in weights.items() if t not in POINT_FUNCTIONS}
     if function == "sensor" and not QUANTITIES & set(q) and not SENSOR_WORDS & set(tokens):
         function = "status"  # "SF-S", "SFS": a trailing S without a quantity is a status, not a sensor
+    if "humidity" in q and not {"relative", "absolute", "specific"} & set(q) and set(AIR_STREAMS) & set(q):
+        q["relative"] = 0.3  # "ZN HUM", "RA-H": the humidity of an air stream in a BAS is relative humidity
+    if function == "setpoint" and {"min", "max"} & set(q):
+        function = "limit"  # "Max Airflow Setpoint": Brick names a setpoint's bound Max_..._Setpoint_Limit
     if "occupancy" in q and len(q) > 1 and (function or "") in ("setpoint", "limit", "parameter"):
         q["occupied"] = q.pop("occupancy")  # "OCC CLG SP": the occupied-mode setpoint
     hinted = UNIT_QUANTITIES.get(unit.rsplit("/", 1)[-1]) if unit else None
