@@ -295,6 +295,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "suct": ("suction",),
     "suctn": ("suction",),
     "dehumid": ("dehumidification",),
+    "volume": ("flow",),  # "air volume": an air flow (variable air volume)
     "hl": ("high",),  # high limit / low limit (alarm) points: "SA HL", "RA LL"
     "ll": ("low",),
 }
@@ -612,6 +613,7 @@ def _split(text: str) -> list[str]:
 
 # Equipment written run together with a point code ("SFS" = SF + S, "CHWPSTS" = CHWP + STS).
 EQUIPMENT_PREFIXES = ("chwp", "hwp", "cwp", "ahu", "rtu", "vav", "fcu", "saf", "raf", "eaf", "sf", "rf", "ef")
+SETPOINT_WORDS = {"sp", "spt", "stpt", "setpt", "stp", "setpoint"}
 DRIVE_WORDS = {"vfd", "vsd", "drv", "drive"}
 SENSOR_WORDS = {"sensor", "sen", "sens", "snsr", "sensors"}
 
@@ -668,6 +670,10 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
     notes: list[str] = []
     for pos, tok in enumerate(tokens):
         tags.pos = pos
+        if tok == "sp" and any(t in SETPOINT_WORDS for t in tokens[pos + 1 :]):
+            tags.extend(("static", "pressure"))  # "SA SP SP", "DUCT SP STPT": the first SP is the static pressure
+            notes.append("SP=static pressure (a setpoint follows)")
+            continue
         if tok.isdigit() or re.fullmatch(r"\d+(\.\d+)?", tok):
             continue
         if len(tok) == 1 and pos == 0 and len(tokens) > 1 and tok.isalpha():
@@ -711,8 +717,40 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
             tags.extend(exp_all)
             notes.append(f"{tok.upper()}={'+'.join(p.upper() for p in seg)}={' '.join(exp_all)}")
             continue
+        near = _misspelt(tok, vocab)
+        if near:
+            tags.append(near)
+            notes.append(f"{tok.upper()}: read as {near!r} (one letter off)")
+            continue
         unknown.append(tok)
     return tags.items, unknown, notes
+
+
+_NEAR: dict[int, dict[str, set[tuple[str, int]]]] = {}
+
+
+def _misspelt(tok: str, vocab: set[str]) -> str | None:
+    """The one Brick word a long unknown token is a one-letter typo of: a letter left out
+    ("capacty"), one too many ("differiential") or one wrong ("presdure")."""
+    if len(tok) < 6 or not tok.isalpha():
+        return None
+    key = id(vocab)
+    if key not in _NEAR:
+        index: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        for w in vocab:
+            if len(w) >= 5 and w.isalpha():
+                index[w].add((w, -1))
+                for i in range(len(w)):
+                    index[w[:i] + w[i + 1 :]].add((w, i))
+        _NEAR[key] = index
+    index = _NEAR[key]
+    found = {w for w, i in index.get(tok, ()) if i >= 0}  # a letter left out
+    for i in range(len(tok)):
+        for w, j in index.get(tok[:i] + tok[i + 1 :], ()):
+            if j == -1 or j == i:  # a letter too many / a letter wrong
+                found.add(w)
+    found.discard(tok)
+    return next(iter(found)) if len(found) == 1 else None
 
 
 class _Tags:
@@ -750,6 +788,9 @@ PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?<![a-z])w[\s_\-./]*c[\s_\-.]*adj", " warm cool adjust "),  # warmer / cooler thermostat adjustment
         (r"(?<![a-z])fr(?:ee)?z(?:e)?[\s_\-.]*stat(?:us)?(?![a-z])", " freeze status "),  # freezestat
         (r"(?<![a-z])(?:loop|pid)[\s_\-.]*out(?:put)?(?![a-z])", " command "),  # a control loop's output drives something
+        # day / night setpoints (occupied / unoccupied mode): "DAY CLG STPT", "NGT HTG STPT"
+        (r"(?<![a-z])day(?=[\s_\-.]*(?:clg|htg|cool|heat))", " occupied "),
+        (r"(?<![a-z])(?:ngt|nite|night)(?=[\s_\-.]*(?:clg|htg|cool|heat))", " unoccupied "),
         (r"solar[\s_\-.]*rad(?:iation)?(?![a-z])", " solar radiance "),
     )
 )
