@@ -613,6 +613,7 @@ def _split(text: str) -> list[str]:
 
 # Equipment written run together with a point code ("SFS" = SF + S, "CHWPSTS" = CHWP + STS).
 EQUIPMENT_PREFIXES = ("chwp", "hwp", "cwp", "ahu", "rtu", "vav", "fcu", "saf", "raf", "eaf", "sf", "rf", "ef")
+STATIC_PLACES = {"duct", "bldg", "building"}  # "DUCT SP", "BLDG SP": the static pressure there
 SETPOINT_WORDS = {"sp", "spt", "stpt", "setpt", "stp", "setpoint"}
 DRIVE_WORDS = {"vfd", "vsd", "drv", "drive"}
 SENSOR_WORDS = {"sensor", "sen", "sens", "snsr", "sensors"}
@@ -670,9 +671,9 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
     notes: list[str] = []
     for pos, tok in enumerate(tokens):
         tags.pos = pos
-        if tok == "sp" and any(t in SETPOINT_WORDS for t in tokens[pos + 1 :]):
+        if tok == "sp" and (any(t in SETPOINT_WORDS for t in tokens[pos + 1 :]) or (pos and tokens[pos - 1] in STATIC_PLACES)):
             tags.extend(("static", "pressure"))  # "SA SP SP", "DUCT SP STPT": the first SP is the static pressure
-            notes.append("SP=static pressure (a setpoint follows)")
+            notes.append("SP=static pressure")
             continue
         if tok.isdigit() or re.fullmatch(r"\d+(\.\d+)?", tok):
             continue
