@@ -313,6 +313,7 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
     "vav": "Variable_Air_Volume_Box",
     "cav": "Constant_Air_Volume_Box",
     "fcu": "Fan_Coil_Unit",
+    "fc": "Fan_Coil_Unit",
     "mau": "Makeup_Air_Unit",
     "doas": "Dedicated_Outdoor_Air_System_Unit",
     "erv": "Energy_Recovery_Ventilator",
@@ -352,7 +353,7 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
 EQUIPMENT_WORDS = {k for k in EQUIPMENT_ABBREVIATIONS if len(k) >= 3} | {"ac", "psz", "hvac", "sf", "rf", "ef"}
 
 _ROOM_RE = re.compile(
-    r"(?<![A-Za-z])(?:(?:rm|room|salle|raum|local|sala)[-_ ]?(\d+[A-Za-z]?)|R(\d{3,4}[A-Za-z]?))(?![0-9A-Za-z])",
+    r"(?<![A-Za-z])(?:(?:rm|room|salle|raum|local|sala)[-_ ]?(\d+(?:\.\d+)?[A-Za-z]?)|R(\d{3,4}[A-Za-z]?))(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
 _EQUIP_RE = re.compile(
@@ -639,7 +640,7 @@ def _split_equipment_prefix(tokens: list[str], vocab: set[str]) -> list[str]:
 def _segment(token: str, vocab: set[str]) -> list[str] | None:
     """Split a run-together token ("sats", "oadmprpos") into known pieces, fewest pieces first."""
     n = len(token)
-    if n < 2 or n > 24:
+    if n < 2 or n > 40:
         return None
     best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
     best[0] = (0.0, [])
@@ -969,6 +970,11 @@ def _rank(
     scored: list[Candidate] = []
     for iri in sorted(pool):
         c = idx.classes[iri]
+        canon = idx.classes.get(idx.canonical(iri))
+        if canon is not None and canon.iri != iri and not canon.tags & (set(q) | set(q_ctx)):
+            # a replaced class is emitted as its replacement: when that shares no word with the
+            # name, score the replacement (Heat_Sensor -> Temperature_Sensor is no match for "HTG FLOW")
+            c = canon
         s = _score(q, c, idx, function, default_function, bonus, unknown) if q else -1.0
         if only_function and c.tags == {function}:
             s = max(s, 0.3 if q else 1.0)
