@@ -660,6 +660,8 @@ def _segment(token: str, vocab: set[str]) -> list[str] | None:
     singles = [ABBREVIATIONS.get(p, (p,)) for p in found[1] if len(p) == 1]
     if sum(1 for exp in singles if QUANTITIES & set(exp)) > 1:
         return None  # "AH" is not A+H (current and humidity): one point measures one quantity
+    if any(QUANTITIES & set(exp) for exp in singles) and sum(1 for p in found[1] if QUANTITIES & set(ABBREVIATIONS.get(p, (p,)))) > 1:
+        return None  # nor is "TEMPSETF" TEMP+SET+F (a temperature and a flow)
     if any(len(p) == 1 and set(ABBREVIATIONS.get(p, ())) & set(POINT_FUNCTIONS) for p in found[1][:-1]):
         return None  # a one-letter function (S, C) ends a name: "SATS" = SA+T+S, "FSCHW" is not F+S+CHW
     return found[1]
@@ -844,6 +846,9 @@ def _keep_last_air_stream(weights: dict[str, float], words: list[tuple[str, int]
 
 # Words that place a point rather than say what it measures: they weigh less.
 CONTEXT_WORDS = {"building", "floor", "site", "campus", "wing", "storey", "node", "system", "core", "perimeter", "unit"}
+# Where a piece of equipment is used, in its class name ("Computer Room Air Conditioning"): not a
+# hint about its points (a CRAC's TEMP is not a room air temperature for that reason).
+PLACE_WORDS = {"room", "zone", "space", "building", "floor", "computer", "rooftop"}
 # Actuated things: without a function word their position / speed is usually a command.
 ACTUATED = {"damper", "valve"}
 # What a sensor measures; a name with a process word (heat, cool, fan...) but no quantity is a command.
@@ -1129,7 +1134,7 @@ def classify(
     for ec in eq_classes if tags else ():
         if ec:
             for wd in _tagify(((x, 0) for x in _words(idx.classes[ec].label)), idx, 1):
-                if wd in idx.vocabulary and wd not in q and wd not in POINT_FUNCTIONS:
+                if wd in idx.vocabulary and wd not in q and wd not in POINT_FUNCTIONS and wd not in PLACE_WORDS:
                     bonus[wd] = 0.3
     q_ctx: dict[str, float] = {}
     if room and not any(t in q for t in ("zone", "room", "space")):
