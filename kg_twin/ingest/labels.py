@@ -12,7 +12,8 @@ Building automation point names ("ZN-T", "AHU-1 SA-TEMP", "Supply Air Temp Setpo
    camelCase, letter/digit boundaries) and every token is expanded with a general
    abbreviation table (:data:`ABBREVIATIONS`: SA = supply air, T/TEMP = temperature,
    SP/STPT = setpoint, ...). Run-together tokens ("SATS", "OADPRPOS") are segmented into
-   known abbreviations by dynamic programming.
+   known abbreviations by dynamic programming; a function code glued to an unknown word
+   ("COMMONSP") and a one-letter typo of a Brick word ("CAPACTY") are still read.
 3. **Score** - the query tags are compared with the Brick point classes that share a tag with
    them (inverted index; results cached per parsed pattern). Matched tags add their inverse
    class frequency (rare tags weigh more; the end of a name weighs more than its start); query
@@ -790,6 +791,7 @@ PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?<![a-z])in[\s_\-.]*(?:wc|w\.c\.|h2o|hg)(?![a-z])", " pressure "),  # inches of water column
         (r"°\s*[fc](?![a-z])", " temperature "),
         (r"(?<![a-z])w[\s_\-./]*c[\s_\-.]*adj", " warm cool adjust "),  # warmer / cooler thermostat adjustment
+        (r"(?<![a-z])rh(?=[\s_\-.]*(?:vlv|valve|coil))", " reheat "),  # RH VLV: a reheat valve (humidity has no valve)
         (r"(?<![a-z])fr(?:ee)?z(?:e)?[\s_\-.]*stat(?:us)?(?![a-z])", " freeze status "),  # freezestat
         (r"(?<![a-z])(?:loop|pid)[\s_\-.]*out(?:put)?(?![a-z])", " command "),  # a control loop's output drives something
         # day / night setpoints (occupied / unoccupied mode): "DAY CLG STPT", "NGT HTG STPT"

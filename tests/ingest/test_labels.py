@@ -178,6 +178,7 @@ def test_a_correction_applies_to_its_pattern_only():
         ("Zone Temp degF", "Zone_Air_Temperature_Sensor"),
         ("Duct Static [inWC]", "Duct_Air_Static_Pressure_Setpoint"),  # Brick has no duct static pressure sensor
         ("Temprature", "Temperature_Sensor"),
+        ("EBU3B_RM_1100A_RH_VLV", "Reheat_Command"),  # RH before a valve is reheat (EBU3B asserts plain Command)
     ],
 )
 def test_bas_conventions(name, cls):
