@@ -12,7 +12,8 @@ Building automation point names ("ZN-T", "AHU-1 SA-TEMP", "Supply Air Temp Setpo
    camelCase, letter/digit boundaries) and every token is expanded with a general
    abbreviation table (:data:`ABBREVIATIONS`: SA = supply air, T/TEMP = temperature,
    SP/STPT = setpoint, ...). Run-together tokens ("SATS", "OADPRPOS") are segmented into
-   known abbreviations by dynamic programming.
+   known abbreviations by dynamic programming; a function code glued to an unknown word
+   ("COMMONSP") and a one-letter typo of a Brick word ("CAPACTY") are still read.
 3. **Score** - the query tags are compared with the Brick point classes that share a tag with
    them (inverted index; results cached per parsed pattern). Matched tags add their inverse
    class frequency (rare tags weigh more; the end of a name weighs more than its start); query
@@ -86,7 +87,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "zn": ("zone",),
     "z": ("zone",),
     "rm": ("room",),
-    "spc": ("space",),
+    "spc": ("zone",),
     "chw": ("chilled", "water"),
     "chws": ("chilled", "water", "supply"),
     "chwr": ("chilled", "water", "return"),
@@ -188,8 +189,6 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "valv": ("valve",),
     "fan": ("fan",),
     "fn": ("fan",),
-    "vfd": ("frequency", "drive"),
-    "vsd": ("speed", "drive"),
     "flt": ("filter",),
     "fltr": ("filter",),
     "filt": ("filter",),
@@ -265,7 +264,45 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "dly": ("delay",),
     "rst": ("reset",),
     "pb": ("proportional", "band"),
+    # engineering units written into names: the quantity they measure
+    "degf": ("temperature",),
+    "degc": ("temperature",),
+    "deg": ("temperature",),
+    "inwc": ("pressure",),
+    "psi": ("pressure",),
+    "psig": ("pressure",),
+    "kpa": ("pressure",),
+    "rpm": ("speed",),
+    "hrs": ("run", "time"),
+    "hours": ("run", "time"),
+    # water temperatures written as one token: medium + supply / return + T
+    "chwst": ("chilled", "water", "supply", "temperature"),
+    "chwrt": ("chilled", "water", "return", "temperature"),
+    "hwst": ("hot", "water", "supply", "temperature"),
+    "hwrt": ("hot", "water", "return", "temperature"),
+    "cwst": ("condenser", "water", "supply", "temperature"),
+    "cwrt": ("condenser", "water", "return", "temperature"),
+    "dhws": ("domestic", "hot", "water", "supply"),
+    "dhwr": ("domestic", "hot", "water", "return"),
+    "h2o": ("water",),
+    "bldg": ("building",),
+    "bsp": ("building", "static", "pressure"),
+    "space": ("zone",),  # "space temp": the zone air temperature in Brick terms
+    "sys": ("system",),
+    "frz": ("freeze",),
+    "det": ("detection",),
+    "chng": ("change",),
+    "batt": ("battery",),
+    "suct": ("suction",),
+    "suctn": ("suction",),
+    "dehumid": ("dehumidification",),
+    "volume": ("flow",),  # "air volume": an air flow (variable air volume)
+    "hl": ("high",),  # high limit / low limit (alarm) points: "SA HL", "RA LL"
+    "ll": ("low",),
 }
+
+# Function codes that end run-together tokens ("COMMONSP", "FANSTS"), longest first.
+FUNCTION_SUFFIXES = ("setpt", "stpt", "alrm", "spt", "cmd", "sts", "alm", "sp")
 
 # Equipment abbreviations (a token followed by an identifier: "AHU-1", "VAV2-4") -> Brick class names.
 EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
@@ -277,11 +314,13 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
     "vav": "Variable_Air_Volume_Box",
     "cav": "Constant_Air_Volume_Box",
     "fcu": "Fan_Coil_Unit",
+    "fc": "Fan_Coil_Unit",
     "mau": "Makeup_Air_Unit",
     "doas": "Dedicated_Outdoor_Air_System_Unit",
     "erv": "Energy_Recovery_Ventilator",
     "hrv": "Heat_Recovery_Ventilator",
     "chlr": "Chiller",
+    "chiller": "Chiller",
     "ch": "Chiller",
     "blr": "Boiler",
     "boiler": "Boiler",
@@ -296,6 +335,7 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
     "sf": "Supply_Fan",
     "rf": "Return_Fan",
     "vfd": "Variable_Frequency_Drive",
+    "vsd": "Variable_Frequency_Drive",
     "saf": "Supply_Fan",
     "raf": "Return_Fan",
     "eaf": "Exhaust_Fan",
@@ -314,7 +354,7 @@ EQUIPMENT_ABBREVIATIONS: dict[str, str] = {
 EQUIPMENT_WORDS = {k for k in EQUIPMENT_ABBREVIATIONS if len(k) >= 3} | {"ac", "psz", "hvac", "sf", "rf", "ef"}
 
 _ROOM_RE = re.compile(
-    r"(?<![A-Za-z])(?:(?:rm|room|salle|raum|local|sala)[-_ ]?(\d+[A-Za-z]?)|R(\d{3,4}[A-Za-z]?))(?![0-9A-Za-z])",
+    r"(?<![A-Za-z])(?:(?:rm|room|salle|raum|local|sala)[-_ ]?(\d+(?:\.\d+)?[A-Za-z]?)|R(\d{3,4}[A-Za-z]?))(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
 _EQUIP_RE = re.compile(
@@ -562,7 +602,10 @@ def _split(text: str) -> list[str]:
         if low in ABBREVIATIONS and len(low) <= 5 and not low.isupper() and chunk != chunk.lower():
             out.append(low)  # "kWh", "degF": a unit written in mixed case, not camelCase words
             continue
-        for part in _CAMEL_RE.split(chunk):
+        # camelCase ("SupplyAirTemp") splits; an all-caps token with a stray lower-case letter
+        # ("CLGMiNFLO") is a typing slip, not camelCase
+        stray = re.fullmatch(r"[A-Z0-9]*(?:[a-z][A-Z0-9]+)*[a-z]?", chunk) and sum(ch.isupper() for ch in chunk) >= 3
+        for part in [chunk] if stray else _CAMEL_RE.split(chunk):
             # letter/digit boundaries, but keep known chemical tokens (CO2, PM2.5)
             for m in re.finditer(r"co2|pm2\.?5|pm10|[a-z]+|\d+(?:\.\d+)?", part.lower()):
                 tok = m.group(0)
@@ -570,10 +613,35 @@ def _split(text: str) -> list[str]:
     return out
 
 
+# Equipment written run together with a point code ("SFS" = SF + S, "CHWPSTS" = CHWP + STS).
+EQUIPMENT_PREFIXES = ("chwp", "hwp", "cwp", "ahu", "rtu", "vav", "fcu", "saf", "raf", "eaf", "sf", "rf", "ef")
+STATIC_PLACES = {"duct", "bldg", "building"}  # "DUCT SP", "BLDG SP": the static pressure there
+SETPOINT_WORDS = {"sp", "spt", "stpt", "setpt", "stp", "setpoint"}
+DRIVE_WORDS = {"vfd", "vsd", "drv", "drive"}
+SENSOR_WORDS = {"sensor", "sen", "sens", "snsr", "sensors"}
+
+
+def _split_equipment_prefix(tokens: list[str], vocab: set[str]) -> list[str]:
+    """Cut a leading equipment code off tokens the tables do not otherwise read ("sfs" -> sf, s)."""
+    out: list[str] = []
+    for tok in tokens:
+        if tok in ABBREVIATIONS or tok in vocab or tok in EQUIPMENT_WORDS or not tok.isalpha() or _segment(tok, vocab):
+            out.append(tok)
+            continue
+        for eq in EQUIPMENT_PREFIXES:
+            tail = tok[len(eq) :]
+            if tok.startswith(eq) and tail and (tail in ABBREVIATIONS or tail in vocab or _segment(tail, vocab)):
+                out.extend((eq, tail))
+                break
+        else:
+            out.append(tok)
+    return out
+
+
 def _segment(token: str, vocab: set[str]) -> list[str] | None:
     """Split a run-together token ("sats", "oadmprpos") into known pieces, fewest pieces first."""
     n = len(token)
-    if n < 2 or n > 24:
+    if n < 2 or n > 40:
         return None
     best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
     best[0] = (0.0, [])
@@ -593,6 +661,8 @@ def _segment(token: str, vocab: set[str]) -> list[str] | None:
     singles = [ABBREVIATIONS.get(p, (p,)) for p in found[1] if len(p) == 1]
     if sum(1 for exp in singles if QUANTITIES & set(exp)) > 1:
         return None  # "AH" is not A+H (current and humidity): one point measures one quantity
+    if any(QUANTITIES & set(exp) for exp in singles) and sum(1 for p in found[1] if QUANTITIES & set(ABBREVIATIONS.get(p, (p,)))) > 1:
+        return None  # nor is "TEMPSETF" TEMP+SET+F (a temperature and a flow)
     if any(len(p) == 1 and set(ABBREVIATIONS.get(p, ())) & set(POINT_FUNCTIONS) for p in found[1][:-1]):
         return None  # a one-letter function (S, C) ends a name: "SATS" = SA+T+S, "FSCHW" is not F+S+CHW
     return found[1]
@@ -605,6 +675,10 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
     notes: list[str] = []
     for pos, tok in enumerate(tokens):
         tags.pos = pos
+        if tok == "sp" and (any(t in SETPOINT_WORDS for t in tokens[pos + 1 :]) or (pos and tokens[pos - 1] in STATIC_PLACES)):
+            tags.extend(("static", "pressure"))  # "SA SP SP", "DUCT SP STPT": the first SP is the static pressure
+            notes.append("SP=static pressure")
+            continue
         if tok.isdigit() or re.fullmatch(r"\d+(\.\d+)?", tok):
             continue
         if len(tok) == 1 and pos == 0 and len(tokens) > 1 and tok.isalpha():
@@ -624,6 +698,21 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
             tags.append(singular)
             continue
         seg = _segment(tok, vocab)
+        if seg is None:
+            # a function code glued to a word the tables do not know ("COMMONSP" = COMMON + SP):
+            # the function is read, the rest stays unknown
+            suffix = next((f for f in FUNCTION_SUFFIXES if tok.endswith(f) and len(tok) - len(f) >= 3), None)
+            if suffix:
+                head = tok[: -len(suffix)]
+                head_seg = [head] if head in vocab else _segment(head, vocab)
+                if head_seg is None:
+                    unknown.append(head)
+                else:
+                    for piece in head_seg:
+                        tags.extend(ABBREVIATIONS.get(piece, (piece,)))
+                tags.extend(ABBREVIATIONS[suffix])
+                notes.append(f"{tok.upper()}={head.upper()}+{suffix.upper()}")
+                continue
         exp_all: list[str] = []
         for piece in seg or ():
             exp_all.extend(ABBREVIATIONS.get(piece, (piece,)))
@@ -633,8 +722,40 @@ def _expand(tokens: list[str], vocab: set[str]) -> tuple[list[tuple[str, int]], 
             tags.extend(exp_all)
             notes.append(f"{tok.upper()}={'+'.join(p.upper() for p in seg)}={' '.join(exp_all)}")
             continue
+        near = _misspelt(tok, vocab)
+        if near:
+            tags.append(near)
+            notes.append(f"{tok.upper()}: read as {near!r} (one letter off)")
+            continue
         unknown.append(tok)
     return tags.items, unknown, notes
+
+
+_NEAR: dict[int, dict[str, set[tuple[str, int]]]] = {}
+
+
+def _misspelt(tok: str, vocab: set[str]) -> str | None:
+    """The one Brick word a long unknown token is a one-letter typo of: a letter left out
+    ("capacty"), one too many ("differiential") or one wrong ("presdure")."""
+    if len(tok) < 6 or not tok.isalpha():
+        return None
+    key = id(vocab)
+    if key not in _NEAR:
+        index: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        for w in vocab:
+            if len(w) >= 5 and w.isalpha():
+                index[w].add((w, -1))
+                for i in range(len(w)):
+                    index[w[:i] + w[i + 1 :]].add((w, i))
+        _NEAR[key] = index
+    index = _NEAR[key]
+    found = {w for w, i in index.get(tok, ()) if i >= 0}  # a letter left out
+    for i in range(len(tok)):
+        for w, j in index.get(tok[:i] + tok[i + 1 :], ()):
+            if j == -1 or j == i:  # a letter too many / a letter wrong
+                found.add(w)
+    found.discard(tok)
+    return next(iter(found)) if len(found) == 1 else None
 
 
 class _Tags:
@@ -667,6 +788,16 @@ PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(heating|cooling)[\s_\-.]*(?:energy[\s_\-.]*)?rate", r" \1 thermal power "),
         (r"air[\s_\-.]*flow[\s_\-.]*fraction", " position "),
         (r"dew[\s_\-.]*point", " dewpoint "),
+        (r"(?<![a-z])in[\s_\-.]*(?:wc|w\.c\.|h2o|hg)(?![a-z])", " pressure "),  # inches of water column
+        (r"°\s*[fc](?![a-z])", " temperature "),
+        (r"(?<![a-z])w[\s_\-./]*c[\s_\-.]*adj", " warm cool adjust "),  # warmer / cooler thermostat adjustment
+        (r"(?<![a-z])rh(?=[\s_\-.]*(?:vlv|valve|coil))", " reheat "),  # RH VLV: a reheat valve (humidity has no valve)
+        (r"(?<![a-z])fr(?:ee)?z(?:e)?[\s_\-.]*stat(?:us)?(?![a-z])", " freeze status "),  # freezestat
+        (r"(?<![a-z])(?:loop|pid)[\s_\-.]*out(?:put)?(?![a-z])", " command "),  # a control loop's output drives something
+        # day / night setpoints (occupied / unoccupied mode): "DAY CLG STPT", "NGT HTG STPT"
+        (r"(?<![a-z])day(?=[\s_\-.]*(?:clg|htg|cool|heat))", " occupied "),
+        (r"(?<![a-z])(?:ngt|nite|night)(?=[\s_\-.]*(?:clg|htg|cool|heat))", " unoccupied "),
+        (r"solar[\s_\-.]*rad(?:iation)?(?![a-z])", " solar radiance "),
     )
 )
 
@@ -717,6 +848,9 @@ def _keep_last_air_stream(weights: dict[str, float], words: list[tuple[str, int]
 
 # Words that place a point rather than say what it measures: they weigh less.
 CONTEXT_WORDS = {"building", "floor", "site", "campus", "wing", "storey", "node", "system", "core", "perimeter", "unit"}
+# Where a piece of equipment is used, in its class name ("Computer Room Air Conditioning"): not a
+# hint about its points (a CRAC's TEMP is not a room air temperature for that reason).
+PLACE_WORDS = {"room", "zone", "space", "building", "floor", "computer", "rooftop"}
 # Actuated things: without a function word their position / speed is usually a command.
 ACTUATED = {"damper", "valve"}
 # What a sensor measures; a name with a process word (heat, cool, fan...) but no quantity is a command.
@@ -782,8 +916,8 @@ def _score(
         return q[t] * idx.idf.get(t, 2.0) * (0.3 if t in CONTEXT_WORDS else 1.0)
 
     matched = sum(w(t) for t in qs if t in vocab)
-    if matched == 0:
-        return -1.0
+    if matched == 0 and not (function and bonus and any(t in vocab for t in bonus)):
+        return -1.0  # (a class named after the point's equipment may still fit a named function: "CW Pump Status")
     # a query word the class's definition uses (not its tags / label) is only half missing
     missing = sum(w(t) * (0.5 if t in c.defwords else 1.0) for t in qs if t not in vocab)
     extra = 0.0
@@ -801,7 +935,7 @@ def _score(
     fn = _function_of(c)
     if function is not None:
         if fn != function:
-            raw -= 0.6
+            raw -= 0.4
     elif fn != default_function:
         raw -= 0.2
     if c.deprecated:
@@ -836,9 +970,18 @@ def _rank(
         pool.update(idx.by_tag.get(t, ()))
     if only_function and function:
         pool.update(idx.by_tag.get(function, ()))
+    if function and bonus:
+        fn_classes = set(idx.by_tag.get(function, ()))
+        for t in bonus:
+            pool.update(c for c in idx.by_tag.get(t, ()) if c in fn_classes)
     scored: list[Candidate] = []
     for iri in sorted(pool):
         c = idx.classes[iri]
+        canon = idx.classes.get(idx.canonical(iri))
+        if canon is not None and canon.iri != iri and not canon.tags & (set(q) | set(q_ctx)):
+            # a replaced class is emitted as its replacement: when that shares no word with the
+            # name, score the replacement (Heat_Sensor -> Temperature_Sensor is no match for "HTG FLOW")
+            c = canon
         s = _score(q, c, idx, function, default_function, bonus, unknown) if q else -1.0
         if only_function and c.tags == {function}:
             s = max(s, 0.3 if q else 1.0)
@@ -941,9 +1084,11 @@ def classify(
     room, rest = find_room(rest)
     for pattern, replacement in PHRASES:
         rest = pattern.sub(replacement, rest)
-    tokens = _split(rest)
+    tokens = _split_equipment_prefix(_split(rest), idx.vocabulary)
     context_words = [t for t in tokens if t in EQUIPMENT_WORDS and t not in ABBREVIATIONS]
     tokens = [t for t in tokens if t not in context_words]
+    if DRIVE_WORDS & set(tokens + context_words):
+        tokens = ["fault" if t == "flt" else t for t in tokens]  # a drive's FLT is a fault, not a filter
     words, unknown, notes = _expand(tokens, idx.vocabulary)
     weights = _tagify(words, idx, len(tokens))
     _keep_last_air_stream(weights, words)
@@ -952,6 +1097,14 @@ def classify(
     function = next((t for t in reversed(tags) if t in POINT_FUNCTIONS), None)
     function_given = function is not None
     q = {t: w for t, w in weights.items() if t not in POINT_FUNCTIONS}
+    if function == "sensor" and not QUANTITIES & set(q) and not SENSOR_WORDS & set(tokens):
+        function = "status"  # "SF-S", "SFS": a trailing S without a quantity is a status, not a sensor
+    if "humidity" in q and not {"relative", "absolute", "specific"} & set(q) and set(AIR_STREAMS) & set(q):
+        q["relative"] = 0.3  # "ZN HUM", "RA-H": the humidity of an air stream in a BAS is relative humidity
+    if function == "setpoint" and {"min", "max"} & set(q):
+        function = "limit"  # "Max Airflow Setpoint": Brick names a setpoint's bound Max_..._Setpoint_Limit
+    if "occupancy" in q and len(q) > 1 and (function or "") in ("setpoint", "limit", "parameter"):
+        q["occupied"] = q.pop("occupancy")  # "OCC CLG SP": the occupied-mode setpoint
     hinted = UNIT_QUANTITIES.get(unit.rsplit("/", 1)[-1]) if unit else None
     if hinted and not QUANTITIES & set(q):
         for t in hinted:
@@ -966,8 +1119,10 @@ def classify(
         default_function = "command"  # dampers / valves are driven; "Heat-1", "Fan": stages, on/off
     else:
         default_function = "sensor"
-    if function == "setpoint" and q and not QUANTITIES & set(q):
+    if function == "setpoint" and (q or room or unknown) and not QUANTITIES & set(q):
         q["temperature"] = 0.3  # "CLG SP", "ACT HTG SP": a setpoint that names no quantity is a temperature
+        if room and not any(t in q for t in ("zone", "room", "space", "air", "water")):
+            q["zone"] = 0.3  # "RM101 SP": a room's own setpoint is its zone temperature setpoint
     for implied, (when, unless) in IMPLIED.items():
         if implied not in q and when & set(q) and not unless & set(q):
             q[implied] = 0.3
@@ -981,7 +1136,7 @@ def classify(
     for ec in eq_classes if tags else ():
         if ec:
             for wd in _tagify(((x, 0) for x in _words(idx.classes[ec].label)), idx, 1):
-                if wd in idx.vocabulary and wd not in q and wd not in POINT_FUNCTIONS:
+                if wd in idx.vocabulary and wd not in q and wd not in POINT_FUNCTIONS and wd not in PLACE_WORDS:
                     bonus[wd] = 0.3
     q_ctx: dict[str, float] = {}
     if room and not any(t in q for t in ("zone", "room", "space")):
