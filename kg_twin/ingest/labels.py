@@ -116,6 +116,10 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "pres": ("pressure",),
     "press": ("pressure",),
     "dp": ("differential", "pressure"),
+    "dpt": ("differential", "pressure", "sensor"),  # differential pressure transmitter
+    "dps": ("differential", "pressure", "sensor"),
+    "fdp": ("filter", "differential", "pressure"),
+    "fdps": ("filter", "differential", "pressure", "sensor"),
     "dpr": ("damper",),
     "sp": ("setpoint",),
     "spt": ("setpoint",),

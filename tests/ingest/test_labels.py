@@ -45,6 +45,8 @@ THRESHOLDS = {"buildingmotif/notebooks/smallOffice_brick.ttl": 0.84, None: 0.80}
         ("Differential Supply Return Water Temp", "Differential_Entering_Leaving_Water_Temperature_Sensor"),
         ("CHWP-1 CURR LIM", "Current_Limit"),  # a ..._Limit class is a limit, whatever else it is tagged
         ("CRAC-2 HI TEMP", "High_Temperature_Alarm"),  # HI / LO without a function word: an alarm
+        ("fdps1", "Filter_Differential_Pressure_Sensor"),  # F + DPS: filter differential pressure sensor
+        ("SF DPT", "Differential_Pressure_Sensor"),  # DPT: differential pressure transmitter
     ],
 )
 def test_named_examples(name, cls):
