@@ -554,8 +554,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
                 pending.add(sst.dump_bytes(format="ntriples", graphs=[align]))
             pending.wait()
             ops = [f"DELETE WHERE {{ GRAPH <{quarantine}> {{ ?s ?p ?o }} }}"] if store.has_graph(quarantine) else []
-            store.update(" ;\n".join(ops + prov_ops))
-            pending.commit()
+            pending.commit(" ;\n".join(ops + prov_ops))  # kept and recorded in one transaction
         else:
             # staged in memory, or (huge sources) in a hidden graph of the project store: either way
             # written out once and bulk loaded (SPARQL MOVE of big graphs is far slower); a pending

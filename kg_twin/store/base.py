@@ -62,13 +62,14 @@ class QueryResult:
 
 
 class PendingLoad:
-    """Handle of a :meth:`GraphStore.pending_load` block."""
+    """Handle of a :meth:`GraphStore.pending_load` block (the backend gives the callbacks)."""
 
-    def __init__(self, add: Callable[[bytes, str], None]) -> None:
+    def __init__(self, add: Callable[[bytes, str], None], commit: Callable[[str], None]) -> None:
         self.committed = False
         self.error: BaseException | None = None
         self._done = threading.Event()
         self._add = add
+        self._commit = commit
 
     def finish(self, error: BaseException | None = None) -> None:
         """Backend side: the load ended (with ``error`` if it failed)."""
@@ -87,9 +88,11 @@ class PendingLoad:
         if data:
             self._add(data, format)
 
-    def commit(self) -> None:
-        """Keep the graph when the block ends (call after :meth:`wait`)."""
+    def commit(self, update: str = "") -> None:
+        """Keep the graph, running ``update`` (e.g. its provenance) in the same transaction that
+        marks it kept: a crash leaves either both or neither."""
         self.wait()
+        self._commit(update)
         self.committed = True
 
 
@@ -175,8 +178,9 @@ class GraphStore(Protocol):
 
         The block is an exclusive writer section (like :meth:`transaction`); the load may run
         concurrently with it. The graph is kept only if the block calls
-        :meth:`PendingLoad.commit` and ends without error; otherwise it is removed again, also
-        after a crash (the next open removes it). ``PendingLoad.wait()`` waits for the load and
+        :meth:`PendingLoad.commit` (whose SPARQL update runs in the same transaction) and ends
+        without error; otherwise it is removed again, also after a crash (the next open removes
+        it). ``PendingLoad.wait()`` waits for the load and
         raises its error (:class:`InputError` for bad syntax). Snapshot readers never see the
         graph before the block ends.
         """

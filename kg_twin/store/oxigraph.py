@@ -42,7 +42,7 @@ BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
 BULK_DIRECT_BYTES = 16 * 1024 * 1024
 BULK_BLOCK_BYTES = 4 * 1024 * 1024  # N-Triples block per bulk_load call above that (peak ~15x a block)
 JOURNAL_SUFFIX = ".replace-journal.json"
-PENDING_SUFFIX = ".pending-journal.json"
+PENDING_MARKS = STAGING_PREFIX + "pending-loads"  # hidden graph: graphs loaded but not yet kept
 
 
 _RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
@@ -385,19 +385,18 @@ class OxigraphStore:
         self._store.flush()
         journal.unlink()
 
-    def _pending_journal(self) -> Path | None:
-        return self.path.with_name(self.path.name + PENDING_SUFFIX) if self.path is not None else None
-
     def _recover(self) -> None:
-        """Remove the graph of a pending load a crash interrupted (see :meth:`pending_load`), and
+        """Remove the graphs of pending loads a crash interrupted (see :meth:`pending_load`), and
         finish a graph replacement a crash interrupted (see :meth:`_replace_journaled`)."""
-        pending = self._pending_journal()
-        if pending is not None and pending.exists():
-            graph = json.loads(pending.read_text(encoding="utf-8"))["graph"]
-            log.warning("removing <%s>: its load was interrupted before it was checked and published", graph)
-            self._store.remove_graph(ox.NamedNode(graph))
+        marks = ox.NamedNode(PENDING_MARKS)
+        for q in list(self._store.quads_for_pattern(None, None, None, marks)):
+            if isinstance(q.subject, ox.NamedNode):
+                log.warning("removing <%s>: its load was interrupted before it was checked and published", q.subject.value)
+                if self._store.contains_named_graph(q.subject):
+                    self._store.remove_graph(q.subject)
+        if self._store.contains_named_graph(marks):
+            self._store.remove_graph(marks)
             self._store.flush()
-            pending.unlink()
         journal = self._journal() if self.path is not None else None
         if journal is None or not journal.exists():
             return
@@ -460,27 +459,32 @@ class OxigraphStore:
     def pending_load(self, source: str | Path, *, format: str, graph: str, base_iri: str | None = None) -> Iterator[PendingLoad]:
         """See :meth:`GraphStore.pending_load`. The bulk loader runs in a thread (pyoxigraph
         releases the GIL while it parses and writes), so on two cores checking the staged copy and
-        writing the published one overlap. The graph name is journaled first: if the process dies
-        before the block ends, opening the store removes the graph."""
+        writing the published one overlap. The graph is first marked pending in a hidden graph of
+        the store; the commit's update removes the mark in the same transaction, and opening the
+        store removes any graph still marked (a crash in between)."""
         self._check_writable()
         fmt = rdf_format_from_name(format)
         if fmt.quads:
             raise InputError("DATASET_INTO_GRAPH", f"{fmt.name} data carries its own graph names and cannot be loaded into one graph", hint="convert it to N-Triples", status=415)
         path, target = Path(str(source)), graph_term(graph)
         kwargs: dict[str, Any] = {"path": str(path), "format": OX_RDF[fmt.name], "base_iri": base_iri}
+        unmark = f"DELETE WHERE {{ GRAPH <{PENDING_MARKS}> {{ <{graph}> ?p ?o }} }}"
+
         def add(data: bytes, fmt_name: str) -> None:
             try:
                 self._store.bulk_load(input=data, format=OX_RDF[rdf_format_from_name(fmt_name).name], to_graph=target)
             except SyntaxError as e:
                 raise _rdf_syntax_error(e, fmt_name, None) from None
 
-        pending = PendingLoad(add)
+        def commit(update: str) -> None:
+            self._store.flush()  # the bulk-loaded data is on disk before the mark goes
+            self.update(f"{update} ;\n{unmark}" if update.strip() else unmark)
+
+        pending = PendingLoad(add, commit)
         with self._write_lock:
             if not isinstance(target, ox.NamedNode) or self.has_graph(graph):
                 raise InputError("PENDING_LOAD_TARGET", f"<{graph}> is not a new named graph", hint="pending loads create graphs; replace existing ones with load(replace=True)")
-            journal = self._pending_journal()
-            if journal is not None:
-                _write_json_atomic(journal, {"graph": graph})
+            self._store.update(f'INSERT DATA {{ GRAPH <{PENDING_MARKS}> {{ <{graph}> <{PENDING_MARKS}#since> "{time.time()}" }} }}')
 
             def run() -> None:
                 try:
@@ -501,12 +505,10 @@ class OxigraphStore:
             finally:
                 worker.join()
                 try:
-                    if pending.committed and pending.error is None:
-                        self._store.flush()
-                    elif self._store.contains_named_graph(target):
-                        self._store.remove_graph(target)
-                    if journal is not None:
-                        journal.unlink(missing_ok=True)
+                    if not pending.committed:
+                        if self._store.contains_named_graph(target):
+                            self._store.remove_graph(target)
+                        self._store.update(unmark)
                 finally:
                     self._bump()
 

@@ -228,8 +228,13 @@ class RemoteStore:
     def pending_load(self, source: str | Path, *, format: str, graph: str, base_iri: str | None = None) -> Iterator[PendingLoad]:
         """See :meth:`GraphStore.pending_load`. A remote engine loads before the block runs (one
         upload); the graph is dropped again unless the block commits. Its readers may see the
-        graph during the block: the engine has no snapshot this client could hold."""
-        pending = PendingLoad(lambda data, fmt: self.load(data, format=fmt, graph=graph) and None)
+        graph during the block (the engine has no snapshot this client could hold), and a crash of
+        this process during the block leaves the graph there: the engine keeps no journal of ours."""
+        def commit(update: str) -> None:
+            if update.strip():
+                self.update(update)
+
+        pending = PendingLoad(lambda data, fmt: self.load(data, format=fmt, graph=graph) and None, commit)
         with self._lock:
             if self.has_graph(graph):
                 raise InputError("PENDING_LOAD_TARGET", f"<{graph}> is not a new named graph", hint="pending loads create graphs; replace existing ones with load(replace=True)")

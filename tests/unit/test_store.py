@@ -210,7 +210,7 @@ def test_pending_load_is_kept_on_commit_with_added_triples(disk, tmp_path):
     got = _graph(disk.construct("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://g/new> { ?s ?p ?o } }"), "ntriples")
     assert isomorphic(got, want)
     assert _size_in_snapshot(disk, "http://g/new") == 501
-    assert not list(disk.path.parent.glob("*pending-journal*"))
+    assert disk.graphs() == ["http://g/new"]  # the pending mark is gone (and hidden anyway)
 
 
 @pytest.mark.parametrize("how", ["no commit", "error in the block"])
@@ -226,7 +226,7 @@ def test_pending_load_is_removed_unless_committed(disk, tmp_path, how):
                 raise RuntimeError("validation failed")
     assert not disk.has_graph("http://g/new")
     assert disk.graph_size("http://g/other") == 3
-    assert not list(disk.path.parent.glob("*pending-journal*"))
+    assert disk.graphs() == ["http://g/other"]
 
 
 def test_pending_load_syntax_error_names_the_line_and_leaves_nothing(disk, tmp_path):
@@ -251,21 +251,36 @@ def test_pending_load_refuses_an_existing_graph(disk, tmp_path):
 
 
 def test_interrupted_pending_load_is_removed_when_the_store_opens(tmp_path):
-    from kg_twin.store.oxigraph import PENDING_SUFFIX
+    """A crash inside the block: the graph is loaded and still marked pending; opening removes it."""
+    import pyoxigraph as ox
+
+    from kg_twin.store.oxigraph import PENDING_MARKS
 
     s = open_store(Settings(data_dir=tmp_path))
-    s.load(_nt(50, "unchecked"), format="ntriples", graph="http://g/new")  # a crash mid-block leaves this
     s.load(_nt(4, "keep"), format="ntriples", graph="http://g/other")
     store_dir = s.path
     s.close()
-    journal = store_dir.with_name(store_dir.name + PENDING_SUFFIX)
-    journal.write_text(json.dumps({"graph": "http://g/new"}))
+    raw = ox.Store(str(store_dir))  # what the block had written when the process died
+    raw.bulk_load(input=_nt(50, "unchecked").encode(), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("http://g/new"))
+    raw.update(f'INSERT DATA {{ GRAPH <{PENDING_MARKS}> {{ <http://g/new> <{PENDING_MARKS}#since> "0" }} }}')
+    raw.flush()
+    del raw
     s = open_store(Settings(data_dir=tmp_path))
     try:
         assert not s.has_graph("http://g/new") and s.graph_size("http://g/other") == 4
-        assert not journal.exists()
+        assert not s.has_graph(PENDING_MARKS)
     finally:
         s.close()
+
+
+def test_commit_update_and_keep_are_one_transaction(disk, tmp_path):
+    """A failing commit update keeps nothing: neither its effects nor the graph."""
+    f = tmp_path / "data.nt"
+    f.write_text(_nt(20, "v"))
+    with pytest.raises(InputError):
+        with disk.pending_load(f, format="ntriples", graph="http://g/new") as pending:
+            pending.commit('INSERT DATA { GRAPH <http://g/prov> { <http://a> <http://b> "c" } } ; SYNTAX ERROR HERE')
+    assert not disk.has_graph("http://g/new") and not disk.has_graph("http://g/prov")
 
 
 class _nullcontext:
