@@ -25,6 +25,16 @@ def to_graph(triples) -> rdflib.Graph:
     return g
 
 
+def without(g: rdflib.Graph, *predicates) -> rdflib.Graph:
+    """A copy of ``g`` without the triples of these predicates (e.g. what differs by file name)."""
+    drop = set(predicates)
+    out = rdflib.Graph()
+    for t in g:
+        if t[1] not in drop:
+            out.add(t)
+    return out
+
+
 BRICK = rdflib.Namespace("https://brickschema.org/schema/Brick#")
 KGT = rdflib.Namespace("https://w3id.org/kg-twin/ontology#")
 ID = rdflib.Namespace("http://twin.test/id/demo/")

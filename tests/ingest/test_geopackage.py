@@ -15,17 +15,10 @@ from kg_twin.ingest.readers.geopackage import HANDLER as GPKG
 from kg_twin.ingest.readers.shapefile import HANDLER as SHP
 
 from .geobim_run import DATA, GEO, KGT, make_ctx, run_handler
+from .helpers import without
 
 GPKG_FILE = DATA / "geo" / "olemps_commune_zones.gpkg"
 LAYERS = ("COMMUNE", "ZONE_D_ACTIVITE_OU_D_INTERET")
-
-
-def _without_origin(g: rdflib.Graph) -> rdflib.Graph:
-    out = rdflib.Graph()
-    for t in g:
-        if t[1] != KGT.origin:
-            out.add(t)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +49,7 @@ def test_same_graph_as_the_shapefiles(gpkg):
     shp = rdflib.Graph()
     for name in LAYERS:
         shp += run_handler(SHP, DATA / "geo" / f"{name}.shp").graph
-    assert isomorphic(_without_origin(gpkg.graph), _without_origin(shp))
+    assert isomorphic(without(gpkg.graph, KGT.origin), without(shp, KGT.origin))
     assert "EHPAD les Peyrières" in {str(o) for o in gpkg.graph.objects(None, rdflib.RDFS.label)}
 
 
@@ -107,7 +100,7 @@ def test_zip_of_several_shapefiles_is_one_source_with_layers(tmp_path, gpkg):
     run = run_handler(SHP, z)
     assert set(run.mapping["layers"]) == set(LAYERS) and not run.rejects
     assert "olemps.zip feature COMMUNE/0" in {str(o) for o in run.graph.objects(None, KGT.origin)}
-    assert isomorphic(_without_origin(run.graph), _without_origin(gpkg.graph))
+    assert isomorphic(without(run.graph, KGT.origin), without(gpkg.graph, KGT.origin))
     one = [r for r in SHP.read(z, layer="COMMUNE")]
     assert len(one) == 1 and one[0].origin.feature == "COMMUNE/0"
     with pytest.raises(InputError) as e:
