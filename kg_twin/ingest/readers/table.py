@@ -37,6 +37,8 @@ DELIMITERS = [",", ";", "\t", "|"]
 TEXT_EXTENSIONS = (".csv", ".tsv", ".tab", ".txt")
 XLSX_EXTENSIONS = (".xlsx", ".xlsm")
 
+HEAD_ROWS = 30  # rows looked at to find the header
+
 
 def detect_encoding(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, int]:
     """Return (encoding, bytes to skip). Raises InputError if the text does not decode."""
@@ -83,6 +85,21 @@ def sniff_delimiter(sample: str, suffix: str = "") -> str:
         if score > best_score:
             best, best_score = d, score
     return best
+
+
+def header_index(head: list[tuple[int, list[Any]]], header_row: int | None, *, file: str, sheet: str | None = None) -> int:
+    """Index in ``head`` ((row number, cells) of the first non-empty rows) of the header row: the
+    one the caller names (``header_row``: a text line, or a sheet row), else :func:`pick_header`'s guess."""
+    where = f"{file}: sheet {sheet!r}" if sheet is not None else file
+    if not head:
+        raise InputError("EMPTY_TABLE", f"{where} has no header row", where={"file": file})
+    if header_row is None:
+        return pick_header([cells for _, cells in head])
+    idx = next((i for i, (num, _) in enumerate(head) if num == header_row), None)
+    if idx is None:
+        unit = "row" if sheet is not None else "line"
+        raise InputError("BAD_HEADER_ROW", f"{where}: {unit} {header_row} is empty or beyond the first rows", where={"file": file, "row": header_row})
+    return idx
 
 
 def pick_header(rows: list[list[Any]]) -> int:
@@ -161,15 +178,8 @@ def read_text_table(
                 yield start, reader.line_num, cells, None
 
     all_rows = list(rows())  # the text is in memory already; a truncated end is known before any row is returned
-    head = all_rows[:30]
-    if not head:
-        raise InputError("EMPTY_TABLE", f"{path.name} has no header row", where={"file": path.name})
-    if header_row is not None:
-        idx = next((i for i, it in enumerate(head) if it[0] == header_row), None)
-        if idx is None:
-            raise InputError("BAD_HEADER_ROW", f"{path.name}: line {header_row} is empty or beyond the first rows", where={"file": path.name, "row": header_row})
-    else:
-        idx = pick_header([it[2] or [] for it in head])
+    head = all_rows[:HEAD_ROWS]
+    idx = header_index([(it[0], it[2] or []) for it in head], header_row, file=path.name)
     start, _, cells, err = head[idx]
     if cells is None:
         raise InputError("BAD_TABLE", f"{path.name}: cannot read the header row: {err}", where={"file": path.name, "row": start}, hint="check the quoting of that line")
@@ -229,16 +239,9 @@ def read_xlsx(path: Path, *, sheet: str | None = None, header_row: int | None = 
             head: list[tuple[int, list[Any]]] = []
             for item in stream:
                 head.append(item)
-                if len(head) >= 30:
+                if len(head) >= HEAD_ROWS:
                     break
-            if not head:
-                raise InputError("EMPTY_TABLE", f"{path.name}: sheet {ws.title!r} has no header row", where={"file": path.name})
-            if header_row is not None:
-                idx = next((i for i, it in enumerate(head) if it[0] == header_row), None)
-                if idx is None:
-                    raise InputError("BAD_HEADER_ROW", f"{path.name}: row {header_row} is empty or beyond the first rows", where={"file": path.name, "row": header_row})
-            else:
-                idx = pick_header([cells for _, cells in head])
+            idx = header_index(head, header_row, file=path.name, sheet=ws.title)
             header = _header([str(c) if c is not None else "" for c in head[idx][1]])
             for rownum, cells in [*head[idx + 1 :], *stream]:
                 origin = Origin(file=path.name, row=rownum, element=f"sheet {ws.title}")
