@@ -275,3 +275,15 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
         if unit:
             yield (prop, IRI(QUDT + "hasUnit"), IRI(unit))
 
+
+class FeatureMapping:
+    """``propose`` / ``map`` of the feature readers (GeoJSON, shapefile, GeoPackage): their records
+    are features with a layer, a CRS, a geometry and properties, mapped the same way."""
+
+    name: str
+
+    def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
+        return propose_features(records, ctx, self.name)
+
+    def map(self, records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
+        return map_features(records, mapping, ctx)

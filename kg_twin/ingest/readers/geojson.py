@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Union
+from typing import Any, Iterator, Union
 
 from kg_twin.errors import InputError
 from kg_twin.geo.crs import CRS84
-from kg_twin.ingest.base import MapContext, Triple, register
-from kg_twin.ingest.mappers.geosparql import map_features, propose_features
+from kg_twin.ingest.base import register
+from kg_twin.ingest.mappers.geosparql import FeatureMapping
 from kg_twin.models import Origin, Record, Reject
 
 
@@ -66,7 +66,7 @@ def declared_crs(doc: dict[str, Any], features: list[dict[str, Any]]) -> dict[st
 SEQ_EXTENSIONS = (".geojsonl", ".geojsons", ".geojsonseq", ".ndjson", ".jsonl")
 
 
-class GeoJSONHandler:
+class GeoJSONHandler(FeatureMapping):
     name = "geojson"
     extensions = (".geojson", ".json") + SEQ_EXTENSIONS
 
@@ -159,12 +159,6 @@ class GeoJSONHandler:
             if f.get("id") is not None:
                 fields["id"] = str(f["id"])
             yield Record(kind="feature", fields=fields, origin=origin)
-
-    def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
-        return propose_features(records, ctx, self.name)
-
-    def map(self, records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
-        return map_features(records, mapping, ctx)
 
 
 HANDLER = register(GeoJSONHandler())

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Union
+from typing import Any, Iterator, Union
 
 import shapely
 from shapely.geometry import mapping as geojson_of
 
 from kg_twin.errors import InputError
 from kg_twin.geo.crs import from_prj
-from kg_twin.ingest.base import MapContext, Triple, register
-from kg_twin.ingest.mappers.geosparql import map_features, propose_features
+from kg_twin.ingest.base import register
+from kg_twin.ingest.mappers.geosparql import FeatureMapping
 from kg_twin.models import Origin, Record, Reject
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -79,7 +79,7 @@ def _crs(con: sqlite3.Connection, srs_id: int, layer: str) -> dict[str, Any]:
     return {"value": None, "confidence": 0.0, "reason": f"srs {name} ({org}:{code}) has no usable definition"}
 
 
-class GeoPackageHandler:
+class GeoPackageHandler(FeatureMapping):
     name = "geopackage"
     extensions = (".gpkg",)
 
@@ -141,12 +141,6 @@ class GeoPackageHandler:
                         "properties": props},
                 origin=origin,
             )
-
-    def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
-        return propose_features(records, ctx, self.name)
-
-    def map(self, records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
-        return map_features(records, mapping, ctx)
 
 
 HANDLER = register(GeoPackageHandler())

@@ -23,14 +23,14 @@ import io
 import struct
 import zipfile
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Union
+from typing import IO, Any, Iterator, Union
 
 import shapefile  # pyshp
 
 from kg_twin.errors import InputError
 from kg_twin.geo.crs import from_prj
-from kg_twin.ingest.base import MapContext, Triple, register
-from kg_twin.ingest.mappers.geosparql import map_features, propose_features
+from kg_twin.ingest.base import register
+from kg_twin.ingest.mappers.geosparql import FeatureMapping
 from kg_twin.models import Origin, Record, Reject
 
 SHP_MAGIC = b"\x00\x00\x27\x0a"
@@ -108,7 +108,7 @@ def _load_set(path: Path) -> _Set:
     return _Set(path.name, files)
 
 
-class ShapefileHandler:
+class ShapefileHandler(FeatureMapping):
     name = "shapefile"
     extensions = (".shp", ".zip")
 
@@ -221,12 +221,6 @@ class ShapefileHandler:
                     fields={"layer": layer, "crs": crs, "geometry": geom, "properties": props},
                     origin=origin,
                 )
-
-    def propose(self, records: list[Record], ctx: MapContext) -> dict[str, Any]:
-        return propose_features(records, ctx, self.name)
-
-    def map(self, records: Iterable[Record], mapping: dict[str, Any], ctx: MapContext) -> Iterator[Union[Triple, Reject]]:
-        return map_features(records, mapping, ctx)
 
 
 HANDLER = register(ShapefileHandler())
