@@ -26,6 +26,7 @@ from kg_twin.access import Access
 from kg_twin.errors import Conflict, InputError, NotFound
 from kg_twin.rdf import IRI, Literal, NTriplesWriter
 from kg_twin.settings import Settings
+from kg_twin.sparql.dataset import MODES, ProjectDataset
 from kg_twin.store import Dataset, GraphStore, open_store
 from kg_twin.terms import DCAT, DCTERMS, INFERRED_GRAPH_NAME, KGT, RDF, XSD, Naming, check_project_id
 
@@ -42,9 +43,16 @@ class ProjectInfo:
     created: str = ""
     public: bool = False
     iri: str = ""
+    default_graph: str = "union"  # "union" (default graph = set union of the graphs) or "default" (the unnamed graph)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise InputError("BAD_DEFAULT_GRAPH", f"unknown default-graph mode {mode!r}", hint="use 'union' (the union of the project's graphs) or 'default' (the unnamed graph, as in the SPARQL standard)")
+    return mode
 
 
 class ProjectRegistry:
@@ -60,11 +68,12 @@ class ProjectRegistry:
             return self._cache
         n = self.twin.naming
         rows = self.twin.store.select(
-            f"""SELECT ?p ?id ?title ?desc ?owner ?lic ?created ?public WHERE {{
+            f"""SELECT ?p ?id ?title ?desc ?owner ?lic ?created ?public ?mode WHERE {{
                 ?p a <{KGT}Project> ; <{DCTERMS}identifier> ?id .
                 OPTIONAL {{ ?p <{DCTERMS}title> ?title }} OPTIONAL {{ ?p <{DCTERMS}description> ?desc }}
                 OPTIONAL {{ ?p <{KGT}owner> ?owner }} OPTIONAL {{ ?p <{DCTERMS}license> ?lic }}
                 OPTIONAL {{ ?p <{DCTERMS}created> ?created }} OPTIONAL {{ ?p <{KGT}publicRead> ?public }}
+                OPTIONAL {{ ?p <{KGT}defaultGraph> ?mode }}
             }}""",
             dataset=Dataset((n.system_graph,), ()),
         )
@@ -80,6 +89,7 @@ class ProjectRegistry:
                 created=str(r.get("created", "")),
                 public=str(r.get("public", "false")) == "true",
                 iri=str(r["p"]),
+                default_graph=str(r.get("mode", "union")),
             )
         self._cache = cache
         return cache
@@ -125,6 +135,7 @@ class ProjectRegistry:
                 w.add(s, IRI(DCTERMS + "license"), Literal(info.licence))
         w.add(s, IRI(DCTERMS + "created"), Literal(info.created, XSD + "dateTime"))
         w.add(s, IRI(KGT + "publicRead"), Literal("true" if info.public else "false", XSD + "boolean"))
+        w.add(s, IRI(KGT + "defaultGraph"), Literal(info.default_graph))
         return w.getvalue()
 
     def _write(self, info: ProjectInfo, *, replace_existing: bool) -> None:
@@ -135,8 +146,11 @@ class ProjectRegistry:
         st.update(f"{delete}INSERT DATA {{ GRAPH <{sg}> {{ {body} }} }}")
         self.invalidate()
 
-    def create(self, project: str, *, title: str = "", description: str = "", owner: str = "", licence: str = "", public: bool = False) -> ProjectInfo:
+    def create(
+        self, project: str, *, title: str = "", description: str = "", owner: str = "", licence: str = "", public: bool = False, default_graph: str = "union"
+    ) -> ProjectInfo:
         check_project_id(project)
+        check_mode(default_graph)
         with self._lock, self.twin.store.transaction():
             if self.exists(project):
                 raise Conflict("PROJECT_EXISTS", f"project {project!r} already exists", hint="pick another id or delete the project first")
@@ -149,6 +163,7 @@ class ProjectRegistry:
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 public=public,
                 iri=self.twin.naming.project_iri(project),
+                default_graph=default_graph,
             )
             self._write(info, replace_existing=False)
         return info
@@ -156,8 +171,10 @@ class ProjectRegistry:
     def update(self, project: str, **changes: Any) -> ProjectInfo:
         with self._lock, self.twin.store.transaction():
             info = self.get(project)
+            if changes.get("default_graph") is not None:
+                check_mode(changes["default_graph"])
             for k, v in changes.items():
-                if v is not None and k in ("title", "description", "owner", "licence", "public"):
+                if v is not None and k in ("title", "description", "owner", "licence", "public", "default_graph"):
                     setattr(info, k, v)
             self._write(info, replace_existing=True)
         return info
@@ -218,6 +235,17 @@ class Twin:
         if include_default and d not in out:
             out.append(d)
         return sorted(out)
+
+    def dataset_of(self, project: str) -> ProjectDataset:
+        """Graph naming and default-graph rules of a project (see :mod:`kg_twin.sparql.dataset`)."""
+        mode = self.projects.get(project).default_graph
+        return ProjectDataset(self.naming.project_graph_prefix(project), "default" if mode == "default" else "union")
+
+    def query_dataset(self, project: str, *, include_inferred: bool = True) -> Dataset:
+        """The dataset a query on the project endpoint sees, in stored names."""
+        ds = self.dataset_of(project)
+        graphs = self.project_graphs(project, include_inferred=False)
+        return Dataset(tuple(ds.default_graphs(graphs, inferred=include_inferred)), tuple(ds.named_graphs(graphs)))
 
     def owns_graph(self, project: str, graph: str) -> bool:
         n = self.naming

@@ -121,12 +121,15 @@ def project_create(
     owner: str = typer.Option("", help="owner (person or organisation)"),
     licence: str = typer.Option("", help="licence IRI or name"),
     public: bool = typer.Option(False, "--public", help="anyone may read"),
+    default_graph: str = typer.Option(
+        "union", "--default-graph", help="a query's default graph: 'union' (the set union of the project's graphs) or 'default' (the unnamed graph, as in the SPARQL standard)"
+    ),
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Create a project."""
     twin = run(lambda: open_twin(data_dir))
     try:
-        info = run(lambda: twin.projects.create(project, title=title, description=description, owner=owner, licence=licence, public=public))
+        info = run(lambda: twin.projects.create(project, title=title, description=description, owner=owner, licence=licence, public=public, default_graph=default_graph))
         err.print(f"created project {info.id}")
     finally:
         twin.close()
@@ -243,7 +246,6 @@ def query(
 ) -> None:
     """Run a SPARQL query on a project (works while the server runs: read-only)."""
     from kg_twin.sparql.protocol import query_form
-    from kg_twin.store import Dataset
 
     text = Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql
     twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
@@ -251,12 +253,16 @@ def query(
         projects = [project] if project else twin.projects.ids()
         for p in projects:
             run(lambda: twin.projects.get(p))
-        ds = twin.dataset_for(projects)
+        if project:
+            dataset = twin.query_dataset(project)  # the project endpoint's dataset, client graph names
+            text = twin.dataset_of(project).rewrite_query(text)
+        else:
+            dataset = twin.dataset_for(projects)
         form = query_form(text)
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         result_fmt = "json" if fmt == "table" or graph_form else fmt
         graph_fmt = fmt if graph_form and fmt != "table" else "turtle"
-        res = run(lambda: twin.store.query(text, dataset=Dataset(ds.default_graphs, ds.named_graphs), result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout))
+        res = run(lambda: twin.store.query(text, dataset=dataset, result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout))
         if fmt == "table" and res.kind == "bindings":
             _print_table(res.body)
         elif fmt == "table" and res.kind == "boolean":

@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from kg_twin.errors import InputError, KgTwinError, StoreBusy, UpstreamError
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
-from kg_twin.store.execute import OX_RDF, graph_term, run_query, syntax_error
+from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, syntax_error
 from kg_twin.store.functions import oxigraph_functions, query_context
 
 log = logging.getLogger(__name__)
@@ -275,8 +275,8 @@ class OxigraphStore:
                 self._store.update(sparql, base_iri=base_iri, custom_functions=self._funcs() or None)
             except SyntaxError as e:
                 raise syntax_error(e, sparql, "update") from None
-            except (OSError, RuntimeError) as e:  # e.g. a SERVICE call that failed
-                raise UpstreamError("UPDATE_FAILED", f"update failed: {e}") from None
+            except (OSError, RuntimeError) as e:  # a missing graph, an unknown function, a failed SERVICE call
+                raise engine_error(e, "update") from None
             finally:
                 self._bump()
 

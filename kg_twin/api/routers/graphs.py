@@ -1,6 +1,7 @@
 """SPARQL 1.1 Graph Store HTTP Protocol, per project.
 
-Indirect identification: ``/projects/{p}/graphs?graph=IRI`` or ``?default``.
+Indirect identification: ``/projects/{p}/graphs?graph=IRI`` (any IRI: a project is an RDF
+dataset, see :mod:`kg_twin.sparql.dataset`) or ``?default``.
 Direct identification: ``/graph/{p}/{name}`` is the graph ``{base}graph/{p}/{name}``.
 Uploads are spooled to a temporary file (never held whole in memory) and loaded
 atomically; the project's default graph is ``{base}graph/{p}/default``.
@@ -41,10 +42,11 @@ def _target(twin: Twin, project: str, request: Request) -> str | None:
     if has_default:
         return twin.naming.default_graph(project)
     if graphs:
-        graph = twin.naming.resolve_graph(project, graphs[0])
-        if twin.naming.is_hidden(graph):  # _staging/..., _quarantine/...: as on /graph/{p}/_...
-            raise NotFound("GRAPH_NOT_FOUND", "no such graph")
-        return graph
+        # any IRI the client chooses names a graph of the project (kg_twin.sparql.dataset)
+        raw = graphs[0]
+        if request.method in ("GET", "HEAD") and raw in ("inferred", twin.naming.inferred_graph(project)):
+            return twin.naming.inferred_graph(project)  # readable, never writable
+        return twin.naming.resolve_graph(project, raw)
     return None
 
 
