@@ -10,12 +10,15 @@ import importlib
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import typer
 from rich.console import Console
 
 from kg_twin.errors import KgTwinError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kg_twin.service import Twin
 
 app = typer.Typer(name="kg-twin", help="Semantic digital twin of a territory.", no_args_is_help=True, add_completion=False)
 project_app = typer.Typer(help="Create, list, show and delete projects.", no_args_is_help=True)
@@ -196,6 +199,29 @@ def _locked(data_dir: Optional[Path]) -> bool:
 
 
 # ---------------------------------------------------------------- data
+def load_dataset_file(twin: Twin, project: str, path: Path, fmt: str) -> tuple[int, int]:
+    """Load an N-Quads / TriG file into a project: its graphs keep their IRIs (any IRI names a graph
+    of the project), its default graph goes to the project's default graph. All or nothing."""
+    import tempfile
+
+    from kg_twin.store.convert import rename_graphs
+
+    names: set[str] = set()
+
+    def rename(g: str | None) -> str:
+        stored = twin.naming.default_graph(project) if g is None else twin.naming.resolve_graph(project, g)
+        names.add(stored)
+        return stored
+
+    tmpdir = Path(twin.settings.data_dir) / "tmp"
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmpdir, suffix=".nq") as tmp:
+        n = rename_graphs(path, format=fmt, rename=rename, output=tmp)
+        tmp.flush()
+        twin.store.load(Path(tmp.name), format="nquads", graph=None)
+    return n, len(names)
+
+
 @app.command()
 def load(
     files: list[Path] = typer.Argument(..., help="RDF files (any format; by extension, or --format)"),
@@ -220,12 +246,8 @@ def load(
                     fail(KgTwinError("FILE_NOT_FOUND", f"no such file: {f}", hint="check the path"), 2)
                 rf = run(lambda: rdf_format_from_name(fmt) if fmt else rdf_format_from_path(f.name))
                 if rf.quads:
-                    info = run(lambda: twin.store.parse_check(f, format=rf.name))
-                    bad = [g for g in info["graphs"] if not twin.owns_graph(project, g)]
-                    if bad:
-                        fail(KgTwinError("GRAPH_OUTSIDE_PROJECT", f"{f}: named graphs outside project {project}: {', '.join(bad[:5])}", hint=f"graphs must start with {twin.naming.project_graph_prefix(project)}"), 2)
-                    run(lambda: twin.store.load(f, format=rf.name, graph=None))
-                    err.print(f"{f}: {info['quads']} quads in {len(info['graphs'])} graphs")
+                    n, graphs = run(lambda: load_dataset_file(twin, project, f, rf.name))
+                    err.print(f"{f}: {n} quads in {graphs} graphs")
                 else:
                     g = run(lambda: twin.naming.resolve_graph(project, graph or f.stem.split(".")[0]))
                     n = run(lambda: twin.store.load(f, format=rf.name, graph=g, replace=replace))

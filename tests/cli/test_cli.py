@@ -127,10 +127,18 @@ def test_load_query_formats(site: Path, tmp_path: Path) -> None:
     assert p.returncode == 2 and "SPARQL_SYNTAX" in p.stderr and p.stdout == ""
     p = kg(site, "query", "ASK {}", "-p", "nope")
     assert p.returncode == 2 and "PROJECT_NOT_FOUND" in p.stderr
+    # a dataset file keeps its graph IRIs, whatever they are (a project is an RDF dataset)
+    own = tmp_path / "own.trig"
+    own.write_text(f'<urn:a> <urn:b> "in default" . <{BASE}graph/other/x> {{ <urn:a> <urn:b> "named like other" }} '
+                   f'<http://example.org/g> {{ <urn:a> <urn:b> "ex-g" }}\n')
+    ok(kg(site, "load", str(own), "-p", "site"))
+    out = ok(kg(site, "query", "SELECT ?g ?o { { GRAPH ?g { <urn:a> <urn:b> ?o } } UNION { <urn:a> <urn:b> ?o FILTER(?o = \"in default\") } }", "-p", "site", "-f", "csv")).stdout
+    rows = {tuple(r) for r in csv.reader(io.StringIO(out))}
+    assert rows == {("g", "o"), (f"{BASE}graph/other/x", "named like other"), ("http://example.org/g", "ex-g"), ("", "in default")}, rows
     bad = tmp_path / "bad.nq"
-    bad.write_text(f"<urn:a> <urn:b> <urn:c> <{BASE}graph/other/x> .\n")
+    bad.write_text(f"<urn:a> <urn:b> <urn:c> <{BASE}graph/site/_staging/x> .\n")
     p = kg(site, "load", str(bad), "-p", "site")
-    assert p.returncode == 2 and "GRAPH_OUTSIDE_PROJECT" in p.stderr
+    assert p.returncode == 2 and "RESERVED_GRAPH" in p.stderr
     broken = tmp_path / "broken.ttl"
     broken.write_text("@prefix ex: <http://e/> .\nex:a ex:b .\n")
     p = kg(site, "load", str(broken), "-p", "site")

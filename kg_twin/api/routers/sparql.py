@@ -30,8 +30,9 @@ _DOC = {
 }
 
 
-def _service_description(twin: Twin, endpoint: str, fmt: str) -> Response:
+def _service_description(twin: Twin, endpoint: str, fmt: str, union: bool = True) -> Response:
     sd = "http://www.w3.org/ns/sparql-service-description#"
+    features = "sd:UnionDefaultGraph, sd:BasicFederatedQuery" if union else "sd:BasicFederatedQuery"
     ttl = f"""@prefix sd: <{sd}> .
 [] a sd:Service ;
    sd:endpoint <{endpoint}> ;
@@ -40,7 +41,7 @@ def _service_description(twin: Twin, endpoint: str, fmt: str) -> Response:
       <http://www.w3.org/ns/formats/SPARQL_Results_CSV>, <http://www.w3.org/ns/formats/SPARQL_Results_TSV>,
       <http://www.w3.org/ns/formats/Turtle>, <http://www.w3.org/ns/formats/N-Triples>, <http://www.w3.org/ns/formats/JSON-LD>,
       <http://www.w3.org/ns/formats/RDF_XML>, <http://www.w3.org/ns/formats/N-Quads>, <http://www.w3.org/ns/formats/TriG> ;
-   sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;
+   sd:feature {features} ;
    sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> .
 """
     if fmt == "turtle":
@@ -165,9 +166,9 @@ async def _request(request: Request) -> tuple[Twin, Caller, Any, str]:
     return twin, caller, op, _endpoint_url(request)
 
 
-def _describe(request: Request, twin: Twin, endpoint: str) -> Response:
+def _describe(request: Request, twin: Twin, endpoint: str, union: bool = True) -> Response:
     fmt = negotiate(request.headers.get("accept"), ["turtle", "ntriples", "jsonld", "rdfxml"], RDF_FORMATS, default="turtle")
-    return _service_description(twin, endpoint, fmt)
+    return _service_description(twin, endpoint, fmt, union)
 
 
 @router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
@@ -179,7 +180,7 @@ async def project_sparql(project: str, request: Request) -> Response:
         return Response(status_code=204)
     twin.access.require(caller, project, "reader")
     if op.kind == "none":
-        return _describe(request, twin, endpoint)
+        return _describe(request, twin, endpoint, twin.dataset_of(project).mode == "union")
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     dataset = twin.query_dataset(project, include_inferred=inferred)
     return await _run_query(request, twin, op, dataset, lambda g: twin.owns_graph(project, g), endpoint, twin.dataset_of(project))
