@@ -14,10 +14,12 @@ CLI commands and REST routers call the same functions here, so both behave the s
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 from rdflib import Literal as RLiteral
 from rdflib import URIRef
@@ -257,6 +259,22 @@ class Twin:
             graphs.extend(self.project_graphs(p, include_inferred=include_inferred))
         t = tuple(graphs)
         return Dataset(t, t)
+
+    def export(self, project: str, output: IO[bytes], *, format: str = "nquads") -> int:
+        """Write the project's asserted graphs as a dataset (N-Quads or TriG), each graph under the
+        name its clients use and the unnamed default graph as the default graph, so that
+        ``kg-twin load`` of the file gives the same project back. Returns the quads written."""
+        from kg_twin.store.convert import rename_graphs
+
+        default = self.naming.default_graph(project)
+        graphs = self.project_graphs(project, include_inferred=False)
+        tmpdir = Path(self.settings.data_dir) / "tmp"
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=tmpdir) as raw:
+            self.store.dump(raw, format="nquads", graphs=graphs)
+            raw.seek(0)
+            data = raw.read()
+        return rename_graphs(data, format="nquads", to_format=format, output=output, rename=lambda g: None if g in (None, default) else self.naming.client_graph(project, g))
 
     def close(self) -> None:
         self.store.close()

@@ -339,7 +339,7 @@ def export(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="file (default stdout)"),
     data_dir: Optional[Path] = DataDir,
 ) -> None:
-    """Export a project's graphs as N-Quads or TriG."""
+    """Export a project's graphs as N-Quads or TriG (graph names as clients use them; `kg-twin load` reads it back)."""
     from kg_twin.formats import rdf_format_from_name
 
     twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
@@ -348,14 +348,13 @@ def export(
         rf = run(lambda: rdf_format_from_name(fmt))
         if not rf.quads:
             fail(KgTwinError("BAD_FORMAT", "export writes datasets: use nquads or trig"), 2)
-        graphs = twin.project_graphs(project)
         if output:
             tmp = output.with_name(output.name + ".part")
             with open(tmp, "wb") as fh:
-                twin.store.dump(fh, format=rf.name, graphs=graphs)
+                run(lambda: twin.export(project, fh, format=rf.name))
             tmp.replace(output)
         else:
-            twin.store.dump(sys.stdout.buffer, format=rf.name, graphs=graphs)
+            run(lambda: twin.export(project, sys.stdout.buffer, format=rf.name))
             sys.stdout.flush()
     finally:
         twin.close()

@@ -119,10 +119,13 @@ class Scratch:
         return buf.getvalue()
 
 
-def rename_graphs(source: Source, *, format: str, rename: Callable[[str | None], str], output: IO[bytes], base_iri: str | None = None) -> int:
-    """Stream a dataset file (N-Quads, TriG) to N-Quads in ``output`` with every graph renamed:
+def rename_graphs(
+    source: Source, *, format: str, rename: Callable[[str | None], str | None], output: IO[bytes], base_iri: str | None = None, to_format: str = "nquads"
+) -> int:
+    """Stream a dataset file (N-Quads, TriG) to ``to_format`` (N-Quads, TriG) in ``output`` with every graph renamed:
     ``rename(None)`` names the target of the file's default graph, ``rename(iri)`` a named graph's
-    (blank-node graph names are passed as ``_:id``). Returns the number of quads written.
+    (blank-node graph names are passed as ``_:id``); ``None`` back means the output's default graph.
+    Returns the number of quads written.
 
     >>> out = io.BytesIO()
     >>> rename_graphs(b'<http://e/a> <http://e/p> "1" <http://g/1> .\\n<http://e/a> <http://e/p> "2" .\\n', format="nquads",
@@ -138,7 +141,8 @@ def rename_graphs(source: Source, *, format: str, rename: Callable[[str | None],
         kw["path"] = str(source)
     else:
         kw["input"] = source
-    cache: dict[Any, ox.NamedNode] = {}
+    out_fmt = OX_RDF[rdf_format_from_name(to_format).name]
+    cache: dict[Any, Any] = {}
     n = 0
     batch: list[ox.Quad] = []
     try:
@@ -147,14 +151,15 @@ def rename_graphs(source: Source, *, format: str, rename: Callable[[str | None],
             target = cache.get(g)
             if target is None:
                 name = None if isinstance(g, ox.DefaultGraph) else (g.value if isinstance(g, ox.NamedNode) else "_:" + g.value)
-                target = cache[g] = ox.NamedNode(rename(name))
+                new = rename(name)
+                target = cache[g] = ox.DefaultGraph() if new is None else ox.NamedNode(new)
             batch.append(ox.Quad(q.subject, q.predicate, q.object, target))
             n += 1
             if len(batch) >= 50_000:
-                output.write(ox.serialize(batch, format=ox.RdfFormat.N_QUADS) or b"")
+                output.write(ox.serialize(batch, format=out_fmt) or b"")  # TriG blocks may repeat a graph
                 batch = []
     except SyntaxError as e:
         raise InputError("RDF_SYNTAX", f"{source if isinstance(source, (str, Path)) else 'the data'} is not valid {f.name}: {e}", hint="fix the file (line and column above)") from None
     if batch:
-        output.write(ox.serialize(batch, format=ox.RdfFormat.N_QUADS) or b"")
+        output.write(ox.serialize(batch, format=out_fmt) or b"")
     return n

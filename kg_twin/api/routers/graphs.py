@@ -149,6 +149,14 @@ async def _write(request: Request, twin: Twin, project: str, graph: str, *, repl
     return existed
 
 
+def _project_dataset(twin: Twin, project: str, fmt: str) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    twin.export(project, out, format=fmt)
+    return out.getvalue()
+
+
 def _dump_response(twin: Twin, graph: str, request: Request, head: bool = False) -> Response:
     if not twin.store.has_graph(graph) and graph != twin.naming.default_graph(twin.naming.project_of_graph(graph) or ""):
         raise NotFound("GRAPH_NOT_FOUND", f"no graph <{graph}>", hint="list the project's graphs with GET /projects/{p}")
@@ -177,6 +185,8 @@ async def _handle(project: str, graph: str | None, request: Request, twin: Twin,
             mt = RDF_FORMATS[fmt].media_type + "; charset=utf-8"
             if method == "HEAD":
                 return Response(status_code=200, media_type=mt)
+            if fmt in ("trig", "nquads"):  # graphs under the names the client uses
+                return Response(await run_in_threadpool(_project_dataset, twin, project, fmt), media_type=mt)
             return Response(twin.store.dump_bytes(format=fmt, graphs=graphs), media_type=mt)
         return _dump_response(twin, graph, request, head=method == "HEAD")
     twin.access.require(caller, project, "writer")
