@@ -68,6 +68,7 @@ class _Rewriter:
         self.pro = Prologue(base)
         # WHERE clauses: GRAPH patterns rewritten as for queries, every IRI written absolute
         self.where_rw = _GraphRewriter(conf.ds, self.text, base, self.toks, self.pro, absolute=True)
+        self.where_rw.named = conf.ds.named_graphs(sorted(set(conf.graphs)))
         self.template_vars = 0
         # graphs named so far: an operation must see graphs an earlier operation of
         # the same request created, which the precomputed conf.graphs cannot list
@@ -118,6 +119,7 @@ class _Rewriter:
 
     def where(self, a: int, b: int, binds: list[str]) -> str:
         """A WHERE group (tokens a..b-1, braces included) with the template BINDs at its end."""
+        self.where_rw.named = self.named()
         body = self.where_rw.emit(a, b, {})
         if binds:
             body = body[:-1] + binds + ["}"]

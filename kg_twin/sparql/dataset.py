@@ -12,16 +12,19 @@ SPARQL itself can compute (``STRAFTER`` / ``CONCAT``). Names under ``{base}graph
 quarantine, queries), ``{base}graph/{p}/~/`` and ``{base}graph/{p}/inferred`` are reserved.
 
 A query sent to a project endpoint is rewritten so that the engine reads stored names while the
-query sees client names everywhere (``GRAPH ?g`` binds ``?g`` to the client name, so joins,
-``FILTER``, ``VALUES`` and ``STR`` see what the client wrote):
+query sees client names everywhere (``GRAPH ?g`` joins ``?g`` with a table of the dataset's graphs
+pairing stored and client names, so joins, ``FILTER``, ``VALUES``, ``EXISTS`` and ``STR`` see what
+the client wrote):
 
 >>> d = ProjectDataset("http://t/graph/p/", mode="default")
 >>> d.stored("http://example.org/g")
 'http://t/graph/p/~/http://example.org/g'
 >>> d.client("http://t/graph/p/~/http://example.org/g")
 'http://example.org/g'
->>> print(d.rewrite_query("SELECT * { GRAPH <http://example.org/g> { ?s ?p ?o } }"))
+>>> print(d.rewrite_query("SELECT * { GRAPH <http://example.org/g> { ?s ?p ?o } }", []))
 SELECT * { GRAPH <http://t/graph/p/~/http://example.org/g> { ?s ?p ?o } }
+>>> print(d.rewrite_query("SELECT ?g { GRAPH ?g { ?s ?p ?o } }", ["http://t/graph/p/~/http://example.org/g", "http://t/graph/p/a"]))
+SELECT ?g { { VALUES (?__kgt_g1 ?g) { (<http://t/graph/p/~/http://example.org/g> <http://example.org/g>) (<http://t/graph/p/a> <http://t/graph/p/a>) } GRAPH ?__kgt_g1 { ?s ?p ?o } } }
 """
 
 from __future__ import annotations
@@ -147,9 +150,10 @@ class ProjectDataset:
         )
 
     # rewriting ------------------------------------------------------------
-    def rewrite_query(self, text: str, *, base: str | None = None) -> str:
-        """Rewrite the ``GRAPH`` patterns of a query so it runs on stored names (module doc)."""
-        return _GraphRewriter(self, text, base).query()
+    def rewrite_query(self, text: str, named: list[str], *, base: str | None = None) -> str:
+        """Rewrite the ``GRAPH`` patterns of a query so it runs on stored names (module doc);
+        ``named``: the stored names of the dataset's named graphs."""
+        return _GraphRewriter(self, text, base, named=named).query()
 
 
 def _lit(s: str) -> str:
@@ -160,9 +164,18 @@ class _GraphRewriter:
     """Token-level rewriting of ``GRAPH`` patterns (constants and variables)."""
 
     def __init__(
-        self, ds: ProjectDataset, text: str, base: str | None, toks: list[Token] | None = None, pro: Prologue | None = None, *, absolute: bool = False
+        self,
+        ds: ProjectDataset,
+        text: str,
+        base: str | None,
+        toks: list[Token] | None = None,
+        pro: Prologue | None = None,
+        *,
+        absolute: bool = False,
+        named: list[str] | None = None,
     ) -> None:
         self.ds = ds
+        self.named = named or []  # stored names of the dataset's named graphs (for GRAPH ?g)
         self.toks = toks if toks is not None else tokenize(unescape_codepoints(text))
         self.pro = pro if pro is not None else Prologue(base)
         self.absolute = absolute  # write every IRI absolute (the output has no prologue)
@@ -231,21 +244,13 @@ class _GraphRewriter:
         return out
 
     def graph_var(self, name: str, open_: int, close: int, rename: dict[str, str]) -> list[str]:
-        """``GRAPH ?g { P }`` -> ``{ GRAPH ?s { P' } BIND(client(?s) AS ?g) [FILTER compat] }``.
+        """``GRAPH ?g { P }`` -> ``{ VALUES (?s ?g) { (stored client) … } GRAPH ?s { P } }``.
 
-        ``P`` may itself mention ``?g`` (bound by ``P``, independently of the graph name, then
-        joined with it): those occurrences are renamed in ``P'`` and checked for compatibility."""
+        The table pairs every named graph of the dataset with its client name, so ``?g`` is joined
+        (by compatibility, as the algebra's ``Graph`` operator does) with the client name: exact also
+        when ``P`` binds ``?g`` itself or when ``?g`` comes bound from outside (``EXISTS``)."""
         target = rename.get(name, "?" + name)
         stored_var = self.fresh("g")
-        inner_uses = any(t.kind == "VAR" and t.text[1:] == name for t in self.toks[open_ + 1 : close])
-        inner_rename = dict(rename)
-        local = None
-        if inner_uses:
-            local = self.fresh("h")
-            inner_rename[name] = local
-        body = self.emit(open_ + 1, close, inner_rename)
-        out = ["{", "GRAPH", stored_var, "{", *body, "}", f"BIND({self.ds.client_expr(stored_var)} AS {target})"]
-        if local is not None:
-            out.append(f"FILTER(!BOUND({local}) || sameTerm({local}, {target}))")
-        out.append("}")
-        return out
+        rows = " ".join(f"(<{g}> <{self.ds.client(g)}>)" for g in self.named)
+        body = self.emit(open_ + 1, close, rename)
+        return ["{", f"VALUES ({stored_var} {target}) {{ {rows} }}", "GRAPH", stored_var, "{", *body, "}", "}"]

@@ -108,8 +108,8 @@ def test_client_graph_names_round_trip(store):
     store.update(confine_update("INSERT { GRAPH ?g { <http://e/s> <http://e/p> 1 } } WHERE { ?s <http://e/in> ?g }", conf(store)))
     assert store.select(f"SELECT * {{ GRAPH <{P}~/http://e/g1> {{ ?s ?p ?o }} }}") != []
     ds = ProjectDataset(P, "default")
-    q = ds.rewrite_query("SELECT ?g { GRAPH ?g { ?s <http://e/p> 1 } ?x <http://e/in> ?g }")
     graphs = [g for g in store.graphs() if g.startswith(P)]
+    q = ds.rewrite_query("SELECT ?g { GRAPH ?g { ?s <http://e/p> 1 } ?x <http://e/in> ?g }", ds.named_graphs(graphs))
     rows = store.select(q, dataset=Dataset(tuple(ds.default_graphs(graphs)), tuple(ds.named_graphs(graphs))))
     assert [str(r["g"]) for r in rows] == ["http://e/g1"]
 

@@ -2,7 +2,9 @@
 
 Indirect identification: ``/projects/{p}/graphs?graph=IRI`` (any IRI: a project is an RDF
 dataset, see :mod:`kg_twin.sparql.dataset`) or ``?default``.
-Direct identification: ``/graph/{p}/{name}`` is the graph ``{base}graph/{p}/{name}``.
+Direct identification: ``/projects/{p}/graphs/{path}`` is the graph whose IRI is that URL (one graph
+store base URL for indirect and direct identification, as the GSP describes it), and
+``/graph/{p}/{name}`` is the graph ``{base}graph/{p}/{name}`` (the IRIs kg-twin mints).
 Uploads are spooled to a temporary file (never held whole in memory) and loaded
 atomically; the project's default graph is ``{base}graph/{p}/default``.
 """
@@ -218,6 +220,19 @@ async def graph_store(project: str, request: Request, twin: Twin = Depends(get_t
     twin.access.require(caller, project, "reader")  # before looking at the graph: no hints to outsiders
     graph = _target(twin, project, request) if request.query_params else None
     return await _handle(project, graph, request, twin, caller)
+
+
+@router.api_route(
+    "/projects/{project}/graphs/{name:path}",
+    methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
+    summary="Graph Store Protocol, direct identification below the graph store URL: the graph's IRI is this request's URL",
+)
+async def graph_store_direct(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+    twin.access.require(caller, project, "reader")  # before looking at the graph: no hints to outsiders
+    if not name:
+        raise NotFound("GRAPH_NOT_FOUND", "no such graph")
+    iri = str(request.url).split("?", 1)[0]
+    return await _handle(project, twin.naming.resolve_graph(project, iri), request, twin, caller)
 
 
 @router.api_route("/graph/{project}/{name:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol, direct identification: this URL's path names the graph")

@@ -101,8 +101,9 @@ async def _run_query(
             default_graph_uri=[_read_name(project, g) for g in op.default_graph_uri],
             named_graph_uri=[_read_name(project, g) for g in op.named_graph_uri],
         )
-        text = project.rewrite_query(op.text, base=endpoint)
     default_graphs, named_graphs = choose_dataset(op, dataset, may_read, base=endpoint, map_name=None if project is None else (lambda g: _read_name(project, g)))
+    if project is not None:
+        text = project.rewrite_query(op.text, list(named_graphs), base=endpoint)
 
     timeout = _timeout(twin, op.param("timeout"))
     aquery = getattr(twin.store, "aquery", None)
