@@ -44,6 +44,7 @@ PREFIX e: <http://e/> SELECT * { { SELECT ?o WHERE { SELECT DISTINCT * WHERE { ?
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kg_twin.errors import InputError
 from kg_twin.sparql.lexer import Token, tokenize
@@ -65,6 +66,7 @@ SET = False  # only which solutions exist matters: leave blocks alone
 _Path = tuple[str, int, int, object]
 
 
+@lru_cache(maxsize=1024)  # the same named queries come back again and again
 def set_default_graph(text: str) -> str:
     """Rewrite a SPARQL 1.1 query or update so that a bag-merged default graph acts as a set.
 
@@ -102,8 +104,10 @@ def _tokens(text: str) -> list[Token]:
     """The engine's view of the text; a '.' ending a prefixed name, blank node or number is a separate token."""
     out: list[Token] = []
     for t in tokenize(text, raw=True):
-        if t.kind in ("PNAME", "BNODE", "NUMBER") and t.text.endswith(".") and len(t.text) > 1:
-            body = t.text.rstrip(".")
+        if t.kind in ("PNAME", "BNODE", "NUMBER") and t.text.endswith(".") and not t.text.endswith("\\."):
+            body = t.text
+            while body.endswith(".") and not body.endswith("\\."):  # '\.' is an escaped dot of the name
+                body = body[:-1]
             out.append(Token(t.kind, body, t.start, t.start + len(body)))
             out.extend(Token("PUNCT", ".", p, p + 1) for p in range(t.start + len(body), t.end))
         else:
@@ -127,16 +131,29 @@ class _Run:
     helpers: bool = False
 
 
+@dataclass(frozen=True)
+class _El:
+    """An element of a group: kind (TRIPLES, FILTER, OPTIONAL, GROUP, UNION, ...), tokens a..b, its groups' '{'."""
+
+    kind: str
+    a: int
+    b: int
+    groups: tuple[int, ...]
+
+
 class _Rewriter:
     def __init__(self, text: str, toks: list[Token]) -> None:
         self.text = text
         self.toks = toks
         self.n = len(toks)
+        self.word = [t.text.upper() if t.kind == "NAME" else "" for t in toks]  # keywords, upper-cased
+        self.sym = [t.text if t.kind == "PUNCT" else "" for t in toks]  # punctuation
         self.match = self._pairs()
         self.edits: list[tuple[int, int, str]] = []
+        self.cache: dict[int, list[_El]] = {}  # elements of a group body, by its first token
         self.used = {t.text[1:] for t in toks if t.kind == "VAR"}
         self.counter = 0
-        self.fresh_values = any(t.kind == "NAME" and t.upper in _FRESH_VALUES for t in toks)
+        self.fresh_values = not _FRESH_VALUES.isdisjoint(self.word)
 
     # ------------------------------------------------------------------ tokens
     def error(self, k: int, message: str) -> InputError:
@@ -167,10 +184,10 @@ class _Rewriter:
         return match
 
     def kw(self, k: int, *words: str) -> bool:
-        return k < self.n and self.toks[k].kind == "NAME" and self.toks[k].upper in words
+        return k < self.n and self.word[k] in words
 
     def punct(self, k: int, text: str) -> bool:
-        return k < self.n and self.toks[k].kind == "PUNCT" and self.toks[k].text == text
+        return k < self.n and self.sym[k] == text
 
     def closing(self, k: int, text: str = "{") -> int:
         if not self.punct(k, text):
@@ -280,12 +297,11 @@ class _Rewriter:
         for a, b in ranges:
             k = a
             while k < b:
-                t = self.toks[k]
-                if t.kind == "PUNCT" and t.text == "{":  # EXISTS groups, VALUES data
+                if self.sym[k] == "{":  # EXISTS groups, VALUES data
                     k = self.match[k] + 1
                     continue
-                if t.kind == "NAME":
-                    u = t.upper
+                u = self.word[k]
+                if u:
                     if u in _AGGREGATES and self.punct(k + 1, "("):
                         grouped = True
                         if u not in _DUPLICATE_BLIND and not self.kw(k + 2, "DISTINCT"):
@@ -328,89 +344,197 @@ class _Rewriter:
                 s += 1
             self.solution(s, self.where_at(s, end), end, mode, distinct)
         else:
-            self.group_body(k + 1, end, mode)
+            self.body(k + 1, end, mode)
         return end + 1
 
-    def group_body(self, k: int, end: int, mode: bool) -> None:
-        run = _Run()
+    def elements(self, k: int, end: int) -> list[_El]:
+        """The elements of a group's body [k, end): triples blocks and graph patterns."""
+        if k in self.cache:
+            return self.cache[k]
+        out: list[_El] = []
+        start = k
         while k < end:
-            t = self.toks[k]
-            if t.kind == "PUNCT" and t.text == "{":
-                run = self.flush(run, mode)
-                k = self.group(k, mode)
-                while self.kw(k, "UNION"):
-                    k = self.group(k + 1, mode)
-            elif t.kind == "PUNCT" and t.text == ".":
+            sym, u = self.sym[k], self.word[k]
+            if sym == "{":
+                groups, e = [k], self.match[k]
+                while self.kw(e + 1, "UNION"):
+                    e = self.closing(e + 2)
+                    groups.append(self.match[e])
+                out.append(_El("UNION" if len(groups) > 1 else "GROUP", k, e, tuple(groups)))
+            elif sym == ".":
                 k += 1
-            elif t.kind == "NAME" and t.upper not in _IN_TRIPLES:
-                u = t.upper
+                continue
+            elif u and u not in _IN_TRIPLES:
+                groups = []
                 if u == "FILTER":
-                    k = self.constraint(k + 1)
-                    continue
-                run = self.flush(run, mode)
-                if u == "OPTIONAL":
-                    k = self.group(k + 1, mode)
-                elif u == "MINUS":
-                    k = self.group(k + 1, SET)
+                    e = self.constraint_end(k + 1)
+                elif u in ("OPTIONAL", "MINUS"):
+                    e = self.closing(k + 1)
+                    groups.append(k + 1)
                 elif u == "GRAPH":
-                    k = self.closing(k + 2) + 1  # a named graph is a set already
+                    e = self.closing(k + 2)
                 elif u == "SERVICE":
-                    k += 3 if self.kw(k + 1, "SILENT") else 2
-                    k = self.closing(k) + 1
+                    e = self.closing(k + 3 if self.kw(k + 1, "SILENT") else k + 2)
                 elif u == "BIND":
                     e = self.closing(k + 1, "(")
-                    self.expressions(k + 2, e)
-                    k = e + 1
                 elif u == "VALUES":
-                    k = self.match[k + 1] + 1 if self.punct(k + 1, "(") else k + 2
-                    k = self.closing(k) + 1
+                    e = self.closing(self.match[k + 1] + 1 if self.punct(k + 1, "(") else k + 2)
                 else:
                     raise self.error(k, "expected a triple pattern or a graph pattern keyword")
-            elif mode == EXACT:
-                k = self.triples(k, end, run)
+                out.append(_El(u, k, e, tuple(groups)))
             else:
-                k = self.skip_triples(k, end)
-        self.flush(run, mode)
+                e = self.skip_triples(k, end) - 1
+                out.append(_El("TRIPLES", k, e, ()))
+            k = e + 1
+        self.cache[start] = out
+        return out
 
-    def constraint(self, k: int) -> int:
+    def inside(self, g: int) -> list[_El]:
+        return self.elements(g + 1, self.match[g])
+
+    def constraint_end(self, k: int) -> int:
+        """Last token of a FILTER's constraint starting at k."""
         if self.kw(k, "NOT") and self.kw(k + 1, "EXISTS"):
-            return self.group(k + 2, SET)
+            return self.closing(k + 2)
         if self.kw(k, "EXISTS"):
-            return self.group(k + 1, SET)
-        if not self.punct(k, "("):
-            k += 1  # a built-in or function call: name, then arguments
-        e = self.closing(k, "(")
-        self.expressions(k + 1, e)
-        return e + 1
+            return self.closing(k + 1)
+        return self.closing(k if self.punct(k, "(") else k + 1, "(")
 
     def skip_triples(self, k: int, end: int) -> int:
         start = k
         while k < end:
-            t = self.toks[k]
-            if t.kind == "PUNCT" and t.text in ("{", "}"):
+            sym, u = self.sym[k], self.word[k]
+            if sym == "{" or sym == "}" or (u and u not in _IN_TRIPLES):
                 break
-            if t.kind == "NAME" and t.upper not in _IN_TRIPLES:
-                break
-            k = self.match[k] + 1 if t.kind == "PUNCT" and t.text in ("(", "[") else k + 1
+            k = self.match[k] + 1 if sym == "(" or sym == "[" else k + 1
         if k == start:
             raise self.error(k, "expected a triple pattern")
         return k
 
-    def flush(self, run: _Run, mode: bool) -> _Run:
-        if not run.spans or mode == SET:
-            return _Run() if run.spans else run
-        body = " . ".join(run.triples)
-        if run.conds:
-            body += " " + " ".join(run.conds)
-        inner = f"SELECT DISTINCT * WHERE {{ {body} }}"
-        if run.helpers:
-            keep = " ".join("?" + v for v in run.variables) or self.fresh()
-            inner = f"SELECT {keep} WHERE {{ {inner} }}"
-        new = f"{{ {inner} }}"
-        for a, b in run.spans:
-            self.edits.append((self.toks[a].start, self.toks[b].end, new))
-            new = ""
-        return _Run()
+    def wrappable(self, el: _El) -> bool:
+        """Can the element sit inside a ``SELECT DISTINCT *`` (is it a set over a set graph)?"""
+        if el.kind in ("TRIPLES", "FILTER", "MINUS"):
+            return True
+        if el.kind == "BIND":
+            return not self.fresh_values
+        if el.kind == "VALUES":
+            return self.distinct_rows(el)
+        if el.kind in ("OPTIONAL", "GROUP"):
+            g = el.groups[0]
+            return not self.kw(g + 1, "SELECT") and all(self.wrappable(x) for x in self.inside(g))
+        return False  # UNION (the same row from two branches), GRAPH, SERVICE, sub-SELECT
+
+    def distinct_rows(self, el: _El) -> bool:
+        """Does a VALUES block hold no row twice (one row, or absolute IRIs / UNDEF only, rows unequal)?"""
+        many = self.punct(el.a + 1, "(")
+        data = self.match[el.a + 1] + 1 if many else el.a + 2
+        cells = [t for t in self.toks[data + 1 : el.b] if t.kind != "PUNCT" or t.text in ("(", ")")]
+        if many:
+            rows = " ".join(t.text for t in cells).split(")")[:-1]
+        else:
+            rows = [t.text for t in cells]
+            inner = self.toks[data + 1 : el.b]
+            if len(inner) <= 1 or (len(inner) == 2 and inner[1].kind == "LANG") or (len(inner) == 3 and inner[1].text == "^^"):
+                return True  # at most one term (a literal with its language tag or datatype)
+        if len(rows) <= 1:
+            return True
+        plain = all(
+            t.text in ("(", ")") or t.upper == "UNDEF" or (t.kind == "IRI" and ":" in t.text.split("/")[0]) for t in cells
+        )
+        return plain and len(set(rows)) == len(rows)
+
+    def has_triples(self, els: list[_El]) -> bool:
+        return any(
+            el.kind == "TRIPLES" or (el.kind in ("OPTIONAL", "GROUP") and self.has_triples(self.inside(el.groups[0])))
+            for el in els
+        )
+
+    def body(self, k: int, end: int, mode: bool, optional: bool = False) -> None:
+        """A group's body in ``mode``; ``optional``: the right side of OPTIONAL (its FILTERs see the left side)."""
+        els = self.elements(k, end)
+        if mode == SET:
+            for el in els:
+                self.standalone(el, SET)
+            return
+        if all(self.wrappable(el) for el in els) and not (optional and any(el.kind == "FILTER" for el in els)):
+            self.segment(els)
+            return
+        # Split: runs of joined elements are wrapped; OPTIONAL, MINUS and BIND act on all that
+        # precedes them in the group, so they join a run only while it is the group's prefix.
+        run: list[_El] = []
+        prefix = True
+        for el in els:
+            joins = el.kind in ("TRIPLES", "GROUP", "VALUES") or (prefix and run and el.kind in ("OPTIONAL", "MINUS", "BIND"))
+            if joins and self.wrappable(el):
+                run.append(el)
+                continue
+            self.segment(run)
+            run, prefix = [], False
+            self.standalone(el, EXACT)
+        self.segment(run)
+
+    def segment(self, els: list[_El]) -> None:
+        """Wrap consecutive elements in ``{ SELECT DISTINCT * WHERE { ... } }``."""
+        if not self.has_triples(els):
+            for el in els:
+                self.standalone(el, EXACT)
+            return
+        acc = _Run()
+        for el in els:
+            self.inner(el, acc)
+        if acc.helpers:
+            keep = " ".join("?" + v for v in acc.variables) or self.fresh()
+            head, tail = f"{{ SELECT {keep} WHERE {{ SELECT DISTINCT * WHERE {{ ", " } } }"
+        else:
+            head, tail = "{ SELECT DISTINCT * WHERE { ", " } }"
+        start, end = self.toks[els[0].a].start, self.toks[els[-1].b].end
+        self.edits.append((start, start, head))
+        self.edits.append((end, end, tail))
+
+    def standalone(self, el: _El, mode: bool) -> None:
+        """An element left outside any wrapper (its own groups are rewritten in ``mode``)."""
+        if el.kind in ("FILTER", "BIND"):
+            self.expressions(el.a + 1, el.b + 1)
+        elif el.kind == "OPTIONAL":
+            g = el.groups[0]
+            if mode == EXACT and not self.kw(g + 1, "SELECT"):
+                self.body(g + 1, self.match[g], EXACT, optional=True)
+            else:
+                self.group(g, mode)
+        elif el.kind == "MINUS":
+            self.group(el.groups[0], SET)
+        elif el.kind in ("GROUP", "UNION"):
+            for g in el.groups:
+                self.group(g, mode)
+        elif el.kind == "TRIPLES" and mode == EXACT:
+            self.segment([el])
+        # GRAPH and SERVICE: a named graph is a set; a remote endpoint has its own dataset
+
+    def inner(self, el: _El, acc: _Run) -> None:
+        """An element inside a wrapper: expose its existentials, note its variables."""
+        if el.kind == "TRIPLES":
+            block = _Run(labels=acc.labels, variables=acc.variables)
+            if self.triples(el.a, el.b + 1, block) != el.b + 1:
+                raise self.error(el.b + 1, "expected the end of the triple patterns")
+            if block.helpers:
+                acc.helpers = True
+                text = " . ".join(block.triples) + "".join(" " + c for c in block.conds)
+                self.edits.append((self.toks[el.a].start, self.toks[el.b].end, text))
+        elif el.kind in ("FILTER", "BIND"):
+            self.expressions(el.a + 1, el.b + 1)
+            if el.kind == "BIND":
+                acc.variables.setdefault(self.toks[el.b - 1].text[1:])
+        elif el.kind in ("OPTIONAL", "GROUP"):
+            for x in self.inside(el.groups[0]):
+                self.inner(x, acc)
+        elif el.kind == "MINUS":
+            self.group(el.groups[0], SET)
+        elif el.kind == "VALUES":
+            for t in self.toks[el.a + 1 : el.b]:
+                if t.kind == "VAR":
+                    acc.variables.setdefault(t.text[1:])
+                elif t.text == "{":
+                    break
 
     # ------------------------------------------------------------------ triples
     def starts_term(self, k: int) -> bool:
@@ -469,7 +593,8 @@ class _Rewriter:
             return self.span(k, e - 1), e
         if t.kind == "BNODE":
             if t.text not in run.labels:
-                run.labels[t.text] = self.fresh(run)
+                run.labels[t.text] = self.fresh()
+            run.helpers = True
             return run.labels[t.text], k + 1
         if self.punct(k, "["):
             e = self.match[k]

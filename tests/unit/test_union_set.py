@@ -332,7 +332,7 @@ def test_doctests() -> None:
     ],
 )
 def test_nothing_to_wrap_leaves_the_text_alone(text: str) -> None:
-    assert set_default_graph(text) is text
+    assert set_default_graph(text) == text
 
 
 def test_helpers_do_not_collide_with_the_query_variables() -> None:
@@ -344,7 +344,7 @@ def test_prologue_and_prefixed_names_are_kept() -> None:
     text = "BASE <http://b/>\nPREFIX e: <http://e/>\nSELECT (COUNT(*) AS ?n) { ?s e:p <rel> . } # end"
     out = set_default_graph(text)
     assert out.startswith("BASE <http://b/>\nPREFIX e: <http://e/>\n") and out.endswith("# end")
-    assert "{ SELECT DISTINCT * WHERE { ?s e:p <rel> } }" in out
+    assert "{ SELECT DISTINCT * WHERE { ?s e:p <rel> . } }" in out
 
 
 def test_syntax_errors_say_where() -> None:
