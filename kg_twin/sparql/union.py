@@ -6,22 +6,29 @@ triple pattern twice, so ``COUNT(*)`` doubles. A project in ``union`` mode needs
 (each triple once, like Jena Fuseki's ``unionDefaultGraph``). :func:`set_default_graph` rewrites a
 query or an update so that, evaluated over the bag, it gives exactly the answers of the set.
 
-How: every maximal block of triple patterns evaluated against the default graph (not inside
-``GRAPH`` or ``SERVICE``) becomes ``{ SELECT DISTINCT * WHERE { block } }``. A FILTER between
-triples does not end a block (it stays in its group, where it applies to the whole group anyway).
+How: the triple patterns evaluated against the default graph (not inside ``GRAPH`` or
+``SERVICE``) are put inside ``{ SELECT DISTINCT * WHERE { ... } }``. When every element of a group
+is a set over a set graph (triples, FILTER, BIND, OPTIONAL / plain groups made of such elements,
+MINUS, a VALUES block without a repeated row), the whole group goes into one wrapper, so the engine
+still plans its joins and OPTIONALs together (a selective lookup stays a lookup). Otherwise (UNION,
+GRAPH, SERVICE, sub-SELECT, a VALUES with several rows) the group is split: runs of joined elements
+are wrapped; OPTIONAL, MINUS and BIND act on everything before them in their group, so they join a
+run only while it starts the group; FILTERs stay outside the wrappers, in their group. The right
+side of an OPTIONAL that carries FILTERs keeps them outside its wrapper (they may read the left side).
 
-Why it is exact. Over the bag, a block's solutions are those over the set, each at least once.
-Over the set, a block whose existentials are all variables has each solution exactly once (a
-mapping of all its variables fixes the matched triples), so DISTINCT restores the set answer.
-The existentials are made variables first (fresh names ``?__kgt_…``, unused by the query): blank
-nodes, ``[]``, ``[ … ]`` and lists; the middle node of a sequence path (the engine's parser expands
-``p/q`` into two triple patterns joined on a hidden node, and ``^p`` into a swapped pattern, and so do
-we); the predicate of a negated property set that goes one way (the engine counts one row per
-matching triple: ``?s !(:a|:b) ?o`` becomes ``?s ?__kgt_p1 ?o FILTER(?__kgt_p1 NOT IN (:a, :b))``).
-Alternatives, ``*``, ``+``, ``?`` and two-way negated sets are evaluated by the engine as sets of
-(subject, object) pairs, so they stay paths inside the block. When a block had existentials, its
-original variables are projected again (``SELECT ?x ?y WHERE { SELECT DISTINCT * … }``), so the
-helper variables never leave it; a block without any variable projects one unbound helper instead.
+Why it is exact. Over the bag, a wrapped pattern has the solutions it has over the set, each at
+least once. Over the set, such a pattern has each solution exactly once when all its existentials
+are variables (a mapping of the variables of triples, joins, left joins, filters and binds fixes
+how it was derived), so DISTINCT restores the set answer. The existentials are made variables
+first (fresh names ``?__kgt_N``, unused by the query): blank nodes, ``[]``, ``[ ... ]`` and lists; the
+middle node of a sequence path (the engine's parser expands ``p/q`` into two triple patterns joined
+on a hidden node, and ``^p`` into a swapped pattern; so do we); the predicate of a negated property
+set going one way (the engine counts one row per matching triple: ``?s !(:a|:b) ?o`` becomes
+``?s ?__kgt_1 ?o FILTER(?__kgt_1 NOT IN (:a, :b))``). Alternatives, ``*``, ``+``, ``?`` and two-way
+negated sets are answered by the engine as sets of (subject, object) pairs, so they stay paths.
+When a wrapper holds helpers, the query's own variables are projected again
+(``SELECT ?x ?y WHERE { SELECT DISTINCT * ... }``), so helpers never leave it; a wrapper without
+any variable of the query projects one unbound helper instead (a ``__kgt`` column, always empty).
 
 Where duplicates cannot reach the answer nothing is wrapped (cheaper to run): the group of an
 EXISTS / NOT EXISTS and the right side of MINUS (only existence counts); ASK, DESCRIBE, a
@@ -30,8 +37,9 @@ aggregate), CONSTRUCT and DELETE/INSERT whose template makes no blank node, unle
 or a function returning a fresh value (BNODE, RAND, UUID, STRUUID) makes counts visible; DELETE
 WHERE (deleting twice is deleting once). Sub-SELECTs decide again for their own WHERE clause.
 
-Limits: a blank-node label shared by two different basic graph patterns of one group (SPARQL
-forbids it) is not shared after the rewrite; the column order of ``SELECT *`` may change.
+Limits: a blank-node label used on both sides of a split (SPARQL forbids one label in two basic
+graph patterns) is no longer one node; the column order of ``SELECT *`` may change; the results of
+SAMPLE, GROUP_CONCAT and LIMIT without ORDER BY are whatever the engine picks, as before.
 
 >>> print(set_default_graph('SELECT (COUNT(*) AS ?n) WHERE { ?s <http://e/p> ?o }'))
 SELECT (COUNT(*) AS ?n) WHERE { { SELECT DISTINCT * WHERE { ?s <http://e/p> ?o } } }
@@ -43,27 +51,19 @@ PREFIX e: <http://e/> SELECT * { { SELECT ?o WHERE { SELECT DISTINCT * WHERE { ?
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
-from kg_twin.errors import InputError
-from kg_twin.sparql.lexer import Token, tokenize
+from kg_twin.sparql.lexer import Token
+from kg_twin.sparql.union_triples import Run, TokenView, tokens
 
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _AGGREGATES = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE", "GROUP_CONCAT"})
 _DUPLICATE_BLIND = frozenset({"MIN", "MAX"})  # the same answer over a bag and over its set
 _FRESH_VALUES = frozenset({"BNODE", "RAND", "UUID", "STRUUID"})  # one new value per solution
 _IN_TRIPLES = frozenset({"A", "TRUE", "FALSE"})  # the only bare words a triples block may hold
-_OPEN = {")": "(", "}": "{", "]": "["}
-_TERM_KINDS = frozenset({"VAR", "IRI", "PNAME", "STRING", "NUMBER", "BNODE"})
 
-EXACT = True  # every solution's multiplicity matters: wrap blocks
-SET = False  # only which solutions exist matters: leave blocks alone
-
-# A property path: (kind, first token, last token, payload). kind: link (IRI, prefixed name, 'a'),
-# var, inv (payload: the path), seq / alt (payload: the parts), mod (a path with * + ?), nps
-# (payload: list of (inverse, IRI text)).
-_Path = tuple[str, int, int, object]
+EXACT = True  # every solution's multiplicity matters: wrap
+SET = False  # only which solutions exist matters: leave alone
 
 
 @lru_cache(maxsize=1024)  # the same named queries come back again and again
@@ -85,7 +85,7 @@ def set_default_graph(text: str) -> str:
     kg_twin.errors.InputError: [SPARQL_SYNTAX] expected an RDF term, found '}' (line 1, column 18)
       hint: check the query's syntax near this position; it must be SPARQL 1.1
     """
-    toks = _tokens(text)
+    toks = tokens(text)
     rw = _Rewriter(text, toks)
     rw.document()
     if not rw.edits:
@@ -100,37 +100,6 @@ def set_default_graph(text: str) -> str:
     return "".join(out)
 
 
-def _tokens(text: str) -> list[Token]:
-    """The engine's view of the text; a '.' ending a prefixed name, blank node or number is a separate token."""
-    out: list[Token] = []
-    for t in tokenize(text, raw=True):
-        if t.kind in ("PNAME", "BNODE", "NUMBER") and t.text.endswith(".") and not t.text.endswith("\\."):
-            body = t.text
-            while body.endswith(".") and not body.endswith("\\."):  # '\.' is an escaped dot of the name
-                body = body[:-1]
-            out.append(Token(t.kind, body, t.start, t.start + len(body)))
-            out.extend(Token("PUNCT", ".", p, p + 1) for p in range(t.start + len(body), t.end))
-        else:
-            out.append(t)
-    return out
-
-
-def _line_col(text: str, pos: int) -> dict[str, int]:
-    return {"line": text.count("\n", 0, pos) + 1, "column": pos - (text.rfind("\n", 0, pos) + 1) + 1}
-
-
-@dataclass
-class _Run:
-    """Consecutive triples blocks of one group (FILTERs between them do not end a run)."""
-
-    spans: list[tuple[int, int]] = field(default_factory=list)
-    triples: list[str] = field(default_factory=list)
-    conds: list[str] = field(default_factory=list)
-    variables: dict[str, None] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    helpers: bool = False
-
-
 @dataclass(frozen=True)
 class _El:
     """An element of a group: kind (TRIPLES, FILTER, OPTIONAL, GROUP, UNION, ...), tokens a..b, its groups' '{'."""
@@ -141,70 +110,12 @@ class _El:
     groups: tuple[int, ...]
 
 
-class _Rewriter:
+
+class _Rewriter(TokenView):
     def __init__(self, text: str, toks: list[Token]) -> None:
-        self.text = text
-        self.toks = toks
-        self.n = len(toks)
-        self.word = [t.text.upper() if t.kind == "NAME" else "" for t in toks]  # keywords, upper-cased
-        self.sym = [t.text if t.kind == "PUNCT" else "" for t in toks]  # punctuation
-        self.match = self._pairs()
-        self.edits: list[tuple[int, int, str]] = []
-        self.cache: dict[int, list[_El]] = {}  # elements of a group body, by its first token
-        self.used = {t.text[1:] for t in toks if t.kind == "VAR"}
-        self.counter = 0
+        super().__init__(text, toks)
         self.fresh_values = not _FRESH_VALUES.isdisjoint(self.word)
-
-    # ------------------------------------------------------------------ tokens
-    def error(self, k: int, message: str) -> InputError:
-        pos = self.toks[k].start if k < self.n else len(self.text)
-        found = repr(self.toks[k].text) if k < self.n else "the end"
-        return InputError(
-            "SPARQL_SYNTAX",
-            f"{message}, found {found}",
-            where=_line_col(self.text, pos),
-            hint="check the query's syntax near this position; it must be SPARQL 1.1",
-        )
-
-    def _pairs(self) -> list[int]:
-        match = [-1] * self.n
-        stack: list[int] = []
-        for i, t in enumerate(self.toks):
-            if t.kind != "PUNCT":
-                continue
-            if t.text in ("(", "{", "["):
-                stack.append(i)
-            elif t.text in _OPEN:
-                if not stack or self.toks[stack[-1]].text != _OPEN[t.text]:
-                    raise self.error(i, "unbalanced brackets")
-                j = stack.pop()
-                match[i], match[j] = j, i
-        if stack:
-            raise self.error(stack[-1], "unclosed bracket")
-        return match
-
-    def kw(self, k: int, *words: str) -> bool:
-        return k < self.n and self.word[k] in words
-
-    def punct(self, k: int, text: str) -> bool:
-        return k < self.n and self.sym[k] == text
-
-    def closing(self, k: int, text: str = "{") -> int:
-        if not self.punct(k, text):
-            raise self.error(k, f"expected {text!r}")
-        return self.match[k]
-
-    def fresh(self, run: _Run | None = None) -> str:
-        while True:
-            self.counter += 1
-            name = f"__kgt_{self.counter}"
-            if name not in self.used:
-                if run is not None:
-                    run.helpers = True
-                return "?" + name
-
-    def span(self, a: int, b: int) -> str:
-        return self.text[self.toks[a].start : self.toks[b].end]
+        self.cache: dict[int, list[_El]] = {}  # elements of a group body, by its first token
 
     # ------------------------------------------------------------------ documents
     def prologue(self, k: int) -> int:
@@ -479,7 +390,7 @@ class _Rewriter:
             for el in els:
                 self.standalone(el, EXACT)
             return
-        acc = _Run()
+        acc = Run()
         for el in els:
             self.inner(el, acc)
         if acc.helpers:
@@ -510,10 +421,10 @@ class _Rewriter:
             self.segment([el])
         # GRAPH and SERVICE: a named graph is a set; a remote endpoint has its own dataset
 
-    def inner(self, el: _El, acc: _Run) -> None:
+    def inner(self, el: _El, acc: Run) -> None:
         """An element inside a wrapper: expose its existentials, note its variables."""
         if el.kind == "TRIPLES":
-            block = _Run(labels=acc.labels, variables=acc.variables)
+            block = Run(labels=acc.labels, variables=acc.variables)
             if self.triples(el.a, el.b + 1, block) != el.b + 1:
                 raise self.error(el.b + 1, "expected the end of the triple patterns")
             if block.helpers:
@@ -535,205 +446,3 @@ class _Rewriter:
                     acc.variables.setdefault(t.text[1:])
                 elif t.text == "{":
                     break
-
-    # ------------------------------------------------------------------ triples
-    def starts_term(self, k: int) -> bool:
-        if k >= self.n:
-            return False
-        t = self.toks[k]
-        return (
-            t.kind in _TERM_KINDS
-            or (t.kind == "PUNCT" and t.text in ("[", "("))
-            or (t.kind == "NAME" and t.upper in ("TRUE", "FALSE"))
-        )
-
-    def starts_verb(self, k: int) -> bool:
-        if k >= self.n:
-            return False
-        t = self.toks[k]
-        return t.kind in ("VAR", "IRI", "PNAME") or t.text == "a" or (t.kind == "PUNCT" and t.text in ("^", "!", "("))
-
-    def triples(self, k: int, end: int, run: _Run) -> int:
-        """Parse a TriplesBlock at k into ``run``; return the index after it."""
-        start = k
-        while True:
-            if self.punct(k, "[") or (self.punct(k, "(") and not self.punct(k + 1, ")")):
-                subject, k = self.node(k, run)
-                if self.starts_verb(k):
-                    k = self.properties(subject, k, run)
-            else:
-                subject, k = self.node(k, run)
-                k = self.properties(subject, k, run)
-            if not self.punct(k, "."):
-                break
-            k += 1
-            if k >= end or not self.starts_term(k):
-                break
-        if k > end:
-            raise self.error(end, "a triple pattern runs past its group")
-        run.spans.append((start, k - 1))
-        return k
-
-    def node(self, k: int, run: _Run) -> tuple[str, int]:
-        """An RDF term, variable, blank node, ``[ ... ]`` or list at k: its text and the index after it."""
-        if k >= self.n:
-            raise self.error(k, "expected an RDF term")
-        t = self.toks[k]
-        if t.kind == "VAR":
-            run.variables.setdefault(t.text[1:])
-            return "?" + t.text[1:], k + 1
-        if t.kind in ("IRI", "PNAME", "NUMBER") or (t.kind == "NAME" and t.upper in ("TRUE", "FALSE")):
-            return t.text, k + 1
-        if t.kind == "STRING":
-            e = k + 1
-            if e < self.n and self.toks[e].kind == "LANG":
-                e += 1
-            elif self.punct(e, "^^"):
-                e += 2
-            return self.span(k, e - 1), e
-        if t.kind == "BNODE":
-            if t.text not in run.labels:
-                run.labels[t.text] = self.fresh()
-            run.helpers = True
-            return run.labels[t.text], k + 1
-        if self.punct(k, "["):
-            e = self.match[k]
-            var = self.fresh(run)
-            if e > k + 1 and self.properties(var, k + 1, run) != e:
-                raise self.error(e, "expected ']'")
-            return var, e + 1
-        if self.punct(k, "("):
-            e = self.match[k]
-            if e == k + 1:
-                return "()", e + 1
-            head = cell = self.fresh(run)
-            k += 1
-            while k < e:
-                item, k = self.node(k, run)
-                nxt = self.fresh(run) if k < e else f"<{_RDF}nil>"
-                run.triples.append(f"{cell} <{_RDF}first> {item}")
-                run.triples.append(f"{cell} <{_RDF}rest> {nxt}")
-                cell = nxt
-            return head, e + 1
-        raise self.error(k, "expected an RDF term")
-
-    def properties(self, subject: str, k: int, run: _Run) -> int:
-        """PropertyListPathNotEmpty after ``subject``."""
-        while True:
-            if k < self.n and self.toks[k].kind == "VAR":
-                run.variables.setdefault(self.toks[k].text[1:])
-                verb: _Path = ("var", k, k, None)
-                k += 1
-            else:
-                verb, k = self.path(k)
-            while True:
-                obj, k = self.node(k, run)
-                self.expand(subject, verb, obj, run)
-                if not self.punct(k, ","):
-                    break
-                k += 1
-            if not self.punct(k, ";"):
-                return k
-            while self.punct(k, ";"):
-                k += 1
-            if not self.starts_verb(k):
-                return k
-
-    def path(self, k: int) -> tuple[_Path, int]:
-        parts = []
-        start = k
-        while True:
-            part, k = self.sequence(k)
-            parts.append(part)
-            if not self.punct(k, "|"):
-                break
-            k += 1
-        return (parts[0] if len(parts) == 1 else ("alt", start, k - 1, parts)), k
-
-    def sequence(self, k: int) -> tuple[_Path, int]:
-        parts = []
-        start = k
-        while True:
-            if self.punct(k, "^"):
-                inner, e = self.element(k + 1)
-                parts.append(("inv", k, e - 1, inner))
-                k = e
-            else:
-                part, k = self.element(k)
-                parts.append(part)
-            if not self.punct(k, "/"):
-                break
-            k += 1
-        return (parts[0] if len(parts) == 1 else ("seq", start, k - 1, parts)), k
-
-    def element(self, k: int) -> tuple[_Path, int]:
-        start = k
-        t = self.toks[k] if k < self.n else None
-        if t is not None and (t.kind in ("IRI", "PNAME") or t.text == "a"):
-            prim: _Path = ("link", k, k, None)
-            k += 1
-        elif self.punct(k, "!"):
-            prim, k = self.negated(k)
-        elif self.punct(k, "("):
-            e = self.match[k]
-            prim, inner_end = self.path(k + 1)
-            if inner_end != e:
-                raise self.error(inner_end, "expected ')' closing a path")
-            k = e + 1
-        else:
-            raise self.error(k, "expected a property path")
-        if k < self.n and self.toks[k].kind == "PUNCT" and self.toks[k].text in ("*", "+", "?"):
-            return ("mod", start, k, prim), k + 1
-        return prim, k
-
-    def negated(self, k: int) -> tuple[_Path, int]:
-        start = k
-        k += 1
-        if self.punct(k, "("):
-            e = self.match[k]
-            items: list[tuple[bool, str]] = []
-            j = k + 1
-            while j < e:
-                inverse = self.punct(j, "^")
-                j += 1 if inverse else 0
-                tok = self.toks[j]
-                if not (tok.kind in ("IRI", "PNAME") or tok.text == "a"):
-                    raise self.error(j, "expected an IRI in a negated property set")
-                items.append((inverse, f"<{_RDF}type>" if tok.text == "a" else tok.text))
-                j += 1
-                if j < e:
-                    if not self.punct(j, "|"):
-                        raise self.error(j, "expected '|' in a negated property set")
-                    j += 1
-            return ("nps", start, e, items), e + 1
-        inverse = self.punct(k, "^")
-        k += 1 if inverse else 0
-        tok = self.toks[k] if k < self.n else None
-        if tok is None or not (tok.kind in ("IRI", "PNAME") or tok.text == "a"):
-            raise self.error(k, "expected an IRI after '!'")
-        return ("nps", start, k, [(inverse, f"<{_RDF}type>" if tok.text == "a" else tok.text)]), k + 1
-
-    def expand(self, s: str, p: _Path, o: str, run: _Run) -> None:
-        """Triple patterns for ``s p o``, with every node the engine counts made a variable."""
-        kind, a, b, payload = p
-        if kind in ("link", "var"):
-            text = self.toks[a].text
-            run.triples.append(f"{s} {'?' + text[1:] if kind == 'var' else text} {o}")
-        elif kind == "inv":
-            self.expand(o, payload, s, run)  # type: ignore[arg-type]
-        elif kind == "seq":
-            parts: list[_Path] = payload  # type: ignore[assignment]
-            cur = s
-            for i, part in enumerate(parts):
-                nxt = o if i == len(parts) - 1 else self.fresh(run)
-                self.expand(cur, part, nxt, run)
-                cur = nxt
-        elif kind == "nps" and len({inv for inv, _ in payload}) <= 1:  # type: ignore[attr-defined]
-            items: list[tuple[bool, str]] = payload  # type: ignore[assignment]
-            pred = self.fresh(run)
-            inverse = bool(items) and items[0][0]
-            run.triples.append(f"{o} {pred} {s}" if inverse else f"{s} {pred} {o}")
-            if items:
-                run.conds.append(f"FILTER({pred} NOT IN ({', '.join(iri for _, iri in items)}))")
-        else:  # alternatives, * + ?, two-way negated sets: the engine answers them as sets of pairs
-            run.triples.append(f"{s} ({self.span(a, b)}) {o}")

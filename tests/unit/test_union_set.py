@@ -26,7 +26,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from kg_twin.errors import InputError
-from kg_twin.sparql import union
+from kg_twin.sparql import union, union_triples
 from kg_twin.sparql.lexer import tokenize
 from kg_twin.sparql.union import set_default_graph
 
@@ -313,8 +313,9 @@ def test_update_where_set_union(update: str) -> None:
 
 
 # ----------------------------------------------------------------------------- the text itself
-def test_doctests() -> None:
-    result = doctest.testmod(union)
+@pytest.mark.parametrize("module", [union, union_triples])
+def test_doctests(module: Any) -> None:
+    result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
 
 
