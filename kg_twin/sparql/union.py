@@ -61,6 +61,7 @@ _AGGREGATES = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE", "GROUP_C
 _DUPLICATE_BLIND = frozenset({"MIN", "MAX"})  # the same answer over a bag and over its set
 _FRESH_VALUES = frozenset({"BNODE", "RAND", "UUID", "STRUUID"})  # one new value per solution
 _IN_TRIPLES = frozenset({"A", "TRUE", "FALSE"})  # the only bare words a triples block may hold
+_EXISTENTIAL = frozenset({"[", "(", "/", "!"})  # may hide a node the engine counts: parse the block
 
 EXACT = True  # every solution's multiplicity matters: wrap
 SET = False  # only which solutions exist matters: leave alone
@@ -73,16 +74,18 @@ def set_default_graph(text: str) -> str:
     Queries (SELECT, ASK, CONSTRUCT, DESCRIBE) and updates (the WHERE clause of DELETE/INSERT) are
     both accepted; prefixed names, comments and layout are kept. The text comes back unchanged
     when nothing needs a rewrite. Raises :class:`~kg_twin.errors.InputError` (``SPARQL_SYNTAX``)
-    with the line and column when the text is not SPARQL the rewrite can follow.
+    with the line and column when the text is not SPARQL the rewrite can follow. Not a validator:
+    some errors (e.g. a triple without its object) pass through to the engine, which rejects the
+    rewritten text as it would the original (columns then differ: report the original's error).
 
     >>> set_default_graph('ASK { ?s ?p ?o }')
     'ASK { ?s ?p ?o }'
     >>> print(set_default_graph('INSERT { ?s <http://e/n> [] } WHERE { ?s a <http://e/C> }'))
     INSERT { ?s <http://e/n> [] } WHERE { { SELECT DISTINCT * WHERE { ?s a <http://e/C> } } }
-    >>> set_default_graph('SELECT * { ?s ?p }')
+    >>> set_default_graph('SELECT * { ?s ?p ?o ) }')
     Traceback (most recent call last):
     ...
-    kg_twin.errors.InputError: [SPARQL_SYNTAX] expected an RDF term, found '}' (line 1, column 18)
+    kg_twin.errors.InputError: [SPARQL_SYNTAX] unbalanced brackets, found ')' (line 1, column 21)
       hint: check the query's syntax near this position; it must be SPARQL 1.1
     """
     toks = tokens(text)
@@ -424,6 +427,12 @@ class _Rewriter(TokenView):
     def inner(self, el: _El, acc: Run) -> None:
         """An element inside a wrapper: expose its existentials, note its variables."""
         if el.kind == "TRIPLES":
+            span = range(el.a, el.b + 1)
+            if not any(self.sym[k] in _EXISTENTIAL or self.toks[k].kind == "BNODE" for k in span):
+                for k in span:  # no blank node, list or sequence path: the text stays as it is
+                    if self.toks[k].kind == "VAR":
+                        acc.variables.setdefault(self.toks[k].text[1:])
+                return
             block = Run(labels=acc.labels, variables=acc.variables)
             if self.triples(el.a, el.b + 1, block) != el.b + 1:
                 raise self.error(el.b + 1, "expected the end of the triple patterns")
