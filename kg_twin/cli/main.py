@@ -277,7 +277,7 @@ def query(
             run(lambda: twin.projects.get(p))
         if project:
             dataset = twin.query_dataset(project)  # the project endpoint's dataset, client graph names
-            text = twin.dataset_of(project).rewrite_query(text, list(dataset.named_graphs or ()))
+            text = twin.dataset_of(project).rewrite_query(text, list(dataset.named_graphs or ()), merged=len(dataset.default_graphs or ()))
         else:
             dataset = twin.dataset_for(projects)
         form = query_form(text)

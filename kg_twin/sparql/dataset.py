@@ -34,6 +34,7 @@ from typing import Literal
 
 from kg_twin.errors import InputError
 from kg_twin.sparql.lexer import Prologue, Token, tokenize, unescape_codepoints
+from kg_twin.sparql.union import set_default_graph
 
 Mode = Literal["union", "default"]
 MODES: tuple[str, ...] = ("union", "default")
@@ -150,10 +151,18 @@ class ProjectDataset:
         )
 
     # rewriting ------------------------------------------------------------
-    def rewrite_query(self, text: str, named: list[str], *, base: str | None = None) -> str:
-        """Rewrite the ``GRAPH`` patterns of a query so it runs on stored names (module doc);
-        ``named``: the stored names of the dataset's named graphs."""
+    def rewrite_query(self, text: str, named: list[str], *, base: str | None = None, merged: int = 1) -> str:
+        """Rewrite a query so it runs on stored names (module doc); ``named``: the stored names of
+        the dataset's named graphs; ``merged``: how many graphs make its default graph (more than
+        one: their union must be a set, :func:`kg_twin.sparql.union.set_default_graph`)."""
+        if merged > 1:
+            text = set_default_graph(text)
         return _GraphRewriter(self, text, base, named=named).query()
+
+    def rewrite_update(self, text: str) -> str:
+        """The part of update rewriting that depends on the mode: in ``union`` mode the WHERE
+        clauses read the union of the graphs as a set (confinement does the rest)."""
+        return set_default_graph(text) if self.mode == "union" else text
 
 
 def _lit(s: str) -> str:

@@ -59,12 +59,6 @@ KG_TWIN_DIRECT_GSP = "/projects/{p}/graphs/"
 # Expected failures: backend -> test name -> cause (strict: remove an entry when the test passes).
 OX_MULTIPART = "POST of multipart/form-data (the GSP's file upload) answered 415"
 OX_HEAD = "HEAD of an existing graph answered without a Content-Type"
-KT_LOAD = "GSP refuses the test's graph IRI (http://kasei.us/...): 403 GRAPH_OUTSIDE_PROJECT while loading ut:graphData"
-KT_DATASET = "default-graph-uri / named-graph-uri naming a graph outside {base}graph/{p}/ (even one that does not exist): 403"
-KT_USING = "using-graph-uri / using-named-graph-uri naming a graph outside {base}graph/{p}/: 403 GRAPH_NOT_ALLOWED"
-KT_UPDATE_IRI = "CLEAR SILENT GRAPH <http://example.org/...>: 403 GRAPH_NOT_ALLOWED (foreign IRI, and SILENT not honoured)"
-KT_GSP_IRI = "GSP ?graph=http://www.example/gsp/...: 403 GRAPH_OUTSIDE_PROJECT"
-KT_DIRECT = "no direct identification under the graph store URL (KG_TWIN_DIRECT_GSP): 404; today's direct route is /graph/{p}/<name>"
 KNOWN: dict[str, dict[str, str]] = {
     "oxigraph": {
         "post_get_post_get_indirect": OX_MULTIPART,
@@ -72,36 +66,7 @@ KNOWN: dict[str, dict[str, str]] = {
         "head_existing_indirect": OX_HEAD,
         "head_existing_direct": OX_HEAD,
     },
-    "kg-twin": {
-        "query_post_form": KT_DATASET,
-        "query_dataset_default_graphs_get": KT_LOAD,
-        "query_dataset_default_graphs_post": KT_LOAD,
-        "query_dataset_named_graphs_post": KT_LOAD,
-        "query_dataset_named_graphs_get": KT_LOAD,
-        "query_dataset_full": KT_LOAD,
-        "query_multiple_dataset": KT_LOAD,
-        "query_get": KT_DATASET,
-        "query_content_type_select": KT_DATASET,
-        "query_content_type_ask": KT_DATASET,
-        "query_content_type_describe": KT_DATASET,
-        "query_content_type_construct": KT_DATASET,
-        "update_dataset_default_graph": KT_USING,
-        "update_dataset_default_graphs": KT_USING,
-        "update_dataset_named_graphs": KT_USING,
-        "update_dataset_full": KT_USING,
-        "update_base_uri": KT_UPDATE_IRI,
-        "put_get_repeat_indirect": KT_GSP_IRI,
-        "put_delete_get_delete_indirect": KT_GSP_IRI,
-        "post_get_post_get_indirect": KT_GSP_IRI,
-        "head_existing_indirect": KT_GSP_IRI,
-        "head_non_existing_indirect": KT_GSP_IRI,
-        "put_get_uri_pct_encoded_indirect": KT_GSP_IRI,
-        "put_get_uri_pct_encoded_twice": KT_GSP_IRI,
-        "put_get_repeat_direct": KT_DIRECT,
-        "put_delete_get_delete_direct": KT_DIRECT,
-        "post_get_post_get_direct": KT_DIRECT,
-        "head_existing_direct": KT_DIRECT,
-    },
+    "kg-twin": {},
 }
 
 

@@ -103,7 +103,7 @@ async def _run_query(
         )
     default_graphs, named_graphs = choose_dataset(op, dataset, may_read, base=endpoint, map_name=None if project is None else (lambda g: _read_name(project, g)))
     if project is not None:
-        text = project.rewrite_query(op.text, list(named_graphs), base=endpoint)
+        text = project.rewrite_query(op.text, list(named_graphs), base=endpoint, merged=len(default_graphs))
 
     timeout = _timeout(twin, op.param("timeout"))
     aquery = getattr(twin.store, "aquery", None)
@@ -239,7 +239,7 @@ def run_project_update(twin: Twin, project: str, text: str, base: str | None = N
             except InputError as e:
                 syntax_error = e
         try:
-            rewritten = confine_update(text, conf, base=base)
+            rewritten = confine_update(ds.rewrite_update(text), conf, base=base)
         except InputError:
             if syntax_error is not None:
                 raise syntax_error from None
