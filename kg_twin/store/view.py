@@ -41,6 +41,7 @@ _CLOSURE_CACHE: dict[tuple, tuple] = {}
 
 DATA_GRAPH = "urn:x-kg-twin:validation:data"
 CLOSURE_GRAPH = "urn:x-kg-twin:validation:closure"
+SHAPES_GRAPH = "urn:x-kg-twin:validation:shapes"
 
 _FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -160,11 +161,15 @@ class ShaclView:
         self.ambiguous: set = set()
         self.closure_pairs: list[tuple] = []
         self.closure_types: list[tuple] = []  # (individual, class) stated by closure files
+        self.private = False  # True when the store holds only this validation's graphs
+        self.shapes_graph: str | None = None
 
     # constructors ---------------------------------------------------------------
     @classmethod
     def empty(cls) -> "ShaclView":
-        return cls(ox.Store(), [DATA_GRAPH], [CLOSURE_GRAPH])
+        v = cls(ox.Store(), [DATA_GRAPH], [CLOSURE_GRAPH])
+        v.private = True
+        return v
 
     @classmethod
     def from_ntriples(cls, data: bytes) -> "ShaclView":
@@ -288,14 +293,26 @@ class ShaclView:
         """(subclass, superclass) pairs from the data graphs, the closure graphs and closure files."""
         return self.rows(_SUBCLASS_Q, closure=True) + self.closure_pairs
 
-    def rows_bound(self, sparql: str, bindings: dict[str, Any], *, prefixes: dict[str, str] | None = None) -> tuple[list[str], list[tuple]]:
-        """SELECT with pre-bound variables (SEP-0007 substitution, as SHACL-SPARQL's $this); (variables, rows)."""
+    def add_shapes_graph(self, graph: rdflib.Graph) -> str | None:
+        """Put the shapes graph next to the data, for SHACL-SPARQL's ``$shapesGraph``; returns its name,
+        or None when the view reads a shared store (nothing is ever written there)."""
+        if not self.private:
+            return None
+        self.add_rdflib(graph, SHAPES_GRAPH)
+        self.shapes_graph = SHAPES_GRAPH
+        return SHAPES_GRAPH
+
+    def run_prebound(self, sparql: str, *, prefixes: dict[str, str] | None = None, functions: dict | None = None) -> bool | tuple[list[str], list[tuple]]:
+        """A SHACL-SPARQL query whose pre-bound variables are already substituted: ASK -> bool,
+        SELECT -> (variables, rows). The shapes graph (if any) is the only named graph."""
         self.queries += 1
-        subs = {ox.Variable(k): v for k, v in bindings.items()}
+        named = [ox.NamedNode(self.shapes_graph)] if self.shapes_graph else []
         try:
-            res = self.store.query(sparql, default_graph=self.data_graphs, named_graphs=[], substitutions=subs, prefixes=prefixes or None)
+            res = self.store.query(sparql, default_graph=self.data_graphs, named_graphs=named, prefixes=prefixes or None, custom_functions=functions or None)
         except SyntaxError as e:
-            raise ShaclQueryError("SHACL_SPARQL_SYNTAX", f"SPARQL constraint query: {e}", hint="fix the sh:select query") from e
+            raise ShaclQueryError("SHACL_SPARQL_SYNTAX", f"SPARQL query of the shapes graph: {e}", hint="fix the sh:select / sh:ask query") from e
+        if isinstance(res, ox.QueryBoolean):
+            return bool(res)
         names = [v.value for v in res.variables]
         n = len(names)
         rows = [tuple(sol[i] for i in range(n)) for sol in res]

@@ -48,6 +48,7 @@ from kg_twin.store.view import RDF_LANGSTRING, XSD_STRING, ShaclQueryError, Shac
 from kg_twin.validation.compiler import _COMPARE, _COMPONENT, _LOCAL, _NODEKINDS, Compiler, _NotCompilable
 from kg_twin.validation.model import _TARGET_PREDS, ENGINE_NAME, SH, Result, Shape, UnsupportedShape, _is_true  # noqa: F401 - re-exported
 from kg_twin.validation.nodeset import NodeSet
+from kg_twin.validation.sparql_eval import SparqlEvaluator
 from kg_twin.validation.shapes_graph import ShapesGraph, iri, path_to_sparql  # noqa: F401 - re-exported
 from kg_twin.validation.xsd import XSD_NS, _lang_matches, xsd_lexical_ok
 
@@ -69,6 +70,7 @@ class Engine:
         self.per_shape_s: dict = {}
         self.pushdown = pushdown
         self.compiler = Compiler(self)
+        self.sparql = SparqlEvaluator(self)
         self.paths: dict = {"pushdown": 0, "general": 0}
 
     # helpers ------------------------------------------------------------------
@@ -305,48 +307,6 @@ class Engine:
         self.paths["pushdown"] += 1
         return out
 
-    def _sparql_constraints(self, shape: Shape, ns: NodeSet) -> list[Result]:
-        """SHACL-SPARQL constraints: the SELECT runs once per focus node with $this pre-bound."""
-        out: list[Result] = []
-        focus_nodes = ns.nodes()
-        for cnode, text, prefixes, cmsgs in shape.sparql:
-            q = text
-            if shape.is_property:
-                q = q.replace("$PATH", shape.path_sparql)
-            if "$currentShape" in q:
-                q = q.replace("$currentShape", iri(shape.node))
-            for f in focus_nodes:
-                names, rows = self.view.rows_bound(q, {"this": f}, prefixes=prefixes)
-                for row in rows:
-                    b = dict(zip(names, row))
-                    if b.get("failure") is not None and str(getattr(b["failure"], "value", "")) == "true":
-                        raise InputError("SHACL_SPARQL_FAILURE", f"SPARQL constraint of shape {shape.node} reported a failure for {f}")
-                    value = b.get("value")
-                    if value is None and not shape.is_property:
-                        value = f
-                    path = shape.path
-                    if b.get("path") is not None and is_iri(b["path"]):
-                        path = URIRef(b["path"].value)
-                    msgs = [self._fill(m, b, f) for m in cmsgs] if cmsgs else ([rdflib.Literal(b["message"].value)] if b.get("message") is not None else shape.messages)
-                    out.append(Result(f, path, value, shape.node, SH.SPARQLConstraintComponent, shape.severity, msgs, source_constraint=cnode))
-        return out
-
-    @staticmethod
-    def _fill(msg, b: dict, focus) -> rdflib.Literal:
-        """Replace {?var} / {$var} in a message template with the solution's values."""
-        from kg_twin.store.view import to_rdflib
-
-        def rep(m: re.Match) -> str:
-            name = m.group(1)
-            t = focus if name == "this" else b.get(name)
-            if t is None:
-                return m.group(0)
-            r = to_rdflib(t)
-            return str(r) if isinstance(r, rdflib.Literal) else r.n3()
-
-        text = re.sub(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}", rep, str(msg))
-        return rdflib.Literal(text, lang=getattr(msg, "language", None))
-
     def failing(self, shape_node, ns: NodeSet) -> set:
         """Nodes of ``ns`` that do not conform to the shape."""
         key = (shape_node, id(ns))
@@ -355,14 +315,11 @@ class Engine:
         return self._failing[key][1]
 
     def evaluate(self, shape: Shape, ns: NodeSet) -> list[Result]:
-        if shape.deactivated or (not shape.params and not shape.sparql) or ns._nodes == []:
+        if shape.deactivated or (not shape.params and not shape.sparql and not shape.components) or ns._nodes == []:
             return []
-        if shape.sparql:
-            sparql_results = self._sparql_constraints(shape, ns)
-            if not shape.params:
-                return sparql_results
-        else:
-            sparql_results = []
+        sparql_results = self.sparql.constraints(shape, ns) + self.sparql.components(shape, ns)
+        if not shape.params:
+            return sparql_results
         if self.pushdown:
             fast = self._pushdown(shape, ns)
             if fast is not None:

@@ -19,7 +19,18 @@ _SPARQL_PREDS = (SH.sparql, SH.select, SH.ask)
 
 
 class UnsupportedShape(InputError):
-    """The shape uses a feature outside SHACL Core (SHACL-SPARQL, SHACL-AF)."""
+    """The shape uses a feature the engine cannot evaluate: refused, never skipped."""
+
+
+@dataclass
+class SparqlPart:
+    """A SHACL-SPARQL query of the shapes graph: an sh:sparql constraint or a component's validator."""
+
+    node: Any  # rdflib node of the constraint / validator
+    text: str  # the sh:select or sh:ask query
+    ask: bool
+    prefixes: dict  # prefix -> namespace (sh:prefixes, through owl:imports)
+    messages: list  # rdflib Literals (templates with {$var} / {?var})
 
 
 @dataclass
@@ -45,7 +56,8 @@ class Shape:
     deactivated: bool = False
     targets: list = field(default_factory=list)  # (predicate, rdflib term)
     params: dict = field(default_factory=dict)  # predicate -> list of objects
-    sparql: list = field(default_factory=list)  # SHACL-SPARQL constraints: (node, select text, prefixes, messages)
+    sparql: list = field(default_factory=list)  # SHACL-SPARQL constraints (SparqlPart)
+    components: list = field(default_factory=list)  # SPARQL-based components in use: (component, {param: value}, SparqlPart)
 
     @property
     def is_property(self) -> bool:

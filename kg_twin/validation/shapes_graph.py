@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import rdflib
@@ -11,7 +14,25 @@ from rdflib.collection import Collection
 
 from kg_twin.errors import InputError
 from kg_twin.store.view import from_rdflib
-from kg_twin.validation.model import _TARGET_PREDS, SH, Shape, UnsupportedShape, _is_true
+from kg_twin.validation.model import _TARGET_PREDS, SH, Shape, SparqlPart, UnsupportedShape, _is_true
+from kg_twin.validation.prebinding import UnsupportedSparql, check
+
+
+@dataclass
+class Parameter:
+    path: URIRef
+    name: str  # the variable the validator's query uses: the local name of the path
+    optional: bool
+
+
+@dataclass
+class Component:
+    """A SPARQL-based constraint component (SHACL 6)."""
+
+    node: Any
+    params: list
+    validators: dict  # "ask" (sh:validator) / "node" / "property" -> (node, query text, is ASK)
+    messages: list
 
 def iri(u) -> str:
     """``<iri>`` for a shapes-graph IRI, checked (shapes may come from a request body)."""
@@ -62,7 +83,7 @@ class ShapesGraph:
         self.g = g
         self._shapes: dict[Any, Shape] = {}
         self._parents: dict[Any, list] | None = None
-        self._custom: set | None = None
+        self._components: dict | None = None
 
     def shape(self, node) -> Shape:
         s = self._shapes.get(node)
@@ -94,46 +115,114 @@ class ShapesGraph:
             if pred in props:
                 s.params[pred] = props[pred]
         for c in props.get(SH.sparql, ()):
-            deact = g.value(c, SH.deactivated)
-            if _is_true(deact):
+            if _is_true(g.value(c, SH.deactivated)):
                 continue
             sel = g.value(c, SH.select)
             if sel is None:
-                raise UnsupportedShape("SHACL_SPARQL_UNSUPPORTED", f"SPARQL constraint of shape {node.n3()} has no sh:select", hint="use --engine pyshacl")
-            text = str(sel)
-            if "$shapesGraph" in text or ("$currentShape" in text and not isinstance(node, rdflib.URIRef)):
-                raise UnsupportedShape("SHACL_SPARQL_UNSUPPORTED", f"SPARQL constraint of shape {node.n3()} uses $shapesGraph/$currentShape", hint="use --engine auto or pyshacl")
-            s.sparql.append((c, text, self.prefixes(c), list(g.objects(c, SH.message))))
-        unknown = self.custom_params() & set(props)
-        if unknown:
-            raise UnsupportedShape(
-                "SHACL_CUSTOM_COMPONENT_UNSUPPORTED",
-                f"shape {node.n3()} uses custom (SPARQL-based) constraint components ({', '.join(sorted(p.n3() for p in unknown))}), which the kgtwin engine does not evaluate",
-                hint="run it with --engine auto (routes such shapes to pyshacl) or --engine pyshacl",
-            )
+                raise UnsupportedShape(
+                    "SHACL_SPARQL_NO_SELECT", f"SPARQL constraint {c.n3()} of shape {node.n3()} has no sh:select", hint="give the constraint an sh:select query (SHACL 5.1)"
+                )
+            s.sparql.append(self._part(c, sel, ask=False, prebound={"this", "shapesGraph", "currentShape"}, where=f"shape {node.n3()}"))
+        for comp in self.components().values():
+            s.components.extend(self._uses(s, comp, props))
         return s
 
-    def custom_params(self) -> set:
-        """Parameters of SPARQL-based constraint components declared in the shapes graph."""
-        if self._custom is None:
+    def _part(self, node, text, *, ask: bool, prebound: set[str], where: str, messages: list | None = None) -> SparqlPart:
+        try:
+            check(str(text), prebound)
+        except UnsupportedSparql as e:
+            raise UnsupportedSparql(e.code, f"{where}, query {node.n3()}: {e.message}", hint=e.hint) from None
+        msgs = list(self.g.objects(node, SH.message)) or list(messages or [])
+        return SparqlPart(node, str(text), ask, self.prefixes(node), msgs)
+
+    def _uses(self, s: Shape, comp: Component, props: dict) -> list:
+        """(component, parameter bindings, validator) for each way the shape uses the component."""
+        if any(p.path not in props for p in comp.params if not p.optional):
+            return []
+        present = [p for p in comp.params if p.path in props]
+        if not present:
+            return []
+        kind = "property" if s.is_property else "node"
+        validator = comp.validators.get(kind) or comp.validators.get("ask")
+        if validator is None:
+            raise UnsupportedShape(
+                "SHACL_COMPONENT_NO_VALIDATOR",
+                f"shape {s.node.n3()} uses constraint component {comp.node.n3()}, which has no validator for {kind} shapes",
+                hint=f"give the component an sh:validator (ASK) or an sh:{kind}Validator (SELECT)",
+            )
+        vnode, text, ask = validator
+        names = {p.name for p in comp.params}
+        part = self._part(vnode, text, ask=ask, prebound={"this", "shapesGraph", "currentShape"} | names | ({"value"} if ask else set()), where=f"component {comp.node.n3()}", messages=comp.messages)
+        out = []
+        for combo in itertools.product(*[props[p.path] for p in present]):
+            out.append((comp.node, {p.name: v for p, v in zip(present, combo)}, part))
+        return out
+
+    def components(self) -> dict:
+        """SPARQL-based constraint components declared in the shapes graph (instances of
+        sh:ConstraintComponent or of any of its subclasses), by node."""
+        if self._components is None:
             g = self.g
-            self._custom = set()
-            for cc in g.subjects(RDF.type, SH.ConstraintComponent):
-                for prm in g.objects(cc, SH.parameter):
-                    path = g.value(prm, SH.path)
-                    if isinstance(path, URIRef) and not str(path).startswith(str(SH)):
-                        self._custom.add(path)
-        return self._custom
+            classes = {SH.ConstraintComponent}
+            todo = [SH.ConstraintComponent]
+            while todo:
+                for sub in g.subjects(RDFS.subClassOf, todo.pop()):
+                    if sub not in classes:
+                        classes.add(sub)
+                        todo.append(sub)
+            found: dict = {}
+            for cls in classes:
+                for cc in g.subjects(RDF.type, cls):
+                    if cc in found or (isinstance(cc, URIRef) and str(cc).startswith(str(SH))):
+                        continue
+                    found[cc] = self._component(cc)
+            self._components = found
+        return self._components
+
+    def _component(self, cc) -> Component:
+        g = self.g
+        params = []
+        for prm in g.objects(cc, SH.parameter):
+            path = g.value(prm, SH.path)
+            if not isinstance(path, URIRef):
+                raise UnsupportedShape("SHACL_BAD_PARAMETER", f"a parameter of constraint component {cc.n3()} has no IRI sh:path", hint="give each sh:parameter an sh:path IRI")
+            local = re.split(r"[#/:]", str(path))[-1]
+            params.append(Parameter(path, local, _is_true(g.value(prm, SH.optional))))
+        validators: dict = {}
+        for pred, kind in ((SH.validator, "ask"), (SH.nodeValidator, "node"), (SH.propertyValidator, "property")):
+            for v in g.objects(cc, pred):
+                ask, sel = g.value(v, SH.ask), g.value(v, SH.select)
+                if (ask is None) == (sel is None):
+                    raise UnsupportedShape(
+                        "SHACL_BAD_VALIDATOR", f"validator {v.n3()} of constraint component {cc.n3()} needs exactly one of sh:ask / sh:select", hint="fix the validator"
+                    )
+                validators[kind] = (v, ask if ask is not None else sel, ask is not None)
+        if not params:
+            raise UnsupportedShape("SHACL_BAD_COMPONENT", f"constraint component {cc.n3()} declares no sh:parameter", hint="declare its parameters (SHACL 6.1)")
+        return Component(cc, params, validators, list(g.objects(cc, SH.message)))
 
     def prefixes(self, node) -> dict[str, str]:
-        """sh:prefixes declarations (sh:declare [sh:prefix; sh:namespace]) for a SPARQL constraint."""
+        """Prefix declarations of a SPARQL query: the sh:declare values of its sh:prefixes nodes and
+        of the nodes those reach through owl:imports (SHACL 5.2.2)."""
         out: dict[str, str] = {}
         g = self.g
-        for holder in g.objects(node, SH.prefixes):
+        todo = list(g.objects(node, SH.prefixes))
+        seen: set = set()
+        while todo:
+            holder = todo.pop()
+            if holder in seen:
+                continue
+            seen.add(holder)
             for decl in g.objects(holder, SH.declare):
                 pfx, ns = g.value(decl, SH.prefix), g.value(decl, SH.namespace)
-                if pfx is not None and ns is not None:
-                    out[str(pfx)] = str(ns)
+                if pfx is None or ns is None:
+                    continue
+                if out.get(str(pfx), str(ns)) != str(ns):
+                    raise UnsupportedShape(
+                        "SHACL_PREFIX_CONFLICT", f"prefix {pfx!s}: is declared with two namespaces for query {node.n3()}", hint="declare each prefix once (SHACL 5.2.2)"
+                    )
+                out[str(pfx)] = str(ns)
+            todo.extend(g.objects(holder, OWL.imports))
         return out
 
     def list_of(self, head) -> list:
@@ -170,13 +259,9 @@ class ShapesGraph:
         return out
 
     def uses_sparql(self, node) -> bool:
-        """Does the shape need pyshacl (custom SPARQL-based components, or SPARQL constraints we refuse)?"""
-        try:
-            self.shape(node)
-        except UnsupportedShape:
-            self._shapes.pop(node, None)
-            return True
-        return False
+        """Does the shape use SHACL-SPARQL (sh:sparql constraints or SPARQL-based components)?"""
+        s = self.shape(node)
+        return bool(s.sparql or s.components)
 
     def parents(self, prop_shape) -> list:
         """Shapes that have ``prop_shape`` as an sh:property (for qualified siblings)."""

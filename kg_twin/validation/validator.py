@@ -33,6 +33,7 @@ from kg_twin.models import ValidationSummary
 from kg_twin.store.view import CLOSURE_GRAPH, DATA_GRAPH, ShaclView, from_rdflib, to_rdflib
 from kg_twin.validation import engine as kg_engine
 from kg_twin.validation.engine import SH, Result, ShapesGraph
+from kg_twin.validation.parsing import parse_rdf
 from kg_twin.validation.report import build_report, summarize
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,8 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
         if py_shapes:
             log.info("engine auto: %d shape(s) use SHACL-SPARQL and run on pyshacl", len(py_shapes))
     py_set = set(py_shapes)
+    if len(py_set) < len(tops) and _uses_shapes_graph(shapes):
+        view.add_shapes_graph(shapes)
     results: list[Result] = []
     stats: dict[str, Any] = {}
     if len(py_set) < len(tops):
@@ -194,6 +197,11 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     return Outcome(results, shapes, engines, time.perf_counter() - t0, stats)
 
 
+def _uses_shapes_graph(shapes: rdflib.Graph) -> bool:
+    """Does a SHACL-SPARQL query of the shapes graph read ``$shapesGraph``?"""
+    return any("shapesGraph" in str(o) for p in (SH.select, SH.ask) for o in shapes.objects(None, p))
+
+
 def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "kgtwin", closure: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
     """Validate an rdflib graph; blank nodes keep their labels, so the report names the caller's nodes."""
     view = ShaclView.from_rdflib(data)
@@ -202,22 +210,14 @@ def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "
     return validate_view(view, shapes, engine=engine, data_rdflib=data if closure is None else None, pushdown=pushdown)
 
 
-def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = ()) -> rdflib.Graph:
-    """Parse shape files (and inline ``(text, format)`` pairs) into one shapes graph."""
+def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = (), base: str | None = None) -> rdflib.Graph:
+    """Parse shape files (base: each file's ``file:`` IRI) and inline ``(text, format)`` pairs
+    (base: ``base``) into one shapes graph; literals stay as written."""
     g = rdflib.Graph()
     for f in files:
-        p = Path(f)
-        if not p.is_file():
-            raise InputError("FILE_NOT_FOUND", f"no such shapes file: {p}", where={"file": str(p)})
-        try:
-            g.parse(p, format=rdflib.util.guess_format(str(p)) or "turtle")
-        except Exception as e:  # noqa: BLE001 - rdflib raises many parser-specific exception types
-            raise InputError("RDF_SYNTAX", f"cannot parse shapes file {p.name}: {e}", where={"file": str(p)}, hint="fix the Turtle syntax") from e
+        g += parse_rdf(f)
     for text, fmt in texts:
-        try:
-            g.parse(data=text, format=fmt)
-        except Exception as e:  # noqa: BLE001
-            raise InputError("RDF_SYNTAX", f"cannot parse shapes: {e}", hint="send Turtle or JSON-LD") from e
+        g += parse_rdf(data=text, fmt=fmt, base=base)
     return g
 
 
@@ -237,6 +237,21 @@ def validate_files(
         view.add_closure_file(f)
     sg = shapes if shapes is not None else parse_shapes(shape_files)
     return validate_view(view, sg, engine=engine)
+
+
+def validate_upload(
+    data: bytes,
+    shapes: rdflib.Graph,
+    *,
+    data_format: str = "turtle",
+    base: str | None = None,
+    engine: str = "kgtwin",
+) -> Outcome:
+    """Validate RDF text (e.g. a request body) against ``shapes``; nothing is stored.
+    ``base`` resolves the data's relative IRIs (as a file's ``file:`` IRI does for files)."""
+    view = ShaclView.empty()
+    view.load_bytes(data, data_format, DATA_GRAPH, base_iri=base)
+    return validate_view(view, shapes, engine=engine)
 
 
 def validate_graphs(

@@ -93,19 +93,18 @@ def _reduced(g: Graph, report) -> Graph:
         out.add((r0, SH.result, n))
         for p in _KEPT:
             for o in g.objects(res, p):
-                out.add((n, p, o))
-                if p == SH.resultPath and isinstance(o, BNode):
-                    todo, seen = [o], set()
-                    while todo:
-                        x = todo.pop()
-                        if x in seen:
-                            continue
-                        seen.add(x)
-                        for pp, oo in g.predicate_objects(x):
-                            out.add((x, pp, oo))
-                            if isinstance(oo, BNode):
-                                todo.append(oo)
+                out.add((n, p, _copy(g, o, out) if p == SH.resultPath else o))
     return out
+
+
+def _copy(g: Graph, node, out: Graph):
+    """A fresh copy of a path's blank-node structure (each result gets its own, as in the suite)."""
+    if not isinstance(node, BNode):
+        return node
+    fresh = BNode()
+    for p, o in g.predicate_objects(node):
+        out.add((fresh, p, _copy(g, o, out)))
+    return fresh
 
 
 def expected_report(entry: Entry) -> Graph:
