@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import pyoxigraph as ox
 import rdflib
 
 from kg_twin.errors import InputError
@@ -37,6 +38,7 @@ from kg_twin.validation.parsing import parse_rdf
 from kg_twin.validation.report import build_report, summarize
 
 log = logging.getLogger(__name__)
+_OX_FORMATS = {"json-ld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}
 
 ENGINES = ("kgtwin", "pyshacl", "auto")
 
@@ -82,8 +84,13 @@ class Outcome:
             return self.summary.model_dump_json(indent=2).encode()
         if fmt not in REPORT_FORMATS:
             raise InputError("BAD_FORMAT", f"unknown report format {fmt!r}", hint=f"use one of {', '.join([*REPORT_FORMATS, 'json'])}")
-        out = self.report.serialize(format=REPORT_FORMATS[fmt][1])
-        return out.encode() if isinstance(out, str) else out
+        if fmt == "turtle":
+            out = self.report.serialize(format="turtle")  # rdflib: nested [ ] results, the shapes' prefixes
+            return out.encode() if isinstance(out, str) else out
+        # pyoxigraph's writers keep every literal as written (rdflib's JSON-LD writer turns an
+        # ill-typed "none"^^xsd:boolean into false)
+        triples = [ox.Triple(from_rdflib(s), from_rdflib(p), from_rdflib(o)) for s, p, o in self.report]
+        return ox.serialize(triples, format=_OX_FORMATS[fmt])
 
     def result_keys(self) -> set[tuple]:
         """Comparable (focus, path, value, shape, component, severity) tuples (engine-independent)."""
