@@ -53,6 +53,9 @@ def _sparql_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
 
 
+_LEXICAL_PREDS = {SH.datatype, SH.pattern, SH.minLength, SH.maxLength, SH["in"], SH.hasValue}
+
+
 class _NotCompilable(Exception):
     pass
 
@@ -73,6 +76,10 @@ class Compiler:
 
     def component(self, pred, obj, v: str, shape: Shape) -> str:
         e, sg = self.e, self.sg
+        if pred in _LEXICAL_PREDS and e.view.originals:
+            # the store holds some literals in another form than written ("300"^^xsd:byte as the
+            # integer 300): checks on lexical forms and datatypes run in Python on the written form
+            raise _NotCompilable
         if pred == SH.nodeKind:
             if obj not in _NODEKINDS:
                 raise _NotCompilable

@@ -1,4 +1,4 @@
-"""SHACL Core engine that evaluates shapes as set-at-a-time SPARQL queries on the store.
+"""SHACL engine that evaluates shapes as set-at-a-time SPARQL queries on the store.
 
 Engines
 -------
@@ -10,13 +10,15 @@ Engines
     ``sh:lessThan``, ...), by a SPARQL ``FILTER`` with the same operator. Nested
     shapes (``sh:node``, ``sh:not``, ``sh:and``, ``sh:or``, ``sh:xone``,
     ``sh:qualifiedValueShape``, nested ``sh:property``) are evaluated on the whole
-    set of value nodes at once. Supports all of SHACL Core; SHACL-SPARQL
-    (``sh:sparql``, SPARQL-based constraint components) is refused with an error
-    naming the shape, never skipped.
+    set of value nodes at once. Supports all of SHACL Core and SHACL-SPARQL
+    (``sh:sparql`` constraints and SPARQL-based constraint components, with
+    pre-binding as the spec defines it: :mod:`kg_twin.validation.sparql_eval`).
+    A shape or component it cannot evaluate is refused with an error naming it
+    (stable code, hint), never skipped.
 ``pyshacl``
     The reference Python implementation, run on a copy of the data graphs in rdflib.
     Slower; chosen only when asked (``engine="pyshacl"``), or per shape with
-    ``engine="auto"`` for shapes that use SHACL-SPARQL. The report names the engine
+    ``engine="auto"`` for shapes the kgtwin engine refuses. The report names the engine
     used for every shape.
 
 Data graph = union of the given graphs; ``rdfs:subClassOf`` (for class targets and
@@ -240,7 +242,6 @@ class Engine:
                 # one pass over the value nodes for all value-level components: each component's
                 # condition is projected, rows are the value nodes that fail at least one
                 ks = [self.var() for _ in conds]
-                proj = " ".join(f"({c} AS {k})" for (_comp, c), k in zip(conds, ks))
                 fails = " || ".join(f"!{k}" for k in ks)
                 binds = " ".join(f"BIND({c} AS {k})" for (_comp, c), k in zip(conds, ks))
                 comps = [comp for comp, _c in conds]
@@ -248,7 +249,6 @@ class Engine:
                     queries.append((comps, f"SELECT DISTINCT {f} {v} {' '.join(ks)} WHERE {{ {ns.pattern(f)} {f} {shape.path_sparql} {v} . {binds} FILTER({fails}) }}", True))
                 else:
                     queries.append((comps, f"SELECT DISTINCT {f} {' '.join(ks)} WHERE {{ {ns.pattern(f)} {binds} FILTER({fails}) }}", False))
-                del proj
             if simple_q:
                 qx = self.var()
                 qcond = self.compiler.shape_expr(p[SH.qualifiedValueShape][0], qx)

@@ -258,10 +258,15 @@ class ShapesGraph:
                 out.append(s)
         return out
 
-    def uses_sparql(self, node) -> bool:
-        """Does the shape use SHACL-SPARQL (sh:sparql constraints or SPARQL-based components)?"""
-        s = self.shape(node)
-        return bool(s.sparql or s.components)
+    def refused(self, node) -> bool:
+        """Is the shape one the kgtwin engine refuses (what ``engine="auto"`` hands to pyshacl)?
+        Queries that break SHACL-SPARQL's own rules are errors for every engine, never handed on."""
+        try:
+            self.shape(node)
+        except UnsupportedShape:
+            self._shapes.pop(node, None)
+            return True
+        return False
 
     def parents(self, prop_shape) -> list:
         """Shapes that have ``prop_shape`` as an sh:property (for qualified siblings)."""

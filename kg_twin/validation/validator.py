@@ -5,9 +5,9 @@
 * :func:`validate_files` - the CLI without a project: data files + shape files.
 * :func:`validate_rdflib` - an rdflib data graph (tests, the W3C suite), blank nodes kept.
 
-Engines (``engine=``): ``kgtwin`` (default; SPARQL on the store, SHACL Core),
+Engines (``engine=``): ``kgtwin`` (default; SPARQL on the store, SHACL Core and SHACL-SPARQL),
 ``pyshacl`` (reference implementation, everything in rdflib), ``auto`` (kgtwin,
-and pyshacl only for the shapes that use SHACL-SPARQL). The summary names the
+and pyshacl only for shapes the kgtwin engine refuses with an error). The summary names the
 engine used for every top-level shape; nothing switches engines silently.
 
 >>> import rdflib
@@ -101,19 +101,19 @@ def _node_key(n) -> str:
     return f"_:{n}" if isinstance(n, rdflib.BNode) else str(n)
 
 
-def _reaches_sparql(sg: ShapesGraph, node, seen=None) -> bool:
+def _reaches_refused(sg: ShapesGraph, node, seen=None) -> bool:
     seen = seen if seen is not None else set()
     if node in seen:
         return False
     seen.add(node)
-    if sg.uses_sparql(node):
+    if sg.refused(node):
         return True
     g = sg.g
     refs = list(g.objects(node, SH.node)) + list(g.objects(node, SH["not"])) + list(g.objects(node, SH.property)) + list(g.objects(node, SH.qualifiedValueShape))
     for p in (SH["and"], SH["or"], SH.xone):
         for lst in g.objects(node, p):
             refs.extend(sg.list_of(lst))
-    return any(_reaches_sparql(sg, r, seen) for r in refs)
+    return any(_reaches_refused(sg, r, seen) for r in refs)
 
 
 def _top_shapes(sg: ShapesGraph) -> list:
@@ -184,9 +184,9 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     elif engine == "pyshacl":
         py_shapes = tops
     else:
-        py_shapes = [n for n in tops if _reaches_sparql(sg, n)]
+        py_shapes = [n for n in tops if _reaches_refused(sg, n)]
         if py_shapes:
-            log.info("engine auto: %d shape(s) use SHACL-SPARQL and run on pyshacl", len(py_shapes))
+            log.info("engine auto: %d shape(s) the kgtwin engine refuses run on pyshacl", len(py_shapes))
     py_set = set(py_shapes)
     if len(py_set) < len(tops) and _uses_shapes_graph(shapes):
         view.add_shapes_graph(shapes)
@@ -200,6 +200,10 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     if py_shapes:
         data = data_rdflib if data_rdflib is not None else view_to_rdflib(view)
         results.extend(_run_pyshacl(data, shapes, None if engine == "pyshacl" else py_shapes))
+    if view.ambiguous:
+        # e.g. "1"^^xsd:byte and "01"^^xsd:integer are one term in the store: results on them name one form
+        log.warning("%d store term(s) stand for several written literals; results on them use one written form", len(view.ambiguous))
+        stats["ambiguous_literals"] = len(view.ambiguous)
     engines = {_node_key(n): ("pyshacl" if n in py_set else "kgtwin") for n in tops}
     return Outcome(results, shapes, engines, time.perf_counter() - t0, stats)
 
