@@ -107,7 +107,11 @@ def test_pyshacl_on_the_same_files():
 
     failed = set()
     for e in ENTRIES:
-        _conforms, rg, text = pyshacl.validate(str(e.data), shacl_graph=str(e.shapes), inference="none", data_graph_format="turtle", shacl_graph_format="turtle")
+        try:
+            _conforms, rg, text = pyshacl.validate(str(e.data), shacl_graph=str(e.shapes), inference="none", data_graph_format="turtle", shacl_graph_format="turtle")
+        except NotImplementedError:  # shapesGraph-001: "Shapes Graph is not currently supported"
+            failed.add(e.name)
+            continue
         if text.startswith("Validation Failure"):
             ok = e.failure
         else:
