@@ -23,6 +23,8 @@ the client wrote):
 'http://example.org/g'
 >>> print(d.rewrite_query("SELECT * { GRAPH <http://example.org/g> { ?s ?p ?o } }", []))
 SELECT * { GRAPH <http://t/graph/p/~/http://example.org/g> { ?s ?p ?o } }
+>>> print(d.rewrite_query("SELECT * { SERVICE <http://remote/sparql> { GRAPH ?g { ?s ?p ?o } } }", []))
+SELECT * { SERVICE <http://remote/sparql> { GRAPH ?g { ?s ?p ?o } } }
 >>> print(d.rewrite_query("SELECT ?g { GRAPH ?g { ?s ?p ?o } }", ["http://t/graph/p/~/http://example.org/g", "http://t/graph/p/a"]))
 SELECT ?g { { VALUES (?__kgt_g1 ?g) { (<http://t/graph/p/~/http://example.org/g> <http://example.org/g>) (<http://t/graph/p/a> <http://t/graph/p/a>) } GRAPH ?__kgt_g1 { ?s ?p ?o } } }
 """
@@ -228,6 +230,16 @@ class _GraphRewriter:
                     out.extend(x.text for x in toks[k:j])
                     k = j
                     continue
+            if t.kind == "NAME" and t.upper == "SERVICE":
+                # a remote endpoint's patterns name its graphs, not the project's: copied as written
+                j = k + 1
+                while j < b and toks[j].text != "{":
+                    j += 1
+                close = self.match(j) if j < b else b - 1
+                for x in toks[k : close + 1]:
+                    out.append(f"<{self.pro.resolve(x)}>" if self.absolute and x.kind in ("IRI", "PNAME") else x.text)
+                k = close + 1
+                continue
             if t.kind == "NAME" and t.upper == "GRAPH" and k + 2 < b and toks[k + 2].text == "{":
                 g = toks[k + 1]
                 if g.kind in ("IRI", "PNAME"):

@@ -701,16 +701,19 @@ def test_no_request_leaves_the_server(world: World, canary: tuple[str, list[str]
 
 def test_gsp_foreign_graph_on_own_project_same_as_missing(world: World, b_unchanged: None) -> None:
     """?graph= naming another project's graph through one's own project endpoint."""
+    names = (world.g(world.B, "hidden"), world.g(world.B, "never"), world.g("no-such-project", "x"), "http://example.org/elsewhere")
     with world.client("A-writer") as c:
+        for g in names:  # earlier tests may have made graphs of A with these names
+            c.delete(f"/projects/{world.A}/graphs", params={"graph": g})
         for method in ("GET", "HEAD", "PUT", "POST", "DELETE"):
             answers = set()
-            for g in (world.g(world.B, "hidden"), world.g(world.B, "never"), world.g("no-such-project", "x"), "http://example.org/elsewhere"):
+            for g in names:
                 kw: dict[str, Any] = {}
                 if method in ("PUT", "POST"):
                     kw = {"content": b"<urn:x> <urn:y> <urn:z> .", "headers": {"Content-Type": "application/n-triples"}}
                 r = c.request(method, f"/projects/{world.A}/graphs", params={"graph": g}, **kw)
                 no_secret(r)
-                answers.add((r.status_code, r.json()["code"] if method != "HEAD" and r.content else ""))
+                answers.add((r.status_code, r.json()["code"] if "json" in r.headers.get("content-type", "") and r.content else ""))
             # each IRI names a graph of A (a project is a dataset): the same answer for all of them
             assert len(answers) == 1, (method, answers)
 
