@@ -29,6 +29,8 @@ from typing import Any, Iterable, Sequence
 import rdflib
 
 from kg_twin.errors import InputError
+from kg_twin.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_rdf
+from kg_twin.sparql.policy import check_shapes
 from kg_twin.models import ValidationSummary
 from kg_twin.store.view import CLOSURE_GRAPH, DATA_GRAPH, ShaclView, from_rdflib, to_rdflib
 from kg_twin.validation import engine as kg_engine
@@ -138,9 +140,17 @@ def view_to_rdflib(view: ShaclView, *, with_closure_classes: bool = True) -> rdf
 def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | None) -> list[Result]:
     import pyshacl
 
-    _conforms, rg, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=False, use_shapes=use_shapes, allow_warnings=False
-    )
+    try:
+        _conforms, rg, _text = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", advanced=False, use_shapes=use_shapes, allow_warnings=False
+        )
+    except Exception as e:  # noqa: BLE001 - pyshacl/rdflib raise plain Exception for bad SHACL-SPARQL (e.g. GRAPH ?g on one graph)
+        log.info("pyshacl refused the shapes: %s", e)
+        raise InputError(
+            "SHACL_SPARQL_FAILED",
+            f"pyshacl could not evaluate the shapes: {e}",
+            hint="pyshacl validates one data graph: SHACL-SPARQL with GRAPH ?g or dataset clauses cannot run there; check the sh:select / sh:ask text",
+        ) from None
     out: list[Result] = []
     for rep in rg.subjects(rdflib.RDF.type, SH.ValidationReport):
         for r in rg.objects(rep, SH.result):
@@ -164,10 +174,23 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | No
     return out
 
 
-def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwin", data_rdflib: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
-    """Validate the view's data graphs against ``shapes`` with the chosen engine."""
+def validate_view(
+    view: ShaclView,
+    shapes: rdflib.Graph,
+    *,
+    engine: str = "kgtwin",
+    data_rdflib: rdflib.Graph | None = None,
+    pushdown: bool = True,
+    allowlist: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> Outcome:
+    """Validate the view's data graphs against ``shapes`` with the chosen engine.
+
+    Every SPARQL text in the shapes passes the outbound policy first (``allowlist``: endpoints
+    SERVICE may call, none by default; ``limits``: size and nesting)."""
     if engine not in ENGINES:
         raise InputError("BAD_ENGINE", f"unknown SHACL engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    check_shapes(shapes, allowlist=allowlist, limits=limits)
     t0 = time.perf_counter()
     sg = ShapesGraph(shapes)
     tops = _top_shapes(sg)
@@ -202,7 +225,14 @@ def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "
     return validate_view(view, shapes, engine=engine, data_rdflib=data if closure is None else None, pushdown=pushdown)
 
 
-def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = ()) -> rdflib.Graph:
+def _jsonld_to_ntriples(text: bytes | str) -> str:
+    from kg_twin.store.convert import convert
+
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return convert(data, from_format="jsonld", to_format="ntriples").decode("utf-8")
+
+
+def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = (), limits: Limits = DEFAULT_LIMITS) -> rdflib.Graph:
     """Parse shape files (and inline ``(text, format)`` pairs) into one shapes graph."""
     g = rdflib.Graph()
     for f in files:
@@ -214,8 +244,12 @@ def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[byte
         except Exception as e:  # noqa: BLE001 - rdflib raises many parser-specific exception types
             raise InputError("RDF_SYNTAX", f"cannot parse shapes file {p.name}: {e}", where={"file": str(p)}, hint="fix the Turtle syntax") from e
     for text, fmt in texts:
+        check_rdf(text, fmt, limits, what="shapes")
         try:
-            g.parse(data=text, format=fmt)
+            if fmt in ("json-ld", "jsonld"):  # pyoxigraph's parser: it never fetches a remote @context
+                g.parse(data=_jsonld_to_ntriples(text), format="nt")
+            else:
+                g.parse(data=text, format=fmt)
         except Exception as e:  # noqa: BLE001
             raise InputError("RDF_SYNTAX", f"cannot parse shapes: {e}", hint="send Turtle or JSON-LD") from e
     return g
@@ -321,11 +355,11 @@ def validate_project(
     if shape_files or shape_sets or shapes_text:
         sg = lib.load_shapes(shape_sets or [], extra=shape_files)
         if shapes_text:
-            sg += parse_shapes(texts=shapes_text)
+            sg += parse_shapes(texts=shapes_text, limits=Limits.of(twin.settings))
         names = list(shape_sets or [])
     else:
         sg, names = lib.project_shapes(twin.store, twin.naming, project, view)
-    out = validate_view(view, sg, engine=engine)
+    out = validate_view(view, sg, engine=engine, allowlist=twin.settings.service_allowlist, limits=Limits.of(twin.settings))
     out.stats["shape_sets"] = names
     out.stats["graphs"] = graphs
     return out
