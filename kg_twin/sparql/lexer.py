@@ -109,7 +109,8 @@ def nesting_depth(text: str) -> int:
     Counted on the token streams (strings and comments do not count). An ``<...>`` token may be an
     operator for the engine (``?a<((1))>2``), so brackets inside IRIs are counted as if they were
     brackets, except that closers inside an IRI never lower the count: the result is an upper
-    bound of both readings. A text that does not tokenize raises the lexer's error.
+    bound of both readings. Counted on every view that tokenizes (a text no view tokenizes raises
+    the lexer's error; callers refuse a text whose engine view does not tokenize, after their checks).
 
     >>> nesting_depth("SELECT * { ?s ?p ( 1 ( 2 ) ) FILTER(?s) }")
     3
@@ -118,9 +119,7 @@ def nesting_depth(text: str) -> int:
     >>> nesting_depth("ASK { ?a ?b ?c FILTER(?a<((((1>2) }")
     6
     """
-    views, error = token_views(text)
-    if error is not None:
-        raise error
+    views, _error = token_views(text)
     deepest = 0
     for toks in views:
         depth = 0
