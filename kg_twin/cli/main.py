@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import typer
 from rich.console import Console
 
-from kg_twin.errors import KgTwinError
+from kg_twin.errors import KgTwinError, NotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     from kg_twin.service import Twin
@@ -426,6 +426,17 @@ def token_create(
     s = settings_for(data_dir)
     if project != "*":
         run(lambda: check_project_id(project))
+        locked = _locked(data_dir)
+        twin = run(lambda: open_twin(data_dir, read_only=locked))
+        try:
+            exists = twin.projects.exists(project)
+        finally:
+            twin.close()
+        if not exists:  # a token for a project created later would administer it
+            hint = f"create it first with `kg-twin project create {project}`; list projects with `kg-twin project list`"
+            if locked:
+                hint += "; a running server's newest projects may not be visible here: create the token with POST /projects/{project}/tokens"
+            fail(NotFound("PROJECT_NOT_FOUND", f"no project {project!r}: a token is only for an existing project (or '*')", hint=hint))
     tok = run(lambda: TokenStore(Path(s.auth_db_path)).create(project, role, label))
     err.print(f"token {tok.id} for {project} ({role}); keep the secret, it is not shown again:")
     print(tok.secret)

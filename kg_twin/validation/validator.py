@@ -30,6 +30,8 @@ import pyoxigraph as ox
 import rdflib
 
 from kg_twin.errors import InputError
+from kg_twin.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_rdf
+from kg_twin.sparql.policy import check_shapes
 from kg_twin.models import ValidationSummary
 from kg_twin.store.view import CLOSURE_GRAPH, DATA_GRAPH, ShaclView, from_rdflib, to_rdflib
 from kg_twin.validation import engine as kg_engine
@@ -146,9 +148,17 @@ def view_to_rdflib(view: ShaclView, *, with_closure_classes: bool = True) -> rdf
 def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | None) -> list[Result]:
     import pyshacl
 
-    _conforms, rg, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=False, use_shapes=use_shapes, allow_warnings=False
-    )
+    try:
+        _conforms, rg, _text = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", advanced=False, use_shapes=use_shapes, allow_warnings=False
+        )
+    except Exception as e:  # noqa: BLE001 - pyshacl/rdflib raise plain Exception for bad SHACL-SPARQL (e.g. GRAPH ?g on one graph)
+        log.info("pyshacl refused the shapes: %s", e)
+        raise InputError(
+            "SHACL_SPARQL_FAILED",
+            f"pyshacl could not evaluate the shapes: {e}",
+            hint="pyshacl validates one data graph: SHACL-SPARQL with GRAPH ?g or dataset clauses cannot run there; check the sh:select / sh:ask text",
+        ) from None
     out: list[Result] = []
     for rep in rg.subjects(rdflib.RDF.type, SH.ValidationReport):
         for r in rg.objects(rep, SH.result):
@@ -172,10 +182,23 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | No
     return out
 
 
-def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwin", data_rdflib: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
-    """Validate the view's data graphs against ``shapes`` with the chosen engine."""
+def validate_view(
+    view: ShaclView,
+    shapes: rdflib.Graph,
+    *,
+    engine: str = "kgtwin",
+    data_rdflib: rdflib.Graph | None = None,
+    pushdown: bool = True,
+    allowlist: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> Outcome:
+    """Validate the view's data graphs against ``shapes`` with the chosen engine.
+
+    Every SPARQL text in the shapes passes the outbound policy first (``allowlist``: endpoints
+    SERVICE may call, none by default; ``limits``: size and nesting)."""
     if engine not in ENGINES:
         raise InputError("BAD_ENGINE", f"unknown SHACL engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    check_shapes(shapes, allowlist=allowlist, limits=limits)
     t0 = time.perf_counter()
     sg = ShapesGraph(shapes)
     tops = _top_shapes(sg)
@@ -221,13 +244,17 @@ def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "
     return validate_view(view, shapes, engine=engine, data_rdflib=data if closure is None else None, pushdown=pushdown)
 
 
-def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = (), base: str | None = None) -> rdflib.Graph:
+def parse_shapes(
+    files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = (), base: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> rdflib.Graph:
     """Parse shape files (base: each file's ``file:`` IRI) and inline ``(text, format)`` pairs
-    (base: ``base``) into one shapes graph; literals stay as written."""
+    (base: ``base``; bounded by ``limits`` before any parser sees them) into one shapes graph;
+    literals stay as written, and no remote JSON-LD context is ever fetched (pyoxigraph parses)."""
     g = rdflib.Graph()
     for f in files:
         g += parse_rdf(f)
     for text, fmt in texts:
+        check_rdf(text, fmt, limits, what="shapes")
         g += parse_rdf(data=text, fmt=fmt, base=base)
     return g
 
@@ -347,11 +374,11 @@ def validate_project(
     if shape_files or shape_sets or shapes_text:
         sg = lib.load_shapes(shape_sets or [], extra=shape_files)
         if shapes_text:
-            sg += parse_shapes(texts=shapes_text)
+            sg += parse_shapes(texts=shapes_text, limits=Limits.of(twin.settings))
         names = list(shape_sets or [])
     else:
         sg, names = lib.project_shapes(twin.store, twin.naming, project, view)
-    out = validate_view(view, sg, engine=engine)
+    out = validate_view(view, sg, engine=engine, allowlist=twin.settings.service_allowlist, limits=Limits.of(twin.settings))
     out.stats["shape_sets"] = names
     out.stats["graphs"] = graphs
     return out

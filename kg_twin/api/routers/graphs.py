@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
 from kg_twin.errors import InputError, NotFound, PayloadTooLarge
+from kg_twin.limits import Limits, check_rdf
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, negotiate, rdf_format_from_media_type
 from kg_twin.service import Twin
 
@@ -116,6 +117,7 @@ async def _write_multipart(request: Request, twin: Twin, project: str, graph: st
         raise InputError("EMPTY_MULTIPART", "the multipart body has no parts", hint="send one RDF document per form part")
     for i, (fmt, data) in enumerate(parts):
         try:
+            check_rdf(Path(data) if isinstance(data, str) else data, fmt.name, Limits.of(twin.settings), what=f"part {i + 1}")
             twin.store.parse_check(data, format=fmt.name, base_iri=graph)
         except InputError as e:
             e.where = {"part": i + 1, **e.where}
@@ -143,6 +145,8 @@ async def _write(request: Request, twin: Twin, project: str, graph: str, *, repl
     body, size = await _spool(request, twin)
     existed = twin.store.has_graph(graph)
     try:
+        # JSON-LD and RDF/XML parsers recurse: bound the nesting before the engine reads the file
+        await run_in_threadpool(check_rdf, Path(body) if isinstance(body, str) else body, fmt.name, Limits.of(twin.settings), what="upload")
         await run_in_threadpool(twin.store.load, body, format=fmt.name, graph=graph, base_iri=graph, replace=replace)
     finally:
         if isinstance(body, str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
 from kg_twin.errors import Conflict, Forbidden, InputError, NotFound, PayloadTooLarge, UpstreamError
+from kg_twin.limits import Limits, check_sparql
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
 from kg_twin.sparql.confine import Confinement, confine_update
@@ -62,8 +64,8 @@ def _timeout(twin: Twin, raw: str | None) -> float:
         v = float(raw)
     except ValueError:
         raise InputError("BAD_TIMEOUT", f"timeout must be a number of seconds, not {raw!r}") from None
-    if v <= 0:
-        raise InputError("BAD_TIMEOUT", "timeout must be positive")
+    if not math.isfinite(v) or v <= 0:
+        raise InputError("BAD_TIMEOUT", f"timeout must be a positive number of seconds, not {raw!r}", hint=f"e.g. ?timeout=5 (at most {limit:g}, KG_TWIN_QUERY_TIMEOUT_S)")
     return min(v, limit)
 
 
@@ -164,6 +166,8 @@ async def _request(request: Request) -> tuple[Twin, Caller, Any, str]:
     caller = await get_caller(request)
     body = await _read_body(request, twin)
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
+    if op.text:
+        check_sparql(op.text, Limits.of(twin.settings), what=f"SPARQL {op.kind}")
     return twin, caller, op, _endpoint_url(request)
 
 
@@ -216,6 +220,7 @@ def _read_name(project: ProjectDataset, client: str) -> str:
 
 def run_project_update(twin: Twin, project: str, text: str, base: str | None = None, using: list[str] | None = None, using_named: list[str] | None = None) -> None:
     """Run a SPARQL update confined to ``project`` (also used by the CLI)."""
+    check_sparql(text, Limits.of(twin.settings), what="SPARQL update")
     check_services(text, twin.settings.service_allowlist, base=base)
     # before anything executes the text (even the scratch syntax check): LOAD fetches URLs.
     # LOAD SILENT is dropped by the confinement (a silent operation that cannot run has no effect);

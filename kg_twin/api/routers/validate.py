@@ -13,13 +13,13 @@ summary (``application/json``, the default). Status 200 either way: a report tha
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.limits import Limits, load_json
 from kg_twin.errors import Forbidden, InputError, NotAcceptable, UnsupportedMediaType
 
 router = APIRouter()
@@ -74,10 +74,7 @@ async def validate_project_endpoint(project: str, request: Request, twin: Any = 
         elif ctype == "application/ld+json":
             kwargs["shapes_text"] = [(body, "json-ld")]
         elif ctype == "application/json":
-            try:
-                spec = json.loads(body)
-            except ValueError as e:
-                raise InputError("BAD_JSON", f"request body is not JSON: {e}") from e
+            spec = load_json(body, Limits.of(twin.settings))
             if not isinstance(spec, dict):
                 raise InputError("BAD_JSON", "request body must be a JSON object")
             if spec.get("shapes"):
