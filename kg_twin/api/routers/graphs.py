@@ -117,6 +117,7 @@ async def _write_multipart(request: Request, twin: Twin, project: str, graph: st
             e.where = {"part": i + 1, **e.where}
             raise
     existed = twin.store.has_graph(graph)
+    change = await run_in_threadpool(twin.before_replace, project, [graph])  # what inference re-reads
 
     def load_all() -> None:
         with twin.store.transaction():
@@ -124,7 +125,7 @@ async def _write_multipart(request: Request, twin: Twin, project: str, graph: st
                 twin.store.load(data, format=fmt.name, graph=graph, base_iri=graph, replace=replace and i == 0)
 
     await run_in_threadpool(load_all)
-    twin.notify(project)
+    await run_in_threadpool(twin.notify, project, change)
     return existed
 
 
@@ -139,11 +140,16 @@ async def _write(request: Request, twin: Twin, project: str, graph: str, *, repl
     body, size = await _spool(request, twin)
     existed = twin.store.has_graph(graph)
     try:
+        # inference gets what changed: the old graph when it is replaced, else the appended data
+        if replace or not existed:
+            change = await run_in_threadpool(twin.before_replace, project, [graph])
         await run_in_threadpool(twin.store.load, body, format=fmt.name, graph=graph, base_iri=graph, replace=replace)
+        if not (replace or not existed):
+            change = await run_in_threadpool(lambda: twin.staged_change(project, body, format=fmt.name, base_iri=graph))
     finally:
         if isinstance(body, str):
             os.unlink(body)
-    twin.notify(project)
+    await run_in_threadpool(twin.notify, project, change)
     return existed
 
 
@@ -195,8 +201,9 @@ async def _handle(project: str, graph: str | None, request: Request, twin: Twin,
             raise InputError("PROTOCOL", "DELETE needs ?graph=IRI or ?default")
         if not twin.store.has_graph(graph):
             raise NotFound("GRAPH_NOT_FOUND", f"no graph <{graph}>")
+        change = await run_in_threadpool(twin.before_replace, project, [graph])
         await run_in_threadpool(twin.store.drop_graphs, [graph])
-        twin.notify(project)
+        await run_in_threadpool(twin.notify, project, change)
         return Response(status_code=204)
     raise InputError("PROTOCOL", f"method {method} not supported", status=405)
 
