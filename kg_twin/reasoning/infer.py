@@ -62,9 +62,8 @@ class InferenceStats:
     profile_rows: int = 0
     tag_classes: int = 0
     tag_ambiguous: int = 0
-    added: int = 0  # incremental: entailments inserted (upper bound: duplicates are no-ops)
-    candidates: int = 0  # incremental: entailments whose support was checked
-    inferred_triples: int = 0  # size of the inferred graph afterwards
+    added: int = 0  # incremental: entailments of the added premises (before removing what is asserted)
+    inferred_triples: int = 0  # full runs: size of the inferred graph afterwards (not counted by incremental runs)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -267,7 +266,6 @@ def _apply_change(store: GraphStore, naming: Naming, project: str, change: Chang
             _derive_into(store, prof, removed, cand)
             vals = " ".join(f"<{g}>" for g in removed)
             store.update(f"INSERT {{ GRAPH <{cand}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?g {{ {vals} }} GRAPH ?g {{ ?s ?p ?o }} }}")
-            st.candidates = store.graph_size(cand)
             # 2. delete the candidates that lost every premise; 3. re-add removed triples still entailed
             sup = support(premises, pg, tg)
             store.update(
@@ -279,10 +277,10 @@ def _apply_change(store: GraphStore, naming: Naming, project: str, change: Chang
         # 4. what the added premises entail; 5. added asserted triples leave the inferred graph
         t3 = time.perf_counter()
         if added:
-            before = store.graph_size(inf)
             derived = scratch_graph(naming, project, "derived")
             try:
                 _derive_into(store, prof, added, derived)
+                st.added = store.graph_size(derived)
                 store.update(
                     f"INSERT {{ GRAPH <{inf}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?g {{ <{derived}> <{tag_add}> }} GRAPH ?g {{ ?s ?p ?o }} {not_asserted('?s ?p ?o', graphs)} }}"
                 )
@@ -292,13 +290,11 @@ def _apply_change(store: GraphStore, naming: Naming, project: str, change: Chang
             if real:
                 vals = " ".join(f"<{g}>" for g in real)
                 store.update(f"DELETE {{ GRAPH <{inf}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?g {{ {vals} }} GRAPH ?g {{ ?s ?p ?o }} GRAPH <{inf}> {{ ?s ?p ?o }} }}")
-            st.added = max(0, store.graph_size(inf) - before)
         st.seconds["derive"] = round(time.perf_counter() - t3, 3)
     finally:
         store.drop_graphs([cand, tag_add, tag_rem])
-    st.inferred_triples = store.graph_size(inf)
     st.seconds["total"] = round(time.perf_counter() - t0, 3)
-    log.info("inference of project %s updated in %.3f s (%d candidates)", project, st.seconds["total"], st.candidates)
+    log.info("inference of project %s updated in %.3f s", project, st.seconds["total"])
     return st
 
 

@@ -100,15 +100,15 @@ def support(premises: list[str], profile: str, tags_graph: str) -> str:
     (or is a tag-to-class entailment kept in ``tags_graph``)."""
     g = _in("?_g", premises)
     prof = f"GRAPH <{profile}>"
-    alts = [
-        f"{{ FILTER(?p = <{TYPE}>) {prof} {{ ?x <{KGI}type> ?o }} GRAPH ?_g {{ ?s <{TYPE}> ?x }} {g} }}",
-        f"{{ FILTER(?p = <{TYPE}>) {prof} {{ ?x <{KGI}dom> ?o }} GRAPH ?_g {{ ?s ?x ?_o }} {g} }}",
-        f"{{ FILTER(?p = <{TYPE}>) {prof} {{ ?x <{KGI}rng> ?o }} GRAPH ?_g {{ ?_o ?x ?s }} {g} }}",
-        f"{{ FILTER(?p = <{HAS_TAG}>) {prof} {{ ?x <{KGI}tag> ?o }} GRAPH ?_g {{ ?s <{TYPE}> ?x }} {g} }}",
-        f"{{ FILTER(?p = <{HAS_TAG}>) {prof} {{ ?x <{KGI}domtag> ?o }} GRAPH ?_g {{ ?s ?x ?_o }} {g} }}",
-        f"{{ FILTER(?p = <{HAS_TAG}>) {prof} {{ ?x <{KGI}rngtag> ?o }} GRAPH ?_g {{ ?_o ?x ?s }} {g} }}",
-        f"{{ {prof} {{ ?x <{KGI}fwd> ?p }} GRAPH ?_g {{ ?s ?x ?o }} {g} }}",
-        f"{{ {prof} {{ ?x <{KGI}inv> ?p }} GRAPH ?_g {{ ?o ?x ?s }} {g} }}",
+    alts = [  # data pattern first: the subject (and object) are bound, so it is a short index scan
+        f"{{ FILTER(?p = <{TYPE}>) GRAPH ?_g {{ ?s <{TYPE}> ?x }} {g} {prof} {{ ?x <{KGI}type> ?o }} }}",
+        f"{{ FILTER(?p = <{TYPE}>) GRAPH ?_g {{ ?s ?x ?_o }} {g} {prof} {{ ?x <{KGI}dom> ?o }} }}",
+        f"{{ FILTER(?p = <{TYPE}>) GRAPH ?_g {{ ?_o ?x ?s }} {g} {prof} {{ ?x <{KGI}rng> ?o }} }}",
+        f"{{ FILTER(?p = <{HAS_TAG}>) GRAPH ?_g {{ ?s <{TYPE}> ?x }} {g} {prof} {{ ?x <{KGI}tag> ?o }} }}",
+        f"{{ FILTER(?p = <{HAS_TAG}>) GRAPH ?_g {{ ?s ?x ?_o }} {g} {prof} {{ ?x <{KGI}domtag> ?o }} }}",
+        f"{{ FILTER(?p = <{HAS_TAG}>) GRAPH ?_g {{ ?_o ?x ?s }} {g} {prof} {{ ?x <{KGI}rngtag> ?o }} }}",
+        f"{{ GRAPH ?_g {{ ?s ?x ?o }} {g} {prof} {{ ?x <{KGI}fwd> ?p }} }}",
+        f"{{ GRAPH ?_g {{ ?o ?x ?s }} {g} {prof} {{ ?x <{KGI}inv> ?p }} }}",
         f"{{ GRAPH <{tags_graph}> {{ ?s ?p ?o }} }}",
     ]
     return "{ " + "\n UNION ".join(alts) + " }"
