@@ -131,14 +131,14 @@ def _row(r: dict[str, Any]) -> str:
     ratio = r["full_s"] / r["load_s"] if r["load_s"] else float("nan")
     return (
         f"| {r['asserted']:,} | {r['load_s']} | {r['full_s']} ({r['full_cpu_s']} CPU) | {ratio:.1f}x | {r['inferred']:,} | "
-        f"{r['store_mb']} | {r['peak_above_before_mb']} ({r['peak_above_before_mb'] / r['store_mb']:.1f}x store) | {r['peak_rss_mb']} | {r['rss_idle_mb']} | "
+        f"{r['store_mb']} | {r['peak_above_before_mb']} ({r['peak_above_before_mb'] / r['store_mb']:.1f}x store) | {r['peak_rss_mb']} | {r['rss_before_mb']} → {r['rss_idle_mb']} | "
         f"{r['add100_s']} | {r['remove100_s']} |"
     )
 
 
 def render(rows: list[dict[str, Any]], when: str) -> str:
     head = (
-        "| asserted triples | bulk load s (baseline) | full inference s | × load | inferred | store MB (data) | inference peak above start MB | process peak RSS MB | idle RSS MB | +100 triples s | −100 triples s |\n"
+        "| asserted triples | bulk load s (baseline) | full inference s | × load | inferred | store MB (data) | inference peak above start MB | process peak RSS MB | RSS before → idle after MB | +100 triples s | −100 triples s |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|"
     )
     return "\n".join(
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         r = json.loads(res.stdout.strip().splitlines()[-1])
         print(json.dumps(r), flush=True)
         rows.append(r)
-    md = render(rows, time.strftime("%Y-%m-%d %H:%M") + f", load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    md = render(rows, time.strftime("%Y-%m-%d %H:%M") + f", load average {os.getloadavg()[0]:.1f} at the end, {os.cpu_count()} cores shared with other jobs")
     print(md)
     if a.write_docs:
         text = DOC.read_text(encoding="utf-8")
