@@ -211,6 +211,11 @@ class Twin:
         """Call with data appended to a graph; pass the result to :meth:`notify`."""
         return self.inference.staged(project, source, format=format, base_iri=base_iri) if self.inference is not None else None
 
+    def discard_change(self, change: "Change | None") -> None:
+        """A write described by ``change`` failed: drop its scratch copies."""
+        if self.inference is not None and change is not None:
+            self.inference.discard(change)
+
     def notify(self, project: str, change: "Change | None" = None) -> None:
         """After a write: inference gets ``change`` (``None``: unknown, recompute the project)."""
         if self.inference is not None:

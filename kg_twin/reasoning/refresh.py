@@ -8,8 +8,10 @@ A write tells the refresher what it changed (:class:`~kg_twin.reasoning.infer.Ch
 * a change of at most :attr:`InferenceRefresher.sync_limit` triples is applied before
   ``notify`` returns, so the write's response already reflects it; bigger changes are applied
   by a background thread, and the project reads as ``pending`` until then;
-* a write that does not say what it changed (``notify(project)`` alone) queues a full
-  recomputation of that project (:func:`~kg_twin.reasoning.infer.infer_project`).
+* a write that does not say what it changed (``notify(project)`` alone), or a change of more
+  than :attr:`InferenceRefresher.bulk_limit` triples, queues a full recomputation of that
+  project (:func:`~kg_twin.reasoning.infer.infer_project`: CONSTRUCT + bulk load, cheaper than
+  hundreds of thousands of transactional inserts).
 
 :meth:`InferenceRefresher.state` is what ``GET /projects/{p}`` and the ``KG-Twin-Inference``
 response header report: ``current``, ``pending`` or ``failed``.
@@ -42,6 +44,7 @@ class InferenceRefresher:
     """
 
     sync_limit = 10_000  # triples: a change up to this size is inferred before the write returns
+    bulk_limit = 200_000  # triples: a bigger change is applied by recomputing the project (bulk path)
 
     def __init__(self, store: GraphStore, naming: Naming, *, modules: Iterable[str] | None = None) -> None:
         self.store = store
@@ -75,9 +78,16 @@ class InferenceRefresher:
         g = stage(self.store, self.naming, project, source, format=format, base_iri=base_iri)
         return Change(added=[g], triples=self.store.graph_size(g))
 
+    def discard(self, change: Change) -> None:
+        """The write failed: drop the change's scratch graphs."""
+        discard(self.store, change)
+
     # ---------------------------------------------------------- scheduling
     def schedule(self, project: str, change: Change | None = None) -> None:
         """After a write: apply ``change`` now if small, else queue it (``None``: full recomputation)."""
+        if change is not None:
+            # the added side is known only now (a replaced graph's new content)
+            change.triples += sum(self.store.graph_size(g) for g in change.added if "/_inference/" not in g)
         if change is not None and change.triples <= self.sync_limit:
             with self._cond:
                 queued = project in self._pending or self._busy == project
@@ -137,6 +147,10 @@ class InferenceRefresher:
 
     def _apply(self, project: str, change: Change | None) -> None:
         try:
+            if change is not None and change.triples > self.bulk_limit:
+                # a change this big is cheaper as one bulk recomputation than as transactions
+                discard(self.store, change)
+                change = None
             if change is None:
                 self.last[project] = infer_project(self.store, self.naming, project, modules=self.modules)
             else:

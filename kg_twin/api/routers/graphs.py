@@ -124,7 +124,11 @@ async def _write_multipart(request: Request, twin: Twin, project: str, graph: st
             for i, (fmt, data) in enumerate(parts):
                 twin.store.load(data, format=fmt.name, graph=graph, base_iri=graph, replace=replace and i == 0)
 
-    await run_in_threadpool(load_all)
+    try:
+        await run_in_threadpool(load_all)
+    except BaseException:
+        await run_in_threadpool(twin.discard_change, change)  # nothing was written: no scratch copy left behind
+        raise
     await run_in_threadpool(twin.notify, project, change)
     return existed
 
@@ -139,13 +143,15 @@ async def _write(request: Request, twin: Twin, project: str, graph: str, *, repl
         raise UnsupportedMediaType("DATASET_INTO_GRAPH", f"{fmt.media_type} carries named graphs; the graph store takes one graph", hint="send Turtle, N-Triples, RDF/XML, JSON-LD or N3")
     body, size = await _spool(request, twin)
     existed = twin.store.has_graph(graph)
+    # inference gets what changed: the old graph when it is replaced, else the appended data
+    change = await run_in_threadpool(twin.before_replace, project, [graph]) if replace or not existed else None
     try:
-        # inference gets what changed: the old graph when it is replaced, else the appended data
-        if replace or not existed:
-            change = await run_in_threadpool(twin.before_replace, project, [graph])
         await run_in_threadpool(twin.store.load, body, format=fmt.name, graph=graph, base_iri=graph, replace=replace)
-        if not (replace or not existed):
+        if existed and not replace:
             change = await run_in_threadpool(lambda: twin.staged_change(project, body, format=fmt.name, base_iri=graph))
+    except BaseException:
+        await run_in_threadpool(twin.discard_change, change)  # nothing was written: no scratch copy left behind
+        raise
     finally:
         if isinstance(body, str):
             os.unlink(body)
