@@ -14,10 +14,12 @@ CLI commands and REST routers call the same functions here, so both behave the s
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from rdflib import Literal as RLiteral
 from rdflib import URIRef
@@ -26,6 +28,7 @@ from kg_twin.access import Access
 from kg_twin.errors import Conflict, InputError, NotFound
 from kg_twin.rdf import IRI, Literal, NTriplesWriter
 from kg_twin.settings import Settings
+from kg_twin.sparql.dataset import MODES, ProjectDataset
 from kg_twin.store import Dataset, GraphStore, open_store
 from kg_twin.terms import DCAT, DCTERMS, INFERRED_GRAPH_NAME, KGT, RDF, XSD, Naming, check_project_id
 
@@ -46,9 +49,16 @@ class ProjectInfo:
     created: str = ""
     public: bool = False
     iri: str = ""
+    default_graph: str = "union"  # "union" (default graph = set union of the graphs) or "default" (the unnamed graph)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise InputError("BAD_DEFAULT_GRAPH", f"unknown default-graph mode {mode!r}", hint="use 'union' (the union of the project's graphs) or 'default' (the unnamed graph, as in the SPARQL standard)")
+    return mode
 
 
 class ProjectRegistry:
@@ -64,11 +74,12 @@ class ProjectRegistry:
             return self._cache
         n = self.twin.naming
         rows = self.twin.store.select(
-            f"""SELECT ?p ?id ?title ?desc ?owner ?lic ?created ?public WHERE {{
+            f"""SELECT ?p ?id ?title ?desc ?owner ?lic ?created ?public ?mode WHERE {{
                 ?p a <{KGT}Project> ; <{DCTERMS}identifier> ?id .
                 OPTIONAL {{ ?p <{DCTERMS}title> ?title }} OPTIONAL {{ ?p <{DCTERMS}description> ?desc }}
                 OPTIONAL {{ ?p <{KGT}owner> ?owner }} OPTIONAL {{ ?p <{DCTERMS}license> ?lic }}
                 OPTIONAL {{ ?p <{DCTERMS}created> ?created }} OPTIONAL {{ ?p <{KGT}publicRead> ?public }}
+                OPTIONAL {{ ?p <{KGT}defaultGraph> ?mode }}
             }}""",
             dataset=Dataset((n.system_graph,), ()),
         )
@@ -84,6 +95,7 @@ class ProjectRegistry:
                 created=str(r.get("created", "")),
                 public=str(r.get("public", "false")) == "true",
                 iri=str(r["p"]),
+                default_graph=str(r.get("mode", "union")),
             )
         self._cache = cache
         return cache
@@ -129,6 +141,7 @@ class ProjectRegistry:
                 w.add(s, IRI(DCTERMS + "license"), Literal(info.licence))
         w.add(s, IRI(DCTERMS + "created"), Literal(info.created, XSD + "dateTime"))
         w.add(s, IRI(KGT + "publicRead"), Literal("true" if info.public else "false", XSD + "boolean"))
+        w.add(s, IRI(KGT + "defaultGraph"), Literal(info.default_graph))
         return w.getvalue()
 
     def _write(self, info: ProjectInfo, *, replace_existing: bool) -> None:
@@ -139,8 +152,11 @@ class ProjectRegistry:
         st.update(f"{delete}INSERT DATA {{ GRAPH <{sg}> {{ {body} }} }}")
         self.invalidate()
 
-    def create(self, project: str, *, title: str = "", description: str = "", owner: str = "", licence: str = "", public: bool = False) -> ProjectInfo:
+    def create(
+        self, project: str, *, title: str = "", description: str = "", owner: str = "", licence: str = "", public: bool = False, default_graph: str = "union"
+    ) -> ProjectInfo:
         check_project_id(project)
+        check_mode(default_graph)
         with self._lock, self.twin.store.transaction():
             if self.exists(project):
                 raise Conflict("PROJECT_EXISTS", f"project {project!r} already exists", hint="pick another id or delete the project first")
@@ -153,6 +169,7 @@ class ProjectRegistry:
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 public=public,
                 iri=self.twin.naming.project_iri(project),
+                default_graph=default_graph,
             )
             self._write(info, replace_existing=False)
         return info
@@ -160,8 +177,10 @@ class ProjectRegistry:
     def update(self, project: str, **changes: Any) -> ProjectInfo:
         with self._lock, self.twin.store.transaction():
             info = self.get(project)
+            if changes.get("default_graph") is not None:
+                check_mode(changes["default_graph"])
             for k, v in changes.items():
-                if v is not None and k in ("title", "description", "owner", "licence", "public"):
+                if v is not None and k in ("title", "description", "owner", "licence", "public", "default_graph"):
                     setattr(info, k, v)
             self._write(info, replace_existing=True)
         return info
@@ -251,6 +270,17 @@ class Twin:
             out.append(d)
         return sorted(out)
 
+    def dataset_of(self, project: str) -> ProjectDataset:
+        """Graph naming and default-graph rules of a project (see :mod:`kg_twin.sparql.dataset`)."""
+        mode = self.projects.get(project).default_graph
+        return ProjectDataset(self.naming.project_graph_prefix(project), "default" if mode == "default" else "union")
+
+    def query_dataset(self, project: str, *, include_inferred: bool = True) -> Dataset:
+        """The dataset a query on the project endpoint sees, in stored names."""
+        ds = self.dataset_of(project)
+        graphs = self.project_graphs(project, include_inferred=False)
+        return Dataset(tuple(ds.default_graphs(graphs, inferred=include_inferred)), tuple(ds.named_graphs(graphs)))
+
     def owns_graph(self, project: str, graph: str) -> bool:
         n = self.naming
         return graph.startswith(n.project_graph_prefix(project)) and n.project_of_graph(graph) == project and not n.is_hidden(graph)
@@ -261,6 +291,22 @@ class Twin:
             graphs.extend(self.project_graphs(p, include_inferred=include_inferred))
         t = tuple(graphs)
         return Dataset(t, t)
+
+    def export(self, project: str, output: IO[bytes], *, format: str = "nquads") -> int:
+        """Write the project's asserted graphs as a dataset (N-Quads or TriG), each graph under the
+        name its clients use and the unnamed default graph as the default graph, so that
+        ``kg-twin load`` of the file gives the same project back. Returns the quads written."""
+        from kg_twin.store.convert import rename_graphs
+
+        default = self.naming.default_graph(project)
+        graphs = self.project_graphs(project, include_inferred=False)
+        tmpdir = Path(self.settings.data_dir) / "tmp"
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=tmpdir) as raw:
+            self.store.dump(raw, format="nquads", graphs=graphs)
+            raw.seek(0)
+            data = raw.read()
+        return rename_graphs(data, format="nquads", to_format=format, output=output, rename=lambda g: None if g in (None, default) else self.naming.client_graph(project, g))
 
     def close(self) -> None:
         self.store.close()

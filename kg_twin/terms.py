@@ -140,26 +140,37 @@ class Naming:
         return graph_iri[len(self.project_graph_prefix(p)) :].startswith(HIDDEN_PREFIX)
 
     def resolve_graph(self, project: str, graph: str) -> str:
-        """Turn a user-given graph (short name or full IRI) into a project graph IRI.
+        """Stored name of a user-given graph: a short name, or any IRI the client chooses.
 
-        >>> Naming("http://t/").resolve_graph("p", "sensors")
+        A project is an RDF dataset: any IRI names a graph of it (see :mod:`kg_twin.sparql.dataset`).
+
+        >>> n = Naming("http://t/")
+        >>> n.resolve_graph("p", "sensors")
         'http://t/graph/p/sensors'
+        >>> n.resolve_graph("p", "http://example.org/g")
+        'http://t/graph/p/~/http://example.org/g'
+        >>> n.resolve_graph("p", "../q/x")
+        Traceback (most recent call last):
+        ...
+        kg_twin.errors.InputError: [BAD_GRAPH] graph name '../q/x' has a '.' or '..' segment
+          hint: use a short name such as 'sensors' or a full IRI
         """
+        from kg_twin.sparql.dataset import ProjectDataset, check_graph_iri
+
+        ds = ProjectDataset(self.project_graph_prefix(project))
         if ":" not in graph:
             name = graph.strip("/")
             if not name:
-                raise InputError("BAD_GRAPH", "empty graph name")
-            return self.graph(project, name)
-        prefix = self.project_graph_prefix(project)
-        if not graph.startswith(prefix) or len(graph) == len(prefix):
-            raise InputError(
-                "GRAPH_OUTSIDE_PROJECT",
-                f"graph <{graph}> is not a graph of project {project!r}",
-                hint=f"graphs of this project live under <{prefix}>; pass a short name such as 'sensors' "
-                f"or a full IRI like <{prefix}sensors>",
-                status=403,
-            )
-        return graph
+                raise InputError("BAD_GRAPH", "empty graph name", hint="use a short name such as 'sensors' or a full IRI")
+            if any(seg in (".", "..") for seg in name.split("/")):
+                raise InputError("BAD_GRAPH", f"graph name {graph!r} has a '.' or '..' segment", hint="use a short name such as 'sensors' or a full IRI")
+            return ds.stored(check_graph_iri(self.graph(project, name)))
+        return ds.stored(check_graph_iri(graph))
+
+    def client_graph(self, project: str, stored: str) -> str:
+        """The graph IRI a client uses for a stored graph name (inverse of :meth:`resolve_graph`)."""
+        head = self.project_graph_prefix(project) + "~/"
+        return stored[len(head) :] if stored.startswith(head) else stored
 
     # instances ----------------------------------------------------------
     def mint(self, project: str, kind: str, key: str) -> str:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kg_twin.catalog.spec import QuerySpec, check, parse
 from kg_twin.errors import Conflict, InputError, NotFound
+from kg_twin.limits import Limits
 from kg_twin.rdf import IRI, Literal, NTriplesWriter
 from kg_twin.terms import DCTERMS, KGT, RDF, XSD
 
@@ -122,7 +123,7 @@ class ProjectQueries:
         key = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
         spec = self._cache.get(key)
         if spec is None:
-            spec = check(parse(name, text, origin="project"))
+            spec = check(parse(name, text, origin="project", limits=Limits.of(self.twin.settings)))
             self._cache[key] = spec
         return spec
 

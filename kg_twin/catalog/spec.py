@@ -40,7 +40,8 @@ import yaml
 
 from kg_twin.catalog.params import Parameter
 from kg_twin.errors import InputError, KgTwinError
-from kg_twin.sparql.lexer import Prologue, tokenize, unescape_codepoints
+from kg_twin.limits import DEFAULT, Limits, check_sparql, load_yaml
+from kg_twin.sparql.lexer import Prologue, tokenize, unescape_codepoints, without_services
 from kg_twin.sparql.protocol import dataset_clauses, query_form
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -131,7 +132,7 @@ class QuerySpec:
         return d
 
 
-def _decorators(name: str, text: str) -> dict[str, Any]:
+def _decorators(name: str, text: str, limits: Limits = DEFAULT) -> dict[str, Any]:
     lines = []
     for i, row in enumerate(text.splitlines(), 1):
         s = row.lstrip()
@@ -142,7 +143,7 @@ def _decorators(name: str, text: str) -> dict[str, Any]:
     # keep relative indentation: strip the common single leading space most authors write after '#+'
     body = "\n".join(l[1:] if l.startswith(" ") else l for _, l in lines)
     try:
-        meta = yaml.load(body, Loader=yaml.BaseLoader)  # every scalar stays a string
+        meta = load_yaml(body, limits, what=f"query {name}: the '#+' decorators", loader=yaml.BaseLoader)  # every scalar stays a string
     except yaml.YAMLError as e:
         line = None
         mark = getattr(e, "problem_mark", None)
@@ -208,7 +209,7 @@ def parameters_of(text: str) -> tuple[list[Parameter], dict[str, str]]:
     return list(seen.values()), pro.prefixes
 
 
-def parse(name: str, text: str, *, origin: str = "catalogue", path: str | None = None) -> QuerySpec:
+def parse(name: str, text: str, *, origin: str = "catalogue", path: str | None = None, limits: Limits = DEFAULT) -> QuerySpec:
     """Read a named query (decorators + parameters); no evaluation. InputError on any problem."""
     if not NAME_RE.match(name or ""):
         raise InputError(
@@ -218,7 +219,8 @@ def parse(name: str, text: str, *, origin: str = "catalogue", path: str | None =
         )
     where = {"query": name}
     try:
-        meta = _decorators(name, text)
+        check_sparql(text, limits, what=f"query {name}")
+        meta = _decorators(name, text, limits)
         spec = QuerySpec(name=name, text=text, origin=origin, path=path)
         for k in meta:
             if k in UNSUPPORTED_KEYS:
@@ -395,7 +397,8 @@ def check(spec: QuerySpec) -> QuerySpec:
     res = None
     for text in texts:
         try:
-            res = scratch.query(text, dataset=Dataset((), ()), result_format="json", bindings=bindings or None)
+            # the check never calls a remote endpoint, allow-listed or not: SERVICE goes nowhere here
+            res = scratch.query(without_services(text), dataset=Dataset((), ()), result_format="json", bindings=bindings or None)
         except InputError as e:
             e.where = {**where, **e.where}
             e.message = f"query {spec.name}: {e.message}"

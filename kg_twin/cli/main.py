@@ -10,12 +10,15 @@ import importlib
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import typer
 from rich.console import Console
 
-from kg_twin.errors import KgTwinError
+from kg_twin.errors import KgTwinError, NotFound
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kg_twin.service import Twin
 
 app = typer.Typer(name="kg-twin", help="Semantic digital twin of a territory.", no_args_is_help=True, add_completion=False)
 project_app = typer.Typer(help="Create, list, show and delete projects.", no_args_is_help=True)
@@ -121,12 +124,15 @@ def project_create(
     owner: str = typer.Option("", help="owner (person or organisation)"),
     licence: str = typer.Option("", help="licence IRI or name"),
     public: bool = typer.Option(False, "--public", help="anyone may read"),
+    default_graph: str = typer.Option(
+        "union", "--default-graph", help="a query's default graph: 'union' (the set union of the project's graphs) or 'default' (the unnamed graph, as in the SPARQL standard)"
+    ),
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Create a project."""
     twin = run(lambda: open_twin(data_dir))
     try:
-        info = run(lambda: twin.projects.create(project, title=title, description=description, owner=owner, licence=licence, public=public))
+        info = run(lambda: twin.projects.create(project, title=title, description=description, owner=owner, licence=licence, public=public, default_graph=default_graph))
         err.print(f"created project {info.id}")
     finally:
         twin.close()
@@ -193,6 +199,29 @@ def _locked(data_dir: Optional[Path]) -> bool:
 
 
 # ---------------------------------------------------------------- data
+def load_dataset_file(twin: Twin, project: str, path: Path, fmt: str) -> tuple[int, int]:
+    """Load an N-Quads / TriG file into a project: its graphs keep their IRIs (any IRI names a graph
+    of the project), its default graph goes to the project's default graph. All or nothing."""
+    import tempfile
+
+    from kg_twin.store.convert import rename_graphs
+
+    names: set[str] = set()
+
+    def rename(g: str | None) -> str:
+        stored = twin.naming.default_graph(project) if g is None else twin.naming.resolve_graph(project, g)
+        names.add(stored)
+        return stored
+
+    tmpdir = Path(twin.settings.data_dir) / "tmp"
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmpdir, suffix=".nq") as tmp:
+        n = rename_graphs(path, format=fmt, rename=rename, output=tmp)
+        tmp.flush()
+        twin.store.load(Path(tmp.name), format="nquads", graph=None)
+    return n, len(names)
+
+
 @app.command()
 def load(
     files: list[Path] = typer.Argument(..., help="RDF files (any format; by extension, or --format)"),
@@ -217,12 +246,8 @@ def load(
                     fail(KgTwinError("FILE_NOT_FOUND", f"no such file: {f}", hint="check the path"), 2)
                 rf = run(lambda: rdf_format_from_name(fmt) if fmt else rdf_format_from_path(f.name))
                 if rf.quads:
-                    info = run(lambda: twin.store.parse_check(f, format=rf.name))
-                    bad = [g for g in info["graphs"] if not twin.owns_graph(project, g)]
-                    if bad:
-                        fail(KgTwinError("GRAPH_OUTSIDE_PROJECT", f"{f}: named graphs outside project {project}: {', '.join(bad[:5])}", hint=f"graphs must start with {twin.naming.project_graph_prefix(project)}"), 2)
-                    run(lambda: twin.store.load(f, format=rf.name, graph=None))
-                    err.print(f"{f}: {info['quads']} quads in {len(info['graphs'])} graphs")
+                    n, graphs = run(lambda: load_dataset_file(twin, project, f, rf.name))
+                    err.print(f"{f}: {n} quads in {graphs} graphs")
                 else:
                     g = run(lambda: twin.naming.resolve_graph(project, graph or f.stem.split(".")[0]))
                     n = run(lambda: twin.store.load(f, format=rf.name, graph=g, replace=replace))
@@ -243,7 +268,6 @@ def query(
 ) -> None:
     """Run a SPARQL query on a project (works while the server runs: read-only)."""
     from kg_twin.sparql.protocol import query_form
-    from kg_twin.store import Dataset
 
     text = Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql
     twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
@@ -251,12 +275,16 @@ def query(
         projects = [project] if project else twin.projects.ids()
         for p in projects:
             run(lambda: twin.projects.get(p))
-        ds = twin.dataset_for(projects)
+        if project:
+            dataset = twin.query_dataset(project)  # the project endpoint's dataset, client graph names
+            text = twin.dataset_of(project).rewrite_query(text, list(dataset.named_graphs or ()), merged=len(dataset.default_graphs or ()))
+        else:
+            dataset = twin.dataset_for(projects)
         form = query_form(text)
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         result_fmt = "json" if fmt == "table" or graph_form else fmt
         graph_fmt = fmt if graph_form and fmt != "table" else "turtle"
-        res = run(lambda: twin.store.query(text, dataset=Dataset(ds.default_graphs, ds.named_graphs), result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout))
+        res = run(lambda: twin.store.query(text, dataset=dataset, result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout))
         if fmt == "table" and res.kind == "bindings":
             _print_table(res.body)
         elif fmt == "table" and res.kind == "boolean":
@@ -311,7 +339,7 @@ def export(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="file (default stdout)"),
     data_dir: Optional[Path] = DataDir,
 ) -> None:
-    """Export a project's graphs as N-Quads or TriG."""
+    """Export a project's graphs as N-Quads or TriG (graph names as clients use them; `kg-twin load` reads it back)."""
     from kg_twin.formats import rdf_format_from_name
 
     twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
@@ -320,14 +348,13 @@ def export(
         rf = run(lambda: rdf_format_from_name(fmt))
         if not rf.quads:
             fail(KgTwinError("BAD_FORMAT", "export writes datasets: use nquads or trig"), 2)
-        graphs = twin.project_graphs(project)
         if output:
             tmp = output.with_name(output.name + ".part")
             with open(tmp, "wb") as fh:
-                twin.store.dump(fh, format=rf.name, graphs=graphs)
+                run(lambda: twin.export(project, fh, format=rf.name))
             tmp.replace(output)
         else:
-            twin.store.dump(sys.stdout.buffer, format=rf.name, graphs=graphs)
+            run(lambda: twin.export(project, sys.stdout.buffer, format=rf.name))
             sys.stdout.flush()
     finally:
         twin.close()
@@ -399,6 +426,17 @@ def token_create(
     s = settings_for(data_dir)
     if project != "*":
         run(lambda: check_project_id(project))
+        locked = _locked(data_dir)
+        twin = run(lambda: open_twin(data_dir, read_only=locked))
+        try:
+            exists = twin.projects.exists(project)
+        finally:
+            twin.close()
+        if not exists:  # a token for a project created later would administer it
+            hint = f"create it first with `kg-twin project create {project}`; list projects with `kg-twin project list`"
+            if locked:
+                hint += "; a running server's newest projects may not be visible here: create the token with POST /projects/{project}/tokens"
+            fail(NotFound("PROJECT_NOT_FOUND", f"no project {project!r}: a token is only for an existing project (or '*')", hint=hint))
     tok = run(lambda: TokenStore(Path(s.auth_db_path)).create(project, role, label))
     err.print(f"token {tok.id} for {project} ({role}); keep the secret, it is not shown again:")
     print(tok.secret)

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from kg_twin.limits import load_yaml
 from kg_twin.errors import InputError
 
 HEADER = """\
@@ -74,7 +75,7 @@ def dump_yaml(mapping: dict[str, Any], *, source: str = "FILE", project: str = "
 
 def load_mapping_text(text: str, *, name: str = "mapping") -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, what=name)  # bounded: nesting, aliases
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where: dict[str, Any] = {"file": name}

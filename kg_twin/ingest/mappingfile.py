@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from kg_twin.limits import load_yaml
 from kg_twin.errors import InputError
 
 HEADER = (
@@ -42,7 +43,7 @@ def save_mapping(mapping: dict[str, Any], path: str | Path) -> Path:
 
 def load_mapping_text(text: str, name: str = "mapping") -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, what=name)  # bounded: nesting, aliases
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = {"file": name}

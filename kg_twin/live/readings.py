@@ -37,6 +37,7 @@ from typing import Any, Protocol, Sequence
 
 import msgspec
 
+from kg_twin.limits import load_json
 from kg_twin.errors import InputError
 
 MAX_BATCH = 1_000_000
@@ -157,10 +158,7 @@ def _check_size(n: int) -> None:
 
 def _parse_json(body: bytes) -> list[RawReading]:
     """The generic JSON reader: field aliases, ``null`` fields, a wrapping object, elements of any type."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InputError("BAD_JSON", f"request body is not valid JSON: {e}", hint="send a JSON array of readings or CSV with Content-Type: text/csv") from None
+    data = load_json(body, what="observations")
     if isinstance(data, dict) and isinstance(data.get("observations"), list):
         data = data["observations"]
     if not isinstance(data, list):

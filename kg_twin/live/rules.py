@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import math
+
 import json
 import re
 import sqlite3
@@ -98,6 +100,8 @@ def parse_rule(body: dict[str, Any]) -> Rule:
             clear = None if body.get("clear") is None else float(body["clear"])
         except (KeyError, TypeError, ValueError):
             raise InputError("BAD_RULE", "a threshold rule needs a numeric 'value' (and optionally 'clear')") from None
+        if not math.isfinite(value) or (clear is not None and not math.isfinite(clear)):
+            raise InputError("BAD_RULE", "'value' and 'clear' must be finite numbers", hint="e.g. value 1000, clear 950")
         if clear is not None and ((op in (">", ">=") and clear > value) or (op in ("<", "<=") and clear < value)):
             raise InputError("BAD_RULE", f"'clear' ({clear}) must be on the other side of 'value' ({value}) for {op}", hint="e.g. value 1000, clear 950 for '>'")
         cls = body.get("class")

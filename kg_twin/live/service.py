@@ -583,9 +583,10 @@ class LiveService:
             self._rule_state.pop(project, None)
 
     def _check_rule_query(self, project: str, rule: Rule) -> None:
-        from kg_twin.sparql.lexer import check_services
+        from kg_twin.limits import Limits
+        from kg_twin.sparql.policy import check_client_sparql
 
-        check_services(rule.query or "", [], base="")
+        check_client_sparql(rule.query or "", allowlist=[], limits=Limits.of(self.twin.settings), base="", what=f"rule {rule.id}")
         self._run_rule_query(project, rule)  # syntax / runtime errors surface now, as 400
 
     def _run_rule_query(self, project: str, rule: Rule) -> dict[str, dict[str, Any]]:

@@ -1,49 +1,44 @@
-"""Confine a SPARQL 1.1 Update to one project's graphs.
+"""Confine a SPARQL 1.1 Update to one project's dataset.
 
 The store holds every project in one dataset, so an update sent to
-``/projects/{p}/sparql`` is rewritten before it runs:
+``/projects/{p}/sparql`` is rewritten before it runs (see :mod:`kg_twin.sparql.dataset` for
+how client graph IRIs map to stored names):
 
+* every graph IRI the update names (any IRI the client chooses) becomes the project's stored
+  name for it; names kg-twin reserves are refused (400);
 * the *default graph* of the update (INSERT DATA triples outside GRAPH, DELETE/INSERT
   templates, CLEAR/DROP DEFAULT, ADD/MOVE/COPY DEFAULT) is the project's default graph;
-* the WHERE clause of DELETE/INSERT sees the project's graphs only (``USING`` /
-  ``USING NAMED`` are injected; user-given ones are checked);
-* every graph IRI named anywhere must belong to the project; ``CLEAR/DROP NAMED|ALL``
-  expand to the project's graphs; ``LOAD`` is refused (use the Graph Store Protocol);
-  graph variables in templates are refused (they could name another project's graph).
+* the WHERE clause of DELETE/INSERT sees the project's dataset only (``USING`` /
+  ``USING NAMED`` are injected; user-given ones are mapped), with ``GRAPH ?g`` binding client names;
+* a graph variable in a template is mapped to the stored name of the graph it is bound to
+  (a reserved name or a non-IRI leaves the quad out, as an unbound variable does);
+* ``CLEAR/DROP NAMED|ALL`` expand to the project's graphs; ``LOAD`` is refused
+  (``LOAD SILENT`` does nothing, as the standard says of a failing silent operation).
 
-Errors never say whether a foreign graph exists.
-
->>> c = Confinement(default_graph="http://t/graph/p/default", graphs=["http://t/graph/p/default", "http://t/graph/p/a"],
-...                 owns=lambda g: g.startswith("http://t/graph/p/"))
->>> print(confine_update('INSERT DATA { <s> <p> 1 }', c, base="http://x/"))
-INSERT DATA { GRAPH <http://t/graph/p/default> { <http://x/s> <http://x/p> 1 } }
+>>> from kg_twin.sparql.dataset import ProjectDataset
+>>> c = Confinement(ProjectDataset("http://t/graph/p/", "default"), graphs=["http://t/graph/p/default"])
+>>> print(confine_update('INSERT DATA { <s> <p> 1 GRAPH <http://e/g> { <s> <p> 2 } }', c, base="http://x/"))
+INSERT DATA { GRAPH <http://t/graph/p/default> { <http://x/s> <http://x/p> 1 } GRAPH <http://t/graph/p/~/http://e/g> { <http://x/s> <http://x/p> 2 } }
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
-
 from kg_twin.errors import Forbidden, InputError
+from kg_twin.sparql.dataset import HELPER_PREFIX, ProjectDataset, _GraphRewriter
 from kg_twin.sparql.lexer import Prologue, Token, tokenize, unescape_codepoints
 
 
 @dataclass
 class Confinement:
-    default_graph: str  # the project's default graph IRI
-    graphs: list[str]  # the project's existing visible graphs (default included)
-    owns: Callable[[str], bool]  # may this IRI be a graph of the project?
-    named: list[str] = field(default_factory=list)  # graphs for CLEAR/DROP NAMED (default: graphs - default)
-    using_default: list[str] = field(default_factory=list)  # protocol using-graph-uri
-    using_named: list[str] = field(default_factory=list)  # protocol using-named-graph-uri
+    ds: ProjectDataset  # naming and default-graph rules of the project
+    graphs: list[str]  # the project's existing visible stored graphs (default included, inferred not)
+    using_default: list[str] = field(default_factory=list)  # protocol using-graph-uri (stored names)
+    using_named: list[str] = field(default_factory=list)  # protocol using-named-graph-uri (stored names)
 
-
-def _foreign(iri: str) -> Forbidden:
-    return Forbidden(
-        "GRAPH_NOT_ALLOWED",
-        f"graph <{iri}> is not a graph of this project",
-        hint="updates on a project endpoint may only name the project's own graphs ({base}graph/{project}/...)",
-    )
+    @property
+    def default_graph(self) -> str:
+        return self.ds.default_graph
 
 
 def _iri(i: str) -> str:
@@ -66,19 +61,22 @@ def _match_brace(toks: list[Token], i: int) -> int:
 
 
 class _Rewriter:
-    def __init__(self, text: str, conf: Confinement, base: str | None, allowlist: list[str] | None) -> None:
+    def __init__(self, text: str, conf: Confinement, base: str | None) -> None:
         self.text = unescape_codepoints(text)
         self.toks = tokenize(self.text)
         self.conf = conf
         self.pro = Prologue(base)
-        self.out: list[str] = []
-        # graphs named so far (all owned): an operation must see graphs an earlier operation of
+        # WHERE clauses: GRAPH patterns rewritten as for queries, every IRI written absolute
+        self.where_rw = _GraphRewriter(conf.ds, self.text, base, self.toks, self.pro, absolute=True)
+        self.where_rw.named = conf.ds.named_graphs(sorted(set(conf.graphs)))
+        self.template_vars = 0
+        # graphs named so far: an operation must see graphs an earlier operation of
         # the same request created, which the precomputed conf.graphs cannot list
         self.mentioned: set[str] = set()
 
     # helpers -------------------------------------------------------------
     def src(self, a: int, b: int) -> str:
-        """Source text of tokens a..b-1, with every graph IRI check applied and IRIs absolutised."""
+        """Source text of tokens a..b-1 (data), graph IRIs mapped and every IRI absolute."""
         parts: list[str] = []
         toks = self.toks
         k = a
@@ -87,8 +85,7 @@ class _Rewriter:
             if t.kind == "NAME" and t.upper == "GRAPH" and k + 1 < b:
                 g = toks[k + 1]
                 if g.kind in ("IRI", "PNAME"):
-                    iri = self.owned(g)
-                    parts.append(f"GRAPH {_iri(iri)}")
+                    parts.append(f"GRAPH {_iri(self.owned(g))}")
                     k += 2
                     continue
             if t.kind == "IRI":
@@ -100,17 +97,47 @@ class _Rewriter:
             k += 1
         return " ".join(parts)
 
+    def template(self, a: int, b: int, binds: list[str]) -> str:
+        """A DELETE/INSERT template: like :meth:`src`, and ``GRAPH ?g`` writes to the stored name of
+        the graph ``?g`` is bound to (a BIND added to the WHERE clause computes it)."""
+        toks = self.toks
+        parts: list[str] = []
+        seen: dict[str, str] = {}
+        start = a
+        for k in range(a, b - 1):
+            if toks[k].kind == "NAME" and toks[k].upper == "GRAPH" and toks[k + 1].kind == "VAR":
+                parts.append(self.src(start, k))
+                name = toks[k + 1].text[1:]
+                if name not in seen:
+                    self.template_vars += 1
+                    seen[name] = f"?{HELPER_PREFIX}_t{self.template_vars}"
+                    binds.append(f"BIND({self.conf.ds.stored_expr('?' + name)} AS {seen[name]})")
+                parts.append(f"GRAPH {seen[name]}")
+                start = k + 2
+        parts.append(self.src(start, b))
+        return " ".join(p for p in parts if p)
+
+    def where(self, a: int, b: int, binds: list[str]) -> str:
+        """A WHERE group (tokens a..b-1, braces included) with the template BINDs at its end."""
+        self.where_rw.named = self.named()
+        body = self.where_rw.emit(a, b, {})
+        if binds:
+            body = body[:-1] + binds + ["}"]
+        return " ".join(body)
+
     def owned(self, tok: Token) -> str:
         iri = self.pro.resolve(tok)
         if iri is None:
             raise InputError("SPARQL_SYNTAX", f"expected a graph IRI, found {tok.text!r}")
-        if not self.conf.owns(iri):
-            raise _foreign(iri)
-        self.mentioned.add(iri)
-        return iri
+        stored = self.conf.ds.stored(iri)
+        self.mentioned.add(stored)
+        return stored
 
     def expect_name(self, i: int, *names: str) -> bool:
         return i < len(self.toks) and self.toks[i].kind == "NAME" and self.toks[i].upper in names
+
+    def named(self) -> list[str]:
+        return sorted(set(self.conf.ds.named_graphs(sorted(set(self.conf.graphs) | self.mentioned))))
 
     def graph_ref(self, i: int, allow: tuple[str, ...]) -> tuple[list[str], int]:
         """GraphRef / GraphRefAll / GraphOrDefault at toks[i] -> (graph IRIs, next index)."""
@@ -123,20 +150,10 @@ class _Rewriter:
             if t.upper == "DEFAULT":
                 return [self.conf.default_graph], i + 1
             if t.upper == "NAMED":
-                named = set(self.conf.named or [g for g in self.conf.graphs if g != self.conf.default_graph]) | self.mentioned
-                return sorted(named - {self.conf.default_graph}), i + 1
+                return self.named(), i + 1
             if t.upper == "ALL":
-                return sorted(set(self.conf.graphs) | self.mentioned), i + 1
+                return sorted(set(self.named()) | {self.conf.default_graph}), i + 1
         raise InputError("SPARQL_SYNTAX", f"unexpected {t.text!r} where a graph was expected", hint="write GRAPH <iri>, DEFAULT, NAMED or ALL")
-
-    def check_template(self, a: int, b: int) -> None:
-        for k in range(a, b - 1):
-            if self.toks[k].kind == "NAME" and self.toks[k].upper == "GRAPH" and self.toks[k + 1].kind == "VAR":
-                raise Forbidden(
-                    "GRAPH_VARIABLE_IN_TEMPLATE",
-                    "a graph variable in an INSERT/DELETE template is not allowed on a project endpoint",
-                    hint="name the target graph explicitly: GRAPH <...> { ... }",
-                )
 
     def quad_data(self, a: int, b: int) -> str:
         """Body of INSERT DATA / DELETE DATA between braces a..b: wrap default-graph triples."""
@@ -162,9 +179,12 @@ class _Rewriter:
         return "{ " + " ".join(pieces) + " }"
 
     def using_clause(self, default_graphs: list[str]) -> str:
-        named = sorted(set(self.conf.graphs) | {self.conf.default_graph} | self.mentioned)
         dg = sorted(set(default_graphs))
-        return " ".join([f"USING {_iri(g)}" for g in dg] + [f"USING NAMED {_iri(g)}" for g in named])
+        return " ".join([f"USING {_iri(g)}" for g in dg] + [f"USING NAMED {_iri(g)}" for g in self.named()])
+
+    def project_default(self) -> list[str]:
+        """The WHERE clause's default graph when the update names none (the project's dataset)."""
+        return self.conf.ds.default_graphs(sorted(set(self.conf.graphs) | {self.conf.default_graph}), inferred=True)
 
     # operations ----------------------------------------------------------
     def run(self) -> str:
@@ -189,6 +209,12 @@ class _Rewriter:
         t = toks[i]
         kw = t.upper if t.kind == "NAME" else ""
         if kw == "LOAD":
+            if self.expect_name(i + 1, "SILENT"):
+                # a silent operation that cannot run succeeds without effect (SPARQL 1.1 Update 3.1)
+                j = i + 3
+                if self.expect_name(j, "INTO"):
+                    j += 3 if self.expect_name(j + 1, "GRAPH") else 2
+                return j, ""
             raise Forbidden("LOAD_DISABLED", "SPARQL LOAD is disabled on this server", hint="upload the data with the Graph Store Protocol (PUT/POST /projects/{p}/graphs) or `kg-twin load`")
         if kw in ("CLEAR", "DROP", "CREATE"):
             j = i + 1
@@ -199,10 +225,10 @@ class _Rewriter:
             s = " SILENT" if silent else ""
             if kw == "CREATE":
                 return j, f"CREATE{s} GRAPH {_iri(graphs[0])}"
-            if kw == "DROP" or kw == "CLEAR":
-                # DROP/CLEAR of the (always existing) default graph or of expansions must not fail
-                s2 = " SILENT" if silent or toks[i + 1 + int(silent)].upper in ("DEFAULT", "NAMED", "ALL") else ""
-                return j, " ;\n".join(f"{kw}{s2} GRAPH {_iri(g)}" for g in graphs)
+            # DROP/CLEAR of the (always existing) default graph or of expansions must not fail
+            s2 = " SILENT" if silent or toks[i + 1 + int(silent)].upper in ("DEFAULT", "NAMED", "ALL") else ""
+            ops = [f"{kw}{s2} GRAPH {_iri(g)}" for g in graphs]
+            return j, " ;\n".join(ops)
         if kw in ("ADD", "MOVE", "COPY"):
             j = i + 1
             silent = self.expect_name(j, "SILENT")
@@ -212,19 +238,18 @@ class _Rewriter:
             if not self.expect_name(j, "TO"):
                 raise InputError("SPARQL_SYNTAX", f"expected TO in {kw}")
             dst, j = self.graph_ref(j + 1, ("DEFAULT",))
-            s = " SILENT" if silent else ""
-            if src[0] == self.conf.default_graph or dst[0] == self.conf.default_graph:
-                s = " SILENT" if silent or src[0] == self.conf.default_graph else s
+            s = " SILENT" if silent or src[0] == self.conf.default_graph else ""
             return j, f"{kw}{s} GRAPH {_iri(src[0])} TO GRAPH {_iri(dst[0])}"
         if kw in ("INSERT", "DELETE") and self.expect_name(i + 1, "DATA"):
             close = _match_brace(toks, i + 2)
             return close + 1, f"{kw} DATA {self.quad_data(i + 2, close)}"
         if kw == "DELETE" and self.expect_name(i + 1, "WHERE"):
             close = _match_brace(toks, i + 2)
-            self.check_template(i + 2, close + 1)
-            body = self.src(i + 2, close + 1)
-            using = self.using_clause(self.conf.graphs or [self.conf.default_graph])
-            return close + 1, f"WITH {_iri(self.conf.default_graph)} DELETE {body} {using} WHERE {body}"
+            binds: list[str] = []
+            template = self.template(i + 2, close + 1, binds)
+            where = self.where(i + 2, close + 1, binds)
+            using = self.using_clause(self.project_default())
+            return close + 1, f"WITH {_iri(self.conf.default_graph)} DELETE {template} {using} WHERE {where}"
         if kw in ("WITH", "INSERT", "DELETE"):
             return self.modify(i)
         raise InputError("SPARQL_SYNTAX", f"unexpected {t.text!r} at the start of an update operation", hint="expected INSERT, DELETE, WITH, CLEAR, DROP, CREATE, ADD, MOVE or COPY")
@@ -235,14 +260,13 @@ class _Rewriter:
         if self.expect_name(i, "WITH"):
             with_graph = self.owned(toks[i + 1])
             i += 2
-        parts: list[str] = []
+        templates: list[tuple[str, int, int]] = []
         for kw in ("DELETE", "INSERT"):
             if self.expect_name(i, kw):
                 close = _match_brace(toks, i + 1)
-                self.check_template(i + 1, close + 1)
-                parts.append(f"{kw} {self.src(i + 1, close + 1)}")
+                templates.append((kw, i + 1, close + 1))
                 i = close + 1
-        if not parts:
+        if not templates:
             raise InputError("SPARQL_SYNTAX", "expected DELETE { } and/or INSERT { } after WITH")
         using_default: list[str] = []
         using_named: list[str] = []
@@ -256,7 +280,9 @@ class _Rewriter:
         if not self.expect_name(i, "WHERE"):
             raise InputError("SPARQL_SYNTAX", "expected WHERE in DELETE/INSERT")
         close = _match_brace(toks, i + 1)
-        where = self.src(i + 1, close + 1)
+        binds: list[str] = []
+        parts = [f"{kw} {self.template(a, b, binds)}" for kw, a, b in templates]
+        where = self.where(i + 1, close + 1, binds)
         protocol_using = bool(self.conf.using_default or self.conf.using_named)
         if protocol_using and (using_default or using_named or with_graph):
             raise InputError(
@@ -267,18 +293,20 @@ class _Rewriter:
         if protocol_using:
             using_default, using_named = list(self.conf.using_default), list(self.conf.using_named)
         if using_default or using_named:
-            # explicit dataset: keep it (checked), make sure the named set is never left open
+            # explicit dataset: keep it (mapped); an absent half is empty, as the standard says
             using = " ".join([f"USING {_iri(g)}" for g in using_default] + [f"USING NAMED {_iri(g)}" for g in using_named])
             if not using_default:
-                using += f" USING {_iri(self.conf.default_graph)}"
+                using += f" USING {_iri(self.conf.ds.prefix + HELPER_PREFIX + '-empty')}"
+            if not using_named:
+                using += f" USING NAMED {_iri(self.conf.ds.prefix + HELPER_PREFIX + '-empty')}"
         elif with_graph:
             using = self.using_clause([with_graph])
         else:
-            using = self.using_clause(self.conf.graphs or [self.conf.default_graph])
+            using = self.using_clause(self.project_default())
         target = with_graph or self.conf.default_graph
         return close + 1, f"WITH {_iri(target)} {' '.join(parts)} {using} WHERE {where}"
 
 
 def confine_update(text: str, conf: Confinement, *, base: str | None = None) -> str:
     """Rewrite ``text`` so it reads and writes only the project's graphs (see module doc)."""
-    return _Rewriter(text, conf, base, None).run()
+    return _Rewriter(text, conf, base).run()

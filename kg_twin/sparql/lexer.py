@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from kg_twin.errors import InputError
@@ -95,6 +96,52 @@ def tokenize(text: str, *, raw: bool = False) -> list[Token]:
             out.append(Token(kind, m.group(0), m.start(), m.end()))
         pos = m.end()
     return out
+
+
+_OPEN = {"{": "}", "(": ")", "[": "]"}
+_CLOSE = frozenset(_OPEN.values())
+
+
+@lru_cache(maxsize=1024)
+def nesting_depth(text: str) -> int:
+    """Deepest nesting of ``{ ( [`` in a SPARQL text, as the engine's recursive parser would meet it.
+
+    Counted on the token streams (strings and comments do not count). An ``<...>`` token may be an
+    operator for the engine (``?a<((1))>2``), so brackets inside IRIs are counted as if they were
+    brackets, except that closers inside an IRI never lower the count: the result is an upper
+    bound of both readings. Counted on every view that tokenizes (a text no view tokenizes raises
+    the lexer's error; callers refuse a text whose engine view does not tokenize, after their checks).
+
+    >>> nesting_depth("SELECT * { ?s ?p ( 1 ( 2 ) ) FILTER(?s) }")
+    3
+    >>> nesting_depth('ASK { "{{{{" }')
+    1
+    >>> nesting_depth("ASK { ?a ?b ?c FILTER(?a<((((1>2) }")
+    6
+    """
+    views, _error = token_views(text)
+    deepest = 0
+    for toks in views:
+        depth = 0
+        for t in toks:
+            if t.kind == "PUNCT":
+                if t.text in _OPEN:
+                    depth += 1
+                    deepest = max(deepest, depth)
+                elif t.text in _CLOSE:
+                    depth -= 1
+            elif t.kind == "IRI":
+                inner = 0
+                peak = 0
+                for ch in t.text:
+                    if ch in _OPEN:
+                        inner += 1
+                        peak = max(peak, inner)
+                    elif ch in _CLOSE:
+                        inner -= 1
+                deepest = max(deepest, depth + peak)
+                depth += max(0, inner)
+    return deepest
 
 
 class Prologue:
@@ -241,3 +288,30 @@ def check_no_load(text: str) -> None:
                 "SPARQL LOAD is disabled on this server",
                 hint="upload the data with the Graph Store Protocol (PUT/POST /projects/{p}/graphs) or `kg-twin load`",
             )
+
+
+NO_SERVICE = "urn:kg-twin:no-service"
+
+
+def without_services(text: str) -> str:
+    """The text with every SERVICE call pointed at a name no engine can reach (and made SILENT),
+    for checks that evaluate a query (named-query checks) without opening any connection.
+
+    >>> without_services("SELECT * { SERVICE <http://127.0.0.1:1/s> { ?s ?p ?o } }")
+    'SELECT * { SERVICE SILENT <urn:kg-twin:no-service> { ?s ?p ?o } }'
+    """
+    toks = tokenize(text, raw=True)
+    out: list[str] = []
+    pos = 0
+    for i, t in enumerate(toks):
+        if t.kind == "NAME" and t.upper == "SERVICE" and i + 1 < len(toks):
+            j = i + 1
+            silent = toks[j].upper == "SILENT"
+            if silent:
+                j += 1
+            if j < len(toks) and toks[j].kind in ("IRI", "PNAME", "VAR"):
+                out.append(text[pos:t.start])
+                out.append(f"SERVICE SILENT <{NO_SERVICE}>")
+                pos = toks[j].end
+    out.append(text[pos:])
+    return "".join(out)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from kg_twin.errors import Forbidden, InputError, UnsupportedMediaType
+from kg_twin.store.base import Dataset
 from kg_twin.sparql.lexer import Prologue, tokenize, unescape_codepoints
 
 FORM = "application/x-www-form-urlencoded"
@@ -211,19 +212,23 @@ def dataset_clauses(text: str, base: str | None = None) -> tuple[list[str], list
 
 def choose_dataset(
     op: Operation,
-    allowed: list[str],
+    allowed: "Dataset",
     may_read: Callable[[str], bool],
     base: str | None = None,
+    map_name: Callable[[str], str] | None = None,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The dataset of a query: protocol parameters, else FROM clauses, else all allowed graphs.
+    """The dataset of a query: protocol parameters, else FROM clauses, else the endpoint's dataset.
 
-    Every named graph must pass ``may_read`` (by namespace, not existence), otherwise 403.
+    ``map_name`` turns the FROM clauses' graph names into stored names (protocol parameters come
+    mapped). Every named graph must pass ``may_read`` (by namespace, not existence), otherwise 403.
     """
     dflt, named = op.default_graph_uri, op.named_graph_uri
     if not dflt and not named:
         dflt, named = dataset_clauses(op.text, base)
+        if map_name is not None:
+            dflt, named = [map_name(g) for g in dflt], [map_name(g) for g in named]
     if not dflt and not named:
-        return tuple(allowed), tuple(allowed)
+        return tuple(allowed.default_graphs or ()), tuple(allowed.named_graphs or ())
     for g in list(dflt) + list(named):
         if not may_read(g):
             raise Forbidden("GRAPH_NOT_ALLOWED", f"graph <{g}> is not readable from this endpoint", hint="name graphs of the projects you may read")

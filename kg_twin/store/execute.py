@@ -9,7 +9,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg_twin.errors import InputError, KgTwinError, QueryTimeout, UpstreamError
+from kg_twin.errors import Conflict, InputError, KgTwinError, NotFound, QueryTimeout, UpstreamError
 from kg_twin.store import results as _results
 from kg_twin.store.base import DEFAULT, QueryResult
 
@@ -37,6 +37,7 @@ RESULT_MEDIA = {
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
 }
+HELPER_VARIABLE_PREFIX = "__kgt"  # = kg_twin.sparql.dataset.HELPER_PREFIX (the store does not import sparql/)
 _POS_RE = re.compile(r"(?:error )?at (\d+):(\d+)")
 
 
@@ -129,6 +130,31 @@ def syntax_error(e: Exception, text: str, what: str = "query") -> InputError:
     )
 
 
+_FUNCTION_RE = re.compile(r"custom function <([^>]*)> is not supported")
+_GRAPH_RE = re.compile(r"The graph <([^>]*)> (does not exist|already exists)")
+
+
+def engine_error(e: Exception, what: str = "query") -> KgTwinError:
+    """An evaluation error of the engine as a kg-twin error: the client's mistakes are 4xx
+    (an unknown function, a missing or existing graph), the rest is the engine's (502)."""
+    msg = str(e)
+    m = _FUNCTION_RE.search(msg)
+    if m:
+        return InputError(
+            "UNKNOWN_FUNCTION",
+            f"the {what} calls <{m.group(1)}>, which this server does not implement",
+            hint="see docs/queries.md for the extension functions kg-twin provides (GeoSPARQL, history)",
+        )
+    m = _GRAPH_RE.search(msg)
+    if m:
+        if m.group(2) == "does not exist":
+            return NotFound("GRAPH_NOT_FOUND", f"graph <{m.group(1)}> does not exist", hint="add SILENT to ignore a missing graph")
+        return Conflict("GRAPH_EXISTS", f"graph <{m.group(1)}> already exists", hint="add SILENT to ignore an existing graph")
+    if what == "update":
+        return UpstreamError("UPDATE_FAILED", f"update failed: {msg}")
+    return UpstreamError("QUERY_FAILED", f"query evaluation failed: {msg}", hint="a SERVICE call or the store failed; see the message")
+
+
 def dataset_kwargs(default_graphs: Any, named_graphs: Any) -> dict[str, Any]:
     kw: dict[str, Any] = {}
     if default_graphs is not None:
@@ -166,8 +192,8 @@ def run_query(
         res = query_with_bindings(store, sparql, bindings, base_iri=base_iri, **kw)
     except SyntaxError as e:
         raise syntax_error(e, sparql) from None
-    except OSError as e:
-        raise UpstreamError("QUERY_FAILED", f"query evaluation failed: {e}", hint="a SERVICE call or the store failed; see the message") from None
+    except (OSError, RuntimeError) as e:
+        raise engine_error(e) from None
     try:
         if isinstance(res, ox.QueryBoolean):
             fmt = result_format
@@ -175,14 +201,19 @@ def run_query(
             return QueryResult("boolean", body, RESULT_MEDIA[fmt], fmt, count=1, elapsed_s=time.perf_counter() - t0)
         if isinstance(res, ox.QuerySolutions):
             variables = [v.value for v in res.variables]
+            # variables added by the dataset rewriting (kg_twin.sparql.dataset) are never answered
+            keep = [j for j, v in enumerate(variables) if not v.startswith(HELPER_VARIABLE_PREFIX)]
+            if len(keep) != len(variables):
+                variables = [variables[j] for j in keep]
+            else:
+                keep = list(range(len(variables)))
             rows: list[list[Any]] = []
             truncated = False
-            n = len(variables)
             for i, sol in enumerate(res):
                 if max_rows is not None and len(rows) >= max_rows:
                     truncated = True
                     break
-                rows.append([sol[j] for j in range(n)])
+                rows.append([sol[j] for j in keep])
                 if deadline is not None and (i & 1023) == 0 and time.monotonic() > deadline:
                     raise QueryTimeout("QUERY_TIMEOUT", "query exceeded its time limit")
             fmt = result_format
@@ -206,7 +237,5 @@ def run_query(
         return QueryResult("graph", body or b"", RDF_MEDIA[fmt], fmt, truncated=truncated, count=len(triples), elapsed_s=time.perf_counter() - t0)
     except KgTwinError:
         raise
-    except OSError as e:
-        raise UpstreamError("QUERY_FAILED", f"query evaluation failed: {e}") from None
-    except RuntimeError as e:
-        raise UpstreamError("QUERY_FAILED", f"query evaluation failed: {e}") from None
+    except (OSError, RuntimeError) as e:
+        raise engine_error(e) from None

@@ -10,11 +10,8 @@ first query after a write (~15 ms, hard links).
 from __future__ import annotations
 
 import io
-import json
-import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -24,50 +21,19 @@ from typing import IO, Any, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from kg_twin.errors import InputError, KgTwinError, StoreBusy, UpstreamError
+from kg_twin.errors import InputError, StoreBusy, UpstreamError
 from kg_twin.formats import rdf_format_from_name
+from kg_twin.store import pending
 from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
-from kg_twin.store.execute import OX_RDF, graph_term, run_query, syntax_error
+from kg_twin.store.bulk import bulk_into, rdf_syntax_error
+from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, syntax_error
 from kg_twin.store.functions import oxigraph_functions, query_context
+from kg_twin.store.pending import STAGING_PREFIX, Redo
 
-log = logging.getLogger(__name__)
 
-# files larger than this use the streaming bulk path + staging graph; a transactional load holds
+# files larger than this use the bulk loader (kg_twin.store.bulk); a transactional load holds
 # ~40x its input in memory (a 20 MB N-Triples file: ~800 MB), the bulk path a constant ~30 MB
 BULK_THRESHOLD = 8 * 1024 * 1024
-STAGING_PREFIX = "urn:x-kg-twin:staging:"
-BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
-# up to this size the bulk loader reads the whole input at once (~14x its size in memory, but no
-# Python object per quad: ~1.5x faster); above it, the streaming batches of _bulk_into
-BULK_DIRECT_BYTES = 16 * 1024 * 1024
-BULK_BLOCK_BYTES = 4 * 1024 * 1024  # N-Triples block per bulk_load call above that (peak ~15x a block)
-JOURNAL_SUFFIX = ".replace-journal.json"
-PENDING_MARKS = STAGING_PREFIX + "pending-loads"  # hidden graph: graphs loaded but not yet kept
-
-
-_RDF_POS = __import__("re").compile(r"line (\d+)(?: column (\d+))?")
-
-
-def _rdf_syntax_error(e: Exception, fmt: str, name: str | None) -> InputError:
-    where: dict[str, Any] = {}
-    m = _RDF_POS.search(str(e))
-    if isinstance(getattr(e, "lineno", None), int):
-        # pyoxigraph sets lineno/offset; the message varies ("at line 2 between columns 17 and 19")
-        where["line"] = e.lineno  # type: ignore[attr-defined]
-        if getattr(e, "offset", None):
-            where["column"] = e.offset  # type: ignore[attr-defined]
-    elif m:
-        where["line"] = int(m.group(1))
-        if m.group(2):
-            where["column"] = int(m.group(2))
-    if name:
-        where = {"file": name, **where}
-    return InputError(
-        "RDF_SYNTAX",
-        f"invalid {fmt} data: {e}",
-        hint=f"fix the {fmt} syntax at the given line/column (or check that the file really is {fmt})",
-        where=where,
-    )
 
 
 def _sol_to_rdflib(t: Any) -> Any:
@@ -275,8 +241,8 @@ class OxigraphStore:
                 self._store.update(sparql, base_iri=base_iri, custom_functions=self._funcs() or None)
             except SyntaxError as e:
                 raise syntax_error(e, sparql, "update") from None
-            except (OSError, RuntimeError) as e:  # e.g. a SERVICE call that failed
-                raise UpstreamError("UPDATE_FAILED", f"update failed: {e}") from None
+            except (OSError, RuntimeError) as e:  # a missing graph, an unknown function, a failed SERVICE call
+                raise engine_error(e, "update") from None
             finally:
                 self._bump()
 
@@ -290,6 +256,8 @@ class OxigraphStore:
         replace: bool = False,
         bulk: bool | None = None,
     ) -> int:
+        """See :meth:`GraphStore.load`. Every bulk write is marked first, so that a crash in the
+        middle is settled when the store opens again (:mod:`kg_twin.store.pending`)."""
         self._check_writable()
         fmt = rdf_format_from_name(format)
         oxfmt = OX_RDF[fmt.name]
@@ -313,7 +281,7 @@ class OxigraphStore:
                 if graph is None:
                     # quads keep their graphs; triples go to the store default graph
                     if bulk:
-                        self._store.bulk_load(**kwargs)
+                        self._bulk_dataset(kwargs, fmt.name)
                     else:
                         self._store.load(**kwargs)
                     return -1
@@ -325,122 +293,87 @@ class OxigraphStore:
                         status=415,
                     )
                 target = graph_term(graph)
-                if bulk and replace and isinstance(source, (str, Path)) and self.path is not None and isinstance(target, ox.NamedNode) and self.has_graph(graph):
-                    # replace a big graph: drop + bulk load under the writer lock (snapshot readers
-                    # never see the middle), redone from a journal after a crash (no staging + MOVE)
-                    self._replace_journaled(target, Path(str(source)), fmt.name, base_iri)
-                    return self.graph_size(graph)
-                if not bulk and (replace is False or not self.has_graph(graph)):
-                    # small additive load, or replacing an empty graph: one transaction, nothing
-                    # written on error (no staging + MOVE: MOVE of 200k quads costs ~85 s, ~600 MB)
+                exists = self.has_graph(graph)
+                if not bulk and not (replace and exists):
+                    # small additive load, or into an empty graph: one transaction, nothing written on
+                    # error or crash (no staging + MOVE: MOVE of 200k quads costs seconds and ~600 MB)
                     self._store.load(to_graph=target, **kwargs)
-                    return self.graph_size(graph)
-                if bulk and not self.has_graph(graph):
-                    # new (or empty) graph: bulk load straight in; on error, the graph is removed again
-                    try:
-                        self._bulk_into(target, kwargs)
-                    except BaseException:
-                        self._store.remove_graph(target)
-                        raise
-                    return self.graph_size(graph)
-                staging = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex)
-                try:
-                    if bulk:
-                        self._bulk_into(staging, kwargs)
-                    else:
-                        self._store.load(to_graph=staging, **kwargs)
-                    g_sparql = "DEFAULT" if isinstance(target, ox.DefaultGraph) else f"GRAPH <{graph}>"
-                    op = "MOVE SILENT" if replace else "ADD SILENT"
-                    self._store.update(f"{op} GRAPH <{staging.value}> TO {g_sparql}")
-                finally:
-                    if self._store.contains_named_graph(staging):
-                        self._store.remove_graph(staging)
+                elif isinstance(target, ox.NamedNode) and not exists:
+                    # a new graph: marked, bulk-loaded, published (removed on error, or at the next open)
+                    self._bulk_marked(target, kwargs)
+                elif replace and "path" in kwargs and isinstance(target, ox.NamedNode):
+                    # replace a graph from a file: drop + bulk load, redone from the file after a crash
+                    self._replace_from(target, Redo(Path(kwargs["path"]), fmt.name, base_iri))
+                else:
+                    # extend a graph (or replace it from bytes): a marked hidden staging graph, then one ADD / MOVE
+                    self._via_staging(target, kwargs, bulk=bulk, replace=replace)
                 return self.graph_size(graph)
             except SyntaxError as e:
-                raise _rdf_syntax_error(e, fmt.name, name) from None
+                raise rdf_syntax_error(e, fmt.name, name) from None
             except OSError as e:
                 raise InputError("RDF_LOAD_FAILED", f"could not load {name or 'data'}: {e}", hint="check the file path and format") from None
             finally:
                 self._bump()
 
-    def _replace_journaled(self, target: Any, path: Path, format: str, base_iri: str | None) -> None:
-        """Replace ``target`` by the file's triples: write a journal, drop, bulk load, remove the
-        journal. A crash in between leaves the journal; opening the store redoes it (the file is
+    def _bulk_marked(self, graph: ox.NamedNode, kwargs: dict[str, Any]) -> None:
+        """Bulk-load a new graph: marked before, published (unmarked) after; removed on error."""
+        pending.mark(self._store, graph)
+        try:
+            bulk_into(self._store, graph, kwargs)
+        except BaseException:
+            pending.discard(self._store, graph)
+            raise
+        pending.unmark(self._store, graph)
+
+    def _via_staging(self, target: Any, kwargs: dict[str, Any], *, bulk: bool, replace: bool) -> None:
+        """Load into a marked hidden staging graph, publish it into ``target`` with one ``ADD`` (or
+        ``MOVE``) transaction, remove it (a crash before that: the next open removes it)."""
+        staging = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex)
+        pending.mark(self._store, staging)
+        try:
+            if bulk:
+                bulk_into(self._store, staging, kwargs)
+            else:
+                self._store.load(to_graph=staging, **kwargs)
+            into = "DEFAULT" if isinstance(target, ox.DefaultGraph) else f"GRAPH {target}"
+            self._store.update(f"{'MOVE' if replace else 'ADD'} SILENT GRAPH {staging} TO {into}")
+        finally:
+            pending.discard(self._store, staging)
+
+    def _replace_from(self, target: ox.NamedNode, redo: Redo) -> None:
+        """Replace ``target`` by a file's triples: mark it with the file, drop, bulk load, unmark.
+        A crash in between leaves the mark; opening the store redoes the replacement (the file is
         the redo log, so the caller keeps it until this returns)."""
-        self.parse_check(path, format=format, base_iri=base_iri)  # a syntax error raises here, before anything is dropped
-        journal = self._journal()
-        _write_json_atomic(journal, {"graph": target.value, "path": str(path.resolve()), "format": format, "base_iri": base_iri})
-        self._redo(journal)
-
-    def _journal(self) -> Path:
-        assert self.path is not None  # on-disk stores only (internal invariant)
-        return self.path.with_name(self.path.name + JOURNAL_SUFFIX)
-
-    def _redo(self, journal: Path) -> None:
-        entry = json.loads(journal.read_text(encoding="utf-8"))
-        target = ox.NamedNode(entry["graph"])
+        self.parse_check(redo.path, format=redo.format, base_iri=redo.base_iri)  # a syntax error raises here, before anything is dropped
+        pending.mark(self._store, target, redo)
         if self._store.contains_named_graph(target):
             self._store.remove_graph(target)
-        self._bulk_into(target, {"path": entry["path"], "format": OX_RDF[entry["format"]], "base_iri": entry.get("base_iri")})
-        self._store.flush()
-        journal.unlink()
+        self._bulk_redo(target, redo)  # an I/O error keeps the mark: the next open finishes the replacement
+        pending.unmark(self._store, target)
+
+    def _bulk_redo(self, graph: ox.NamedNode, redo: Redo) -> None:
+        bulk_into(self._store, graph, {"path": str(redo.path), "format": OX_RDF[rdf_format_from_name(redo.format).name], "base_iri": redo.base_iri})
+
+    def _bulk_dataset(self, kwargs: dict[str, Any], fmt_name: str) -> None:
+        """Bulk-load a dataset file: the named graphs it creates are marked (removed after a crash).
+        Triples it adds to graphs that already exist, or to the default graph, are not (see
+        docs/architecture.md, "Writes are staged, then published atomically")."""
+        source = Path(kwargs["path"]) if "path" in kwargs else kwargs["input"]
+        named = self.parse_check(source, format=fmt_name, base_iri=kwargs.get("base_iri"))["graphs"]
+        new = [ox.NamedNode(g) for g in named if not g.startswith("_:") and not self._store.contains_named_graph(ox.NamedNode(g))]
+        for g in new:
+            pending.mark(self._store, g)
+        try:
+            self._store.bulk_load(**kwargs)
+        except BaseException:
+            for g in new:
+                pending.discard(self._store, g)
+            raise
+        pending.unmark(self._store, *new)
 
     def _recover(self) -> None:
-        """Remove the graphs of pending loads a crash interrupted (see :meth:`pending_load`), and
-        finish a graph replacement a crash interrupted (see :meth:`_replace_journaled`)."""
-        marks = ox.NamedNode(PENDING_MARKS)
-        for q in list(self._store.quads_for_pattern(None, None, None, marks)):
-            if isinstance(q.subject, ox.NamedNode):
-                log.warning("removing <%s>: its load was interrupted before it was checked and published", q.subject.value)
-                if self._store.contains_named_graph(q.subject):
-                    self._store.remove_graph(q.subject)
-        if self._store.contains_named_graph(marks):
-            self._store.remove_graph(marks)
-            self._store.flush()
-        journal = self._journal() if self.path is not None else None
-        if journal is None or not journal.exists():
-            return
-        entry = json.loads(journal.read_text(encoding="utf-8"))
-        if not Path(entry["path"]).exists():
-            failed = journal.with_suffix(".failed")
-            os.replace(journal, failed)
-            log.error("replacement of <%s> was interrupted and its source %s is gone; graph left as is, journal kept in %s", entry["graph"], entry["path"], failed)
-            return
-        log.warning("finishing the replacement of <%s> that was interrupted (from %s)", entry["graph"], entry["path"])
-        self._redo(journal)
-
-    def _bulk_into(self, graph: Any, kwargs: dict[str, Any]) -> None:
-        """Bulk-insert into ``graph``. Small inputs go through ``Store.bulk_load`` in one call;
-        it keeps its whole input in memory (~14x a 50 MB N-Triples file), so bigger ones are
-        stream-parsed and inserted in bounded batches (a few tens of MB)."""
-        size = os.path.getsize(kwargs["path"]) if "path" in kwargs else len(kwargs["input"]) if isinstance(kwargs.get("input"), bytes) else BULK_DIRECT_BYTES + 1
-        if size <= BULK_DIRECT_BYTES:
-            self._store.bulk_load(**kwargs, to_graph=graph)
-            return
-        if "path" in kwargs and kwargs["format"] == ox.RdfFormat.N_TRIPLES:
-            # N-Triples is one triple per line: whole-line blocks go through the loader one by one
-            try:
-                with open(kwargs["path"], "rb") as fh:
-                    rest = b""
-                    while block := fh.read(BULK_BLOCK_BYTES):
-                        block, rest = (rest + block).rsplit(b"\n", 1) if b"\n" in block else (b"", rest + block)
-                        if block:
-                            self._store.bulk_load(input=block + b"\n", format=kwargs["format"], base_iri=kwargs.get("base_iri"), to_graph=graph)
-                    if rest.strip():
-                        self._store.bulk_load(input=rest, format=kwargs["format"], base_iri=kwargs.get("base_iri"), to_graph=graph)
-            except SyntaxError:
-                for _ in ox.parse(**kwargs):
-                    pass  # the error again, with its line in the whole file rather than in a block
-                raise
-            return
-        batch: list[Any] = []
-        for q in ox.parse(**kwargs):
-            batch.append(ox.Quad(q.subject, q.predicate, q.object, graph))
-            if len(batch) >= BULK_BATCH:
-                self._store.bulk_extend(batch)
-                batch = []
-        if batch:
-            self._store.bulk_extend(batch)
+        """Settle the bulk writes a crash interrupted (see :mod:`kg_twin.store.pending`)."""
+        pending.recover(self._store, self._bulk_redo)
 
     def drop_graphs(self, graphs: Iterable[str]) -> None:
         self._check_writable()
@@ -459,56 +392,51 @@ class OxigraphStore:
     def pending_load(self, source: str | Path, *, format: str, graph: str, base_iri: str | None = None) -> Iterator[PendingLoad]:
         """See :meth:`GraphStore.pending_load`. The bulk loader runs in a thread (pyoxigraph
         releases the GIL while it parses and writes), so on two cores checking the staged copy and
-        writing the published one overlap. The graph is first marked pending in a hidden graph of
-        the store; the commit's update removes the mark in the same transaction, and opening the
-        store removes any graph still marked (a crash in between)."""
+        writing the published one overlap. The graph is marked like every bulk write
+        (:mod:`kg_twin.store.pending`); the commit's update removes the mark in the same transaction."""
         self._check_writable()
         fmt = rdf_format_from_name(format)
         if fmt.quads:
             raise InputError("DATASET_INTO_GRAPH", f"{fmt.name} data carries its own graph names and cannot be loaded into one graph", hint="convert it to N-Triples", status=415)
         path, target = Path(str(source)), graph_term(graph)
         kwargs: dict[str, Any] = {"path": str(path), "format": OX_RDF[fmt.name], "base_iri": base_iri}
-        unmark = f"DELETE WHERE {{ GRAPH <{PENDING_MARKS}> {{ <{graph}> ?p ?o }} }}"
 
         def add(data: bytes, fmt_name: str) -> None:
             try:
                 self._store.bulk_load(input=data, format=OX_RDF[rdf_format_from_name(fmt_name).name], to_graph=target)
             except SyntaxError as e:
-                raise _rdf_syntax_error(e, fmt_name, None) from None
+                raise rdf_syntax_error(e, fmt_name, None) from None
 
         def commit(update: str) -> None:
-            self._store.flush()  # the bulk-loaded data is on disk before the mark goes
-            self.update(f"{update} ;\n{unmark}" if update.strip() else unmark)
+            pending.unmark(self._store, target, update=update, run=self.update)
 
-        pending = PendingLoad(add, commit)
+        handle = PendingLoad(add, commit)
         with self._write_lock:
             if not isinstance(target, ox.NamedNode) or self.has_graph(graph):
                 raise InputError("PENDING_LOAD_TARGET", f"<{graph}> is not a new named graph", hint="pending loads create graphs; replace existing ones with load(replace=True)")
-            self._store.update(f'INSERT DATA {{ GRAPH <{PENDING_MARKS}> {{ <{graph}> <{PENDING_MARKS}#since> "{time.time()}" }} }}')
+            pending.mark(self._store, target)
 
             def run() -> None:
                 try:
-                    self._bulk_into(target, kwargs)
+                    bulk_into(self._store, target, kwargs)
                 except SyntaxError as e:
-                    pending.finish(_rdf_syntax_error(e, fmt.name, path.name))
+                    handle.finish(rdf_syntax_error(e, fmt.name, path.name))
                 except OSError as e:
-                    pending.finish(InputError("RDF_LOAD_FAILED", f"could not load {path.name}: {e}", hint="check the file path and format"))
+                    handle.finish(InputError("RDF_LOAD_FAILED", f"could not load {path.name}: {e}", hint="check the file path and format"))
                 except BaseException as e:  # surfaced to the caller by wait()
-                    pending.finish(e)
+                    handle.finish(e)
                 else:
-                    pending.finish()
+                    handle.finish()
 
             worker = threading.Thread(target=run, name="kgt-pending-load", daemon=True)
             worker.start()
             try:
-                yield pending
+                yield handle
             finally:
                 worker.join()
                 try:
-                    if not pending.committed:
-                        if self._store.contains_named_graph(target):
-                            self._store.remove_graph(target)
-                        self._store.update(unmark)
+                    if not handle.committed:
+                        pending.discard(self._store, target)
                 finally:
                     self._bump()
 
@@ -580,7 +508,7 @@ class OxigraphStore:
                 if fmt.quads and not isinstance(q.graph_name, ox.DefaultGraph):
                     graphs.add(q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "_:" + q.graph_name.value)
         except SyntaxError as e:
-            raise _rdf_syntax_error(e, fmt.name, str(source) if isinstance(source, Path) else None) from None
+            raise rdf_syntax_error(e, fmt.name, str(source) if isinstance(source, Path) else None) from None
         return {"quads": n, "graphs": sorted(graphs)}
 
     def backup(self, target: str | Path) -> None:
@@ -658,15 +586,6 @@ class OxigraphStore:
         if snaps is not None and snaps.exists():
             shutil.rmtree(snaps, ignore_errors=True)
         self._store = None  # type: ignore[assignment]
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _portable(v: Any) -> Any:

@@ -41,6 +41,7 @@ _CLOSURE_CACHE: dict[tuple, tuple] = {}
 
 DATA_GRAPH = "urn:x-kg-twin:validation:data"
 CLOSURE_GRAPH = "urn:x-kg-twin:validation:closure"
+SHAPES_GRAPH = "urn:x-kg-twin:validation:shapes"
 
 _FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -155,13 +156,20 @@ class ShaclView:
         # canonical literal (as the store gives it back) -> the literal as written, for inputs we
         # copied from rdflib: oxigraph stores typed literals by value ("4.0"^^xsd:decimal -> "4")
         self.originals: dict = {}
+        self.stored: dict = {}  # the reverse: literal as written -> the store's form (for query constants)
+        # store forms that stand for several written literals ("1"^^xsd:byte and "01"^^xsd:integer)
+        self.ambiguous: set = set()
         self.closure_pairs: list[tuple] = []
         self.closure_types: list[tuple] = []  # (individual, class) stated by closure files
+        self.private = False  # True when the store holds only this validation's graphs
+        self.shapes_graph: str | None = None
 
     # constructors ---------------------------------------------------------------
     @classmethod
     def empty(cls) -> "ShaclView":
-        return cls(ox.Store(), [DATA_GRAPH], [CLOSURE_GRAPH])
+        v = cls(ox.Store(), [DATA_GRAPH], [CLOSURE_GRAPH])
+        v.private = True
+        return v
 
     @classmethod
     def from_ntriples(cls, data: bytes) -> "ShaclView":
@@ -196,22 +204,47 @@ class ShaclView:
         for q in tmp.quads_for_pattern(None, p, None):
             original = lits[int(q.subject.value[len("urn:x-kg-twin:l"):])]
             if q.object != original:
+                known = self.originals.get(q.object)
+                if known is not None and known != original:
+                    self.ambiguous.add(q.object)
                 self.originals[q.object] = original
+                self.stored[original] = q.object
 
-    def load_file(self, path: Path | str, target: str = DATA_GRAPH, fmt: str | None = None) -> None:
+    def load_file(self, path: Path | str, target: str = DATA_GRAPH, fmt: str | None = None, *, base_iri: str | None = None) -> None:
+        """Load an RDF file into ``target``; relative IRIs (and ``<>``) resolve against the file's
+        ``file:`` IRI unless ``base_iri`` is given. Typed literals keep their written form."""
         path = Path(path)
         if not path.is_file():
             raise InputError("FILE_NOT_FOUND", f"no such file: {path}", where={"file": str(path)})
+        base = base_iri or path.resolve().as_uri()
         try:
-            self.store.bulk_load(path=str(path), format=rdf_format_of(path, fmt), to_graph=ox.NamedNode(target))
+            self._load(ox.parse(path=str(path), format=rdf_format_of(path, fmt), base_iri=base), target)
         except SyntaxError as e:
             raise InputError("RDF_SYNTAX", f"{path.name}: {e}", where={"file": str(path)}, hint="fix the RDF syntax") from e
 
-    def load_bytes(self, data: bytes, fmt: str, target: str = DATA_GRAPH) -> None:
+    def load_bytes(self, data: bytes, fmt: str, target: str = DATA_GRAPH, *, base_iri: str | None = None) -> None:
+        """Load RDF text into ``target`` (``base_iri`` resolves relative IRIs)."""
         try:
-            self.store.load(data, format=rdf_format_of("", fmt), to_graph=ox.NamedNode(target))
+            self._load(ox.parse(data, format=rdf_format_of("", fmt), base_iri=base_iri), target)
         except SyntaxError as e:
-            raise InputError("RDF_SYNTAX", str(e), hint="fix the RDF syntax") from e
+            raise InputError("RDF_SYNTAX", str(e), hint="fix the RDF syntax, or give the base IRI its relative IRIs need") from e
+
+    def _load(self, quads: Iterable[Any], target: str) -> None:
+        """Add parsed quads to ``target``, remembering the written form of the typed literals the
+        store canonicalises (``"300"^^xsd:byte`` must stay ill-typed, ``"01"`` stay ``"01"``)."""
+        g = ox.NamedNode(target)
+        typed: dict = {}
+        batch = []
+        for q in quads:
+            o = q.object
+            if isinstance(o, ox.Literal) and not o.language and o.datatype.value != XSD_STRING:
+                typed[o] = None
+            batch.append(ox.Quad(q.subject, q.predicate, o, g))
+            if len(batch) >= 100_000:
+                self.store.extend(batch)
+                batch = []
+        self.store.extend(batch)
+        self.remember(typed)
 
     # queries ------------------------------------------------------------------
     def rows(self, sparql: str, *, closure: bool = False) -> list[tuple]:
@@ -260,14 +293,26 @@ class ShaclView:
         """(subclass, superclass) pairs from the data graphs, the closure graphs and closure files."""
         return self.rows(_SUBCLASS_Q, closure=True) + self.closure_pairs
 
-    def rows_bound(self, sparql: str, bindings: dict[str, Any], *, prefixes: dict[str, str] | None = None) -> tuple[list[str], list[tuple]]:
-        """SELECT with pre-bound variables (SEP-0007 substitution, as SHACL-SPARQL's $this); (variables, rows)."""
+    def add_shapes_graph(self, graph: rdflib.Graph) -> str | None:
+        """Put the shapes graph next to the data, for SHACL-SPARQL's ``$shapesGraph``; returns its name,
+        or None when the view reads a shared store (nothing is ever written there)."""
+        if not self.private:
+            return None
+        self.add_rdflib(graph, SHAPES_GRAPH)
+        self.shapes_graph = SHAPES_GRAPH
+        return SHAPES_GRAPH
+
+    def run_prebound(self, sparql: str, *, prefixes: dict[str, str] | None = None, functions: dict | None = None) -> bool | tuple[list[str], list[tuple]]:
+        """A SHACL-SPARQL query whose pre-bound variables are already substituted: ASK -> bool,
+        SELECT -> (variables, rows). The shapes graph (if any) is the only named graph."""
         self.queries += 1
-        subs = {ox.Variable(k): v for k, v in bindings.items()}
+        named = [ox.NamedNode(self.shapes_graph)] if self.shapes_graph else []
         try:
-            res = self.store.query(sparql, default_graph=self.data_graphs, named_graphs=[], substitutions=subs, prefixes=prefixes or None)
+            res = self.store.query(sparql, default_graph=self.data_graphs, named_graphs=named, prefixes=prefixes or None, custom_functions=functions or None)
         except SyntaxError as e:
-            raise ShaclQueryError("SHACL_SPARQL_SYNTAX", f"SPARQL constraint query: {e}", hint="fix the sh:select query") from e
+            raise ShaclQueryError("SHACL_SPARQL_SYNTAX", f"SPARQL query of the shapes graph: {e}", hint="fix the sh:select / sh:ask query") from e
+        if isinstance(res, ox.QueryBoolean):
+            return bool(res)
         names = [v.value for v in res.variables]
         n = len(names)
         rows = [tuple(sol[i] for i in range(n)) for sol in res]

@@ -58,19 +58,40 @@ _DEFAULT_MESSAGES = {
 
 
 def _path_structure(shapes: rdflib.Graph, node: Any, seen: set[Any]) -> Iterator[tuple[Any, Any, Any]]:
-    """The triples of a path expression's blank-node structure (each node once per ``seen``)."""
-    if not isinstance(node, BNode):
+    """The triples of a path expression's blank-node structure, as the path is read (SHACL 2.3.1):
+    a list node gives its rdf:first/rdf:rest triples only, any other node its one path predicate
+    (a node that is both, as in path-strange-001, is a sequence). Each node once per ``seen``."""
+    if not isinstance(node, BNode) or node in seen:
         return
-    todo = [node]
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        for p, o in shapes.predicate_objects(n):
-            yield n, p, o
-            if isinstance(o, BNode):
-                todo.append(o)
+    seen.add(node)
+    if (node, RDF.first, None) in shapes:
+        for p in (RDF.first, RDF.rest):
+            for o in shapes.objects(node, p):
+                yield node, p, o
+                yield from _path_structure(shapes, o, seen)
+        return
+    for p in (SH.alternativePath, SH.inversePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath):
+        o = shapes.value(node, p)
+        if o is not None:
+            yield node, p, o
+            yield from _path_structure(shapes, o, seen)
+            return
+
+
+class _Exact(rdflib.Literal):
+    """A typed literal the Turtle writer prints quoted, as written: rdflib's short forms print an
+    ill-typed boolean as a bare ``none`` (invalid Turtle) and rewrite doubles (``1.5`` as ``1.5e+00``)."""
+
+    def _literal_n3(self, use_plain: bool = False, qname_callback: Any = None) -> str:
+        return super()._literal_n3(False, qname_callback)
+
+
+def _term(t: Any) -> Any:
+    """A store term as the rdflib term the report holds (typed literals kept exactly as written)."""
+    r = to_rdflib(t)
+    if isinstance(r, rdflib.Literal) and r.datatype is not None and not r.language:
+        return _Exact(str(r), datatype=r.datatype, normalize=False)
+    return r
 
 
 def build_report(results: Iterable[Result], shapes: rdflib.Graph, *, conforms: bool | None = None) -> rdflib.Graph:
@@ -87,13 +108,13 @@ def build_report(results: Iterable[Result], shapes: rdflib.Graph, *, conforms: b
         n = BNode()
         g.add((report, SH.result, n))
         g.add((n, RDF.type, SH.ValidationResult))
-        g.add((n, SH.focusNode, to_rdflib(r.focus)))
+        g.add((n, SH.focusNode, _term(r.focus)))
         if r.path is not None:
             g.add((n, SH.resultPath, r.path))
             for t in _path_structure(shapes, r.path, set()):
                 g.add(t)
         if r.value is not None:
-            g.add((n, SH.value, to_rdflib(r.value)))
+            g.add((n, SH.value, _term(r.value)))
         g.add((n, SH.resultSeverity, r.severity))
         g.add((n, SH.sourceShape, r.shape))
         g.add((n, SH.sourceConstraintComponent, r.component))

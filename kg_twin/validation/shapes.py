@@ -32,6 +32,7 @@ from rdflib import OWL, RDF, RDFS
 from kg_twin.errors import InputError, NotFound
 from kg_twin.terms import KGT, Naming
 from kg_twin.validation.engine import SH, ShapesGraph
+from kg_twin.validation.parsing import parse_rdf
 
 SHAPES_DIR = Path(__file__).resolve().parents[2] / "shapes"
 ONTOLOGIES_DIR = Path(__file__).resolve().parents[2] / "ontologies"
@@ -79,11 +80,7 @@ def _parse(path: Path) -> rdflib.Graph:
     with _PARSED_LOCK:
         cached = _PARSED.get(key)
     if cached is None:
-        cached = rdflib.Graph()
-        try:
-            cached.parse(path, format="turtle")
-        except Exception as e:  # noqa: BLE001 - rdflib parser errors have no common base class
-            raise InputError("RDF_SYNTAX", f"cannot parse shapes file {path}: {e}", where={"file": str(path)}) from e
+        cached = parse_rdf(path, fmt=None if path.suffix.lower() in (".ttl", ".nt", ".jsonld", ".rdf", ".trig", ".n3", ".owl", ".xml", ".json", ".nq") else "turtle")
         with _PARSED_LOCK:
             if len(_PARSED) >= 256:  # edited files leave old versions behind
                 _PARSED.clear()

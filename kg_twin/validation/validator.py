@@ -5,9 +5,9 @@
 * :func:`validate_files` - the CLI without a project: data files + shape files.
 * :func:`validate_rdflib` - an rdflib data graph (tests, the W3C suite), blank nodes kept.
 
-Engines (``engine=``): ``kgtwin`` (default; SPARQL on the store, SHACL Core),
+Engines (``engine=``): ``kgtwin`` (default; SPARQL on the store, SHACL Core and SHACL-SPARQL),
 ``pyshacl`` (reference implementation, everything in rdflib), ``auto`` (kgtwin,
-and pyshacl only for the shapes that use SHACL-SPARQL). The summary names the
+and pyshacl only for shapes the kgtwin engine refuses with an error). The summary names the
 engine used for every top-level shape; nothing switches engines silently.
 
 >>> import rdflib
@@ -26,16 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import pyoxigraph as ox
 import rdflib
 
 from kg_twin.errors import InputError
+from kg_twin.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_rdf
+from kg_twin.sparql.policy import check_shapes
 from kg_twin.models import ValidationSummary
 from kg_twin.store.view import CLOSURE_GRAPH, DATA_GRAPH, ShaclView, from_rdflib, to_rdflib
 from kg_twin.validation import engine as kg_engine
 from kg_twin.validation.engine import SH, Result, ShapesGraph
+from kg_twin.validation.parsing import parse_rdf
 from kg_twin.validation.report import build_report, summarize
 
 log = logging.getLogger(__name__)
+_OX_FORMATS = {"json-ld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}
 
 ENGINES = ("kgtwin", "pyshacl", "auto")
 
@@ -81,8 +86,13 @@ class Outcome:
             return self.summary.model_dump_json(indent=2).encode()
         if fmt not in REPORT_FORMATS:
             raise InputError("BAD_FORMAT", f"unknown report format {fmt!r}", hint=f"use one of {', '.join([*REPORT_FORMATS, 'json'])}")
-        out = self.report.serialize(format=REPORT_FORMATS[fmt][1])
-        return out.encode() if isinstance(out, str) else out
+        if fmt == "turtle":
+            out = self.report.serialize(format="turtle")  # rdflib: nested [ ] results, the shapes' prefixes
+            return out.encode() if isinstance(out, str) else out
+        # pyoxigraph's writers keep every literal as written (rdflib's JSON-LD writer turns an
+        # ill-typed "none"^^xsd:boolean into false)
+        triples = [ox.Triple(from_rdflib(s), from_rdflib(p), from_rdflib(o)) for s, p, o in self.report]
+        return ox.serialize(triples, format=_OX_FORMATS[fmt])
 
     def result_keys(self) -> set[tuple]:
         """Comparable (focus, path, value, shape, component, severity) tuples (engine-independent)."""
@@ -93,19 +103,19 @@ def _node_key(n) -> str:
     return f"_:{n}" if isinstance(n, rdflib.BNode) else str(n)
 
 
-def _reaches_sparql(sg: ShapesGraph, node, seen=None) -> bool:
+def _reaches_refused(sg: ShapesGraph, node, seen=None) -> bool:
     seen = seen if seen is not None else set()
     if node in seen:
         return False
     seen.add(node)
-    if sg.uses_sparql(node):
+    if sg.refused(node):
         return True
     g = sg.g
     refs = list(g.objects(node, SH.node)) + list(g.objects(node, SH["not"])) + list(g.objects(node, SH.property)) + list(g.objects(node, SH.qualifiedValueShape))
     for p in (SH["and"], SH["or"], SH.xone):
         for lst in g.objects(node, p):
             refs.extend(sg.list_of(lst))
-    return any(_reaches_sparql(sg, r, seen) for r in refs)
+    return any(_reaches_refused(sg, r, seen) for r in refs)
 
 
 def _top_shapes(sg: ShapesGraph) -> list:
@@ -138,9 +148,17 @@ def view_to_rdflib(view: ShaclView, *, with_closure_classes: bool = True) -> rdf
 def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | None) -> list[Result]:
     import pyshacl
 
-    _conforms, rg, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=False, use_shapes=use_shapes, allow_warnings=False
-    )
+    try:
+        _conforms, rg, _text = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", advanced=False, use_shapes=use_shapes, allow_warnings=False
+        )
+    except Exception as e:  # noqa: BLE001 - pyshacl/rdflib raise plain Exception for bad SHACL-SPARQL (e.g. GRAPH ?g on one graph)
+        log.info("pyshacl refused the shapes: %s", e)
+        raise InputError(
+            "SHACL_SPARQL_FAILED",
+            f"pyshacl could not evaluate the shapes: {e}",
+            hint="pyshacl validates one data graph: SHACL-SPARQL with GRAPH ?g or dataset clauses cannot run there; check the sh:select / sh:ask text",
+        ) from None
     out: list[Result] = []
     for rep in rg.subjects(rdflib.RDF.type, SH.ValidationReport):
         for r in rg.objects(rep, SH.result):
@@ -164,10 +182,23 @@ def _run_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: list | No
     return out
 
 
-def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwin", data_rdflib: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
-    """Validate the view's data graphs against ``shapes`` with the chosen engine."""
+def validate_view(
+    view: ShaclView,
+    shapes: rdflib.Graph,
+    *,
+    engine: str = "kgtwin",
+    data_rdflib: rdflib.Graph | None = None,
+    pushdown: bool = True,
+    allowlist: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> Outcome:
+    """Validate the view's data graphs against ``shapes`` with the chosen engine.
+
+    Every SPARQL text in the shapes passes the outbound policy first (``allowlist``: endpoints
+    SERVICE may call, none by default; ``limits``: size and nesting)."""
     if engine not in ENGINES:
         raise InputError("BAD_ENGINE", f"unknown SHACL engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    check_shapes(shapes, allowlist=allowlist, limits=limits)
     t0 = time.perf_counter()
     sg = ShapesGraph(shapes)
     tops = _top_shapes(sg)
@@ -176,10 +207,12 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     elif engine == "pyshacl":
         py_shapes = tops
     else:
-        py_shapes = [n for n in tops if _reaches_sparql(sg, n)]
+        py_shapes = [n for n in tops if _reaches_refused(sg, n)]
         if py_shapes:
-            log.info("engine auto: %d shape(s) use SHACL-SPARQL and run on pyshacl", len(py_shapes))
+            log.info("engine auto: %d shape(s) the kgtwin engine refuses run on pyshacl", len(py_shapes))
     py_set = set(py_shapes)
+    if len(py_set) < len(tops) and _uses_shapes_graph(shapes):
+        view.add_shapes_graph(shapes)
     results: list[Result] = []
     stats: dict[str, Any] = {}
     if len(py_set) < len(tops):
@@ -190,8 +223,17 @@ def validate_view(view: ShaclView, shapes: rdflib.Graph, *, engine: str = "kgtwi
     if py_shapes:
         data = data_rdflib if data_rdflib is not None else view_to_rdflib(view)
         results.extend(_run_pyshacl(data, shapes, None if engine == "pyshacl" else py_shapes))
+    if view.ambiguous:
+        # e.g. "1"^^xsd:byte and "01"^^xsd:integer are one term in the store: results on them name one form
+        log.warning("%d store term(s) stand for several written literals; results on them use one written form", len(view.ambiguous))
+        stats["ambiguous_literals"] = len(view.ambiguous)
     engines = {_node_key(n): ("pyshacl" if n in py_set else "kgtwin") for n in tops}
     return Outcome(results, shapes, engines, time.perf_counter() - t0, stats)
+
+
+def _uses_shapes_graph(shapes: rdflib.Graph) -> bool:
+    """Does a SHACL-SPARQL query of the shapes graph read ``$shapesGraph``?"""
+    return any("shapesGraph" in str(o) for p in (SH.select, SH.ask) for o in shapes.objects(None, p))
 
 
 def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "kgtwin", closure: rdflib.Graph | None = None, pushdown: bool = True) -> Outcome:
@@ -202,22 +244,18 @@ def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "
     return validate_view(view, shapes, engine=engine, data_rdflib=data if closure is None else None, pushdown=pushdown)
 
 
-def parse_shapes(files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = ()) -> rdflib.Graph:
-    """Parse shape files (and inline ``(text, format)`` pairs) into one shapes graph."""
+def parse_shapes(
+    files: Iterable[Path | str] = (), *, texts: Iterable[tuple[bytes | str, str]] = (), base: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> rdflib.Graph:
+    """Parse shape files (base: each file's ``file:`` IRI) and inline ``(text, format)`` pairs
+    (base: ``base``; bounded by ``limits`` before any parser sees them) into one shapes graph;
+    literals stay as written, and no remote JSON-LD context is ever fetched (pyoxigraph parses)."""
     g = rdflib.Graph()
     for f in files:
-        p = Path(f)
-        if not p.is_file():
-            raise InputError("FILE_NOT_FOUND", f"no such shapes file: {p}", where={"file": str(p)})
-        try:
-            g.parse(p, format=rdflib.util.guess_format(str(p)) or "turtle")
-        except Exception as e:  # noqa: BLE001 - rdflib raises many parser-specific exception types
-            raise InputError("RDF_SYNTAX", f"cannot parse shapes file {p.name}: {e}", where={"file": str(p)}, hint="fix the Turtle syntax") from e
+        g += parse_rdf(f)
     for text, fmt in texts:
-        try:
-            g.parse(data=text, format=fmt)
-        except Exception as e:  # noqa: BLE001
-            raise InputError("RDF_SYNTAX", f"cannot parse shapes: {e}", hint="send Turtle or JSON-LD") from e
+        check_rdf(text, fmt, limits, what="shapes")
+        g += parse_rdf(data=text, fmt=fmt, base=base)
     return g
 
 
@@ -237,6 +275,21 @@ def validate_files(
         view.add_closure_file(f)
     sg = shapes if shapes is not None else parse_shapes(shape_files)
     return validate_view(view, sg, engine=engine)
+
+
+def validate_upload(
+    data: bytes,
+    shapes: rdflib.Graph,
+    *,
+    data_format: str = "turtle",
+    base: str | None = None,
+    engine: str = "kgtwin",
+) -> Outcome:
+    """Validate RDF text (e.g. a request body) against ``shapes``; nothing is stored.
+    ``base`` resolves the data's relative IRIs (as a file's ``file:`` IRI does for files)."""
+    view = ShaclView.empty()
+    view.load_bytes(data, data_format, DATA_GRAPH, base_iri=base)
+    return validate_view(view, shapes, engine=engine)
 
 
 def validate_graphs(
@@ -321,11 +374,11 @@ def validate_project(
     if shape_files or shape_sets or shapes_text:
         sg = lib.load_shapes(shape_sets or [], extra=shape_files)
         if shapes_text:
-            sg += parse_shapes(texts=shapes_text)
+            sg += parse_shapes(texts=shapes_text, limits=Limits.of(twin.settings))
         names = list(shape_sets or [])
     else:
         sg, names = lib.project_shapes(twin.store, twin.naming, project, view)
-    out = validate_view(view, sg, engine=engine)
+    out = validate_view(view, sg, engine=engine, allowlist=twin.settings.service_allowlist, limits=Limits.of(twin.settings))
     out.stats["shape_sets"] = names
     out.stats["graphs"] = graphs
     return out

@@ -127,10 +127,19 @@ def test_load_query_formats(site: Path, tmp_path: Path) -> None:
     assert p.returncode == 2 and "SPARQL_SYNTAX" in p.stderr and p.stdout == ""
     p = kg(site, "query", "ASK {}", "-p", "nope")
     assert p.returncode == 2 and "PROJECT_NOT_FOUND" in p.stderr
+    # a dataset file keeps its graph IRIs, whatever they are (a project is an RDF dataset)
+    own = tmp_path / "own.trig"
+    own.write_text(f'<urn:a> <urn:b> "in default" . <{BASE}graph/other/x> {{ <urn:a> <urn:b> "named like other" }} '
+                   f'<http://example.org/g> {{ <urn:a> <urn:b> "ex-g" }}\n')
+    ok(kg(site, "load", str(own), "-p", "site"))
+    out = ok(kg(site, "query", "SELECT ?g ?o { { GRAPH ?g { <urn:a> <urn:b> ?o } } UNION { <urn:a> <urn:b> ?o FILTER(?o = \"in default\") } }", "-p", "site", "-f", "csv")).stdout
+    rows = {tuple(r) for r in csv.reader(io.StringIO(out))}
+    assert rows == {("g", "o"), (f"{BASE}graph/other/x", "named like other"), ("http://example.org/g", "ex-g"), ("", "in default")}, rows
+    ok(kg(site, "update", f'DROP GRAPH <{BASE}graph/other/x> ; DROP GRAPH <http://example.org/g> ; DELETE DATA {{ <urn:a> <urn:b> "in default" }}', "-p", "site"))
     bad = tmp_path / "bad.nq"
-    bad.write_text(f"<urn:a> <urn:b> <urn:c> <{BASE}graph/other/x> .\n")
+    bad.write_text(f"<urn:a> <urn:b> <urn:c> <{BASE}graph/site/_staging/x> .\n")
     p = kg(site, "load", str(bad), "-p", "site")
-    assert p.returncode == 2 and "GRAPH_OUTSIDE_PROJECT" in p.stderr
+    assert p.returncode == 2 and "RESERVED_GRAPH" in p.stderr
     broken = tmp_path / "broken.ttl"
     broken.write_text("@prefix ex: <http://e/> .\nex:a ex:b .\n")
     p = kg(site, "load", str(broken), "-p", "site")
@@ -143,7 +152,7 @@ def test_load_query_formats(site: Path, tmp_path: Path) -> None:
 def test_update_export_backup_restore(site: Path, tmp_path: Path) -> None:
     ok(kg(site, "update", 'INSERT DATA { <http://example.org/new> <http://example.org/label> "added" }', "-p", "site"))
     p = kg(site, "update", "DROP GRAPH <http://elsewhere/g>", "-p", "site")
-    assert p.returncode == 2 and "GRAPH_NOT_ALLOWED" in p.stderr
+    assert p.returncode == 2 and "GRAPH_NOT_FOUND" in p.stderr  # a graph of this project that does not exist
     p = kg(site, "update", "LOAD <http://example.org/x>", "-p", "site")
     assert p.returncode == 2 and "LOAD_DISABLED" in p.stderr
     exported = ok(kg(site, "export", "-p", "site")).stdout
@@ -156,7 +165,10 @@ def test_update_export_backup_restore(site: Path, tmp_path: Path) -> None:
         expected.add((s, URIRef("urn:in"), URIRef(f"{BASE}graph/site/assets")))
     new = URIRef("http://example.org/new")
     expected.add((new, URIRef("http://example.org/label"), Literal("added")))
-    expected.add((new, URIRef("urn:in"), URIRef(f"{BASE}graph/site/default")))
+    # the project's unnamed default graph is the export's default graph
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    expected.add((new, URIRef("urn:in"), URIRef(str(DATASET_DEFAULT_GRAPH_ID))))
     assert isomorphic(quads(exported), expected)
     # TriG to a file
     out = tmp_path / "site.trig"

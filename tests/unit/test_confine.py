@@ -1,12 +1,14 @@
-"""Update confinement: a project's update can only read and write the project's graphs."""
+"""Update confinement: a project's update reads and writes only the project's dataset, whatever
+graph IRIs it names (another project's IRIs name graphs of the caller's own project)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kg_twin.errors import Forbidden
+from kg_twin.errors import Forbidden, NotFound
 from kg_twin.settings import Settings
 from kg_twin.sparql.confine import Confinement, confine_update
+from kg_twin.sparql.dataset import ProjectDataset
 from kg_twin.sparql.lexer import check_services, service_targets
 from kg_twin.store import Dataset, open_store
 
@@ -24,7 +26,7 @@ def store():
 
 def conf(store):
     graphs = [g for g in store.graphs() if g.startswith(P)]
-    return Confinement(default_graph=P + "default", graphs=sorted(set(graphs) | {P + "default"}), owns=lambda g: g.startswith(P))
+    return Confinement(ProjectDataset(P, "default"), graphs=sorted(set(graphs) | {P + "default"}))
 
 
 def foreign_quads(store):
@@ -62,7 +64,7 @@ def test_insert_data_default_goes_to_project_default(store):
     assert store.select("SELECT * { <http://a> ?p ?o }", dataset=Dataset(None, ())) == []  # store default untouched
 
 
-FORBIDDEN = [
+OTHER_PROJECTS_IRIS = [
     f"INSERT DATA {{ GRAPH <{Q}x> {{ <a:a> <a:b> 1 }} }}",
     f"DELETE DATA {{ GRAPH <{Q}x> {{ <http://o> <http://p> \"secret\" }} }}",
     f"DROP GRAPH <{Q}x>",
@@ -74,18 +76,42 @@ FORBIDDEN = [
     f"DELETE {{ ?s ?p ?o }} USING <{Q}x> WHERE {{ ?s ?p ?o }}",
     f"INSERT {{ ?s ?p ?o }} USING NAMED <{Q}x> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
     f"INSERT {{ GRAPH ?g {{ <a:a> <a:b> 1 }} }} WHERE {{ BIND(<{Q}x> AS ?g) }}",
-    "LOAD <http://example.org/data.ttl>",
     f"PREFIX q: <{Q}> DROP GRAPH q:x",
     f"INSERT DATA {{ GRAPH <\\u0068ttp://t/graph/q/x> {{ <a:a> <a:b> 1 }} }}",
     f"BASE <{Q}> DROP GRAPH <x>",
 ]
 
 
-@pytest.mark.parametrize("update", FORBIDDEN)
-def test_forbidden_updates_are_refused(store, update):
-    with pytest.raises(Forbidden):
-        confine_update(update, conf(store))
+@pytest.mark.parametrize("update", OTHER_PROJECTS_IRIS)
+def test_other_projects_graph_iris_name_own_graphs(store, update):
+    """Naming <Q x> from project p means p's own graph of that name: Q's data is never touched."""
+    try:
+        store.update(confine_update(update, conf(store)))
+    except NotFound:  # p has no graph of that name (DROP / MOVE / ADD without SILENT)
+        pass
     assert len(foreign_quads(store)) == 1
+    for g in store.graphs():
+        assert g.startswith(P) or g == Q + "x"
+
+
+def test_load_is_refused_and_load_silent_does_nothing(store):
+    with pytest.raises(Forbidden):
+        confine_update("LOAD <http://example.org/data.ttl>", conf(store))
+    assert confine_update("LOAD SILENT <http://example.org/data.ttl> INTO GRAPH <http://e/g>", conf(store)) == ""
+
+
+def test_client_graph_names_round_trip(store):
+    """A graph variable in a template writes to the graph it names, in the project; GRAPH ?g reads
+    it back under the client's name."""
+    c = conf(store)
+    store.update(confine_update("INSERT DATA { <http://e/s> <http://e/in> <http://e/g1> }", c))
+    store.update(confine_update("INSERT { GRAPH ?g { <http://e/s> <http://e/p> 1 } } WHERE { ?s <http://e/in> ?g }", conf(store)))
+    assert store.select(f"SELECT * {{ GRAPH <{P}~/http://e/g1> {{ ?s ?p ?o }} }}") != []
+    ds = ProjectDataset(P, "default")
+    graphs = [g for g in store.graphs() if g.startswith(P)]
+    q = ds.rewrite_query("SELECT ?g { GRAPH ?g { ?s <http://e/p> 1 } ?x <http://e/in> ?g }", ds.named_graphs(graphs))
+    rows = store.select(q, dataset=Dataset(tuple(ds.default_graphs(graphs)), tuple(ds.named_graphs(graphs))))
+    assert [str(r["g"]) for r in rows] == ["http://e/g1"]
 
 
 def test_service_detection_sees_through_escapes_and_ignores_strings():

@@ -130,46 +130,118 @@ def _nt(n: int, tag: str) -> str:
     return "".join(f'<http://ex/s{i}> <http://ex/p> "{tag}{i}" .\n' for i in range(n))
 
 
-def test_interrupted_replace_is_finished_when_the_store_opens(tmp_path):
-    from kg_twin.store.oxigraph import JOURNAL_SUFFIX
+def _crashed_store(tmp_path, write) -> None:
+    """Open the on-disk store raw and leave it as a process killed in the middle of ``write`` would."""
+    import pyoxigraph as ox
 
     s = open_store(Settings(data_dir=tmp_path))
-    s.load(_nt(300, "old"), format="ntriples", graph="http://g/1")
     store_dir = s.path
     s.close()
-    # a crash after the journal was written: the old graph may be dropped or not, the new not loaded
+    raw = ox.Store(str(store_dir))
+    write(raw, ox)
+    raw.flush()
+    del raw
+
+
+def test_interrupted_replace_is_finished_when_the_store_opens(tmp_path):
+    from kg_twin.store.pending import MARKS, Redo, mark
+
     redo = tmp_path / "publish.nt"
     redo.write_text(_nt(120, "new"))
-    journal = store_dir.with_name(store_dir.name + JOURNAL_SUFFIX)
-    journal.write_text(json.dumps({"graph": "http://g/1", "path": str(redo), "format": "ntriples", "base_iri": None}))
+    s = open_store(Settings(data_dir=tmp_path))
+    s.load(_nt(300, "old"), format="ntriples", graph="http://g/1")
+    s.close()
+
+    def crash(raw, ox):  # marked with its source, old graph dropped, the new one a third loaded
+        g = ox.NamedNode("http://g/1")
+        mark(raw, g, Redo(redo, "ntriples"))
+        raw.remove_graph(g)
+        raw.bulk_load(input=_nt(40, "new").encode(), format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+
+    _crashed_store(tmp_path, crash)
     s = open_store(Settings(data_dir=tmp_path))
     try:
-        assert not journal.exists()
         got = _graph(s.construct("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://g/1> { ?s ?p ?o } }"), "ntriples")
         assert isomorphic(got, _graph(redo.read_bytes(), "ntriples"))
+        assert not s.has_graph(MARKS.value)
     finally:
         s.close()
 
 
-def test_interrupted_replace_without_its_source_keeps_the_graph(tmp_path):
-    from kg_twin.store.oxigraph import JOURNAL_SUFFIX
+def test_interrupted_replace_without_its_source_leaves_no_graph(tmp_path):
+    """The old content was dropped and the new one cannot be finished: no graph, never half of one."""
+    from kg_twin.store.pending import Redo, mark
+
+    s = open_store(Settings(data_dir=tmp_path))
+    s.load(_nt(10, "old"), format="ntriples", graph="http://g/1")
+    s.load(_nt(3, "keep"), format="ntriples", graph="http://g/keep")
+    s.close()
+
+    def crash(raw, ox):
+        g = ox.NamedNode("http://g/1")
+        mark(raw, g, Redo(tmp_path / "gone.nt", "ntriples"))
+        raw.bulk_load(input=_nt(4, "new").encode(), format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+
+    _crashed_store(tmp_path, crash)
+    s = open_store(Settings(data_dir=tmp_path))
+    try:
+        assert not s.has_graph("http://g/1") and s.graph_size("http://g/keep") == 3
+    finally:
+        s.close()
+
+
+def test_interrupted_append_leaves_the_graph_and_no_staging_graph(tmp_path):
+    """A big append goes through a marked staging graph: a crash before its ADD changes nothing."""
+    import pyoxigraph as ox
+
+    from kg_twin.store.pending import STAGING_PREFIX, mark
 
     s = open_store(Settings(data_dir=tmp_path))
     s.load(_nt(10, "old"), format="ntriples", graph="http://g/1")
     store_dir = s.path
     s.close()
-    journal = store_dir.with_name(store_dir.name + JOURNAL_SUFFIX)
-    journal.write_text(json.dumps({"graph": "http://g/1", "path": str(tmp_path / "gone.nt"), "format": "ntriples", "base_iri": None}))
+
+    def crash(raw, ox):
+        staging = ox.NamedNode(STAGING_PREFIX + "0123")
+        mark(raw, staging)
+        raw.bulk_load(input=_nt(50, "more").encode(), format=ox.RdfFormat.N_TRIPLES, to_graph=staging)
+
+    _crashed_store(tmp_path, crash)
     s = open_store(Settings(data_dir=tmp_path))
     try:
-        assert s.graph_size("http://g/1") == 10
-        assert not journal.exists() and journal.with_suffix(".failed").exists()
+        assert s.graph_size("http://g/1") == 10 and s.graphs() == ["http://g/1"]
     finally:
         s.close()
+    raw = ox.Store.read_only(str(store_dir))
+    assert [g.value for g in raw.named_graphs()] == ["http://g/1"]  # neither the staging graph nor the marks
+
+
+def test_bulk_writes_leave_no_mark_or_staging_graph(tmp_path):
+    """After every kind of bulk write returns, the store holds exactly the graphs written."""
+    import pyoxigraph as ox
+
+    from kg_twin.store.pending import MARKS
+
+    s = open_store(Settings(data_dir=tmp_path))
+    f = tmp_path / "d.nt"
+    f.write_text(_nt(300, "v"))
+    nq = tmp_path / "d.nq"
+    nq.write_text(_nt(5, "q").replace(" .\n", " <http://g/4> .\n"))
+    assert s.load(str(f), format="ntriples", graph="http://g/1", bulk=True) == 300  # new graph
+    s.load(_nt(3, "old"), format="ntriples", graph="http://g/2")
+    assert s.load(str(f), format="ntriples", graph="http://g/2", bulk=True) == 303  # append: staging + ADD
+    s.load(_nt(3, "old"), format="ntriples", graph="http://g/3")
+    assert s.load(str(f), format="ntriples", graph="http://g/3", bulk=True, replace=True) == 300  # replace: redo mark
+    s.load(str(nq), format="nquads", graph=None, bulk=True)  # a dataset: its new graphs marked
+    store_dir = s.path
+    s.close()
+    raw = ox.Store.read_only(str(store_dir))
+    assert not list(raw.quads_for_pattern(None, None, None, MARKS))  # no mark left (its graph may stay, empty)
+    assert sorted(g.value for g in raw.named_graphs() if g != MARKS) == ["http://g/1", "http://g/2", "http://g/3", "http://g/4"]
 
 
 def test_big_ntriples_load_in_blocks_reports_the_line_in_the_whole_file(disk, tmp_path, monkeypatch):
-    import kg_twin.store.oxigraph as oxs
+    import kg_twin.store.bulk as oxs
 
     monkeypatch.setattr(oxs, "BULK_DIRECT_BYTES", 4096)  # force the block-wise path on a small file
     monkeypatch.setattr(oxs, "BULK_BLOCK_BYTES", 2000)  # lines cut across blocks
@@ -254,21 +326,21 @@ def test_interrupted_pending_load_is_removed_when_the_store_opens(tmp_path):
     """A crash inside the block: the graph is loaded and still marked pending; opening removes it."""
     import pyoxigraph as ox
 
-    from kg_twin.store.oxigraph import PENDING_MARKS
+    from kg_twin.store.pending import MARKS, mark
 
     s = open_store(Settings(data_dir=tmp_path))
     s.load(_nt(4, "keep"), format="ntriples", graph="http://g/other")
-    store_dir = s.path
     s.close()
-    raw = ox.Store(str(store_dir))  # what the block had written when the process died
-    raw.bulk_load(input=_nt(50, "unchecked").encode(), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("http://g/new"))
-    raw.update(f'INSERT DATA {{ GRAPH <{PENDING_MARKS}> {{ <http://g/new> <{PENDING_MARKS}#since> "0" }} }}')
-    raw.flush()
-    del raw
+
+    def crash(raw, ox):  # what the block had written when the process died
+        mark(raw, ox.NamedNode("http://g/new"))
+        raw.bulk_load(input=_nt(50, "unchecked").encode(), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("http://g/new"))
+
+    _crashed_store(tmp_path, crash)
     s = open_store(Settings(data_dir=tmp_path))
     try:
         assert not s.has_graph("http://g/new") and s.graph_size("http://g/other") == 4
-        assert not s.has_graph(PENDING_MARKS)
+        assert not s.has_graph(MARKS.value)
     finally:
         s.close()
 

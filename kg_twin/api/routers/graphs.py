@@ -1,7 +1,10 @@
 """SPARQL 1.1 Graph Store HTTP Protocol, per project.
 
-Indirect identification: ``/projects/{p}/graphs?graph=IRI`` or ``?default``.
-Direct identification: ``/graph/{p}/{name}`` is the graph ``{base}graph/{p}/{name}``.
+Indirect identification: ``/projects/{p}/graphs?graph=IRI`` (any IRI: a project is an RDF
+dataset, see :mod:`kg_twin.sparql.dataset`) or ``?default``.
+Direct identification: ``/projects/{p}/graphs/{path}`` is the graph whose IRI is that URL (one graph
+store base URL for indirect and direct identification, as the GSP describes it), and
+``/graph/{p}/{name}`` is the graph ``{base}graph/{p}/{name}`` (the IRIs kg-twin mints).
 Uploads are spooled to a temporary file (never held whole in memory) and loaded
 atomically; the project's default graph is ``{base}graph/{p}/default``.
 """
@@ -21,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
 from kg_twin.errors import InputError, NotFound, PayloadTooLarge
+from kg_twin.limits import Limits, check_rdf
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, negotiate, rdf_format_from_media_type
 from kg_twin.service import Twin
 
@@ -41,10 +45,11 @@ def _target(twin: Twin, project: str, request: Request) -> str | None:
     if has_default:
         return twin.naming.default_graph(project)
     if graphs:
-        graph = twin.naming.resolve_graph(project, graphs[0])
-        if twin.naming.is_hidden(graph):  # _staging/..., _quarantine/...: as on /graph/{p}/_...
-            raise NotFound("GRAPH_NOT_FOUND", "no such graph")
-        return graph
+        # any IRI the client chooses names a graph of the project (kg_twin.sparql.dataset)
+        raw = graphs[0]
+        if request.method in ("GET", "HEAD") and raw in ("inferred", twin.naming.inferred_graph(project)):
+            return twin.naming.inferred_graph(project)  # readable, never writable
+        return twin.naming.resolve_graph(project, raw)
     return None
 
 
@@ -112,6 +117,7 @@ async def _write_multipart(request: Request, twin: Twin, project: str, graph: st
         raise InputError("EMPTY_MULTIPART", "the multipart body has no parts", hint="send one RDF document per form part")
     for i, (fmt, data) in enumerate(parts):
         try:
+            check_rdf(Path(data) if isinstance(data, str) else data, fmt.name, Limits.of(twin.settings), what=f"part {i + 1}")
             twin.store.parse_check(data, format=fmt.name, base_iri=graph)
         except InputError as e:
             e.where = {"part": i + 1, **e.where}
@@ -146,6 +152,8 @@ async def _write(request: Request, twin: Twin, project: str, graph: str, *, repl
     # inference gets what changed: the old graph when it is replaced, else the appended data
     change = await run_in_threadpool(twin.before_replace, project, [graph]) if replace or not existed else None
     try:
+        # JSON-LD and RDF/XML parsers recurse: bound the nesting before the engine reads the file
+        await run_in_threadpool(check_rdf, Path(body) if isinstance(body, str) else body, fmt.name, Limits.of(twin.settings), what="upload")
         await run_in_threadpool(twin.store.load, body, format=fmt.name, graph=graph, base_iri=graph, replace=replace)
         if existed and not replace:
             change = await run_in_threadpool(lambda: twin.staged_change(project, body, format=fmt.name, base_iri=graph))
@@ -157,6 +165,14 @@ async def _write(request: Request, twin: Twin, project: str, graph: str, *, repl
             os.unlink(body)
     await run_in_threadpool(twin.notify, project, change)
     return existed
+
+
+def _project_dataset(twin: Twin, project: str, fmt: str) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    twin.export(project, out, format=fmt)
+    return out.getvalue()
 
 
 def _dump_response(twin: Twin, graph: str, request: Request, head: bool = False) -> Response:
@@ -187,6 +203,8 @@ async def _handle(project: str, graph: str | None, request: Request, twin: Twin,
             mt = RDF_FORMATS[fmt].media_type + "; charset=utf-8"
             if method == "HEAD":
                 return Response(status_code=200, media_type=mt)
+            if fmt in ("trig", "nquads"):  # graphs under the names the client uses
+                return Response(await run_in_threadpool(_project_dataset, twin, project, fmt), media_type=mt)
             return Response(twin.store.dump_bytes(format=fmt, graphs=graphs), media_type=mt)
         return _dump_response(twin, graph, request, head=method == "HEAD")
     twin.access.require(caller, project, "writer")
@@ -219,6 +237,19 @@ async def graph_store(project: str, request: Request, twin: Twin = Depends(get_t
     twin.access.require(caller, project, "reader")  # before looking at the graph: no hints to outsiders
     graph = _target(twin, project, request) if request.query_params else None
     return await _handle(project, graph, request, twin, caller)
+
+
+@router.api_route(
+    "/projects/{project}/graphs/{name:path}",
+    methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
+    summary="Graph Store Protocol, direct identification below the graph store URL: the graph's IRI is this request's URL",
+)
+async def graph_store_direct(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+    twin.access.require(caller, project, "reader")  # before looking at the graph: no hints to outsiders
+    if not name:
+        raise NotFound("GRAPH_NOT_FOUND", "no such graph")
+    iri = str(request.url).split("?", 1)[0]
+    return await _handle(project, twin.naming.resolve_graph(project, iri), request, twin, caller)
 
 
 @router.api_route("/graph/{project}/{name:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol, direct identification: this URL's path names the graph")

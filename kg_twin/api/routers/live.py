@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.limits import Limits, load_json
 from kg_twin.errors import InputError, NotAcceptable
 from kg_twin.live.history import query_history, to_csv
 from kg_twin.live.readings import parse_batch
@@ -114,10 +115,7 @@ async def list_rules(project: str, twin: Twin = Depends(get_twin), caller: Calle
 @router.post("/projects/{project}/rules", status_code=201, summary="Add an alert rule: threshold on a class of points, or SPARQL ASK/SELECT (writer)")
 async def add_rule(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     twin.access.require(caller, project, "writer")
-    try:
-        body = json.loads(await request.body())
-    except ValueError as e:
-        raise InputError("BAD_JSON", f"request body is not valid JSON: {e}") from None
+    body = load_json(await request.body(), Limits.of(twin.settings))
     rule = await run_in_threadpool(_live(twin).add_rule, project, body)
     return rule.to_dict()
 

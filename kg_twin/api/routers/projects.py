@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -24,6 +24,9 @@ class ProjectIn(BaseModel):
     owner: str = ""
     licence: str = Field("", description="licence IRI or name")
     public: bool = Field(False, description="anyone (even anonymous) may read")
+    default_graph: Literal["union", "default"] = Field(
+        "union", description="what a query's default graph is: 'union' (the set union of the project's graphs) or 'default' (the unnamed graph, as in the SPARQL standard)"
+    )
 
 
 class ProjectPatch(BaseModel):
@@ -32,6 +35,7 @@ class ProjectPatch(BaseModel):
     owner: str | None = None
     licence: str | None = None
     public: bool | None = None
+    default_graph: Literal["union", "default"] | None = None
 
 
 class TokenIn(BaseModel):
@@ -42,7 +46,7 @@ class TokenIn(BaseModel):
 def _project_view(twin: Twin, pid: str) -> dict[str, Any]:
     info = twin.projects.get(pid).to_dict()
     graphs = twin.project_graphs(pid)
-    info["graphs"] = [{"iri": g, "triples": twin.store.graph_size(g)} for g in graphs]
+    info["graphs"] = [{"iri": twin.naming.client_graph(pid, g), "triples": twin.store.graph_size(g)} for g in graphs]
     info["sparql"] = f"/projects/{pid}/sparql"
     last = twin.inference.last.get(pid) if twin.inference is not None else None
     info["inference"] = {
@@ -64,7 +68,7 @@ def list_projects(twin: Twin = Depends(get_twin), caller: Caller = Depends(get_c
 async def create_project(body: ProjectIn, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     twin.access.require_global_admin(caller)
     info = await run_in_threadpool(
-        twin.projects.create, body.id, title=body.title, description=body.description, owner=body.owner or caller.label, licence=body.licence, public=body.public
+        twin.projects.create, body.id, title=body.title, description=body.description, owner=body.owner or caller.label, licence=body.licence, public=body.public, default_graph=body.default_graph
     )
     return info.to_dict()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,10 +12,13 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
-from kg_twin.errors import Forbidden, InputError, PayloadTooLarge, UpstreamError
+from kg_twin.errors import Conflict, Forbidden, InputError, NotFound, PayloadTooLarge, UpstreamError
+from kg_twin.limits import Limits, check_sparql
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
 from kg_twin.sparql.confine import Confinement, confine_update
+from kg_twin.sparql.dataset import ProjectDataset, check_graph_iri
+from kg_twin.store import Dataset
 from kg_twin.sparql.lexer import check_no_load, check_service_targets, check_services
 from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
 
@@ -27,8 +32,9 @@ _DOC = {
 }
 
 
-def _service_description(twin: Twin, endpoint: str, fmt: str) -> Response:
+def _service_description(twin: Twin, endpoint: str, fmt: str, union: bool = True) -> Response:
     sd = "http://www.w3.org/ns/sparql-service-description#"
+    features = "sd:UnionDefaultGraph, sd:BasicFederatedQuery" if union else "sd:BasicFederatedQuery"
     ttl = f"""@prefix sd: <{sd}> .
 [] a sd:Service ;
    sd:endpoint <{endpoint}> ;
@@ -37,7 +43,7 @@ def _service_description(twin: Twin, endpoint: str, fmt: str) -> Response:
       <http://www.w3.org/ns/formats/SPARQL_Results_CSV>, <http://www.w3.org/ns/formats/SPARQL_Results_TSV>,
       <http://www.w3.org/ns/formats/Turtle>, <http://www.w3.org/ns/formats/N-Triples>, <http://www.w3.org/ns/formats/JSON-LD>,
       <http://www.w3.org/ns/formats/RDF_XML>, <http://www.w3.org/ns/formats/N-Quads>, <http://www.w3.org/ns/formats/TriG> ;
-   sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;
+   sd:feature {features} ;
    sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> .
 """
     if fmt == "turtle":
@@ -58,8 +64,8 @@ def _timeout(twin: Twin, raw: str | None) -> float:
         v = float(raw)
     except ValueError:
         raise InputError("BAD_TIMEOUT", f"timeout must be a number of seconds, not {raw!r}") from None
-    if v <= 0:
-        raise InputError("BAD_TIMEOUT", "timeout must be positive")
+    if not math.isfinite(v) or v <= 0:
+        raise InputError("BAD_TIMEOUT", f"timeout must be a positive number of seconds, not {raw!r}", hint=f"e.g. ?timeout=5 (at most {limit:g}, KG_TWIN_QUERY_TIMEOUT_S)")
     return min(v, limit)
 
 
@@ -80,15 +86,26 @@ def _formats(accept: str | None, fmt_param: str | None, form: str) -> tuple[str,
     return negotiate(accept, RESULT_OUTPUT, RESULT_FORMATS, default="json"), "ntriples"
 
 
-async def _run_query(request: Request, twin: Twin, op: Any, allowed: list[str], may_read: Any, endpoint: str) -> Response:
+async def _run_query(
+    request: Request, twin: Twin, op: Any, dataset: Dataset, may_read: Any, endpoint: str, project: ProjectDataset | None = None
+) -> Response:
     analysis = analyze(op.text, endpoint)
     check_service_targets(analysis.services, twin.settings.service_allowlist)
     if analysis.error is not None:
         raise analysis.error
     form = analysis.form
     result_fmt, graph_fmt = _formats(request.headers.get("accept"), op.param("format"), form)
-    default_graphs, named_graphs = choose_dataset(op, allowed, may_read, base=endpoint)
-    from kg_twin.store import Dataset
+    text = op.text
+    if project is not None:
+        # client graph names -> stored names, in the protocol parameters, FROM clauses and GRAPH patterns
+        op = dataclasses.replace(
+            op,
+            default_graph_uri=[_read_name(project, g) for g in op.default_graph_uri],
+            named_graph_uri=[_read_name(project, g) for g in op.named_graph_uri],
+        )
+    default_graphs, named_graphs = choose_dataset(op, dataset, may_read, base=endpoint, map_name=None if project is None else (lambda g: _read_name(project, g)))
+    if project is not None:
+        text = project.rewrite_query(op.text, list(named_graphs), base=endpoint, merged=len(default_graphs))
 
     timeout = _timeout(twin, op.param("timeout"))
     aquery = getattr(twin.store, "aquery", None)
@@ -98,7 +115,7 @@ async def _run_query(request: Request, twin: Twin, op: Any, allowed: list[str], 
             return await run_in_threadpool(twin.store.query, *args, **kw)
 
     res = await aquery(
-        op.text,
+        text,
         dataset=Dataset(default_graphs, named_graphs),
         result_format=result_fmt,
         graph_format=graph_fmt,
@@ -149,12 +166,14 @@ async def _request(request: Request) -> tuple[Twin, Caller, Any, str]:
     caller = await get_caller(request)
     body = await _read_body(request, twin)
     op = parse_operation(request.method, request.url.query, request.headers.get("content-type"), body, twin.settings.max_query_bytes)
+    if op.text:
+        check_sparql(op.text, Limits.of(twin.settings), what=f"SPARQL {op.kind}")
     return twin, caller, op, _endpoint_url(request)
 
 
-def _describe(request: Request, twin: Twin, endpoint: str) -> Response:
+def _describe(request: Request, twin: Twin, endpoint: str, union: bool = True) -> Response:
     fmt = negotiate(request.headers.get("accept"), ["turtle", "ntriples", "jsonld", "rdfxml"], RDF_FORMATS, default="turtle")
-    return _service_description(twin, endpoint, fmt)
+    return _service_description(twin, endpoint, fmt, union)
 
 
 @router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
@@ -166,10 +185,10 @@ async def project_sparql(project: str, request: Request) -> Response:
         return Response(status_code=204)
     twin.access.require(caller, project, "reader")
     if op.kind == "none":
-        return _describe(request, twin, endpoint)
+        return _describe(request, twin, endpoint, twin.dataset_of(project).mode == "union")
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
-    allowed = twin.project_graphs(project, include_inferred=inferred)
-    return await _run_query(request, twin, op, allowed, lambda g: twin.owns_graph(project, g), endpoint)
+    dataset = twin.query_dataset(project, include_inferred=inferred)
+    return await _run_query(request, twin, op, dataset, lambda g: twin.owns_graph(project, g), endpoint, twin.dataset_of(project))
 
 
 @router.api_route("/sparql", methods=["GET", "POST"], summary="Federated read-only SPARQL endpoint over every project the caller may read", openapi_extra=_DOC)
@@ -185,41 +204,47 @@ async def federated_sparql(request: Request) -> Response:
     for p in projects:
         allowed.extend(twin.project_graphs(p, include_inferred=inferred))
     readable = set(projects)
+    dataset = Dataset(tuple(allowed), tuple(allowed))
 
     def may_read(g: str) -> bool:
         p = twin.naming.project_of_graph(g)
         return p is not None and p in readable and twin.owns_graph(p, g)
 
-    return await _run_query(request, twin, op, allowed, may_read, endpoint)
+    return await _run_query(request, twin, op, dataset, may_read, endpoint)
+
+
+def _read_name(project: ProjectDataset, client: str) -> str:
+    """Stored name of a graph a query names (a reserved name reads nothing, it is never an error)."""
+    return project.prefix + "~/" + client if project.reserved(client) else project.stored(client)
 
 
 def run_project_update(twin: Twin, project: str, text: str, base: str | None = None, using: list[str] | None = None, using_named: list[str] | None = None) -> None:
     """Run a SPARQL update confined to ``project`` (also used by the CLI)."""
+    check_sparql(text, Limits.of(twin.settings), what="SPARQL update")
     check_services(text, twin.settings.service_allowlist, base=base)
-    # before anything executes the text (even the scratch syntax check): LOAD fetches URLs
-    check_no_load(text)
+    # before anything executes the text (even the scratch syntax check): LOAD fetches URLs.
+    # LOAD SILENT is dropped by the confinement (a silent operation that cannot run has no effect);
+    # the scratch check must then not run the original text.
+    has_load = _mentions_load(text)
+    if has_load and not _only_silent_loads(text):
+        check_no_load(text)
+    ds = twin.dataset_of(project)
     with twin.store.transaction():
-        conf = Confinement(
-            default_graph=twin.naming.default_graph(project),
-            graphs=twin.project_graphs(project, include_inferred=False),
-            owns=lambda g: twin.owns_graph(project, g),
-        )
+        conf = Confinement(ds, graphs=twin.project_graphs(project, include_inferred=False))
         if using or using_named:
-            for g in list(using or []) + list(using_named or []):
-                if not twin.owns_graph(project, g):
-                    raise Forbidden("GRAPH_NOT_ALLOWED", f"graph <{g}> is not a graph of this project")
-            conf.using_default = list(using or [])
-            conf.using_named = list(using_named or [])
+            conf.using_default = [ds.stored(check_graph_iri(g)) for g in using or []]
+            conf.using_named = [ds.stored(check_graph_iri(g)) for g in using_named or []]
         # syntax first, on an empty scratch store, so errors point into the user's text. The engine
         # refuses some valid SPARQL (a PREFIX after ';', as rdflib's SPARQLUpdateStore sends when it
         # batches edits); the rewritten text has every IRI absolute and no prologue, so it decides.
+        syntax_error = None
+        if not has_load:
+            try:
+                _syntax_check(text, base)
+            except InputError as e:
+                syntax_error = e
         try:
-            _syntax_check(text, base)
-            syntax_error = None
-        except InputError as e:
-            syntax_error = e
-        try:
-            rewritten = confine_update(text, conf, base=base)
+            rewritten = confine_update(ds.rewrite_update(text), conf, base=base)
         except InputError:
             if syntax_error is not None:
                 raise syntax_error from None
@@ -240,5 +265,23 @@ def _syntax_check(text: str, base: str | None) -> None:
     scratch = OxigraphStore(None)
     try:
         scratch.update(text, base_iri=base)
-    except UpstreamError:
+    except (UpstreamError, NotFound, Conflict):
         pass  # evaluation errors on the empty scratch store (e.g. ADD of a missing graph) say nothing; syntax errors propagate
+
+
+def _mentions_load(text: str) -> bool:
+    from kg_twin.sparql.lexer import token_views
+
+    views, _ = token_views(text)
+    return any(t.kind == "NAME" and t.upper == "LOAD" for toks in views for t in toks)
+
+
+def _only_silent_loads(text: str) -> bool:
+    from kg_twin.sparql.lexer import token_views
+
+    views, _ = token_views(text)
+    for toks in views:
+        for i, t in enumerate(toks):
+            if t.kind == "NAME" and t.upper == "LOAD" and not (i + 1 < len(toks) and toks[i + 1].upper == "SILENT"):
+                return False
+    return True

@@ -2,7 +2,10 @@
 
 Like Fuseki's ``/shacl`` endpoint: the body may carry shapes (``text/turtle`` or
 ``application/ld+json``), or JSON ``{"shapes": "<turtle>", "shape_sets": [...], "engine": "kgtwin",
-"graphs": [...]}``; with no body the project's own shape selection applies. The answer is the
+"graphs": [...]}``; with no body the project's own shape selection applies.
+JSON may instead carry the data itself (``"data"``, ``"data_format"``), validated without being
+stored, with the base IRIs its and the shapes' relative IRIs resolve against (``"data_base"``,
+``"shapes_base"``, e.g. the ``file:`` IRIs of the files they come from, as the CLI uses). The answer is the
 standard ``sh:ValidationReport`` (``Accept: text/turtle`` / ``application/ld+json``) or the JSON
 summary (``application/json``, the default). Status 200 either way: a report that says
 "does not conform" is a successful validation.
@@ -10,13 +13,13 @@ summary (``application/json``, the default). Status 200 either way: a report tha
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.limits import Limits, load_json
 from kg_twin.errors import Forbidden, InputError, NotAcceptable, UnsupportedMediaType
 
 router = APIRouter()
@@ -57,27 +60,27 @@ def _negotiate(accept: str | None) -> tuple[str, str]:
 async def validate_project_endpoint(project: str, request: Request, twin: Any = Depends(get_twin), caller: Any = Depends(get_caller)) -> Response:
     from starlette.concurrency import run_in_threadpool
 
-    from kg_twin.validation.validator import validate_project
+    from kg_twin.validation.validator import validate_project, validate_upload
 
     twin.access.require(caller, project, "reader")
     fmt, media = _negotiate(request.headers.get("accept"))
     body = await request.body()
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     kwargs: dict[str, Any] = {}
+    upload: dict[str, Any] | None = None
     if body.strip():
         if ctype in ("text/turtle", "application/x-turtle"):
             kwargs["shapes_text"] = [(body, "turtle")]
         elif ctype == "application/ld+json":
             kwargs["shapes_text"] = [(body, "json-ld")]
         elif ctype == "application/json":
-            try:
-                spec = json.loads(body)
-            except ValueError as e:
-                raise InputError("BAD_JSON", f"request body is not JSON: {e}") from e
+            spec = load_json(body, Limits.of(twin.settings))
             if not isinstance(spec, dict):
                 raise InputError("BAD_JSON", "request body must be a JSON object")
             if spec.get("shapes"):
                 kwargs["shapes_text"] = [(spec["shapes"], spec.get("shapes_format", "turtle"))]
+            if spec.get("data") is not None:
+                upload = _upload_spec(spec)
             if spec.get("shape_sets"):
                 kwargs["shape_sets"] = list(spec["shape_sets"])
             if spec.get("engine"):
@@ -91,6 +94,32 @@ async def validate_project_endpoint(project: str, request: Request, twin: Any = 
                 kwargs["graphs"] = wanted
         else:
             raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", f"cannot read shapes as {ctype or 'no content type'}", hint="send text/turtle, application/ld+json or application/json")
-    outcome = await run_in_threadpool(lambda: validate_project(twin, project, **kwargs))
+    if upload is not None:
+        outcome = await run_in_threadpool(lambda: validate_upload(**upload))
+    else:
+        outcome = await run_in_threadpool(lambda: validate_project(twin, project, **kwargs))
     headers = {"X-Conforms": str(outcome.conforms).lower(), "X-Validation-Engine": outcome.summary.engine}
     return Response(content=outcome.serialize(fmt), media_type=media, headers=headers)
+
+
+def _upload_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Arguments of :func:`validate_upload` from a JSON body that carries the data."""
+    from kg_twin.validation.shapes import load_shapes
+    from kg_twin.validation.validator import parse_shapes
+
+    if spec.get("graphs"):
+        raise InputError("BAD_REQUEST", "give either data or graphs, not both", hint="omit 'graphs' to validate the uploaded data")
+    if not isinstance(spec["data"], str):
+        raise InputError("BAD_JSON", "'data' must be RDF text", hint="send the data as a JSON string")
+    if not spec.get("shapes") and not spec.get("shape_sets"):
+        raise InputError("NO_SHAPES", "uploaded data needs shapes", hint="add 'shapes' (RDF text) or 'shape_sets' (names from `kg-twin validate --list-shape-sets`)")
+    shapes = load_shapes(list(spec.get("shape_sets") or []))
+    if spec.get("shapes"):
+        shapes += parse_shapes(texts=[(spec["shapes"], spec.get("shapes_format", "turtle"))], base=spec.get("shapes_base"))
+    return {
+        "data": spec["data"].encode(),
+        "shapes": shapes,
+        "data_format": str(spec.get("data_format", "turtle")),
+        "base": spec.get("data_base"),
+        "engine": str(spec.get("engine") or "kgtwin"),
+    }
