@@ -52,14 +52,13 @@ from rdflib.namespace import RDF as RDFLIB_RDF
 from rdflib.namespace import RDFS as RDFLIB_RDFS
 
 from kg_twin.errors import KgTwinError
-from kg_twin.ontologies import bundle_hash, load_ontology_closure, module_closure
+from kg_twin.ontologies import BRICK_VERSION, bundle_hash, load_ontology_closure, module_closure
 from kg_twin.terms import BRICK, TAG, Naming, check_project_id
 
 log = logging.getLogger(__name__)
 
 HAS_TAG = URIRef(BRICK + "hasTag")
 _NOISE_TYPES = {RDFLIB_OWL.Thing, RDFLIB_OWL.NamedIndividual, RDFLIB_RDFS.Resource, RDFLIB_OWL.Nothing}
-_BRICK_VERSION = "1.5"
 _SCHEMA_VERSION = "2"  # bump when the schema filter below changes (names the cached schema file)
 
 
@@ -169,7 +168,7 @@ def _tag_classes(data: rdflib.Graph) -> tuple[list[tuple], int]:
     if _TAG_SESSION is None:
         from brickschema.inference import TagInferenceSession
 
-        _TAG_SESSION = TagInferenceSession(load_brick=False, brick_version=_BRICK_VERSION)
+        _TAG_SESSION = TagInferenceSession(load_brick=False, brick_version=BRICK_VERSION)
     out, ambiguous = [], 0
     for entity, tagset in tags.items():
         matches = _TAG_SESSION.lookup_tagset(sorted(tagset))

@@ -153,20 +153,17 @@ def load_shapes(names: Iterable[str], root: Path | None = None, *, extra: Iterab
 
 
 def brick_ontology_file(version: str | None = None) -> Path:
-    """Brick.ttl: the ontology bundle's copy (``ontologies/brick/Brick.ttl``), or with ``version``
-    the brickschema package's ``ontologies/<version>/Brick.ttl``."""
-    if version is None:
-        from kg_twin import ontologies
+    """Brick.ttl: the ontology bundle's copy (``ontologies/brick/Brick.ttl``), or with another
+    ``version`` the brickschema package's ``ontologies/<version>/Brick.ttl``."""
+    from kg_twin import ontologies
 
-        for p in ontologies.module_paths(ontologies.MODULES["brick"]):
-            if p.name == "Brick.ttl" and p.is_file():
-                return p
-        version = "1.5"
+    if version is None or version == ontologies.BRICK_VERSION:
+        return ontologies.brick_file()
     import brickschema
 
     p = Path(brickschema.__file__).parent / "ontologies" / version / "Brick.ttl"
     if not p.is_file():
-        raise NotFound("ONTOLOGY_MISSING", f"Brick {version} ontology not found", hint="install brickschema or add ontologies/Brick.ttl")
+        raise NotFound("ONTOLOGY_MISSING", f"Brick {version} ontology not found", hint=f"use the bundle's Brick {ontologies.BRICK_VERSION} (ontologies/brick/Brick.ttl)")
     return p
 
 
