@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import getpass
+import hashlib
 import inspect
 import io
 import json
@@ -60,7 +61,7 @@ from kg_twin.ingest.validate import Outcome, validate_staged
 from kg_twin.models import IngestReport, Record, Reject, ValidationSummary
 from kg_twin.rdf import IRI, NTriplesWriter
 from kg_twin.store.base import Dataset
-from kg_twin.terms import DCTERMS, RDFS, REF
+from kg_twin.terms import DCTERMS, RDFS, REF, Naming
 
 RESERVED_GRAPH_NAMES = {"default", "inferred", "provenance"}
 PROGRESS_EVERY = 2000
@@ -78,6 +79,28 @@ def source_slug(filename: str) -> str:
     if s in RESERVED_GRAPH_NAMES:
         s = "src-" + s
     return s
+
+
+def target_graph(naming: Naming, project: str, graph: str | None, filename: str) -> tuple[str, str]:
+    """(slug for the hidden staging/quarantine graphs, stored graph IRI) of an ingest.
+
+    No ``graph``: named after the file (``source_slug``). A full IRI (any IRI: a project is an RDF
+    dataset) keeps its name. A short name must already be a valid slug: it is never silently renamed.
+    """
+    if not graph:
+        slug = source_slug(filename)
+        return slug, naming.graph(project, slug)
+    if ":" in graph:
+        stored = naming.resolve_graph(project, graph)
+        return "iri-" + hashlib.sha256(graph.encode("utf-8")).hexdigest()[:16], stored
+    slug = source_slug(graph)
+    if slug != graph:
+        raise InputError(
+            "BAD_GRAPH",
+            f"graph name {graph!r} is not a short graph name",
+            hint=f"use {slug!r} (lowercase letters, digits, '.', '-', '_'), or a full graph IRI",
+        )
+    return slug, naming.graph(project, slug)
 
 
 class _ProjectLookup:
@@ -124,11 +147,11 @@ def ingest(twin: IngestTwin, project: str, path: str | Path, opts: IngestOptions
     rec = receive(twin.settings.sources_path, project, path, name=name, store=not opts.dry_run)
     timer.lap("receive")
     naming = twin.naming
-    slug = source_slug(opts.graph or name)
+    slug, graph = target_graph(naming, project, opts.graph, name)
     run = Run(
         twin=twin, project=project, opts=opts, source=rec,
         report=IngestReport(project=project, source=name, sha256=rec.sha256, status="running"),
-        slug=slug, graph=naming.graph(project, slug), staging=naming.staging_graph(project, slug),
+        slug=slug, graph=graph, staging=naming.staging_graph(project, slug),
         quarantine=naming.quarantine_graph(project, slug), source_iri=naming.mint(project, "source", rec.sha256),
         started=started, say=say, timer=timer,
     )
@@ -443,5 +466,5 @@ def ingest_many(twin: IngestTwin, project: str, paths: Iterable[str | Path], opt
 
 __all__ = [
     "PROVENANCE_GRAPH", "IngestOptions", "Received", "default_agent", "detect", "get_handler", "handler_names", "ingest",
-    "ingest_many", "load_handlers", "receive", "source_slug", "unavailable_handlers",
+    "ingest_many", "load_handlers", "receive", "source_slug", "target_graph", "unavailable_handlers",
 ]
