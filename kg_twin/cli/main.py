@@ -6,7 +6,6 @@ Data goes to stdout, messages to stderr.
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from kg_twin.errors import KgTwinError, NotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     from kg_twin.service import Twin
+    from kg_twin.settings import Settings
 
 app = typer.Typer(name="kg-twin", help="Semantic digital twin of a territory.", no_args_is_help=True, add_completion=False)
 project_app = typer.Typer(help="Create, list, show and delete projects.", no_args_is_help=True)
@@ -32,7 +32,7 @@ out = Console()
 DataDir = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR", help="data directory (default ./twin-data)")
 
 
-def settings_for(data_dir: Optional[Path], **extra: Any) -> Any:
+def settings_for(data_dir: Optional[Path], **extra: Any) -> Settings:
     from kg_twin.settings import Settings
 
     kw = {k: v for k, v in extra.items() if v is not None}
@@ -41,12 +41,10 @@ def settings_for(data_dir: Optional[Path], **extra: Any) -> Any:
     return Settings(**kw)
 
 
-def open_twin(data_dir: Optional[Path], *, read_only: bool = False) -> Any:
-    from kg_twin.service import Twin
-    from kg_twin.store import open_store
+def open_twin(data_dir: Optional[Path], *, read_only: bool = False) -> Twin:
+    from kg_twin.service import create_twin
 
-    s = settings_for(data_dir)
-    return Twin(s, store=open_store(s, read_only=read_only))
+    return create_twin(settings_for(data_dir), read_only=read_only)
 
 
 def fail(e: KgTwinError, code: int = 2) -> None:
@@ -73,46 +71,28 @@ def serve(
     """Start the SPARQL + REST service (uvicorn, uvloop, httptools)."""
     import uvicorn
 
+    from kg_twin import demo as demo_data
     from kg_twin.api.app import create_app
-    from kg_twin.service import Twin
+    from kg_twin.service import create_twin
 
-    s = settings_for(data_dir, host=host, port=port)
-    if mqtt:
-        s = s.model_copy(update={"mqtt_url": mqtt}) if "mqtt_url" in type(s).model_fields else s
+    s = settings_for(data_dir, host=host, port=port, mqtt_url=mqtt)
     try:
-        twin = Twin(s)
+        twin = create_twin(s)
     except KgTwinError as e:
         fail(e)
     if demo:
-        run(lambda: load_demo(twin))
+        run(lambda: demo_data.load_demo(twin))
     application = create_app(s, twin=twin)
     if demo:
         # the demo is live: simulated readings for its points (history + a reading every 30 s)
         feeds: list[Any] = []
-        application.state.startup_hooks.append(lambda t: feeds.append(importlib.import_module("kg_twin.demo").start_demo_feed(t)))
+        application.state.startup_hooks.append(lambda t: feeds.append(demo_data.start_demo_feed(t)))
         application.state.shutdown_hooks.insert(0, lambda t: [f.set() for f in feeds])
     err.print(f"kg-twin serving {Path(s.data_dir).resolve()} on http://{s.host}:{s.port} (docs at /docs)")
     try:
         uvicorn.run(application, host=s.host, port=s.port, log_level=s.log_level, loop="uvloop", http="httptools", access_log=False)
     finally:
         twin.close()
-
-
-def load_demo(twin: Any) -> None:
-    """Load the demo territory; replaced by the ingest pipeline's demo loader when present."""
-    try:
-        demo = importlib.import_module("kg_twin.demo")
-    except ImportError:
-        demo = None
-    if demo is not None:
-        demo.load_demo(twin)
-        return
-    root = Path(__file__).resolve().parents[2] / "examples"
-    if not twin.projects.exists("demo"):
-        twin.projects.create("demo", title="Demo territory", description="Sample data shipped with kg-twin", public=True)
-    for f in sorted(root.glob("*.ttl")):
-        twin.store.load(str(f), format="turtle", graph=twin.naming.graph("demo", f.stem), replace=True)
-    err.print(f"demo project loaded from {root}")
 
 
 # ---------------------------------------------------------------- projects
@@ -464,22 +444,16 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = [
-    "kg_twin.cli.ingest",
-    "kg_twin.cli.points",
-    "kg_twin.cli.validate",
-    "kg_twin.cli.ontologies",
-    "kg_twin.cli.queries",
-    "kg_twin.cli.live",
-]
+# Every command module, registered explicitly (plain imports at the end: they use this module's helpers).
+from kg_twin.cli import ingest as ingest_cli  # noqa: E402
+from kg_twin.cli import live as live_cli  # noqa: E402
+from kg_twin.cli import ontologies as ontologies_cli  # noqa: E402
+from kg_twin.cli import points as points_cli  # noqa: E402
+from kg_twin.cli import queries as queries_cli  # noqa: E402
+from kg_twin.cli import validate as validate_cli  # noqa: E402
 
-
-def _register_features() -> None:
-    for name in CLI_MODULES:
-        importlib.import_module(name).register(app)
-
-
-_register_features()
+for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli):
+    _module.register(app)
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def list_queries(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR", help="data directory (for --project)"),
 ) -> None:
     """List the catalogue (and a project's queries)."""
-    from kg_twin.catalog.catalog import default_catalog, project_queries
+    from kg_twin.catalog.catalog import default_catalog
 
     m = _m()
     cat = default_catalog()
@@ -50,7 +50,7 @@ def list_queries(
         twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
         try:
             m.run(lambda: twin.projects.get(project))
-            specs += m.run(lambda: project_queries(twin, cat).list(project))
+            specs += m.run(lambda: twin.queries.list(project))
         finally:
             twin.close()
     if json_out:
@@ -78,7 +78,7 @@ def show_query(
     if spec is None and project:
         twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
         try:
-            spec = m.run(lambda: resolve(twin, project, name))
+            spec = m.run(lambda: resolve(twin.queries, project, name))
         finally:
             twin.close()
     if spec is None:
@@ -111,7 +111,7 @@ def run_query(
     twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
     try:
         m.run(lambda: twin.projects.get(project))
-        spec = m.run(lambda: resolve(twin, project, name))
+        spec = m.run(lambda: resolve(twin.queries, project, name))
         res = m.run(lambda: run(twin, project, spec, args))
         if fmt == "table" and spec.form == "SELECT":
             m._print_table(res.body)
@@ -160,7 +160,6 @@ def put_query(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR"),
 ) -> None:
     """Add or replace a project's own named query (server must be stopped; else use PUT /projects/{p}/queries/{name})."""
-    from kg_twin.catalog.catalog import project_queries
     from kg_twin.errors import InputError
 
     m = _m()
@@ -169,7 +168,7 @@ def put_query(
     twin = m.run(lambda: m.open_twin(data_dir))
     try:
         m.run(lambda: twin.projects.get(project))
-        spec, created = m.run(lambda: project_queries(twin).put(project, name, file.read_text(encoding="utf-8")))
+        spec, created = m.run(lambda: twin.queries.put(project, name, file.read_text(encoding="utf-8")))
         m.err.print(f"{'added' if created else 'replaced'} query {spec.name} in project {project}")
     finally:
         twin.close()
@@ -182,13 +181,12 @@ def delete_query(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR"),
 ) -> None:
     """Remove a project's own named query."""
-    from kg_twin.catalog.catalog import project_queries
 
     m = _m()
     twin = m.run(lambda: m.open_twin(data_dir))
     try:
         m.run(lambda: twin.projects.get(project))
-        m.run(lambda: project_queries(twin).delete(project, name))
+        m.run(lambda: twin.queries.delete(project, name))
         m.err.print(f"removed query {name} from project {project}")
     finally:
         twin.close()

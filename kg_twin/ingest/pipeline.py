@@ -76,8 +76,7 @@ PENDING_LOAD_BYTES = 1024 * 1024  # from this size a new graph is loaded while i
 
 Progress = Callable[[str, dict[str, Any]], None]
 
-_unavailable: dict[str, str] = {}
-_staging_lock = threading.Lock()  # handler module -> why it could not be imported
+_unavailable: dict[str, str] = {}  # handler module -> why it could not be imported
 
 
 # ----------------------------------------------------------------------------- handlers
@@ -619,14 +618,7 @@ def _staging(twin: Any) -> tuple[Any, Any]:
     Staged triples are validated there; the project store only ever sees a finished graph
     (SPARQL ``MOVE``/``DROP`` of big graphs is slow on the on-disk store, a load is not).
     """
-    from kg_twin.store.oxigraph import OxigraphStore
-
-    with _staging_lock:
-        st = getattr(twin, "_ingest_staging", None)
-        if st is None:
-            st = (OxigraphStore(None, settings=twin.settings), threading.RLock())
-            twin._ingest_staging = st
-        return st
+    return twin.ingest_staging.store, twin.ingest_staging.lock
 
 
 def severity_text(summary: ValidationSummary | None) -> str:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from kg_twin.api.app import create_app
 from kg_twin.api.routers import ontologies
-from kg_twin.service import Twin
+from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 
 G36 = Path(__file__).resolve().parents[1] / "data" / "brick" / "g36-combined-ahu-vav.ttl"
@@ -20,7 +20,7 @@ BASE = "http://twin.test/"
 @pytest.fixture()
 def client(tmp_path):
     settings = Settings(store="memory", data_dir=tmp_path, base_iri=BASE)
-    twin = Twin(settings)
+    twin = create_twin(settings)
     twin.projects.create("campus")
     app = create_app(settings, twin=twin)
     ontologies.install(app)

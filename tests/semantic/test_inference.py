@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
 from kg_twin.reasoning.brick import asserted_graphs, infer_graph, infer_project
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 from kg_twin.store import Dataset
 
@@ -33,7 +33,7 @@ def _graph_of(store, graph: str) -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    t = Twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("twin"), base_iri=BASE))
+    t = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("twin"), base_iri=BASE))
     t.projects.create("campus", title="Campus")
     t.store.load(G36, format="turtle", graph=t.naming.graph("campus", "hvac"))
     yield t
@@ -147,7 +147,7 @@ def test_cli_infer(tmp_path):
 
     data_dir = tmp_path / "d"
     s = Settings(data_dir=data_dir, base_iri=BASE)
-    t = Twin(s)
+    t = create_twin(s)
     t.projects.create("cli")
     t.store.load(G36, format="turtle", graph=t.naming.graph("cli", "hvac"))
     t.close()

@@ -18,7 +18,9 @@ from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OU
 from kg_twin.service import Twin
 from kg_twin.sparql.confine import Confinement, confine_update
 from kg_twin.sparql.dataset import ProjectDataset, check_graph_iri
-from kg_twin.store import Dataset
+from kg_twin.settings import Settings
+from kg_twin.store import Dataset, open_store
+from kg_twin.store.convert import convert
 from kg_twin.sparql.lexer import check_no_load, check_service_targets, check_services
 from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
 
@@ -48,11 +50,7 @@ def _service_description(twin: Twin, endpoint: str, fmt: str, union: bool = True
 """
     if fmt == "turtle":
         return Response(ttl.encode(), media_type="text/turtle; charset=utf-8")
-    from kg_twin.store.oxigraph import OxigraphStore  # conversion only (in-memory)
-
-    tmp = OxigraphStore(None)
-    tmp.load(ttl.encode(), format="turtle", graph="urn:x-kg-twin:sd")
-    body = tmp.dump_bytes(format=fmt, graphs=["urn:x-kg-twin:sd"])
+    body = convert(ttl.encode(), from_format="turtle", to_format=fmt)
     return Response(body, media_type=RDF_FORMATS[fmt].media_type)
 
 
@@ -108,13 +106,7 @@ async def _run_query(
         text = project.rewrite_query(op.text, list(named_graphs), base=endpoint, merged=len(default_graphs))
 
     timeout = _timeout(twin, op.param("timeout"))
-    aquery = getattr(twin.store, "aquery", None)
-    if aquery is None:
-
-        async def aquery(*args: Any, **kw: Any) -> Any:
-            return await run_in_threadpool(twin.store.query, *args, **kw)
-
-    res = await aquery(
+    res = await twin.store.aquery(
         text,
         dataset=Dataset(default_graphs, named_graphs),
         result_format=result_fmt,
@@ -260,9 +252,7 @@ def run_project_update(twin: Twin, project: str, text: str, base: str | None = N
 
 
 def _syntax_check(text: str, base: str | None) -> None:
-    from kg_twin.store.oxigraph import OxigraphStore
-
-    scratch = OxigraphStore(None)
+    scratch = open_store(Settings(store="memory"))
     try:
         scratch.update(text, base_iri=base)
     except (UpstreamError, NotFound, Conflict):
