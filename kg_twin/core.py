@@ -22,7 +22,7 @@ import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Iterable, Protocol
 
 from kg_twin.access import Access, TokenStore
 from kg_twin.errors import Conflict, InputError, NotFound
@@ -36,18 +36,42 @@ from kg_twin.terms import DCAT, DCTERMS, KGT, RDF, XSD, Naming, check_project_id
 log = logging.getLogger(__name__)
 
 
+class Inference(Protocol):
+    """What a write needs of the inference refresher (:class:`kg_twin.reasoning.refresh.InferenceRefresher`).
+
+    A change is an opaque value: made by :meth:`before_replace` / :meth:`staged` before a write,
+    handed to :meth:`ChangeFeed.notify` after it (or to :meth:`discard` when the write failed).
+    """
+
+    last: dict[str, Any]
+
+    def before_replace(self, project: str, graphs: Iterable[str]) -> Any: ...
+
+    def staged(self, project: str, source: Any, *, format: str, base_iri: str | None = None) -> Any: ...
+
+    def discard(self, change: Any) -> None: ...
+
+    def schedule(self, project: str, change: Any = None) -> None: ...
+
+    def state(self, project: str) -> str: ...
+
+
 class ChangeFeed:
-    """Listeners told the id of a project whose data changed (inference refresh, caches, live).
+    """Who hears that a project's data changed: the inference refresher (told what changed) and
+    listeners told the project id (caches, the live twin).
 
     >>> seen = []
     >>> feed = ChangeFeed()
     >>> feed.on_change(seen.append)
     >>> feed.notify("campus"); seen
     ['campus']
+    >>> feed.inference_state("campus")
+    'off'
     """
 
     def __init__(self) -> None:
         self._listeners: list[Callable[[str], None]] = []
+        self.inference: Inference | None = None
 
     def on_change(self, fn: Callable[[str], None]) -> None:
         self._listeners.append(fn)
@@ -56,12 +80,39 @@ class ChangeFeed:
         if fn in self._listeners:
             self._listeners.remove(fn)
 
-    def notify(self, project: str) -> None:
+    def attach_inference(self, refresher: Inference | None) -> None:
+        """Keep inferred graphs current: ``notify`` hands every change to ``refresher`` (None: detach)."""
+        self.inference = refresher
+
+    def before_replace(self, project: str, graphs: Iterable[str]) -> Any:
+        """Call before replacing or dropping graphs; pass the result to :meth:`notify`."""
+        return self.inference.before_replace(project, graphs) if self.inference is not None else None
+
+    def staged_change(self, project: str, source: Any, *, format: str, base_iri: str | None = None) -> Any:
+        """Call with data appended to a graph; pass the result to :meth:`notify`."""
+        return self.inference.staged(project, source, format=format, base_iri=base_iri) if self.inference is not None else None
+
+    def discard_change(self, change: Any) -> None:
+        """A write described by ``change`` failed: drop its scratch copies."""
+        if self.inference is not None and change is not None:
+            self.inference.discard(change)
+
+    def notify(self, project: str, change: Any = None) -> None:
+        """After a write: inference gets ``change`` (``None``: unknown, recompute the project)."""
+        if self.inference is not None:
+            try:
+                self.inference.schedule(project, change)
+            except Exception:  # a listener must never break a write that already succeeded
+                log.exception("inference refresh failed for project %s", project)
         for fn in list(self._listeners):
             try:
                 fn(project)
             except Exception:  # a listener must never break a write that already succeeded
                 log.exception("change listener %r failed for project %s", fn, project)
+
+    def inference_state(self, project: str) -> str:
+        """``off`` (no refresher in this process), ``pending``, ``current`` or ``failed``."""
+        return self.inference.state(project) if self.inference is not None else "off"
 
 
 @dataclass
@@ -244,11 +295,30 @@ class Core:
         self._graph_cache: tuple[int, list[str]] | None = None
 
     # change notification (inference refresh, caches, live subscribers) ------
+    @property
+    def inference(self) -> Inference | None:
+        return self.changes.inference
+
     def on_change(self, fn: Callable[[str], None]) -> None:
         self.changes.on_change(fn)
 
-    def notify(self, project: str) -> None:
-        self.changes.notify(project)
+    def attach_inference(self, refresher: Inference | None) -> None:
+        self.changes.attach_inference(refresher)
+
+    def before_replace(self, project: str, graphs: Iterable[str]) -> Any:
+        return self.changes.before_replace(project, graphs)
+
+    def staged_change(self, project: str, source: Any, *, format: str, base_iri: str | None = None) -> Any:
+        return self.changes.staged_change(project, source, format=format, base_iri=base_iri)
+
+    def discard_change(self, change: Any) -> None:
+        self.changes.discard_change(change)
+
+    def notify(self, project: str, change: Any = None) -> None:
+        self.changes.notify(project, change)
+
+    def inference_state(self, project: str) -> str:
+        return self.changes.inference_state(project)
 
     # graphs --------------------------------------------------------------
     def all_graphs(self) -> list[str]:

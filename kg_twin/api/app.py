@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from kg_twin import __version__
 from kg_twin.api.routers import graphs, health, ingest, live, ontologies, projects, queries, sparql, validate
 from kg_twin.errors import InputError, KgTwinError
-from kg_twin.reasoning.brick import InferenceRefresher
+from kg_twin.reasoning.refresh import InferenceRefresher
 from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 
@@ -91,6 +91,17 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
     app.state.shutdown_hooks = []
     if twin is not None:
         app.state.twin = twin
+
+    @app.middleware("http")
+    async def _inference_header(request: Request, call_next: Any) -> Any:
+        """``KG-Twin-Inference: current|pending|failed|off`` on every answer about one project."""
+        response = await call_next(request)
+        parts = request.url.path.split("/")
+        if len(parts) > 2 and parts[1] == "projects" and parts[2]:
+            t = getattr(request.app.state, "twin", None)
+            if isinstance(t, Twin) and t.projects.exists(parts[2]):
+                response.headers["KG-Twin-Inference"] = t.inference_state(parts[2])
+        return response
 
     @app.exception_handler(KgTwinError)
     async def _kg_error(request: Request, exc: KgTwinError) -> Any:
