@@ -18,9 +18,11 @@ part of it they use; only ``api``, ``cli`` and ``demo`` import this module.
 >>> twin = create_twin(Settings(store="memory", data_dir=tempfile.mkdtemp()))
 >>> twin.projects.create("campus").id
 'campus'
->>> twin.store.select("PREFIX geof: <http://www.opengis.net/def/function/geosparql/> "
-...     "SELECT (geof:envelope('POINT(1 2)'^^<http://www.opengis.net/ont/geosparql#wktLiteral>) AS ?e) {}")[0]["e"].toPython()
-'POLYGON ((1 2, 1 2, 1 2, 1 2, 1 2))'
+>>> W = "^^<http://www.opengis.net/ont/geosparql#wktLiteral>"
+>>> rows = twin.store.select("PREFIX geof: <http://www.opengis.net/def/function/geosparql/> "
+...     f"SELECT (geof:distance('POINT(2.35 48.85)'{W}, 'POINT(2.36 48.85)'{W}) AS ?d) {{}}")
+>>> round(rows[0]["d"].toPython())
+734
 >>> twin.close()
 """
 
@@ -125,7 +127,7 @@ def create_twin(settings: Settings, store: GraphStore | None = None, *, read_onl
         projects=projects,
         access=access,
         catalog=catalog,
-        queries=ProjectQueries(graph_store, naming, catalog, limits=Limits.of(settings)),
+        queries=ProjectQueries(graph_store, naming, catalog, limits=Limits.of(settings), functions=functions),
         ingest_jobs=JobManager(),
         ingest_staging=IngestStaging(open_store(settings.model_copy(update={"store": "memory"}), functions=functions)),
     )

@@ -8,7 +8,7 @@
   removed with the project). A project query may not reuse a catalogue name.
 
 >>> cat = Catalog.from_directory(BUILTIN_DIR)
->>> "buildings-in-area" in cat.names()
+>>> "find-buildings-in-area" in cat.names()
 True
 """
 
@@ -26,6 +26,7 @@ from kg_twin.errors import Conflict, InputError, NotFound
 from kg_twin.limits import Limits
 from kg_twin.rdf import IRI, Literal, NTriplesWriter
 from kg_twin.store import GraphStore
+from kg_twin.store.functions import ExtensionFunctions
 from kg_twin.terms import DCTERMS, KGT, RDF, XSD, Naming
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,9 @@ def default_catalog() -> Catalog:
 class ProjectQueries:
     """Named queries a project adds for itself, kept in its hidden ``_queries`` graph."""
 
-    def __init__(self, store: GraphStore, naming: Naming, catalog: Catalog, *, limits: Limits) -> None:
+    def __init__(self, store: GraphStore, naming: Naming, catalog: Catalog, *, limits: Limits, functions: ExtensionFunctions | None = None) -> None:
         self.store = store
+        self.functions = functions
         self.naming = naming
         self.limits = limits
         self.catalog = catalog
@@ -123,7 +125,7 @@ class ProjectQueries:
         key = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
         spec = self._cache.get(key)
         if spec is None:
-            spec = check(parse(name, text, origin="project", limits=self.limits))
+            spec = check(parse(name, text, origin="project", limits=self.limits), functions=self.functions)
             self._cache[key] = spec
         return spec
 
