@@ -75,18 +75,21 @@ class Twin(Core):
         changes: ChangeFeed,
         projects: ProjectRegistry,
         access: Access,
-        catalog: Catalog,
         queries: ProjectQueries,
         ingest_jobs: JobManager,
         ingest_staging: IngestStaging,
     ) -> None:
         super().__init__(settings, naming, store, changes, projects, access)
-        self.catalog = catalog
         self.queries = queries
         self.ingest_jobs = ingest_jobs
         self.ingest_staging = ingest_staging
         self._live: LiveService | None = None
         self._live_lock = threading.Lock()
+
+    @property
+    def catalog(self) -> Catalog:
+        """The installation's named-query catalogue (read and checked once per process, at first use)."""
+        return self.queries.catalog
 
     def live_service(self, *, start: bool = True) -> LiveService:
         """The live twin (flusher thread, MQTT bridge when configured), created on first use."""
@@ -118,7 +121,6 @@ def create_twin(settings: Settings, store: GraphStore | None = None, *, read_onl
     tokens = TokenStore(settings.auth_db_path)
     projects = ProjectRegistry(graph_store, naming, changes=changes, tokens=tokens)
     access = Access(projects, tokens, anonymous_read_all=settings.anonymous_read_all)
-    catalog = default_catalog()
     return Twin(
         settings=settings,
         naming=naming,
@@ -126,8 +128,7 @@ def create_twin(settings: Settings, store: GraphStore | None = None, *, read_onl
         changes=changes,
         projects=projects,
         access=access,
-        catalog=catalog,
-        queries=ProjectQueries(graph_store, naming, catalog, limits=Limits.of(settings), functions=functions),
+        queries=ProjectQueries(graph_store, naming, default_catalog, limits=Limits.of(settings), functions=functions),
         ingest_jobs=JobManager(),
         ingest_staging=IngestStaging(open_store(settings.model_copy(update={"store": "memory"}), functions=functions)),
     )

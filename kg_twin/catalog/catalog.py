@@ -19,7 +19,7 @@ import logging
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from kg_twin.catalog.spec import QuerySpec, check, parse
 from kg_twin.errors import Conflict, InputError, NotFound
@@ -92,14 +92,20 @@ def default_catalog() -> Catalog:
 class ProjectQueries:
     """Named queries a project adds for itself, kept in its hidden ``_queries`` graph."""
 
-    def __init__(self, store: GraphStore, naming: Naming, catalog: Catalog, *, limits: Limits, functions: ExtensionFunctions | None = None) -> None:
+    def __init__(self, store: GraphStore, naming: Naming, catalog: Callable[[], Catalog], *, limits: Limits, functions: ExtensionFunctions | None = None) -> None:
+        """``catalog``: gives the installation's catalogue (read at first use: CLI commands that
+        need no named query never read and check the ``queries/`` folder)."""
         self.store = store
         self.functions = functions
         self.naming = naming
         self.limits = limits
-        self.catalog = catalog
+        self._catalog = catalog
         self._cache: dict[tuple[str, str], QuerySpec] = {}  # (name, sha256 of text) -> checked spec
         self._lock = threading.Lock()
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog()
 
     def graph(self, project: str) -> str:
         return self.naming.graph(project, QUERIES_GRAPH)

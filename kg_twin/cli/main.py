@@ -9,11 +9,18 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
 
+from kg_twin.cli import ingest as ingest_cli
+from kg_twin.cli import live as live_cli
+from kg_twin.cli import ontologies as ontologies_cli
+from kg_twin.cli import points as points_cli
+from kg_twin.cli import queries as queries_cli
+from kg_twin.cli import validate as validate_cli
+from kg_twin.cli.common import DataDir, err, fail, open_twin, out, run, settings_for
+from kg_twin.cli.common import locked as _locked
 from kg_twin.errors import KgTwinError, NotFound
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,39 +32,6 @@ project_app = typer.Typer(help="Create, list, show and delete projects.", no_arg
 token_app = typer.Typer(help="API tokens (stored hashed).", no_args_is_help=True)
 app.add_typer(project_app, name="project")
 app.add_typer(token_app, name="token")
-
-err = Console(stderr=True)
-out = Console()
-
-DataDir = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR", help="data directory (default ./twin-data)")
-
-
-def settings_for(data_dir: Optional[Path], **extra: Any) -> Settings:
-    from kg_twin.settings import Settings
-
-    kw = {k: v for k, v in extra.items() if v is not None}
-    if data_dir is not None:
-        kw["data_dir"] = data_dir
-    return Settings(**kw)
-
-
-def open_twin(data_dir: Optional[Path], *, read_only: bool = False) -> Twin:
-    from kg_twin.service import create_twin
-
-    return create_twin(settings_for(data_dir), read_only=read_only)
-
-
-def fail(e: KgTwinError, code: int = 2) -> None:
-    err.print(f"[red]error[/red] {e}", highlight=False, markup=True)
-    raise typer.Exit(code)
-
-
-def run(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except KgTwinError as e:
-        fail(e)
-
 
 # ---------------------------------------------------------------- serve
 @app.command()
@@ -160,22 +134,6 @@ def project_delete(project: str, yes: bool = typer.Option(False, "--yes", help="
         err.print(f"deleted project {project} ({n} graphs)")
     finally:
         twin.close()
-
-
-def _locked(data_dir: Optional[Path]) -> bool:
-    """True when another process (the server) owns the store: then read-only access is used."""
-    from kg_twin.errors import StoreBusy
-    from kg_twin.store import open_store
-
-    s = settings_for(data_dir)
-    if not (Path(s.store_path) / "LOCK").exists():
-        return False
-    try:
-        st = open_store(s)
-    except StoreBusy:
-        return True
-    st.close()
-    return False
 
 
 # ---------------------------------------------------------------- data
@@ -444,14 +402,6 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-# Every command module, registered explicitly (plain imports at the end: they use this module's helpers).
-from kg_twin.cli import ingest as ingest_cli  # noqa: E402
-from kg_twin.cli import live as live_cli  # noqa: E402
-from kg_twin.cli import ontologies as ontologies_cli  # noqa: E402
-from kg_twin.cli import points as points_cli  # noqa: E402
-from kg_twin.cli import queries as queries_cli  # noqa: E402
-from kg_twin.cli import validate as validate_cli  # noqa: E402
-
 for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli):
     _module.register(app)
 

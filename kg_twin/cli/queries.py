@@ -6,6 +6,8 @@ query is invalid, 2 usage or runtime error.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import json
 import sys
 from pathlib import Path
@@ -13,13 +15,13 @@ from typing import Any, Optional
 
 import typer
 
+from kg_twin.cli import common
+
 queries_app = typer.Typer(help="Named queries (queries/*.rq and project queries): list, show, run, check, put, delete.", no_args_is_help=True)
 
 
-def _m() -> Any:
-    from kg_twin.cli import main
-
-    return main
+def _m() -> ModuleType:
+    return common
 
 
 def _pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -47,7 +49,7 @@ def list_queries(
     cat = default_catalog()
     specs = list(cat.list())
     if project:
-        twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
+        twin = m.run(lambda: m.open_twin(data_dir, read_only=m.locked(data_dir)))
         try:
             m.run(lambda: twin.projects.get(project))
             specs += m.run(lambda: twin.queries.list(project))
@@ -76,7 +78,7 @@ def show_query(
     m = _m()
     spec = default_catalog().get(name)
     if spec is None and project:
-        twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
+        twin = m.run(lambda: m.open_twin(data_dir, read_only=m.locked(data_dir)))
         try:
             spec = m.run(lambda: resolve(twin.queries, project, name))
         finally:
@@ -108,7 +110,7 @@ def run_query(
         args.append(("page", str(page)))
     if timeout is not None:
         args.append(("timeout", str(timeout)))
-    twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
+    twin = m.run(lambda: m.open_twin(data_dir, read_only=m.locked(data_dir)))
     try:
         m.run(lambda: twin.projects.get(project))
         spec = m.run(lambda: resolve(twin.queries, project, name))
