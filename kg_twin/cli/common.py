@@ -58,3 +58,16 @@ def locked(data_dir: Optional[Path]) -> bool:
         return True
     st.close()
     return False
+
+
+def print_table(body: bytes) -> None:
+    import json
+
+    from rich.table import Table
+
+    doc = json.loads(body)
+    vars_ = doc["head"]["vars"]
+    t = Table(*vars_)
+    for b in doc["results"]["bindings"]:
+        t.add_row(*[b[v]["value"] if v in b else "" for v in vars_])
+    out.print(t)

@@ -19,7 +19,7 @@ from kg_twin.cli import ontologies as ontologies_cli
 from kg_twin.cli import points as points_cli
 from kg_twin.cli import queries as queries_cli
 from kg_twin.cli import validate as validate_cli
-from kg_twin.cli.common import DataDir, err, fail, open_twin, out, run, settings_for
+from kg_twin.cli.common import DataDir, err, fail, open_twin, print_table, run, settings_for
 from kg_twin.cli.common import locked as _locked
 from kg_twin.errors import KgTwinError, NotFound
 
@@ -224,7 +224,7 @@ def query(
         graph_fmt = fmt if graph_form and fmt != "table" else "turtle"
         res = run(lambda: twin.store.query(text, dataset=dataset, result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout))
         if fmt == "table" and res.kind == "bindings":
-            _print_table(res.body)
+            print_table(res.body)
         elif fmt == "table" and res.kind == "boolean":
             import json
 
@@ -236,19 +236,6 @@ def query(
             err.print(f"[yellow]truncated at {twin.settings.max_rows} rows[/yellow]")
     finally:
         twin.close()
-
-
-def _print_table(body: bytes) -> None:
-    import json
-
-    from rich.table import Table
-
-    doc = json.loads(body)
-    vars_ = doc["head"]["vars"]
-    t = Table(*vars_)
-    for b in doc["results"]["bindings"]:
-        t.add_row(*[b[v]["value"] if v in b else "" for v in vars_])
-    out.print(t)
 
 
 @app.command()

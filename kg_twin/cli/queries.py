@@ -116,7 +116,7 @@ def run_query(
         spec = m.run(lambda: resolve(twin.queries, project, name))
         res = m.run(lambda: run(twin, project, spec, args))
         if fmt == "table" and spec.form == "SELECT":
-            m._print_table(res.body)
+            m.print_table(res.body)
         elif fmt == "table" and spec.form == "ASK":
             print("true" if json.loads(res.body)["boolean"] else "false")
         else:
