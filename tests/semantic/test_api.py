@@ -9,7 +9,6 @@ import rdflib
 from fastapi.testclient import TestClient
 
 from kg_twin.api.app import create_app
-
 from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 
