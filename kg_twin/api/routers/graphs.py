@@ -184,13 +184,7 @@ def _dump_response(twin: Twin, graph: str, request: Request, head: bool = False)
     mt = RDF_FORMATS[fmt].media_type + "; charset=utf-8"
     if head:
         return Response(status_code=200, media_type=mt)
-    body = twin.store.dump_bytes(format=fmt, graphs=[graph]) if hasattr(twin.store, "dump_bytes") else None
-    if body is None:
-        import io
-
-        b = io.BytesIO()
-        twin.store.dump(b, format=fmt, graphs=[graph])
-        body = b.getvalue()
+    body = twin.store.dump_bytes(format=fmt, graphs=[graph])
     return Response(body, media_type=mt, headers={"Vary": "Accept"})
 
 

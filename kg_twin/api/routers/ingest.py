@@ -139,7 +139,6 @@ async def post_ingest(
     twin: Twin = Depends(get_twin),
     caller: Caller = Depends(get_caller),
 ) -> Any:
-    from kg_twin.ingest.jobs import jobs_of
     from kg_twin.ingest.mapping import dump_yaml, load_mapping_text
     from kg_twin.ingest.pipeline import IngestOptions, ingest
 
@@ -172,7 +171,7 @@ async def post_ingest(
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
-        job = jobs_of(twin).submit(project, primary.name, run_job)
+        job = twin.ingest_jobs.submit(project, primary.name, run_job)
         loc = f"/projects/{project}/jobs/{job.id}"
         return JSONResponse(job.to_dict(), status_code=202, headers={"Location": loc})
 
@@ -189,18 +188,16 @@ async def post_ingest(
 
 @router.get("/projects/{project}/jobs/{job_id}", summary="Status, progress and report of an ingest job", response_model=schemas.Job, response_model_exclude_unset=True, responses=errors(*READ))
 def get_job(project: str, job_id: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Any:
-    from kg_twin.ingest.jobs import jobs_of
 
     twin.access.require(caller, project, "reader")
-    return jobs_of(twin).get(project, job_id).to_dict()
+    return twin.ingest_jobs.get(project, job_id).to_dict()
 
 
 @router.get("/projects/{project}/jobs", summary="Ingest jobs of a project (this server run)", response_model=schemas.JobList, response_model_exclude_unset=True, responses=errors(*READ))
 def list_jobs(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Any:
-    from kg_twin.ingest.jobs import jobs_of
 
     twin.access.require(caller, project, "reader")
-    return {"jobs": [{k: v for k, v in j.to_dict().items() if k != "report"} for j in jobs_of(twin).list(project)]}
+    return {"jobs": [{k: v for k, v in j.to_dict().items() if k != "report"} for j in twin.ingest_jobs.list(project)]}
 
 
 @router.get("/ingest/readers", summary="Source readers this server has (name, extensions)", response_model=schemas.ReaderList)

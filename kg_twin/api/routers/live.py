@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any, AsyncIterator
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -18,21 +18,15 @@ from kg_twin.limits import Limits, load_json
 from kg_twin.errors import InputError, NotAcceptable
 from kg_twin.live.history import query_history, to_csv
 from kg_twin.live.readings import parse_batch
-from kg_twin.live.service import LiveService, get_live, stop_live
+from kg_twin.live.service import LiveService
 from kg_twin.live.timeseries import Series
 from kg_twin.service import Twin
 
 router = APIRouter(tags=["live"])
 
 
-def setup(app: FastAPI) -> None:
-    """Start the live service (flusher, MQTT) with the app and stop it (final flush) with it."""
-    app.state.startup_hooks.append(lambda twin: get_live(twin))
-    app.state.shutdown_hooks.append(stop_live)
-
-
 def _live(twin: Twin) -> LiveService:
-    return get_live(twin)
+    return twin.live_service()
 
 
 _OBS_DOC = {

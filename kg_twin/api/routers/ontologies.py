@@ -6,8 +6,9 @@
 * ``POST /projects/{project}/infer``   recompute the project's inferred graph now (writer role)
 
 The routes call the same functions as ``kg-twin ontologies ...`` / ``kg-twin infer``.
-:func:`install` adds the :class:`~kg_twin.reasoning.refresh.InferenceRefresher` to an app, so
-every change a project's data notifies updates its inferred graph.
+The app's lifespan (:func:`kg_twin.api.app.create_app`) runs the background
+:class:`~kg_twin.reasoning.refresh.InferenceRefresher`, so every change a project's data notifies
+updates its inferred graph.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -67,19 +68,3 @@ async def infer(project: str, twin: Twin = Depends(get_twin), caller: Caller = D
     twin.access.require(caller, project, "writer")
     stats = await run_in_threadpool(infer_project, twin.store, twin.naming, project)
     return stats.to_dict()
-
-
-def install(app: FastAPI) -> None:
-    """Keep inferred graphs current in a running service: attach the refresher at startup."""
-    from kg_twin.reasoning.refresh import InferenceRefresher
-
-    def start(twin: Twin) -> None:
-        app.state.inference = InferenceRefresher.attach(twin)
-
-    def stop(twin: Twin) -> None:
-        refresher = getattr(app.state, "inference", None)
-        if refresher is not None:
-            refresher.close()
-
-    app.state.startup_hooks.append(start)
-    app.state.shutdown_hooks.append(stop)

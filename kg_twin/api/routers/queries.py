@@ -23,7 +23,7 @@ from kg_twin.access import Caller
 from kg_twin.api import schemas
 from kg_twin.api.deps import get_caller, get_twin
 from kg_twin.api.openapi import READ, errors
-from kg_twin.catalog.catalog import MAX_QUERY_FILE_BYTES, Catalog, default_catalog, project_queries, resolve
+from kg_twin.catalog.catalog import MAX_QUERY_FILE_BYTES, Catalog, default_catalog, resolve
 from kg_twin.catalog.run import GEOJSON_MEDIA, run
 from kg_twin.catalog.spec import QuerySpec
 from kg_twin.errors import Conflict, InputError, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -107,7 +107,7 @@ def _description(spec: QuerySpec) -> str:
 
 async def _call(project: str, name: str, request: Request, twin: Twin, caller: Caller, catalog: Catalog) -> Response:
     twin.access.require(caller, project, "reader")
-    spec = await run_in_threadpool(resolve, twin, project, name, catalog)
+    spec = await run_in_threadpool(resolve, twin.queries, project, name)
     base_url = str(request.url).split("?", 1)[0]
     res = await run_in_threadpool(
         run,
@@ -158,7 +158,7 @@ def build_router(catalog: Catalog) -> APIRouter:
     )
     async def list_project_queries(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
         twin.access.require(caller, project, "reader")
-        own = await run_in_threadpool(project_queries(twin, catalog).list, project)
+        own = await run_in_threadpool(twin.queries.list, project)
         return {
             "project": project,
             "queries": [s.to_dict(project=project, with_text=False) for s in catalog.list()]
@@ -222,7 +222,7 @@ def build_router(catalog: Catalog) -> APIRouter:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise InputError("BAD_ENCODING", "the query text must be UTF-8") from None
-        spec, created = await run_in_threadpool(project_queries(twin, catalog).put, project, name, text)
+        spec, created = await run_in_threadpool(twin.queries.put, project, name, text)
         return JSONResponse(spec.to_dict(project=project), status_code=201 if created else 200)
 
     @r.delete(
@@ -237,7 +237,7 @@ def build_router(catalog: Catalog) -> APIRouter:
         twin.access.require(caller, project, "admin")
         if catalog.get(name) is not None:
             raise Conflict("CATALOGUE_QUERY", f"{name!r} is a catalogue query; it cannot be removed through the API", hint="catalogue queries are the installation's queries/*.rq files")
-        await run_in_threadpool(project_queries(twin, catalog).delete, project, name)
+        await run_in_threadpool(twin.queries.delete, project, name)
         return Response(status_code=204)
 
     return r

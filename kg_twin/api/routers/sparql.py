@@ -20,6 +20,7 @@ from kg_twin.service import Twin
 from kg_twin.sparql.dataset import ProjectDataset
 from kg_twin.store import Dataset
 from kg_twin.sparql.lexer import check_service_targets
+from kg_twin.store.convert import convert
 from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
 from kg_twin.sparql.update import run_project_update
 
@@ -100,11 +101,7 @@ def _service_description(twin: Twin, endpoint: str, fmt: str, union: bool = True
 """
     if fmt == "turtle":
         return Response(ttl.encode(), media_type="text/turtle; charset=utf-8")
-    from kg_twin.store.oxigraph import OxigraphStore  # conversion only (in-memory)
-
-    tmp = OxigraphStore(None)
-    tmp.load(ttl.encode(), format="turtle", graph="urn:x-kg-twin:sd")
-    body = tmp.dump_bytes(format=fmt, graphs=["urn:x-kg-twin:sd"])
+    body = convert(ttl.encode(), from_format="turtle", to_format=fmt)
     return Response(body, media_type=RDF_FORMATS[fmt].media_type)
 
 
@@ -160,13 +157,7 @@ async def _run_query(
         text = project.rewrite_query(op.text, list(named_graphs), base=endpoint, merged=len(default_graphs))
 
     timeout = _timeout(twin, op.param("timeout"))
-    aquery = getattr(twin.store, "aquery", None)
-    if aquery is None:
-
-        async def aquery(*args: Any, **kw: Any) -> Any:
-            return await run_in_threadpool(twin.store.query, *args, **kw)
-
-    res = await aquery(
+    res = await twin.store.aquery(
         text,
         dataset=Dataset(default_graphs, named_graphs),
         result_format=result_fmt,

@@ -19,11 +19,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
+from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
 from kg_twin.api.openapi import READ, errors
 from kg_twin.api.schemas import ValidationSummary
 from kg_twin.limits import Limits, load_json
 from kg_twin.errors import Forbidden, InputError, NotAcceptable, UnsupportedMediaType
+from kg_twin.service import Twin
 
 router = APIRouter()
 
@@ -118,7 +120,7 @@ _DOC = {
     responses=errors(400, *READ, 406, 413, 415),
     openapi_extra=_DOC,
 )
-async def validate_project_endpoint(project: str, request: Request, twin: Any = Depends(get_twin), caller: Any = Depends(get_caller)) -> Response:
+async def validate_project_endpoint(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     from kg_twin.validation.validator import validate_project, validate_upload
