@@ -54,7 +54,8 @@ from kg_twin.ingest.base import IngestTwin, MapContext, SourceHandler
 from kg_twin.ingest.handlers import detect, get_handler, handler_names, load_handlers, unavailable_handlers
 from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
 from kg_twin.ingest.provenance import PROVENANCE_GRAPH, provenance_update
-from kg_twin.ingest.publish import StagingArea, publish_pending, publish_staged, staging_of
+from kg_twin.ingest.publish import publish_pending, publish_staged, staging_of
+from kg_twin.ingest.staging import IngestStaging
 from kg_twin.ingest.run import IngestOptions, Progress, Run, Staged, Timer
 from kg_twin.ingest.sources import Received, receive, write_atomic
 from kg_twin.ingest.validate import Outcome, validate_staged
@@ -268,7 +269,7 @@ def map_source(run: Run, cleanup: ExitStack) -> None:
     run.timer.lap("map")
 
 
-def stage(run: Run, area: StagingArea, cleanup: ExitStack) -> Staged:
+def stage(run: Run, area: IngestStaging, cleanup: ExitStack) -> Staged:
     """Load the file of :func:`map_source` into the staging graph; start the pending load of a new graph."""
     store, load = run.twin.store, run.load
     if load is not None:
