@@ -379,13 +379,12 @@ def check(spec: QuerySpec) -> QuerySpec:
     """Evaluate the query once on an empty in-memory store with probe values bound to every
     parameter: catches syntax errors (with line/column in the file), parameters that are not
     projected, and pagination on a query with its own LIMIT. Fills ``spec.variables``."""
-    from kg_twin.store import Dataset
-    from kg_twin.store.oxigraph import OxigraphStore
+    from kg_twin.store import Dataset, scratch_store
 
     where = {"query": spec.name}
     if not spec.summary:
         raise InputError("MISSING_SUMMARY", f"query {spec.name}: add a '#+ summary:' line", hint="one line saying what the query answers", where=where)
-    scratch = OxigraphStore(None)
+    scratch = scratch_store()
     bindings = _probe_bindings(spec)
     texts = [spec.text]
     if spec.pagination is not None:

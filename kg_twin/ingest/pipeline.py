@@ -619,12 +619,12 @@ def _staging(twin: Any) -> tuple[Any, Any]:
     Staged triples are validated there; the project store only ever sees a finished graph
     (SPARQL ``MOVE``/``DROP`` of big graphs is slow on the on-disk store, a load is not).
     """
-    from kg_twin.store.oxigraph import OxigraphStore
+    from kg_twin.store import scratch_store
 
     with _staging_lock:
         st = getattr(twin, "_ingest_staging", None)
         if st is None:
-            st = (OxigraphStore(None, settings=twin.settings), threading.RLock())
+            st = (scratch_store(twin.settings), threading.RLock())
             twin._ingest_staging = st
         return st
 

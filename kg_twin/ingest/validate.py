@@ -175,12 +175,11 @@ def _validate_fast(pkg: Any, store: Any, graphs: list[str], sg: Any, closure: li
     (``kg_twin.validation.report.report_ntriples``; a test checks isomorphism with
     ``validate_graphs``' report)."""
     try:
-        from kg_twin.store.view import ShaclView
         from kg_twin.validation.report import report_ntriples
-        from kg_twin.validation.validator import _oxigraph_of, validate_view
+        from kg_twin.validation.validator import validate_view
     except ImportError:  # an older validation package: its public entry point
         return pkg.validate_graphs(store, graphs, sg, **kw)
-    view = ShaclView.from_oxigraph(_oxigraph_of(store), graphs, closure)
+    view = store.view(graphs, closure)
     out = validate_view(view, sg, engine=engine or "kgtwin")
     return report_ntriples(out.results, sg), out.summary
 

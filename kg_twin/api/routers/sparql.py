@@ -48,9 +48,9 @@ def _service_description(twin: Twin, endpoint: str, fmt: str, union: bool = True
 """
     if fmt == "turtle":
         return Response(ttl.encode(), media_type="text/turtle; charset=utf-8")
-    from kg_twin.store.oxigraph import OxigraphStore  # conversion only (in-memory)
+    from kg_twin.store import scratch_store  # conversion only (in-memory)
 
-    tmp = OxigraphStore(None)
+    tmp = scratch_store()
     tmp.load(ttl.encode(), format="turtle", graph="urn:x-kg-twin:sd")
     body = tmp.dump_bytes(format=fmt, graphs=["urn:x-kg-twin:sd"])
     return Response(body, media_type=RDF_FORMATS[fmt].media_type)
@@ -260,9 +260,9 @@ def run_project_update(twin: Twin, project: str, text: str, base: str | None = N
 
 
 def _syntax_check(text: str, base: str | None) -> None:
-    from kg_twin.store.oxigraph import OxigraphStore
+    from kg_twin.store import scratch_store
 
-    scratch = OxigraphStore(None)
+    scratch = scratch_store()
     try:
         scratch.update(text, base_iri=base)
     except (UpstreamError, NotFound, Conflict):
