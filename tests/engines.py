@@ -118,7 +118,7 @@ MaxClientConnections = 10
 [SPARQL]
 ResultSetMaxRows = 1000000
 MaxQueryExecutionTime = 60
-MaxQueryCostEstimationTime = 400
+MaxQueryCostEstimationTime = 0
 """
 
 # the anonymous SPARQL account may update, and write every graph (read 1 + write 2 + sponge 4)
