@@ -165,6 +165,7 @@ class RemoteStore:
         bindings: dict[str, Any] | None = None,
     ) -> QueryResult:
         t0 = time.perf_counter()
+        sparql = _with_base(sparql, base_iri)
         # answers are re-serialized by the local capped serializers: one code path for every backend
         if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
             scratch = ox.Store()
@@ -215,6 +216,7 @@ class RemoteStore:
 
     # ------------------------------------------------------------------ writes
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        sparql = _with_base(sparql, base_iri)
         with self._lock:
             try:
                 r = self._client.post(self.update_url, content=sparql.encode("utf-8"), headers={"Content-Type": "application/sparql-update"})
@@ -402,3 +404,13 @@ class RemoteStore:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _with_base(sparql: str, base_iri: str | None) -> str:
+    """The protocol has no base IRI parameter: a ``BASE`` in front resolves the text's relative IRIs
+    (a ``BASE`` of the text itself still applies after it, resolved against this one).
+
+    >>> _with_base("SELECT * { <s> ?p ?o }", "http://x/").splitlines()
+    ['BASE <http://x/>', 'SELECT * { <s> ?p ?o }']
+    """
+    return f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
