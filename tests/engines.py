@@ -160,3 +160,17 @@ def virtuoso_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine
 @pytest.fixture(params=["oxigraph", "virtuoso"])
 def remote_engine(request: pytest.FixtureRequest) -> Engine:
     return request.getfixturevalue(f"{request.param}_engine")
+
+
+STORES = ["embedded", "oxigraph", "virtuoso"]  # where a kg-twin test server keeps its data
+
+
+def live_server_on(request: pytest.FixtureRequest, store: str, **overrides: Any) -> Any:
+    """A kg-twin test server (tests/conftest.py) whose store is ``embedded`` (on disk) or the external
+    engine of that name; ``overrides`` are further settings. Started once per call, stopped at the
+    end of the session."""
+    make = request.getfixturevalue("make_live_server")
+    if store == "embedded":
+        return make(**overrides)
+    engine = request.getfixturevalue(f"{store}_engine")
+    return make(store=engine.url, **engine.paths, **overrides)

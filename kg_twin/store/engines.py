@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import IO, Any, Iterable, Iterator
 
 import pyoxigraph as ox
 
 from kg_twin.errors import UpstreamError
+from kg_twin.sparql.lexer import Token, tokenize
 
 WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 VIRTUOSO_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
@@ -132,3 +134,81 @@ def ntriples_chunks(triples: Iterable[ox.Triple], size: int = 20_000) -> Iterato
             batch = []
     if batch:
         yield ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+# --------------------------------------------------------------------------- request text
+def _top_level(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
+    depth = 0
+    for i, t in enumerate(tokens):
+        if t.kind == "PUNCT" and t.text in "{([":
+            depth += 1
+        elif t.kind == "PUNCT" and t.text in "})]":
+            depth -= 1
+        elif depth == 0:
+            yield i, t
+
+
+def without_dataset_clauses(sparql: str) -> str:
+    """The query without its ``FROM`` / ``FROM NAMED`` clauses.
+
+    kg-twin sends the dataset a request may see as protocol parameters (``default-graph-uri``,
+    ``named-graph-uri``), which the protocol says override the query's own clauses; Virtuoso adds the
+    query's ``FROM`` graphs to them instead. The clauses were already read (and confined) by kg-twin.
+
+    >>> without_dataset_clauses("SELECT * FROM <http://g1> FROM NAMED <http://g2> WHERE { ?s ?p 'FROM <x>' }")
+    "SELECT *   WHERE { ?s ?p 'FROM <x>' }"
+    """
+    tokens = tokenize(sparql, raw=True)
+    cut: list[tuple[int, int]] = []
+    top = list(_top_level(tokens))
+    for i, t in top:
+        if t.kind == "NAME" and t.text.upper() == "FROM":
+            j = i + 1
+            if j < len(tokens) and tokens[j].kind == "NAME" and tokens[j].text.upper() == "NAMED":
+                j += 1
+            if j < len(tokens) and tokens[j].kind in ("IRI", "PNAME"):
+                cut.append((t.start, tokens[j].end))
+    for start, end in reversed(cut):
+        sparql = sparql[:start] + sparql[end:]
+    return sparql
+
+
+@dataclass
+class GraphOp:
+    """A graph management operation of an update (``DROP``, ``CLEAR``, ``CREATE``, ``MOVE``, ``COPY``, ``ADD``)."""
+
+    verb: str
+    silent: bool
+    graphs: list[str]  # IRIs named by the operation (MOVE/COPY/ADD: source first); DEFAULT -> ""
+    verb_end: int  # where ``SILENT`` goes in the text
+
+
+def graph_ops(sparql: str) -> list[GraphOp]:
+    """The graph management operations of an update whose graphs are written as full IRIs.
+
+    >>> [(o.verb, o.silent, o.graphs) for o in graph_ops("DROP GRAPH <http://a> ; MOVE SILENT DEFAULT TO <http://b>")]
+    [('DROP', False, ['http://a']), ('MOVE', True, ['', 'http://b'])]
+    """
+    tokens = tokenize(sparql, raw=True)
+    ops: list[GraphOp] = []
+    for i, t in _top_level(tokens):
+        verb = t.text.upper()
+        if t.kind != "NAME" or verb not in ("DROP", "CLEAR", "CREATE", "MOVE", "COPY", "ADD"):
+            continue
+        j, silent = i + 1, False
+        if j < len(tokens) and tokens[j].text.upper() == "SILENT":
+            silent, j = True, j + 1
+        graphs: list[str] = []
+        while j < len(tokens) and not (tokens[j].kind == "PUNCT" and tokens[j].text == ";"):
+            tok = tokens[j]
+            if tok.kind == "IRI":
+                graphs.append(tok.text[1:-1])
+            elif tok.kind == "NAME" and tok.text.upper() == "DEFAULT":
+                graphs.append("")
+            elif tok.kind == "NAME" and tok.text.upper() in ("NAMED", "ALL"):
+                graphs.append("*")
+            elif tok.kind == "PNAME":
+                graphs.append("?")  # a prefixed name: not adapted
+            j += 1
+        ops.append(GraphOp(verb, silent, graphs, t.end))
+    return ops

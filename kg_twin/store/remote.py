@@ -33,7 +33,7 @@ from typing import IO, Any, Iterable, Iterator
 import httpx
 import pyoxigraph as ox
 
-from kg_twin.errors import InputError, NotFound, QueryTimeout, UpstreamError
+from kg_twin.errors import Conflict, InputError, NotFound, QueryTimeout, UpstreamError
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.sparql.bind import inject_values
 from kg_twin.sparql.protocol import query_form
@@ -41,7 +41,7 @@ from kg_twin.store import engines
 from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
 from kg_twin.store.bulk import rdf_syntax_error
 from kg_twin.store.convert import parse_check
-from kg_twin.store.execute import OX_RDF, RESULT_MEDIA, run_query, sol_to_rdflib, to_ox_term
+from kg_twin.store.execute import OX_RDF, RESULT_MEDIA, engine_error, run_query, sol_to_rdflib, to_ox_term
 from kg_twin.store.results import SERIALIZERS, collect
 from kg_twin.store.threads import in_thread
 from kg_twin.store.view import ShaclView
@@ -106,6 +106,8 @@ class RemoteStore:
             raise InputError(code, f"the engine rejected the {what}: {msg}", hint="check the syntax near the position the engine reports")
         if r.status_code == 404:
             raise NotFound("NOT_FOUND", f"{what}: not found")
+        if what in ("query", "update"):
+            raise engine_error(RuntimeError(msg), what)  # a missing / existing graph is the client's (4xx)
         raise UpstreamError("UPSTREAM", f"the engine answered {r.status_code} to the {what}: {msg}")
 
     def _dataset_params(self, ds: Dataset | None) -> list[tuple[str, str]]:
@@ -129,6 +131,8 @@ class RemoteStore:
         return inject_values(sparql, {k.lstrip("?$"): str(to_ox_term(v)) for k, v in bindings.items()})
 
     def _post_query(self, sparql: str, dataset: Dataset | None, accept: str, timeout_s: float | None) -> httpx.Response:
+        if dataset is not None and (dataset.default_graphs is not None or dataset.named_graphs is not None):
+            sparql = engines.without_dataset_clauses(sparql)  # the parameters decide, whatever the engine
         data: dict[str, list[str]] = {"query": [sparql]}
         for k, v in self._dataset_params(dataset):
             data.setdefault(k, []).append(v)
@@ -218,6 +222,8 @@ class RemoteStore:
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         sparql = _with_base(sparql, base_iri)
         with self._lock:
+            if self.engine == "virtuoso":
+                sparql = self._virtuoso_graph_ops(sparql)
             try:
                 r = self._client.post(self.update_url, content=sparql.encode("utf-8"), headers={"Content-Type": "application/sparql-update"})
             except httpx.HTTPError as e:
@@ -225,6 +231,26 @@ class RemoteStore:
             finally:
                 self._bump()
             self._check(r, "update")
+
+    def _virtuoso_graph_ops(self, sparql: str) -> str:
+        """Graph management as SPARQL 1.1 Update says, on Virtuoso: it refuses ``DROP``/``CLEAR`` of
+        a graph that has triples but was never ``CREATE``d, and lets ``MOVE``/``COPY``/``ADD`` of a
+        missing graph pass. The graphs are checked here (inside the writer lock) and ``SILENT`` added.
+        Operations on graphs written as prefixed names are sent as they are."""
+        silence: list[int] = []
+        for op in engines.graph_ops(sparql):
+            if op.silent or not op.graphs or any(g in ("*", "?") for g in op.graphs):
+                continue
+            first = op.graphs[0]
+            if op.verb in ("DROP", "CLEAR", "MOVE", "COPY", "ADD") and first and not self.has_graph(first):
+                raise NotFound("GRAPH_NOT_FOUND", f"graph <{first}> does not exist", hint="add SILENT to ignore a missing graph")
+            if op.verb == "CREATE" and first and self.has_graph(first):
+                raise Conflict("GRAPH_EXISTS", f"graph <{first}> already exists", hint="add SILENT to ignore an existing graph")
+            if op.verb in ("DROP", "CLEAR", "CREATE"):
+                silence.append(op.verb_end)
+        for pos in sorted(silence, reverse=True):
+            sparql = sparql[:pos] + " SILENT" + sparql[pos:]
+        return sparql
 
     def _upload(self, method: str, params: dict[str, str], body: IO[bytes], size: int) -> None:
         """Send N-Triples with a Content-Length: Virtuoso answers 201 to a chunked upload and stores nothing."""
