@@ -167,6 +167,28 @@ def source_slug(filename: str) -> str:
     return s
 
 
+def target_graph(naming: Any, project: str, graph: str | None, filename: str) -> tuple[str, str]:
+    """(slug for the hidden staging/quarantine graphs, stored graph IRI) of an ingest.
+
+    No ``graph``: named after the file (``source_slug``). A full IRI (any IRI: a project is an RDF
+    dataset) keeps its name. A short name must already be a valid slug: it is never silently renamed.
+    """
+    if not graph:
+        slug = source_slug(filename)
+        return slug, naming.graph(project, slug)
+    if ":" in graph:
+        stored = naming.resolve_graph(project, graph)
+        return "iri-" + hashlib.sha256(graph.encode("utf-8")).hexdigest()[:16], stored
+    slug = source_slug(graph)
+    if slug != graph:
+        raise InputError(
+            "BAD_GRAPH",
+            f"graph name {graph!r} is not a short graph name",
+            hint=f"use {slug!r} (lowercase letters, digits, '.', '-', '_'), or a full graph IRI",
+        )
+    return slug, naming.graph(project, slug)
+
+
 def media_type_of(filename: str) -> str:
     ext = Path(filename).suffix.lower()
     known = {
@@ -362,8 +384,7 @@ def ingest(twin: Any, project: str, path: str | Path, opts: IngestOptions | None
     t = lap("receive", t)
     naming = twin.naming
     source_iri = naming.mint(project, "source", rec.sha256)
-    slug = source_slug(opts.graph or name)
-    graph = naming.graph(project, slug)
+    slug, graph = target_graph(naming, project, opts.graph, name)
     report = IngestReport(project=project, source=name, sha256=rec.sha256, status="running")
     try:
         return _run(twin, project, rec, opts, report, slug, graph, source_iri, started, t_start, timings, lap, say)
