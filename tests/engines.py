@@ -174,3 +174,12 @@ def live_server_on(request: pytest.FixtureRequest, store: str, **overrides: Any)
         return make(**overrides)
     engine = request.getfixturevalue(f"{store}_engine")
     return make(store=engine.url, **engine.paths, **overrides)
+
+
+EXTENSION_FUNCTIONS = "kg-twin's SPARQL extension functions run on the embedded store only (docs/engines.md, difference 19)"
+
+
+def embedded_only(request: pytest.FixtureRequest, srv: Any, reason: str = EXTENSION_FUNCTIONS) -> None:
+    """Mark the running test as an expected failure (strict) when ``srv`` keeps its data on an external engine."""
+    if str(srv.settings.store).startswith(("http://", "https://")):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))

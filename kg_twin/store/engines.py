@@ -7,6 +7,7 @@ kg-twin sees one dialect whatever the engine (docs/engines.md lists the differen
   ``typed-literal`` and blank nodes as ``nodeID://b10000`` (its N-Triples say ``_:b10000``: the same
   node gets the same label both ways);
 * Virtuoso stores ``geo:wktLiteral`` values as ``virtrdf:Geometry``: read back as ``geo:wktLiteral``;
+* Virtuoso's SPARQL results write booleans as ``"1"`` / ``"0"``: read back as ``true`` / ``false``;
 * the engine's own system graphs are not the twin's data and are left out of graph lists.
 
 >>> kind, variables, rows = parse_json_results(
@@ -32,6 +33,7 @@ from kg_twin.sparql.lexer import Token, tokenize
 WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 VIRTUOSO_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 # graphs an engine keeps for itself (Virtuoso: its quad-map schema, LDP, the URIQA default)
 SYSTEM_GRAPH_PREFIXES: dict[str, tuple[str, ...]] = {
@@ -67,8 +69,15 @@ def bnode_label(value: str) -> str:
 
 
 def literal(value: str, *, language: str | None = None, datatype: str | None = None) -> ox.Literal:
+    """A result literal as kg-twin writes it (Virtuoso's results say ``"1"^^xsd:boolean`` for ``true``).
+
+    >>> str(literal("1", datatype=XSD_BOOLEAN))
+    '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
+    """
     if language:
         return ox.Literal(value, language=language)
+    if datatype == XSD_BOOLEAN and value in ("1", "0"):
+        value = "true" if value == "1" else "false"
     if datatype and datatype != XSD_STRING:
         return ox.Literal(value, datatype=ox.NamedNode(WKT if datatype == VIRTUOSO_GEOMETRY else datatype))
     return ox.Literal(value)
