@@ -183,3 +183,79 @@ def embedded_only(request: pytest.FixtureRequest, srv: Any, reason: str = EXTENS
     """Mark the running test as an expected failure (strict) when ``srv`` keeps its data on an external engine."""
     if str(srv.settings.store).startswith(("http://", "https://")):
         request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+@dataclass
+class Postgres:
+    """A PostgreSQL server on 127.0.0.1 (``initdb`` + ``pg_ctl`` on a temp dir, trust auth for its
+    one user); :meth:`new_database` gives a fresh database's URL."""
+
+    bindir: Path
+    datadir: Path
+    port: int
+    user: str
+    run_as: list[str]  # prefix that runs a command as the server's OS user ([] when not root)
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
+
+    def new_database(self, prefix: str = "kgt") -> str:
+        import uuid
+
+        import psycopg
+
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10) as c:
+            c.execute(f"CREATE DATABASE {name}")
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        subprocess.run([*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "-t", str(STOP_TIMEOUT_S), "stop"],
+                       capture_output=True, timeout=STOP_TIMEOUT_S + 10)
+
+
+def start_postgres() -> Postgres:
+    import glob
+    import os
+    import tempfile
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or ([shutil.which("initdb")] if shutil.which("initdb") else [])
+    if not found:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    bindir = Path(found[-1]).parent
+    # the server refuses to run as root: as root, it runs as the Debian package's `postgres` user
+    run_as: list[str] = []
+    workdir = Path(tempfile.mkdtemp(prefix="kgt-pg-"))  # in /tmp: reachable by that user
+    if os.geteuid() == 0:
+        run_as = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(workdir, "postgres", "postgres")
+    datadir, port = workdir / "data", free_port()
+    r = subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", "kgtwin", "--auth=trust", "-E", "UTF8", "--no-sync"],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        pytest.fail(f"initdb failed: {r.stderr[-2000:]}")
+    opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=32MB"
+    r = subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(datadir), "-o", opts, "-l", str(workdir / "log.txt"), "-w", "-t", str(START_TIMEOUT_S), "start"],
+                       capture_output=True, text=True, timeout=START_TIMEOUT_S + 10)
+    if r.returncode != 0:
+        log = (workdir / "log.txt").read_text(errors="replace")[-2000:] if (workdir / "log.txt").exists() else ""
+        pytest.fail(f"PostgreSQL did not start: {r.stderr[-1000:]}\n{log}")
+    return Postgres(bindir, datadir, port, "kgtwin", run_as)
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Postgres]:
+    pg = start_postgres()
+    yield pg
+    pg.stop()
+    shutil.rmtree(pg.datadir.parent, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def timeseries_url(request: pytest.FixtureRequest) -> str:
+    """``KG_TWIN_TIMESERIES`` for each history backend: ``sqlite`` or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return "sqlite"
+    return request.getfixturevalue("postgres_engine").new_database()

@@ -153,7 +153,8 @@ class OxigraphStore:
         """What SPARQL extension functions may know about a query (see kg_twin.store.functions)."""
         graphs = None if ds.default_graphs is None and ds.named_graphs is None else sorted(set(ds.default_graphs or ()) | set(ds.named_graphs or ()))
         data_dir = str(self.settings.data_dir) if self.settings is not None else None
-        return {"data_dir": data_dir, "graphs": graphs}
+        timeseries = self.settings.timeseries if self.settings is not None else "sqlite"
+        return {"data_dir": data_dir, "graphs": graphs, "timeseries": timeseries}
 
     async def aquery(
         self,

@@ -49,11 +49,16 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.kill()
 
 
-@pytest.fixture(scope="session", params=STORES)
+@pytest.fixture(scope="session", params=[*STORES, "postgresql"])
 def server(request: pytest.FixtureRequest, mosquitto: str) -> Iterator[Any]:
     """The live-twin server subscribed to the test broker, on each store: embedded (on disk, 2 query
-    workers), ``oxigraph serve``, Virtuoso (tests/engines.py)."""
-    srv = live_server_on(request, request.param, mqtt_url=mosquitto)
+    workers), ``oxigraph serve``, Virtuoso; and ``postgresql``: the embedded store with the history of
+    readings in PostgreSQL (KG_TWIN_TIMESERIES; tests/engines.py)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_engine").new_database()
+        srv = live_server_on(request, "embedded", mqtt_url=mosquitto, timeseries=url)
+    else:
+        srv = live_server_on(request, request.param, mqtt_url=mosquitto)
     yield srv
     srv.stop()  # before the broker goes away
 

@@ -98,7 +98,7 @@ def test_raw_and_csv(server, campus, temp_history):
 
 def test_cli_observations_reads_history_while_server_runs(server, campus, temp_history):
     start, end = BASE, BASE + timedelta(hours=3)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KG_TWIN_TIMESERIES=server.settings.timeseries)
     out = subprocess.run(
         [sys.executable, "-m", "kg_twin", "observations", "--project", campus["project"], "--point", "temp_103", "--start", iso(start), "--end", iso(end),
          "--every", "30min", "--agg", "avg", "--format", "json", "--data-dir", str(server.settings.data_dir)],
