@@ -259,3 +259,9 @@ def timeseries_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return "sqlite"
     return request.getfixturevalue("postgres_engine").new_database()
+
+
+def xfail_on_virtuoso(request: pytest.FixtureRequest, srv: Any, reason: str) -> None:
+    """Mark the running test as an expected failure (strict) when ``srv`` keeps its data in Virtuoso."""
+    if srv.settings.store_gsp_path == VIRTUOSO_PATHS["store_gsp_path"] and str(srv.settings.store).startswith("http"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))

@@ -221,3 +221,23 @@ def graph_ops(sparql: str) -> list[GraphOp]:
             j += 1
         ops.append(GraphOp(verb, silent, graphs, t.end))
     return ops
+
+
+def empty_graph_outside(sparql: str, named: set[str], empty: str) -> str:
+    """``GRAPH <g>`` for a ``g`` outside the request's named graphs, written as ``GRAPH <empty>`` (a
+    named graph of the request that holds nothing): the same answers, and Virtuoso answers
+    ``COUNT(*)`` over a graph outside the dataset with 1 instead of 0.
+
+    >>> empty_graph_outside("SELECT * { GRAPH <http://a> { ?s ?p ?o } GRAPH <http://b> { ?s ?p ?o } }", {"http://a"}, "urn:e")
+    'SELECT * { GRAPH <http://a> { ?s ?p ?o } GRAPH <urn:e> { ?s ?p ?o } }'
+    """
+    tokens = tokenize(sparql, raw=True)
+    cut: list[tuple[int, int]] = []
+    for prev, tok in zip(tokens, tokens[1:]):
+        if prev.kind == "NAME" and prev.text.upper() == "GRAPH" and tok.kind == "IRI":
+            iri = tok.text[1:-1]
+            if ":" in iri and iri not in named:  # absolute IRIs only (relative ones resolve against BASE)
+                cut.append((tok.start, tok.end))
+    for start, end in reversed(cut):
+        sparql = sparql[:start] + f"<{empty}>" + sparql[end:]
+    return sparql

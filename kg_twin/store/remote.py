@@ -118,7 +118,9 @@ class RemoteStore:
             dg = [g for g in ds.default_graphs if g != DEFAULT] or [EMPTY_GRAPH]
             params += [("default-graph-uri", g) for g in dg]
         if ds.named_graphs is not None:
-            ng = [g for g in ds.named_graphs if g != DEFAULT] or [EMPTY_GRAPH]
+            ng = [g for g in ds.named_graphs if g != DEFAULT]
+            if not ng or self.engine == "virtuoso":
+                ng.append(EMPTY_GRAPH)  # (Virtuoso: GRAPH constants outside the dataset are sent as this one)
             params += [("named-graph-uri", g) for g in ng]
         if ds.default_graphs is not None and ds.named_graphs is None:
             params.append(("named-graph-uri", EMPTY_GRAPH))
@@ -133,6 +135,9 @@ class RemoteStore:
     def _post_query(self, sparql: str, dataset: Dataset | None, accept: str, timeout_s: float | None) -> httpx.Response:
         if dataset is not None and (dataset.default_graphs is not None or dataset.named_graphs is not None):
             sparql = engines.without_dataset_clauses(sparql)  # the parameters decide, whatever the engine
+            if self.engine == "virtuoso":
+                named = set(dataset.named_graphs) if dataset.named_graphs is not None else set()
+                sparql = engines.empty_graph_outside(sparql, named, EMPTY_GRAPH)
         data: dict[str, list[str]] = {"query": [sparql]}
         for k, v in self._dataset_params(dataset):
             data.setdefault(k, []).append(v)
