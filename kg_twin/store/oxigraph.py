@@ -21,7 +21,7 @@ from typing import IO, Any, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from kg_twin.errors import InputError, StoreBusy, UpstreamError
+from kg_twin.errors import InputError, StoreBusy
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
 from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import io
 import json
 import os
 import subprocess
