@@ -9,8 +9,10 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg_twin import __version__
+from kg_twin.api import openapi
 from kg_twin.errors import InputError, KgTwinError
 from kg_twin.service import Twin
 from kg_twin.settings import Settings
@@ -66,6 +68,9 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
         version=__version__,
         description="Semantic digital twin of a territory: SPARQL 1.1 Protocol, Graph Store Protocol and REST API over projects.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by kg_twin.api.openapi.install
+        redoc_url=None,
+        generate_unique_id_function=openapi.operation_id_of,
     )
     app.state.settings = settings
     app.state.startup_hooks = []
@@ -104,6 +109,16 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
         err = InputError("BAD_REQUEST", "invalid request parameters: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), errors=errors)
         return await _kg_error(request, err)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        # the framework's own 404 (no route) / 405 (method): the same error body as everything else
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        err = KgTwinError(code, str(exc.detail), status=exc.status_code)
+        response = await _kg_error(request, err)
+        for k, v in (exc.headers or {}).items():
+            response.headers[k] = v
+        return response
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -121,6 +136,7 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
         setup = getattr(mod, "setup", None)  # optional: register startup/shutdown hooks
         if setup is not None:
             setup(app)
+    openapi.install(app, settings)
     return app
 
 

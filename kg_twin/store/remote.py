@@ -34,14 +34,14 @@ import httpx
 import pyoxigraph as ox
 
 from kg_twin.errors import Conflict, InputError, NotFound, QueryTimeout, UpstreamError
-from kg_twin.formats import rdf_format_from_name
+from kg_twin.formats import RESULT_FORMATS, rdf_format_from_name
 from kg_twin.sparql.bind import inject_values
 from kg_twin.sparql.protocol import query_form
 from kg_twin.store import engines
 from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
 from kg_twin.store.bulk import rdf_syntax_error
 from kg_twin.store.convert import parse_check
-from kg_twin.store.execute import OX_RDF, RESULT_MEDIA, engine_error, run_query, sol_to_rdflib, to_ox_term
+from kg_twin.store.execute import OX_RDF, engine_error, run_query, sol_to_rdflib, to_ox_term
 from kg_twin.store.results import SERIALIZERS, collect
 from kg_twin.store.threads import in_thread
 from kg_twin.store.view import ShaclView
@@ -187,7 +187,7 @@ class RemoteStore:
             else:
                 kept, truncated = collect(rows, variables, max_rows)
                 body = SERIALIZERS[result_format](variables, kept, truncated)
-                res = QueryResult("bindings", body, RESULT_MEDIA[result_format], result_format, truncated=truncated, count=len(kept), extra={"variables": variables})
+                res = QueryResult("bindings", body, RESULT_FORMATS[result_format].media_type, result_format, truncated=truncated, count=len(kept), extra={"variables": variables})
         res.elapsed_s = time.perf_counter() - t0
         return res
 

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.api.openapi import READ, errors
 from kg_twin.errors import NotFound
 from kg_twin.service import Twin
 
@@ -44,7 +45,12 @@ async def check_ontologies(twin: Twin = Depends(get_twin)) -> dict[str, Any]:
     return report.to_dict()
 
 
-@router.get("/ontologies/{module}", summary="One ontology module as RDF (owl:imports removed)")
+@router.get(
+    "/ontologies/{module}",
+    summary="One ontology module as RDF (owl:imports removed)",
+    response_class=Response,
+    responses={200: {"description": "the module", "content": {mt: {"schema": {"type": "string"}} for mt in _MEDIA.values()}}, **errors(400, 404)},
+)
 async def get_ontology(module: str, format: str = Query("turtle", pattern="^(turtle|ntriples)$")) -> Response:
     from kg_twin.ontologies import MODULES, module_rdf
 
@@ -54,7 +60,7 @@ async def get_ontology(module: str, format: str = Query("turtle", pattern="^(tur
     return Response(body, media_type=_MEDIA[format])
 
 
-@router.post("/projects/{project}/infer", summary="Recompute the project's inferred graph from its asserted graphs")
+@router.post("/projects/{project}/infer", summary="Recompute the project's inferred graph from its asserted graphs", responses=errors(*READ))
 async def infer(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     from kg_twin.reasoning.infer import infer_project
 

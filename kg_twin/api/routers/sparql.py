@@ -12,24 +12,76 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
-from kg_twin.errors import Conflict, Forbidden, InputError, NotFound, PayloadTooLarge, UpstreamError
+from kg_twin.api.openapi import errors
+from kg_twin.errors import Forbidden, InputError, PayloadTooLarge
 from kg_twin.limits import Limits, check_sparql
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
-from kg_twin.sparql.confine import Confinement, confine_update
-from kg_twin.sparql.dataset import ProjectDataset, check_graph_iri
+from kg_twin.sparql.dataset import ProjectDataset
 from kg_twin.store import Dataset
-from kg_twin.sparql.lexer import check_no_load, check_service_targets, check_services
+from kg_twin.sparql.lexer import check_service_targets
 from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
+from kg_twin.sparql.update import run_project_update
 
 router = APIRouter(tags=["SPARQL"])
 
-_DOC = {
-    "description": "SPARQL 1.1 Protocol: `query` (GET/POST form/`application/sparql-query`), `update` (POST form/"
+_DESCRIPTION = (
+    "SPARQL 1.1 Protocol: `query` (GET/POST form/`application/sparql-query`), `update` (POST form/"
     "`application/sparql-update`), `default-graph-uri`, `named-graph-uri`, `using-graph-uri`, `using-named-graph-uri`. "
     "Extra parameters: `timeout` (seconds, at most the server limit), `inferred=false` (exclude inferred triples), "
-    "`format` (json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept.",
+    "`format` (json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept. "
+    "Without a query or update: the service description. Errors are plain text (`CODE: message`, `where:`, `hint:`). "
+    "Limits: the text at most KG_TWIN_MAX_QUERY_BYTES (413), nesting at most KG_TWIN_MAX_SPARQL_DEPTH (400), "
+    "results at most KG_TWIN_MAX_ROWS rows (`X-KG-Twin-Truncated: true` beyond), KG_TWIN_QUERY_TIMEOUT_S (503)."
+)
+
+
+def _param(name: str, description: str, many: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string"}} if many else {"type": "string"}
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **({"explode": True} if many else {})}
+
+
+_QUERY_PARAMS = [
+    _param("query", "the SPARQL query"),
+    _param("default-graph-uri", "a graph of the query's default graph (repeatable)", many=True),
+    _param("named-graph-uri", "a named graph of the query's dataset (repeatable)", many=True),
+    _param("timeout", "seconds before the query is stopped (at most KG_TWIN_QUERY_TIMEOUT_S)"),
+    _param("inferred", "'false' leaves the inferred triples out"),
+    _param("format", "result format, overriding Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig"),
+]
+_FORM = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string"},
+        "update": {"type": "string"},
+        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "using-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "using-named-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "timeout": {"type": "string"},
+        "inferred": {"type": "string"},
+        "format": {"type": "string"},
+    },
 }
+_RESULTS = {
+    "description": "Query results (SELECT/ASK: SPARQL results; CONSTRUCT/DESCRIBE and the service description: RDF)",
+    "content": {mt: {} for mt in sorted({f.media_type for f in RESULT_FORMATS.values()} | {RDF_FORMATS[f].media_type for f in GRAPH_OUTPUT})},
+}
+_GET_DOC = {"description": _DESCRIPTION, "parameters": _QUERY_PARAMS, "responses": {"200": _RESULTS}}
+_POST_DOC = {
+    "description": _DESCRIPTION,
+    "parameters": [p for p in _QUERY_PARAMS if p["name"] != "query"],
+    "requestBody": {
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": _FORM},
+            "application/sparql-query": {"schema": {"type": "string"}},
+            "application/sparql-update": {"schema": {"type": "string"}},
+        }
+    },
+    "responses": {"200": _RESULTS},
+}
+_ERRORS = errors(400, 401, 403, 404, 405, 406, 413, 415, 502, 503, plain=True)
+_UPDATE_OK = {204: {"description": "Update done (project endpoint only, writer role)"}}
 
 
 def _service_description(twin: Twin, endpoint: str, fmt: str, union: bool = True) -> Response:
@@ -176,7 +228,8 @@ def _describe(request: Request, twin: Twin, endpoint: str, union: bool = True) -
     return _service_description(twin, endpoint, fmt, union)
 
 
-@router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
+@router.get("/projects/{project}/sparql", operation_id="project_sparql_get", summary="SPARQL endpoint of one project", response_class=Response, responses=_ERRORS, openapi_extra=_GET_DOC)
+@router.post("/projects/{project}/sparql", operation_id="project_sparql_post", summary="SPARQL endpoint of one project (queries and updates)", response_class=Response, responses={**_ERRORS, **_UPDATE_OK}, openapi_extra=_POST_DOC)
 async def project_sparql(project: str, request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
     if op.kind == "update":
@@ -191,7 +244,8 @@ async def project_sparql(project: str, request: Request) -> Response:
     return await _run_query(request, twin, op, dataset, lambda g: twin.owns_graph(project, g), endpoint, twin.dataset_of(project))
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], summary="Federated read-only SPARQL endpoint over every project the caller may read", openapi_extra=_DOC)
+@router.get("/sparql", operation_id="federated_sparql_get", summary="Federated read-only SPARQL endpoint over every project the caller may read", response_class=Response, responses=_ERRORS, openapi_extra=_GET_DOC)
+@router.post("/sparql", operation_id="federated_sparql_post", summary="Federated read-only SPARQL endpoint (queries; updates answer 403)", response_class=Response, responses=_ERRORS, openapi_extra=_POST_DOC)
 async def federated_sparql(request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
     if op.kind == "update":
@@ -216,72 +270,3 @@ async def federated_sparql(request: Request) -> Response:
 def _read_name(project: ProjectDataset, client: str) -> str:
     """Stored name of a graph a query names (a reserved name reads nothing, it is never an error)."""
     return project.prefix + "~/" + client if project.reserved(client) else project.stored(client)
-
-
-def run_project_update(twin: Twin, project: str, text: str, base: str | None = None, using: list[str] | None = None, using_named: list[str] | None = None) -> None:
-    """Run a SPARQL update confined to ``project`` (also used by the CLI)."""
-    check_sparql(text, Limits.of(twin.settings), what="SPARQL update")
-    check_services(text, twin.settings.service_allowlist, base=base)
-    # before anything executes the text (even the scratch syntax check): LOAD fetches URLs.
-    # LOAD SILENT is dropped by the confinement (a silent operation that cannot run has no effect);
-    # the scratch check must then not run the original text.
-    has_load = _mentions_load(text)
-    if has_load and not _only_silent_loads(text):
-        check_no_load(text)
-    ds = twin.dataset_of(project)
-    with twin.store.transaction():
-        conf = Confinement(ds, graphs=twin.project_graphs(project, include_inferred=False))
-        if using or using_named:
-            conf.using_default = [ds.stored(check_graph_iri(g)) for g in using or []]
-            conf.using_named = [ds.stored(check_graph_iri(g)) for g in using_named or []]
-        # syntax first, on an empty scratch store, so errors point into the user's text. The engine
-        # refuses some valid SPARQL (a PREFIX after ';', as rdflib's SPARQLUpdateStore sends when it
-        # batches edits); the rewritten text has every IRI absolute and no prologue, so it decides.
-        syntax_error = None
-        if not has_load:
-            try:
-                _syntax_check(text, base)
-            except InputError as e:
-                syntax_error = e
-        try:
-            rewritten = confine_update(ds.rewrite_update(text), conf, base=base)
-        except InputError:
-            if syntax_error is not None:
-                raise syntax_error from None
-            raise
-        if rewritten.strip():
-            try:
-                twin.store.update(rewritten, base_iri=base)
-            except InputError:
-                if syntax_error is not None:
-                    raise syntax_error from None
-                raise
-    twin.notify(project)
-
-
-def _syntax_check(text: str, base: str | None) -> None:
-    from kg_twin.store import scratch_store
-
-    scratch = scratch_store()
-    try:
-        scratch.update(text, base_iri=base)
-    except (UpstreamError, NotFound, Conflict):
-        pass  # evaluation errors on the empty scratch store (e.g. ADD of a missing graph) say nothing; syntax errors propagate
-
-
-def _mentions_load(text: str) -> bool:
-    from kg_twin.sparql.lexer import token_views
-
-    views, _ = token_views(text)
-    return any(t.kind == "NAME" and t.upper == "LOAD" for toks in views for t in toks)
-
-
-def _only_silent_loads(text: str) -> bool:
-    from kg_twin.sparql.lexer import token_views
-
-    views, _ = token_views(text)
-    for toks in views:
-        for i, t in enumerate(toks):
-            if t.kind == "NAME" and t.upper == "LOAD" and not (i + 1 < len(toks) and toks[i + 1].upper == "SILENT"):
-                return False
-    return True
