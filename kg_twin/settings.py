@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     store_query_path: str = Field("query", description="Remote engine: path of the SPARQL query endpoint, relative to KG_TWIN_STORE")
     store_update_path: str = Field("update", description="Remote engine: path of the SPARQL update endpoint")
     store_gsp_path: str = Field("store", description="Remote engine: path of the Graph Store Protocol endpoint")
+    timeseries: str = Field("sqlite", description="History of readings: 'sqlite' (embedded file under data_dir/timeseries) or a PostgreSQL URL postgresql://user@host:port/db")
     infer_on_change: bool = Field(True, description="`kg-twin serve`: rebuild a project's inferred graph in the background after each change to its data")
     log_level: str = Field("info", description="Log level of the service")
     # live twin (kg_twin/live, docs/live.md)

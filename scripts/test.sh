@@ -13,6 +13,19 @@ if ! command -v mosquitto >/dev/null 2>&1; then
   fi
   [ -x /usr/sbin/mosquitto ] && export PATH="$PATH:/usr/sbin"
 fi
+# External engines the store tests start themselves (tests/engines.py): Virtuoso Open Source 7 and
+# PostgreSQL (time series); `oxigraph serve` comes from PyPI with the test extras.
+missing=()
+command -v virtuoso-t >/dev/null 2>&1 || missing+=(virtuoso-opensource-7)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+      || echo "warning: could not install ${missing[*]}; the tests on those engines will be skipped" >&2
+  else
+    echo "note: ${missing[*]} not installed (apt-get install ${missing[*]}); the tests on those engines will be skipped" >&2
+  fi
+fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

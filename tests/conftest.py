@@ -29,6 +29,7 @@ from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 
 DATA = Path(__file__).parent / "data"
+pytest_plugins = ["tests.engines"]  # external SPARQL engines: oxigraph_engine, virtuoso_engine, remote_engine
 _ids = itertools.count(1)
 
 

@@ -73,7 +73,7 @@ def observations(
 
     s = Settings(**({"data_dir": data_dir} if data_dir else {}))
     try:
-        ts = open_history(s.data_dir, read_only=True)
+        ts = open_history(s.data_dir, read_only=True, url=s.timeseries)
         series = find_series(ts, project, point)
         res = query_history(ts, series, start=start, end=end, every=every, agg=agg)
     except KgTwinError as e:

@@ -29,27 +29,29 @@ from functools import partial
 from typing import Any
 
 from kg_twin.live.readings import parse_duration, parse_time
-from kg_twin.live.timeseries import SQLiteTimeSeriesStore, history_path
+from kg_twin.live.timeseries import TimeSeriesStore, history_path, open_history
 from kg_twin.rdf import IRI, Literal
 from kg_twin.store.functions import current_query_context
 from kg_twin.terms import KGT
 
-_stores: dict[str, SQLiteTimeSeriesStore] = {}
+_stores: dict[tuple[str, str], TimeSeriesStore] = {}
 _lock = threading.Lock()
 
 
-def _history(data_dir: str) -> SQLiteTimeSeriesStore | None:
-    st = _stores.get(data_dir)
+def _history(data_dir: str, url: str = "sqlite") -> TimeSeriesStore | None:
+    """The history store of a query (``url``: ``KG_TWIN_TIMESERIES``), opened read-only once per process."""
+    st = _stores.get((data_dir, url))
     if st is None:
-        path = history_path(data_dir)
-        if not path.exists():
+        if url == "sqlite" and not history_path(data_dir).exists():
             return None
         with _lock:
-            st = _stores.setdefault(data_dir, SQLiteTimeSeriesStore(path, read_only=True))
+            st = _stores.get((data_dir, url))
+            if st is None:
+                st = _stores[(data_dir, url)] = open_history(data_dir, read_only=True, url=url)
     return st
 
 
-def _series(point: Any) -> tuple[SQLiteTimeSeriesStore, int] | None:
+def _series(point: Any) -> tuple[TimeSeriesStore, int] | None:
     if not isinstance(point, IRI):
         raise TypeError("the first argument must be a point IRI")
     ctx = current_query_context() or {}
@@ -61,7 +63,7 @@ def _series(point: Any) -> tuple[SQLiteTimeSeriesStore, int] | None:
         if len(act) != 1:
             raise ValueError("no time-series store known for this query")
         data_dir = str(act[0].data_dir)
-    st = _history(data_dir)
+    st = _history(data_dir, ctx.get("timeseries") or "sqlite")
     if st is None:
         return None
     graphs = ctx.get("graphs")

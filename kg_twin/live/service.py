@@ -50,7 +50,7 @@ from kg_twin.live.events import EventHub
 from kg_twin.live.points import Catalog, Point, PointCatalogs, normalize_unit
 from kg_twin.live.readings import BadTime, RawReading, Reading, format_time, parse_time, parse_value
 from kg_twin.live.rules import Rule, RuleStore, parse_rule
-from kg_twin.live.timeseries import SQLiteTimeSeriesStore, TimeSeriesStore, history_path
+from kg_twin.live.timeseries import TimeSeriesStore, open_history
 from kg_twin.rdf import IRI, Literal, NTriplesWriter, XSD_BOOLEAN, XSD_DATETIME, XSD_DOUBLE
 from kg_twin.terms import BRICK, KGT, PROV, RDF, RDFS, REF, SOSA
 
@@ -161,7 +161,7 @@ class LiveService:
         self.flush_s = float(self.settings.live_flush_s)
         self.notify_on_flush = bool(self.settings.live_notify)
         self.data_dir = Path(self.settings.data_dir)
-        self.history: TimeSeriesStore = history or SQLiteTimeSeriesStore(history_path(self.data_dir))
+        self.history: TimeSeriesStore = history or open_history(self.data_dir, url=self.settings.timeseries)
         self.rules = RuleStore(self.data_dir / "timeseries" / "live.sqlite")
         self.catalogs = PointCatalogs(core, self.state_graph)
         self.hub = EventHub()

@@ -1,4 +1,6 @@
-"""History of readings: the :class:`TimeSeriesStore` protocol and its embedded SQLite backend.
+"""History of readings: the :class:`TimeSeriesStore` protocol, its embedded SQLite backend, and
+:func:`open_history`, which picks the backend ``KG_TWIN_TIMESERIES`` names (PostgreSQL:
+:mod:`kg_twin.live.postgres`).
 
 Time series live beside the graph, not in it (as in Brick's ``ref:TimeseriesReference``,
 FROST, Orion-LD, Azure Digital Twins). The graph only holds the last known value
@@ -272,5 +274,18 @@ def history_path(data_dir: str | Path) -> Path:
     return Path(data_dir) / "timeseries" / "history.sqlite"
 
 
-def open_history(data_dir: str | Path, *, read_only: bool = False) -> SQLiteTimeSeriesStore:
+def open_history(data_dir: str | Path, *, read_only: bool = False, url: str = "sqlite") -> TimeSeriesStore:
+    """The history store the settings name: ``url`` is ``KG_TWIN_TIMESERIES`` (``sqlite``: the embedded
+    file under ``data_dir``; ``postgresql://...``: :class:`kg_twin.live.postgres.PostgresTimeSeriesStore`).
+
+    >>> import tempfile
+    >>> type(open_history(tempfile.mkdtemp())).__name__
+    'SQLiteTimeSeriesStore'
+    """
+    from kg_twin.live.postgres import PostgresTimeSeriesStore, is_postgres_url  # imports this module's types
+
+    if is_postgres_url(url):
+        return PostgresTimeSeriesStore(url, read_only=read_only)
+    if url != "sqlite":
+        raise InputError("BAD_SETTING", f"unknown time-series store {url!r}", hint="set KG_TWIN_TIMESERIES to 'sqlite' or a postgresql:// URL")
     return SQLiteTimeSeriesStore(history_path(data_dir), read_only=read_only)

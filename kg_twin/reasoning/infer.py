@@ -17,9 +17,9 @@ entailments of the profile (:mod:`.profile`) that no asserted graph of the proje
 * Brick's tag-to-class rule (:mod:`.tags`) needs all tags of an entity; its results are kept
   in a hidden graph of the project (``_inference/tags``) that acts as an extra premise.
 
->>> from kg_twin.store.oxigraph import OxigraphStore
+>>> from kg_twin.store import scratch_store
 >>> from kg_twin.terms import Naming
->>> st, n = OxigraphStore(None), Naming("http://t/")
+>>> st, n = scratch_store(), Naming("http://t/")
 >>> _ = st.load(b"<http://t/v> <https://brickschema.org/schema/Brick#hasPoint> <http://t/p> .", format="ntriples", graph=n.graph("p", "hvac"))
 >>> infer_project(st, n, "p", modules=["brick"]).inferred_triples  # brick:isPointOf, and REC's hasPoint / isPointOf
 3

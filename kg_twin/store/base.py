@@ -11,6 +11,14 @@ graph store protocol) can implement it:
 * :meth:`GraphStore.dump`    - stream graphs out in an RDF format
 * :meth:`GraphStore.graphs`  - list named graphs; :meth:`GraphStore.graph_size`
 * :meth:`GraphStore.transaction` - exclusive writer section (one writer at a time)
+* :meth:`GraphStore.aquery`  - :meth:`~GraphStore.query` for the event loop
+* :meth:`GraphStore.view`    - a read-only SPARQL view of a set of graphs (what SHACL validation reads)
+* :meth:`GraphStore.parse_check` - parse RDF without storing it (counts, graph names, or a syntax error)
+* :func:`scratch_store`      - an empty in-memory store for scratch work (conversions, staging)
+
+Code outside :mod:`kg_twin.store` uses only this contract: it never imports a backend or
+pyoxigraph's store, and never reads a backend's attributes (``tests/unit/test_store_contract.py``
+checks the import rule).
 
 Terms in this API are plain strings (IRIs) or rdflib terms; bulk data moves as
 bytes / files in standard RDF syntaxes, never as Python objects.
@@ -27,6 +35,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Literal, Protocol
 if TYPE_CHECKING:  # pragma: no cover
     from kg_twin.settings import Settings
     from kg_twin.store.functions import ExtensionFunctions
+    from kg_twin.store.view import ShaclView
 
 DEFAULT = "urn:x-kg-twin:default-graph"  # stands for the store's own default graph in graph lists
 
@@ -177,12 +186,19 @@ class GraphStore(Protocol):
         """:meth:`dump` into bytes."""
         ...
 
-    def start_workers(self) -> None:
-        """Start what runs queries now rather than at the first query (the server calls it at startup)."""
+    def parse_check(self, source: bytes | str | Path, *, format: str, base_iri: str | None = None) -> dict[str, Any]:
+        """Parse without storing: ``{"quads": n, "graphs": [...]}`` or :class:`InputError` (``RDF_SYNTAX``)."""
+        ...
+
+    def view(self, graphs: Iterable[str], closure_graphs: Iterable[str] = ()) -> "ShaclView":
+        """A read-only view for SHACL validation: the union of ``graphs`` is the data graph,
+        ``closure_graphs`` add class hierarchies. Nothing is written to the store. The embedded
+        store answers from its own data; a remote engine copies the graphs into a scratch store
+        first (see docs/engines.md)."""
         ...
 
     def graphs(self) -> list[str]:
-        """IRIs of the non-empty named graphs."""
+        """IRIs of the non-empty named graphs (a remote engine's own system graphs left out)."""
         ...
 
     def graph_size(self, graph: str) -> int: ...
@@ -215,7 +231,33 @@ class GraphStore(Protocol):
         """Increases on every write; lets caches know when to refresh."""
         ...
 
+    @property
+    def workers_killed(self) -> int:
+        """Query workers killed at their deadline so far (0 where queries run elsewhere)."""
+        ...
+
+    def start_workers(self) -> None:
+        """Start what answers queries with a deadline now (the server calls it at startup)."""
+        ...
+
+    def backup(self, target: str | Path) -> None:
+        """A consistent copy of the whole store under ``target`` (:class:`InputError` where the
+        backend cannot: in memory, or an external engine, which has its own backup tools)."""
+        ...
+
     def close(self) -> None: ...
+
+
+def scratch_store(settings: "Settings | None" = None, *, functions: "ExtensionFunctions | None" = None) -> GraphStore:
+    """An empty in-memory store for scratch work (format conversion, staging, query previews).
+
+    >>> s = scratch_store()
+    >>> s.load(b'<http://a> <http://p> <http://o> .', format="ntriples", graph="urn:x:g")
+    1
+    """
+    from kg_twin.store.oxigraph import OxigraphStore
+
+    return OxigraphStore(None, settings=settings, functions=functions)
 
 
 def open_store(settings: "Settings", *, read_only: bool = False, functions: "ExtensionFunctions | None" = None) -> GraphStore:
@@ -229,15 +271,13 @@ def open_store(settings: "Settings", *, read_only: bool = False, functions: "Ext
     []
     """
     if settings.store == "memory":
-        from kg_twin.store.oxigraph import OxigraphStore
-
-        return OxigraphStore(None, settings=settings, functions=functions)
+        return scratch_store(settings, functions=functions)
     if settings.store == "oxigraph":
         from kg_twin.store.oxigraph import OxigraphStore
 
         return OxigraphStore(settings.store_path, settings=settings, read_only=read_only, functions=functions)
     if settings.store.startswith(("http://", "https://")):
-        from kg_twin.store.remote import RemoteStore  # type: ignore[import-not-found]
+        from kg_twin.store.remote import RemoteStore
 
         return RemoteStore(settings.store, settings=settings)
     from kg_twin.errors import InputError

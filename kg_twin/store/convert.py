@@ -14,6 +14,7 @@ b'<http://e/a> <http://e/p> <http://e/b> .\\n'
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
@@ -21,6 +22,7 @@ import pyoxigraph as ox
 
 from kg_twin.errors import InputError
 from kg_twin.formats import rdf_format_from_name
+from kg_twin.store.bulk import rdf_syntax_error
 from kg_twin.store.execute import OX_RDF
 
 Source = bytes | str | Path
@@ -163,3 +165,28 @@ def rename_graphs(
     if batch:
         output.write(ox.serialize(batch, format=out_fmt) or b"")
     return n
+
+
+def parse_check(source: Source, *, format: str, base_iri: str | None = None) -> dict[str, Any]:
+    """Parse without storing: ``{"quads": n, "graphs": [...]}`` (graph names of dataset files),
+    or :class:`InputError` for bad syntax.
+
+    >>> parse_check(b'<http://a> <http://p> <http://o> <http://g> .', format="nquads")
+    {'quads': 1, 'graphs': ['http://g']}
+    """
+    fmt = rdf_format_from_name(format)
+    graphs: set[str] = set()
+    n = 0
+    try:
+        kw: dict[str, Any] = {"format": OX_RDF[fmt.name], "base_iri": base_iri}
+        if isinstance(source, (str, Path)) and os.path.exists(str(source)):
+            kw["path"] = str(source)
+        else:
+            kw["input"] = source
+        for q in ox.parse(**kw):
+            n += 1
+            if fmt.quads and not isinstance(q.graph_name, ox.DefaultGraph):
+                graphs.add(q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "_:" + q.graph_name.value)
+    except SyntaxError as e:
+        raise rdf_syntax_error(e, fmt.name, str(source) if isinstance(source, Path) else None) from None
+    return {"quads": n, "graphs": sorted(graphs)}

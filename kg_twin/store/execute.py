@@ -221,3 +221,18 @@ def run_query(
         raise
     except (OSError, RuntimeError) as e:
         raise engine_error(e) from None
+
+
+def sol_to_rdflib(t: Any) -> Any:
+    """A pyoxigraph term as an rdflib term (literals keep their datatype, xsd:string included)."""
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        return Literal(t.value, datatype=URIRef(t.datatype.value))
+    return t

@@ -21,33 +21,22 @@ from typing import IO, Any, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from kg_twin.errors import InputError, StoreBusy, UpstreamError
+from kg_twin.errors import InputError, StoreBusy
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
 from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
 from kg_twin.store.bulk import bulk_into, rdf_syntax_error
-from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, syntax_error
+from kg_twin.store.convert import parse_check
+from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, sol_to_rdflib, syntax_error
 from kg_twin.store.functions import ExtensionFunctions, oxigraph_functions, query_context
 from kg_twin.store.pending import STAGING_PREFIX, Redo
+from kg_twin.store.threads import in_thread
+from kg_twin.store.view import ShaclView
 
 
 # files larger than this use the bulk loader (kg_twin.store.bulk); a transactional load holds
 # ~40x its input in memory (a 20 MB N-Triples file: ~800 MB), the bulk path a constant ~30 MB
 BULK_THRESHOLD = 8 * 1024 * 1024
-
-
-def _sol_to_rdflib(t: Any) -> Any:
-    from rdflib import BNode, Literal, URIRef
-
-    if isinstance(t, ox.NamedNode):
-        return URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
-        return BNode(t.value)
-    if isinstance(t, ox.Literal):
-        if t.language:
-            return Literal(t.value, lang=t.language)
-        return Literal(t.value, datatype=URIRef(t.datatype.value))
-    return t
 
 
 class OxigraphStore:
@@ -165,7 +154,8 @@ class OxigraphStore:
         """What SPARQL extension functions may know about a query (see kg_twin.store.functions)."""
         graphs = None if ds.default_graphs is None and ds.named_graphs is None else sorted(set(ds.default_graphs or ()) | set(ds.named_graphs or ()))
         data_dir = str(self.settings.data_dir) if self.settings is not None else None
-        return {"data_dir": data_dir, "graphs": graphs}
+        timeseries = self.settings.timeseries if self.settings is not None else "sqlite"
+        return {"data_dir": data_dir, "graphs": graphs, "timeseries": timeseries}
 
     async def aquery(
         self,
@@ -184,9 +174,7 @@ class OxigraphStore:
         if self._uses_workers(timeout_s):
             task = self._task(sparql, ds, result_format, graph_format, max_rows, base_iri, bindings)
             return await self._ensure_pool().arun(task, timeout_s)
-        from starlette.concurrency import run_in_threadpool
-
-        return await run_in_threadpool(
+        return await in_thread(
             lambda: self.query(sparql, dataset=dataset, result_format=result_format, graph_format=graph_format, max_rows=max_rows, timeout_s=timeout_s, base_iri=base_iri, bindings=bindings)
         )
 
@@ -214,7 +202,7 @@ class OxigraphStore:
             for i, n in enumerate(names):
                 t = sol[i]
                 if t is not None:
-                    row[n] = _sol_to_rdflib(t)
+                    row[n] = sol_to_rdflib(t)
             out.append(row)
         return out
 
@@ -495,22 +483,11 @@ class OxigraphStore:
 
     def parse_check(self, source: bytes | str | Path, *, format: str, base_iri: str | None = None) -> dict[str, Any]:
         """Parse without storing: counts and graph names (for dataset files), or a syntax InputError."""
-        fmt = rdf_format_from_name(format)
-        graphs: set[str] = set()
-        n = 0
-        try:
-            kw: dict[str, Any] = {"format": OX_RDF[fmt.name], "base_iri": base_iri}
-            if isinstance(source, (str, Path)) and os.path.exists(str(source)):
-                kw["path"] = str(source)
-            else:
-                kw["input"] = source
-            for q in ox.parse(**kw):
-                n += 1
-                if fmt.quads and not isinstance(q.graph_name, ox.DefaultGraph):
-                    graphs.add(q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "_:" + q.graph_name.value)
-        except SyntaxError as e:
-            raise rdf_syntax_error(e, fmt.name, str(source) if isinstance(source, Path) else None) from None
-        return {"quads": n, "graphs": sorted(graphs)}
+        return parse_check(source, format=format, base_iri=base_iri)
+
+    def view(self, graphs: Iterable[str], closure_graphs: Iterable[str] = ()) -> ShaclView:
+        """See :meth:`GraphStore.view`: queries run on this store, restricted to the graphs."""
+        return ShaclView(self._store, graphs, closure_graphs)
 
     def backup(self, target: str | Path) -> None:
         """Consistent on-disk copy of the whole store (hard links where possible)."""

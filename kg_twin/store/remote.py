@@ -8,7 +8,11 @@ Protocol: Oxigraph server, Fuseki, GraphDB, Virtuoso...
 
 Endpoint paths default to Oxigraph's; set ``KG_TWIN_STORE_QUERY_PATH``,
 ``KG_TWIN_STORE_UPDATE_PATH`` and ``KG_TWIN_STORE_GSP_PATH`` for another engine (Fuseki:
-``ds/query``, ``ds/update``, ``ds/data``).
+``ds/query``, ``ds/update``, ``ds/data``; Virtuoso: ``sparql``, ``sparql``, ``sparql-graph-crud``).
+
+RDF is parsed here, never by the engine: uploads are checked and resolved against their base IRI
+locally and sent as N-Triples; answers are read back through :mod:`kg_twin.store.engines`, which
+evens out the engines' dialects. docs/engines.md lists what differs and what kg-twin does about it.
 
 Differences from the embedded store, by design of the protocols: a query deadline
 is an HTTP timeout (the engine may go on working; configure the engine's own
@@ -19,6 +23,7 @@ other clients of the engine are not seen by :attr:`generation`.
 from __future__ import annotations
 
 import io
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -28,22 +33,34 @@ from typing import IO, Any, Iterable, Iterator
 import httpx
 import pyoxigraph as ox
 
-from kg_twin.errors import InputError, NotFound, QueryTimeout, UpstreamError
-from kg_twin.formats import rdf_format_from_name
+from kg_twin.errors import Conflict, InputError, NotFound, QueryTimeout, UpstreamError
+from kg_twin.formats import RESULT_FORMATS, rdf_format_from_name
+from kg_twin.sparql.bind import inject_values
+from kg_twin.sparql.protocol import query_form
+from kg_twin.store import engines
 from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
-from kg_twin.store.execute import OX_RDF, run_query, to_ox_term
+from kg_twin.store.bulk import rdf_syntax_error
+from kg_twin.store.convert import parse_check
+from kg_twin.store.execute import OX_RDF, engine_error, run_query, sol_to_rdflib, to_ox_term
+from kg_twin.store.results import SERIALIZERS, collect
+from kg_twin.store.threads import in_thread
+from kg_twin.store.view import ShaclView
 
 EMPTY_GRAPH = "urn:x-kg-twin:empty-graph"
+SPOOL_BYTES = 16 * 1024 * 1024  # uploads and downloads larger than this go through a temp file
+INSERT_CHUNK = 5_000  # quads per INSERT DATA when a dataset file is loaded
 
 
 class RemoteStore:
+    """:class:`kg_twin.store.base.GraphStore` on an external SPARQL 1.1 engine (see module doc)."""
+
     def __init__(self, url: str, *, settings: Any = None) -> None:
         base = url if url.endswith("/") else url + "/"
         self.base = base
         self.settings = settings
-        self.query_url = base + (getattr(settings, "store_query_path", None) or "query")
-        self.update_url = base + (getattr(settings, "store_update_path", None) or "update")
-        self.gsp_url = base + (getattr(settings, "store_gsp_path", None) or "store")
+        self.query_url = base + (settings.store_query_path if settings is not None else "query")
+        self.update_url = base + (settings.store_update_path if settings is not None else "update")
+        self.gsp_url = base + (settings.store_gsp_path if settings is not None else "store")
         self._client = httpx.Client(timeout=httpx.Timeout(60.0, connect=5.0))
         self._lock = threading.RLock()
         self._generation = 0
@@ -52,24 +69,45 @@ class RemoteStore:
         except httpx.HTTPError as e:
             raise UpstreamError("STORE_UNREACHABLE", f"SPARQL engine at {base} does not answer: {e}", hint="check KG_TWIN_STORE and that the engine runs") from None
         if r.status_code != 200:
-            raise UpstreamError("STORE_UNREACHABLE", f"SPARQL engine at {self.query_url} answered {r.status_code}", hint="check the endpoint paths (KG_TWIN_STORE_*_PATH)")
+            raise UpstreamError(
+                "STORE_UNREACHABLE",
+                f"SPARQL engine at {self.query_url} answered {r.status_code}",
+                hint="check the endpoint paths (KG_TWIN_STORE_QUERY_PATH / _UPDATE_PATH / _GSP_PATH; Virtuoso: sparql, sparql, sparql-graph-crud)",
+            )
+        self.engine = engines.engine_of(r.headers.get("server", ""))
 
     # ------------------------------------------------------------------ helpers
     @property
     def generation(self) -> int:
         return self._generation
 
+    @property
+    def workers_killed(self) -> int:
+        return 0
+
+    def start_workers(self) -> None:
+        """Nothing to start: the engine runs the queries."""
+
     def _bump(self) -> None:
         self._generation += 1
 
-    def _check(self, r: httpx.Response, what: str, text: str = "") -> httpx.Response:
+    def _check(self, r: httpx.Response, what: str) -> httpx.Response:
         if r.status_code < 300:
             return r
         msg = r.text[:500]
+        if "SR186" in msg or r.status_code in (401, 403):
+            raise UpstreamError(
+                "STORE_FORBIDDEN",
+                f"the engine refused the {what}: {msg}",
+                hint="let kg-twin's engine account write (Virtuoso: GRANT SPARQL_UPDATE TO \"SPARQL\"; and DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 7))",
+            )
         if r.status_code == 400:
-            raise InputError("SPARQL_SYNTAX" if what in ("query", "update") else "RDF_SYNTAX", f"the engine rejected the {what}: {msg}", hint="check the syntax near the position the engine reports")
+            code = "SPARQL_SYNTAX" if what in ("query", "update") else "RDF_SYNTAX"
+            raise InputError(code, f"the engine rejected the {what}: {msg}", hint="check the syntax near the position the engine reports")
         if r.status_code == 404:
             raise NotFound("NOT_FOUND", f"{what}: not found")
+        if what in ("query", "update"):
+            raise engine_error(RuntimeError(msg), what)  # a missing / existing graph is the client's (4xx)
         raise UpstreamError("UPSTREAM", f"the engine answered {r.status_code} to the {what}: {msg}")
 
     def _dataset_params(self, ds: Dataset | None) -> list[tuple[str, str]]:
@@ -80,7 +118,9 @@ class RemoteStore:
             dg = [g for g in ds.default_graphs if g != DEFAULT] or [EMPTY_GRAPH]
             params += [("default-graph-uri", g) for g in dg]
         if ds.named_graphs is not None:
-            ng = [g for g in ds.named_graphs if g != DEFAULT] or [EMPTY_GRAPH]
+            ng = [g for g in ds.named_graphs if g != DEFAULT]
+            if not ng or self.engine == "virtuoso":
+                ng.append(EMPTY_GRAPH)  # (Virtuoso: GRAPH constants outside the dataset are sent as this one)
             params += [("named-graph-uri", g) for g in ng]
         if ds.default_graphs is not None and ds.named_graphs is None:
             params.append(("named-graph-uri", EMPTY_GRAPH))
@@ -90,11 +130,14 @@ class RemoteStore:
     def _bind(sparql: str, bindings: dict[str, Any] | None) -> str:
         if not bindings:
             return sparql
-        from kg_twin.sparql.bind import inject_values
-
         return inject_values(sparql, {k.lstrip("?$"): str(to_ox_term(v)) for k, v in bindings.items()})
 
     def _post_query(self, sparql: str, dataset: Dataset | None, accept: str, timeout_s: float | None) -> httpx.Response:
+        if dataset is not None and (dataset.default_graphs is not None or dataset.named_graphs is not None):
+            sparql = engines.without_dataset_clauses(sparql)  # the parameters decide, whatever the engine
+            if self.engine == "virtuoso":
+                named = set(dataset.named_graphs) if dataset.named_graphs is not None else set()
+                sparql = engines.empty_graph_outside(sparql, named, EMPTY_GRAPH)
         data: dict[str, list[str]] = {"query": [sparql]}
         for k, v in self._dataset_params(dataset):
             data.setdefault(k, []).append(v)
@@ -104,7 +147,18 @@ class RemoteStore:
             raise QueryTimeout("QUERY_TIMEOUT", f"the SPARQL engine did not answer within {timeout_s or 60:g} s", hint="the engine may still be working; configure its own query timeout") from None
         except httpx.HTTPError as e:
             raise UpstreamError("UPSTREAM", f"SPARQL engine unreachable: {e}") from None
-        return self._check(r, "query", sparql)
+        return self._check(r, "query")
+
+    def _results(self, sparql: str, dataset: Dataset | None, bindings: dict[str, Any] | None, timeout_s: float | None = None) -> Any:
+        r = self._post_query(self._bind(sparql, bindings), dataset, "application/sparql-results+json", timeout_s)
+        return engines.parse_json_results(r.content)
+
+    def _triples(self, sparql: str, dataset: Dataset | None, bindings: dict[str, Any] | None = None, timeout_s: float | None = None) -> list[ox.Triple]:
+        r = self._post_query(self._bind(sparql, bindings), dataset, "application/n-triples", timeout_s)
+        try:
+            return list(engines.read_ntriples(r.content))
+        except SyntaxError as e:
+            raise UpstreamError("UPSTREAM_RESULTS", f"the engine's N-Triples answer does not parse: {e}") from None
 
     # ------------------------------------------------------------------ queries
     def query(
@@ -120,61 +174,97 @@ class RemoteStore:
         bindings: dict[str, Any] | None = None,
     ) -> QueryResult:
         t0 = time.perf_counter()
-        text = self._bind(sparql, bindings)
-        r = self._post_query(text, dataset, "application/sparql-results+json, application/n-triples;q=0.9", timeout_s)
-        ct = r.headers.get("content-type", "").split(";")[0].strip()
-        # re-run the answer through the local capped serializers: one code path for every backend
-        scratch = ox.Store()
-        if ct == "application/n-triples":
-            triples = list(ox.parse(r.content, ox.RdfFormat.N_TRIPLES))
-            scratch.extend(triples)
+        sparql = _with_base(sparql, base_iri)
+        # answers are re-serialized by the local capped serializers: one code path for every backend
+        if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
+            scratch = ox.Store()
+            scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self._triples(sparql, dataset, bindings, timeout_s))
             res = run_query(scratch, "CONSTRUCT WHERE { ?s ?p ?o }", graph_format=graph_format, max_rows=max_rows)
         else:
-            parsed = ox.parse_query_results(r.content, ox.QueryResultsFormat.JSON)
-            if isinstance(parsed, ox.QueryBoolean):
-                res = run_query(scratch, "ASK {}" if bool(parsed) else "ASK { FILTER(false) }", result_format=result_format)
+            kind, variables, rows = self._results(sparql, dataset, bindings, timeout_s)
+            if kind == "boolean":
+                res = run_query(ox.Store(), "ASK {}" if variables else "ASK { FILTER(false) }", result_format=result_format)
             else:
-                res = _serialize_solutions(parsed, result_format, max_rows)
+                kept, truncated = collect(rows, variables, max_rows)
+                body = SERIALIZERS[result_format](variables, kept, truncated)
+                res = QueryResult("bindings", body, RESULT_FORMATS[result_format].media_type, result_format, truncated=truncated, count=len(kept), extra={"variables": variables})
         res.elapsed_s = time.perf_counter() - t0
         return res
 
-    async def aquery(self, sparql: str, **kw: Any) -> QueryResult:
-        from starlette.concurrency import run_in_threadpool
-
-        return await run_in_threadpool(lambda: self.query(sparql, **kw))
+    async def aquery(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        result_format: str = "json",
+        graph_format: str = "ntriples",
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        base_iri: str | None = None,
+        bindings: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        return await in_thread(
+            lambda: self.query(sparql, dataset=dataset, result_format=result_format, graph_format=graph_format, max_rows=max_rows, timeout_s=timeout_s, base_iri=base_iri, bindings=bindings)
+        )
 
     def select(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        from kg_twin.store.oxigraph import _sol_to_rdflib
-
-        r = self._post_query(self._bind(sparql, bindings), dataset, "application/sparql-results+json", None)
-        parsed = ox.parse_query_results(r.content, ox.QueryResultsFormat.JSON)
-        if not isinstance(parsed, ox.QuerySolutions):
+        kind, variables, rows = self._results(sparql, dataset, bindings)
+        if kind != "bindings":
             raise InputError("NOT_SELECT", "select() needs a SELECT query")
-        names = [v.value for v in parsed.variables]
-        return [{n: _sol_to_rdflib(sol[i]) for i, n in enumerate(names) if sol[i] is not None} for sol in parsed]
+        return [{n: sol_to_rdflib(t) for n, t in zip(variables, row) if t is not None} for row in rows]
 
     def ask(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> bool:
-        r = self._post_query(self._bind(sparql, bindings), dataset, "application/sparql-results+json", None)
-        parsed = ox.parse_query_results(r.content, ox.QueryResultsFormat.JSON)
-        if not isinstance(parsed, ox.QueryBoolean):
+        kind, value, _ = self._results(sparql, dataset, bindings)
+        if kind != "boolean":
             raise InputError("NOT_ASK", "ask() needs an ASK query")
-        return bool(parsed)
+        return bool(value)
 
     def construct(self, sparql: str, *, dataset: Dataset | None = None, format: str = "ntriples") -> bytes:
         fmt = rdf_format_from_name(format)
-        r = self._post_query(sparql, dataset, fmt.media_type, None)
-        return r.content
+        return ox.serialize(self._triples(sparql, dataset), format=OX_RDF[fmt.name]) or b""
 
     # ------------------------------------------------------------------ writes
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        sparql = _with_base(sparql, base_iri)
         with self._lock:
+            if self.engine == "virtuoso":
+                sparql = self._virtuoso_graph_ops(sparql)
             try:
                 r = self._client.post(self.update_url, content=sparql.encode("utf-8"), headers={"Content-Type": "application/sparql-update"})
             except httpx.HTTPError as e:
                 raise UpstreamError("UPSTREAM", f"SPARQL engine unreachable: {e}") from None
             finally:
                 self._bump()
-            self._check(r, "update", sparql)
+            self._check(r, "update")
+
+    def _virtuoso_graph_ops(self, sparql: str) -> str:
+        """Graph management as SPARQL 1.1 Update says, on Virtuoso: it refuses ``DROP``/``CLEAR`` of
+        a graph that has triples but was never ``CREATE``d, and lets ``MOVE``/``COPY``/``ADD`` of a
+        missing graph pass. The graphs are checked here (inside the writer lock) and ``SILENT`` added.
+        Operations on graphs written as prefixed names are sent as they are."""
+        silence: list[int] = []
+        for op in engines.graph_ops(sparql):
+            if op.silent or not op.graphs or any(g in ("*", "?") for g in op.graphs):
+                continue
+            first = op.graphs[0]
+            if op.verb in ("DROP", "CLEAR", "MOVE", "COPY", "ADD") and first and not self.has_graph(first):
+                raise NotFound("GRAPH_NOT_FOUND", f"graph <{first}> does not exist", hint="add SILENT to ignore a missing graph")
+            if op.verb == "CREATE" and first and self.has_graph(first):
+                raise Conflict("GRAPH_EXISTS", f"graph <{first}> already exists", hint="add SILENT to ignore an existing graph")
+            if op.verb in ("DROP", "CLEAR", "CREATE"):
+                silence.append(op.verb_end)
+        for pos in sorted(silence, reverse=True):
+            sparql = sparql[:pos] + " SILENT" + sparql[pos:]
+        return sparql
+
+    def _upload(self, method: str, params: dict[str, str], body: IO[bytes], size: int) -> None:
+        """Send N-Triples with a Content-Length: Virtuoso answers 201 to a chunked upload and stores nothing."""
+        headers = {"Content-Type": "application/n-triples", "Content-Length": str(size)}
+        try:
+            r = self._client.request(method, self.gsp_url, params=params, content=iter(lambda: body.read(1 << 20), b""), headers=headers)
+        except httpx.HTTPError as e:
+            raise UpstreamError("UPSTREAM", f"SPARQL engine unreachable: {e}") from None
+        self._check(r, "upload")
 
     def load(
         self,
@@ -186,38 +276,61 @@ class RemoteStore:
         replace: bool = False,
         bulk: bool | None = None,
     ) -> int:
+        """See :meth:`GraphStore.load`. The data is parsed here (syntax errors: nothing is sent)
+        and uploaded as N-Triples with the Graph Store Protocol (``PUT`` replaces, ``POST`` adds);
+        dataset formats without a target graph go as ``INSERT DATA`` requests."""
         fmt = rdf_format_from_name(format)
-        if isinstance(source, (str, Path)) and Path(str(source)).exists():
-            content: Any = open(source, "rb")
-        elif isinstance(source, str):
-            content = source.encode("utf-8")
+        if isinstance(source, str) and not Path(source).exists():
+            source = source.encode("utf-8")  # RDF text, not a path
+        if not isinstance(source, (bytes, str, Path)):
+            source = source.read()
+        name = str(source) if isinstance(source, (str, Path)) else None
+        kw: dict[str, Any] = {"format": OX_RDF[fmt.name], "base_iri": base_iri}
+        if isinstance(source, bytes):
+            kw["input"] = source
         else:
-            content = source
-        params: dict[str, str] = {}
-        if graph is None:
-            if not fmt.quads:
-                params["default"] = ""
-        elif graph == DEFAULT:
-            params["default"] = ""
-        else:
-            params["graph"] = graph
-        with self._lock:
+            kw["path"] = str(source)
+        if graph is not None and fmt.quads:
+            raise InputError("DATASET_INTO_GRAPH", f"{fmt.name} data carries its own graph names and cannot be loaded into one graph", hint="load it without a target graph, or convert it to Turtle / N-Triples", status=415)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            quads: list[ox.Quad] = []
             try:
-                method = self._client.put if replace else self._client.post
-                r = method(self.gsp_url, params=params, content=content, headers={"Content-Type": fmt.media_type})
-            except httpx.HTTPError as e:
-                raise UpstreamError("UPSTREAM", f"SPARQL engine unreachable: {e}") from None
-            finally:
-                if hasattr(content, "close"):
-                    content.close()
-                self._bump()
-            self._check(r, "upload")
+                for q in ox.parse(**kw):
+                    if fmt.quads:
+                        quads.append(q)
+                    else:
+                        spool.write(f"{q.subject} {q.predicate} {q.object} .\n".encode("utf-8"))
+            except SyntaxError as e:
+                raise rdf_syntax_error(e, fmt.name, name) from None
+            except OSError as e:
+                raise InputError("RDF_LOAD_FAILED", f"could not load {name or 'data'}: {e}", hint="check the file path and format") from None
+            with self._lock:
+                try:
+                    if fmt.quads:
+                        self._insert_quads(quads)
+                        return len(quads)
+                    size = spool.tell()
+                    spool.seek(0)
+                    params = {"graph": graph} if graph not in (None, DEFAULT) else {"default": ""}
+                    self._upload("PUT" if replace else "POST", params, spool, size)
+                finally:
+                    self._bump()
         return self.graph_size(graph) if graph else -1
+
+    def _insert_quads(self, quads: list[ox.Quad]) -> None:
+        for i in range(0, len(quads), INSERT_CHUNK):
+            parts = []
+            for q in quads[i : i + INSERT_CHUNK]:
+                triple = f"{q.subject} {q.predicate} {q.object} ."
+                parts.append(triple if isinstance(q.graph_name, ox.DefaultGraph) else f"GRAPH {q.graph_name} {{ {triple} }}")
+            self.update("INSERT DATA {\n" + "\n".join(parts) + "\n}")
 
     def drop_graphs(self, graphs: Iterable[str]) -> None:
         ops = [f"DROP SILENT GRAPH <{g}>" if g != DEFAULT else "DROP SILENT DEFAULT" for g in graphs]
-        if ops:
-            self.update(" ;\n".join(ops))
+        # one request per graph: an engine that runs a multi-operation request without a transaction
+        # (Virtuoso) would otherwise stop half-way just the same, but say less about where
+        for op in ops:
+            self.update(op)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -253,7 +366,8 @@ class RemoteStore:
     # ------------------------------------------------------------------ reads
     def graphs(self) -> list[str]:
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return sorted(str(r["g"]) for r in rows if not str(r["g"]).startswith("_:"))
+        names = (str(r["g"]) for r in rows if not str(r["g"]).startswith("_:"))
+        return sorted(g for g in names if not engines.is_system_graph(self.engine, g) and g != EMPTY_GRAPH)
 
     def has_graph(self, graph: str) -> bool:
         if graph == DEFAULT:
@@ -265,33 +379,37 @@ class RemoteStore:
         rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {where}")
         return int(rows[0]["n"]) if rows else 0
 
+    def _graph_triples(self, graph: str) -> Iterator[ox.Triple]:
+        """One graph's triples, downloaded with the Graph Store Protocol (spooled to a temp file)."""
+        params = {"default": ""} if graph == DEFAULT else {"graph": graph}
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            with self._client.stream("GET", self.gsp_url, params=params, headers={"Accept": "application/n-triples"}) as r:
+                if r.status_code == 404:
+                    return
+                if r.status_code >= 300:
+                    r.read()
+                    self._check(r, "download")
+                for chunk in r.iter_bytes():
+                    spool.write(chunk)
+            spool.seek(0)
+            try:
+                yield from engines.read_ntriples(spool)
+            except SyntaxError as e:
+                raise UpstreamError("UPSTREAM_RESULTS", f"the engine's copy of <{graph}> does not parse: {e}") from None
+
     def dump(self, output: IO[bytes], *, format: str, graphs: Iterable[str] | None = None) -> None:
         fmt = rdf_format_from_name(format)
         glist = list(graphs) if graphs is not None else self.graphs()
-        if not fmt.quads and len(glist) == 1:
-            params = {"default": ""} if glist[0] == DEFAULT else {"graph": glist[0]}
-            with self._client.stream("GET", self.gsp_url, params=params, headers={"Accept": fmt.media_type}) as r:
-                if r.status_code == 404:
-                    return
-                self._check(r, "download")
-                for chunk in r.iter_bytes():
-                    output.write(chunk)
-            return
+        if not fmt.quads and graphs is None:
+            raise InputError("DUMP_NEEDS_GRAPH", f"{fmt.name} holds one graph: name the graph(s) to dump", hint="or use nquads / trig")
 
         def items() -> Iterator[Any]:
             for g in glist:
-                params = {"default": ""} if g == DEFAULT else {"graph": g}
-                r = self._client.get(self.gsp_url, params=params, headers={"Accept": "application/n-triples"})
-                if r.status_code == 404:
-                    continue
-                self._check(r, "download")
                 gn = ox.DefaultGraph() if g == DEFAULT else ox.NamedNode(g)
-                for q in ox.parse(r.content, ox.RdfFormat.N_TRIPLES):
-                    yield ox.Quad(q.subject, q.predicate, q.object, gn) if fmt.quads else q
-        ox.serialize(items(), output, OX_RDF[fmt.name])
+                for t in self._graph_triples(g):
+                    yield ox.Quad(t.subject, t.predicate, t.object, gn) if fmt.quads else t
 
-    def start_workers(self) -> None:
-        """Nothing to start: the remote engine runs the queries."""
+        ox.serialize(items(), output, OX_RDF[fmt.name])
 
     def dump_bytes(self, *, format: str, graphs: Iterable[str] | None = None) -> bytes:
         buf = io.BytesIO()
@@ -299,19 +417,31 @@ class RemoteStore:
         return buf.getvalue()
 
     def parse_check(self, source: bytes | str | Path, *, format: str, base_iri: str | None = None) -> dict[str, Any]:
-        from kg_twin.store.oxigraph import OxigraphStore
+        return parse_check(source, format=format, base_iri=base_iri)
 
-        return OxigraphStore(None).parse_check(source, format=format, base_iri=base_iri)
+    def view(self, graphs: Iterable[str], closure_graphs: Iterable[str] = ()) -> ShaclView:
+        """See :meth:`GraphStore.view`: the graphs are copied into an in-memory store first (one
+        Graph Store Protocol download each), so the SHACL engine's many queries run locally with the
+        embedded store's semantics, whatever the engine's SPARQL dialect."""
+        data, closure = list(graphs), list(closure_graphs)
+        scratch = ox.Store()
+        for g in dict.fromkeys(data + closure):
+            gn = ox.NamedNode(g)
+            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, gn) for t in self._graph_triples(g))
+        return ShaclView(scratch, data, closure)
+
+    def backup(self, target: str | Path) -> None:
+        raise InputError("BACKUP_REMOTE", f"the store is an external engine ({self.base}): kg-twin cannot copy its files", hint="use the engine's own backup tools, or `kg-twin export`")
 
     def close(self) -> None:
         self._client.close()
 
 
-def _serialize_solutions(parsed: Any, fmt: str, max_rows: int | None) -> QueryResult:
-    from kg_twin.store import results as R
-    from kg_twin.formats import RESULT_FORMATS
+def _with_base(sparql: str, base_iri: str | None) -> str:
+    """The protocol has no base IRI parameter: a ``BASE`` in front resolves the text's relative IRIs
+    (a ``BASE`` of the text itself still applies after it, resolved against this one).
 
-    variables = [v.value for v in parsed.variables]
-    rows, truncated = R.collect(parsed, variables, max_rows)
-    body = R.SERIALIZERS[fmt](variables, rows, truncated)
-    return QueryResult("bindings", body, RESULT_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(rows), extra={"variables": variables})
+    >>> _with_base("SELECT * { <s> ?p ?o }", "http://x/").splitlines()
+    ['BASE <http://x/>', 'SELECT * { <s> ?p ?o }']
+    """
+    return f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql

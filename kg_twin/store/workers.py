@@ -201,9 +201,9 @@ class QueryPool:
         try:
             worker = self._idle.get_nowait()
         except queue.Empty:
-            from starlette.concurrency import run_in_threadpool
+            from kg_twin.store.threads import in_thread
 
-            return await run_in_threadpool(self.run, task, timeout_s)
+            return await in_thread(self.run, task, timeout_s)
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout_s
         task = dict(task, snapshot=self._snapshot())

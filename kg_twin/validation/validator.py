@@ -34,6 +34,7 @@ from kg_twin.errors import InputError
 from kg_twin.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_rdf
 from kg_twin.sparql.policy import check_shapes
 from kg_twin.models import ValidationSummary
+from kg_twin.store.base import GraphStore
 from kg_twin.store.view import CLOSURE_GRAPH, DATA_GRAPH, ShaclView, from_rdflib, to_rdflib
 from kg_twin.validation import engine as kg_engine
 from kg_twin.validation.engine import SH, Result, ShapesGraph
@@ -308,7 +309,7 @@ def validate_upload(
 
 
 def validate_graphs(
-    store: Any,
+    store: GraphStore,
     graphs: list[str],
     shapes: rdflib.Graph | Sequence[Path | str],
     *,
@@ -329,7 +330,7 @@ def validate_graphs(
 
 
 def validate_store(
-    store: Any,
+    store: GraphStore,
     graphs: Sequence[str],
     shapes: rdflib.Graph | Sequence[Path | str],
     *,
@@ -342,22 +343,11 @@ def validate_store(
 
     if not graphs:
         raise InputError("NO_DATA_GRAPHS", "nothing to validate: no data graphs given", hint="name at least one graph")
-    view = ShaclView.from_oxigraph(_oxigraph_of(store), graphs, closure_graphs)
+    view = store.view(graphs, closure_graphs)
     for f in (bundle_closure() if closure_files is None else closure_files):
         view.add_closure_file(f)
     sg = shapes if isinstance(shapes, rdflib.Graph) else parse_shapes(shapes)
     return validate_view(view, sg, engine=engine)
-
-
-def _oxigraph_of(store: Any) -> Any:
-    """The pyoxigraph store behind a :class:`GraphStore` (or a pyoxigraph store itself)."""
-    for attr in ("raw", "_store", "store", "ox"):
-        inner = getattr(store, attr, None)
-        if inner is not None and hasattr(inner, "quads_for_pattern"):
-            return inner
-    if hasattr(store, "quads_for_pattern"):
-        return store
-    raise InputError("STORE_UNSUPPORTED", f"{type(store).__name__} is not an embedded oxigraph store", hint="validate with --data files, or run on the oxigraph store")
 
 
 def validate_project(
@@ -383,7 +373,7 @@ def validate_project(
     graphs = list(graphs) if graphs is not None else list(twin.project_graphs(project, include_inferred=True))
     if not graphs:
         raise InputError("NO_DATA_GRAPHS", f"project {project!r} has no data graphs yet", hint="ingest or load data first", status=409)
-    view = ShaclView.from_oxigraph(_oxigraph_of(twin.store), graphs)
+    view = twin.store.view(graphs)
     for f in (closure_files if closure_files is not None else lib.closure_files()):
         view.add_closure_file(f)
     if shape_files or shape_sets or shapes_text:

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from tests.conftest import free_port
+from tests.engines import STORES, live_server_on
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "live"
 MOSQUITTO = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
@@ -48,10 +49,16 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.kill()
 
 
-@pytest.fixture(scope="session")
-def server(make_live_server: Any, mosquitto: str) -> Iterator[Any]:
-    """The live-twin server: on-disk store, 2 query workers, subscribed to the test broker."""
-    srv = make_live_server(mqtt_url=mosquitto)
+@pytest.fixture(scope="session", params=[*STORES, "postgresql"])
+def server(request: pytest.FixtureRequest, mosquitto: str) -> Iterator[Any]:
+    """The live-twin server subscribed to the test broker, on each store: embedded (on disk, 2 query
+    workers), ``oxigraph serve``, Virtuoso; and ``postgresql``: the embedded store with the history of
+    readings in PostgreSQL (KG_TWIN_TIMESERIES; tests/engines.py)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_engine").new_database()
+        srv = live_server_on(request, "embedded", mqtt_url=mosquitto, timeseries=url)
+    else:
+        srv = live_server_on(request, request.param, mqtt_url=mosquitto)
     yield srv
     srv.stop()  # before the broker goes away
 

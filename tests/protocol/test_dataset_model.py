@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
+from tests.engines import STORES, live_server_on, xfail_on_virtuoso
 
 EX = "http://example.org/"
 SPARQL_JSON = {"Accept": "application/sparql-results+json"}
@@ -32,9 +33,10 @@ def _count(c: httpx.Client, p: str, where: str, **params: Any) -> int:
     return int(_rows(c, p, f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", **params)[0]["n"])
 
 
-@pytest.fixture(scope="module")
-def srv(make_live_server: Any) -> LiveServer:
-    return make_live_server()
+@pytest.fixture(scope="module", params=STORES)
+def srv(request: pytest.FixtureRequest) -> LiveServer:
+    """A kg-twin server on each store: embedded, oxigraph serve, Virtuoso."""
+    return live_server_on(request, request.param)
 
 
 def test_two_projects_hold_the_same_graph_iri_without_seeing_each_other(srv: LiveServer) -> None:
@@ -82,7 +84,8 @@ def test_union_mode_is_a_set_and_default_mode_is_the_unnamed_graph(srv: LiveServ
         assert c.get(f"/projects/{d}").json()["default_graph"] == "default"
 
 
-def test_graph_variables_bind_client_names_everywhere(srv: LiveServer) -> None:
+def test_graph_variables_bind_client_names_everywhere(srv: LiveServer, request: pytest.FixtureRequest) -> None:
+    xfail_on_virtuoso(request, srv, "Virtuoso 7.2.5 fails to compile the join of GRAPH ?g with a triple binding ?g (SQ156 internal compiler error; docs/engines.md, difference 22)")
     p = srv.create_project("dsv", default_graph="default")
     with srv.client(srv.admin) as c:
         _update(c, p, f"INSERT DATA {{ <{EX}src> <{EX}into> <{EX}target> . GRAPH <{EX}meta> {{ <{EX}x> <{EX}p> 1 }} }}")

@@ -37,7 +37,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 
 from tests.conftest import DATA
-from tests.w3c.conftest import backend, kg_twin_backend, oxigraph_backend, oxigraph_url  # noqa: F401 (fixtures)
+from tests.w3c.conftest import backend, kg_twin_backend, kg_twin_on_oxigraph_backend, kg_twin_on_virtuoso_backend, oxigraph_backend, oxigraph_url  # noqa: F401 (fixtures)
 from tests.w3c.servers import Backend, Target
 
 W3C = DATA / "w3c-sparql11"
@@ -67,6 +67,8 @@ KNOWN: dict[str, dict[str, str]] = {
         "head_existing_direct": OX_HEAD,
     },
     "kg-twin": {},
+    "kg-twin@oxigraph": {},
+    "kg-twin@virtuoso": {},
 }
 
 
@@ -152,7 +154,7 @@ GSP_CASES = _load_cases(W3C / "graph-store-protocol" / "manifest-indirect.ttl", 
     W3C / "graph-store-protocol" / "manifest-direct.ttl", "gsp"
 )
 ALL_CASES = PROTOCOL_CASES + GSP_CASES
-BACKENDS = ["oxigraph", "kg-twin"]
+BACKENDS = ["oxigraph", "kg-twin", "kg-twin@oxigraph", "kg-twin@virtuoso"]  # kg-twin@X: kg-twin on the external engine X
 
 
 def test_suite_sizes() -> None:
@@ -187,7 +189,7 @@ def map_path(backend: Backend, target: Target, req: Req, path: str) -> str:
         endpoint = target.store_url
     elif raw_path.startswith("/gsp/"):
         name = raw_path[len("/gsp/") :]
-        if backend.name == "kg-twin":
+        if backend.name.startswith("kg-twin"):
             endpoint = backend.srv.url + KG_TWIN_DIRECT_GSP.format(p=target.project) + name  # type: ignore[attr-defined]
         else:
             endpoint = target.store_url + "/" + name

@@ -1,18 +1,11 @@
-"""The GraphStore contract, run against every backend: in-memory, on-disk, and a real
-external SPARQL 1.1 engine (the `oxigraph` server from PyPI on 127.0.0.1)."""
+"""The GraphStore contract, run against every backend: in-memory, on-disk, and real external
+SPARQL 1.1 engines on 127.0.0.1 (``oxigraph serve`` and Virtuoso Open Source 7, see tests/engines.py)."""
 
 from __future__ import annotations
 
 import io
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 from rdflib import Dataset as RDataset
 from rdflib import Graph
@@ -29,46 +22,16 @@ ex:b ex:p 2 .
 G1, G2 = "http://g/one", "http://g/two"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def oxigraph_server(tmp_path_factory):
-    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(exe).exists():
-        pytest.skip("the oxigraph server (pip install oxigraph) is not installed")
-    port = _free_port()
-    loc = tmp_path_factory.mktemp("oxserver")
-    proc = subprocess.Popen([exe, "serve", "--location", str(loc), "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(url + "query", params={"query": "ASK {}"}, timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("oxigraph server did not start")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-@pytest.fixture(params=["memory", "disk", "remote"])
+@pytest.fixture(params=["memory", "disk", "oxigraph", "virtuoso"])
 def store(request, tmp_path):
     if request.param == "memory":
         s = open_store(Settings(store="memory"))
     elif request.param == "disk":
         s = open_store(Settings(data_dir=tmp_path))
     else:
-        url = request.getfixturevalue("oxigraph_server")
-        s = open_store(Settings(store=url, data_dir=tmp_path))
-        s.update("DROP SILENT ALL")
+        engine = request.getfixturevalue(f"{request.param}_engine")
+        s = open_store(engine.settings(data_dir=tmp_path))
+        engine.reset(s)
     yield s
     s.close()
 
@@ -154,17 +117,17 @@ def test_dataset_dump_as_nquads(store):
     assert len(ds.graph(G1)) == 5 and len(ds.graph(G2)) == 1
 
 
-def test_service_runs_unchanged_on_an_external_engine(oxigraph_server, tmp_path):
+def test_service_runs_unchanged_on_an_external_engine(remote_engine, tmp_path):
     """The whole service (projects, access, protocol, confinement) on the external engine."""
     from fastapi.testclient import TestClient
 
     from kg_twin.api.app import create_app
 
-    settings = Settings(store=oxigraph_server, data_dir=tmp_path, base_iri="http://twin.test/")
+    settings = remote_engine.settings(data_dir=tmp_path, base_iri="http://twin.test/")
     app = create_app(settings)
     with TestClient(app) as client:
         twin = app.state.twin
-        twin.store.update("DROP SILENT ALL")
+        remote_engine.reset(twin.store)
         twin.projects.invalidate()
         twin.projects.create("alpha", public=False)
         twin.projects.create("beta", public=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.engines import Engine
 from tests.w3c.servers import Backend, KgTwinBackend, OxigraphBackend, oxigraph_serve
 
 
@@ -28,8 +29,21 @@ def kg_twin_backend(make_live_server: Any) -> KgTwinBackend:
     return KgTwinBackend(make_live_server(infer_on_change=True))
 
 
+@pytest.fixture(scope="session")
+def kg_twin_on_oxigraph_backend(make_live_server: Any, oxigraph_engine: Engine) -> KgTwinBackend:
+    """A kg-twin server whose store is ``oxigraph serve`` (KG_TWIN_STORE=http://...)."""
+    return KgTwinBackend(make_live_server(store=oxigraph_engine.url, **oxigraph_engine.paths), name="kg-twin@oxigraph")
+
+
+@pytest.fixture(scope="session")
+def kg_twin_on_virtuoso_backend(make_live_server: Any, virtuoso_engine: Engine) -> KgTwinBackend:
+    """A kg-twin server whose store is Virtuoso Open Source 7."""
+    return KgTwinBackend(make_live_server(store=virtuoso_engine.url, **virtuoso_engine.paths), name="kg-twin@virtuoso")
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> Backend:
-    """``oxigraph`` or ``kg-twin`` (indirect parameter)."""
+    """``oxigraph``, ``kg-twin``, ``kg-twin@oxigraph`` or ``kg-twin@virtuoso`` (indirect parameter)."""
     name = request.param
-    return request.getfixturevalue({"oxigraph": "oxigraph_backend", "kg-twin": "kg_twin_backend"}[name])
+    fixtures = {"oxigraph": "oxigraph_backend", "kg-twin": "kg_twin_backend", "kg-twin@oxigraph": "kg_twin_on_oxigraph_backend", "kg-twin@virtuoso": "kg_twin_on_virtuoso_backend"}
+    return request.getfixturevalue(fixtures[name])

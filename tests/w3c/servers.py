@@ -118,8 +118,9 @@ class OxigraphBackend(Backend):
 class KgTwinBackend(Backend):
     name = "kg-twin"
 
-    def __init__(self, srv: LiveServer) -> None:
+    def __init__(self, srv: LiveServer, name: str = "kg-twin") -> None:
         self.srv = srv
+        self.name = name  # "kg-twin@virtuoso": the server on an external engine (tests/engines.py)
         self.client = httpx.Client(timeout=TIMEOUT_S)
 
     def fresh(self) -> Target:
