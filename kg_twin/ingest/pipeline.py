@@ -54,6 +54,7 @@ from typing import Any, Callable, Iterable, Sequence
 from kg_twin.errors import InputError, KgTwinError, ShapeViolation
 from kg_twin.ingest.base import HANDLERS, MapContext, SourceHandler
 from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
+from kg_twin.ingest.review import check_mapped, check_removals, entity_diff, structure_check, with_read_options
 from kg_twin.models import IngestReport, Record, Reject, ValidationSummary
 from kg_twin.rdf import IRI, XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Literal, NTriplesWriter
 from kg_twin.terms import DCAT, DCTERMS, KGT, PROV, RDF, RDFS, XSD
@@ -277,7 +278,9 @@ class IngestOptions:
     shapes: Sequence[str | Path] | None = None  # shape files instead of the project's shapes
     validate: bool = True
     engine: str | None = None  # SHACL engine for kg_twin.validation (kgtwin | pyshacl | auto)
-    options: dict[str, Any] = field(default_factory=dict)  # handler options (crs, subjects, ...)
+    options: dict[str, Any] = field(default_factory=dict)  # handler options (crs, subjects, read: {encoding}, ...)
+    accept_removals: bool = False  # publish a re-ingest that removes > 20 % of the previous entities
+    structured_only: bool = False  # refuse a file no reader structures (instead of a document-only entry)
 
     def check(self) -> None:
         if self.accept not in ACCEPT_LEVELS:
@@ -403,6 +406,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
             hint="drop --reader (the mapping's 'handler:' selects the reader) or use a mapping made for that reader",
         )
     say("detect", {"reader": handler.name, "confidence": conf})
+    report.document_only = structure_check(handler.name, conf, bool(opts.reader or (mapping_in or {}).get("handler")), opts.structured_only, name)
 
     options = dict(opts.options)
     staging = naming.staging_graph(project, slug)
@@ -414,7 +418,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
     records: list[Record] = []
     rejects: list[Reject] = []
     n_in = 0
-    for item in handler.read(rec.path, **_read_kwargs(handler, mapping_in)):
+    for item in handler.read(rec.path, **_read_kwargs(handler, with_read_options(mapping_in, opts.options.get("read")))):
         n_in += 1
         if isinstance(item, Reject):
             rejects.append(item)
@@ -431,7 +435,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
         mapping.setdefault("handler", handler.name)
     else:
         proposal = handler.propose(records, ctx) if (records or passthrough) else {"version": 1, "handler": handler.name, "note": "no records to profile"}
-        proposal = normalize(proposal)
+        proposal = with_read_options(normalize(proposal), opts.options.get("read"))
         proposal.setdefault("handler", handler.name)
         mapping = roundtrip(proposal)
     mhash = mapping_hash(mapping)
@@ -512,6 +516,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
         report.rejected = n_in - mapped
         report.rejects = rejects
         report.triples = sst.graph_size(staging)
+        check_mapped(report, rejects, name)  # all rejected / nothing read: an error, the published graph stays
 
         # 6. validate
         outcome = None
@@ -532,6 +537,10 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
                 publish = False
             elif outcome.warnings and opts.accept == "none":
                 publish = False
+
+        if publish:  # re-ingest review: entity-level diff; a large removal needs accept_removals
+            report.diff = entity_diff(store, graph, sst, staging, rec.dir)
+            check_removals(report.diff, accept=opts.accept_removals, name=name)
 
         # 7. publish (or quarantine): the staged triples and the provenance, atomically
         ended = datetime.now(timezone.utc)

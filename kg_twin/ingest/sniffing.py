@@ -191,5 +191,5 @@ def truncated_json_error(path: Path, what: str) -> InputError | None:
         f"{Path(path).name}: the {what} file is truncated: its JSON ends at byte {size} before the top-level "
         f"{top.kind} is closed (keys read: {', '.join(sorted(top.keys)) or 'none'})",
         where={"file": Path(path).name, "byte": size},
-        hint="the file was cut (interrupted download or copy): fetch or export it again; nothing was stored",
+        hint="the file was cut (interrupted download or copy): fetch or export it again; nothing was published",
     )

@@ -227,7 +227,7 @@ class CityGMLHandler:
         except etree.XMLSyntaxError as e:
             cut = "truncated" if "end of data" in str(e).lower() or "premature end" in str(e).lower() or "EndTag" in str(e) else "not well-formed"
             raise InputError("TRUNCATED_FILE" if cut == "truncated" else "BAD_CITYGML",
-                             f"{path.name}: the CityGML file is {cut} (line {e.lineno}): {e.msg}; nothing was stored",
+                             f"{path.name}: the CityGML file is {cut} (line {e.lineno}): {e.msg}; nothing was published",
                              where={"file": path.name, "line": e.lineno},
                              hint="the file was cut (interrupted download or copy): fetch or export it again" if cut == "truncated"
                              else "fix the XML (e.g. xmllint --noout FILE shows where)") from None
