@@ -35,6 +35,7 @@ MAX_REMOVED_SHARE = 0.20
 DOCUMENT_READER = "document"
 RECOGNISED = 0.5  # a document reader score below this is the "any file" fallback
 _BNODE = re.compile(rb"_:[A-Za-z0-9_\-.]+")
+_SOURCE = re.compile(rb"/source/[0-9a-f]{64}>")  # the source file's IRI (by sha256) changes with every new version
 
 
 def structure_check(handler_name: str, confidence: float, chosen: bool, structured_only: bool, name: str) -> bool:
@@ -75,7 +76,8 @@ def check_mapped(report: IngestReport, rejects: list[Reject], name: str) -> None
 
 
 def _subject_hashes(store: Any, graph: str, tmp_dir: Path) -> dict[bytes, int]:
-    """IRI subject -> order-independent hash of its statements (blank node labels ignored)."""
+    """IRI subject -> order-independent hash of its statements (blank node labels and the link to the
+    source file version ignored: a changed entity is one whose own statements changed)."""
     out: dict[bytes, int] = {}
     fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=".diff-", suffix=".nt")
     try:
@@ -86,7 +88,7 @@ def _subject_hashes(store: Any, graph: str, tmp_dir: Path) -> dict[bytes, int]:
                 if not line.startswith(b"<"):
                     continue
                 s, _, rest = line.partition(b" ")
-                out[s] = out.get(s, 0) ^ hash(_BNODE.sub(b"_:", rest.rstrip()))
+                out[s] = out.get(s, 0) ^ hash(_SOURCE.sub(b"/source/*>", _BNODE.sub(b"_:", rest.rstrip())))
     finally:
         os.unlink(tmp)
     return out
