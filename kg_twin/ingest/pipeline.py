@@ -538,7 +538,7 @@ def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: In
             elif outcome.warnings and opts.accept == "none":
                 publish = False
 
-        if publish:  # re-ingest review: entity-level diff; a large removal needs accept_removals
+        if publish and pending is None:  # re-ingest review (a pending load is a new graph): entity diff; a large removal needs accept_removals
             report.diff = entity_diff(store, graph, sst, staging, rec.dir)
             check_removals(report.diff, accept=opts.accept_removals, name=name)
 
