@@ -50,8 +50,10 @@ def _raw(path: Path, work: Path) -> float:
 
 
 def _ingest(path: Path, work: Path) -> dict[str, Any]:
-    from kg_twin.ingest.pipeline import IngestOptions, _staging, ingest, load_handlers
-    from kg_twin.ingest.validate import closure_graphs, project_shapes
+    from kg_twin.ingest.pipeline import IngestOptions, ingest, load_handlers
+    from kg_twin.ingest.publish import staging_of
+    from kg_twin.ingest.validate import closure_graphs
+    from kg_twin.validation.shapes import project_shapes
     from kg_twin.service import Twin
     from kg_twin.settings import Settings
 
@@ -60,10 +62,10 @@ def _ingest(path: Path, work: Path) -> dict[str, Any]:
     try:
         twin.projects.create("bench")
         load_handlers()  # imports (ifcopenshell, shapely...) are a one-time cost per process
-        mem, _lock = _staging(twin)
+        mem = staging_of(twin).store
         t0 = time.perf_counter()
         closure_graphs(mem, twin.naming.base)  # one-time per process, not per ingest
-        project_shapes(twin, "bench")  # parsed once per process (cached per file version)
+        project_shapes(twin.store, twin.naming, "bench")  # parsed once per process (cached per file version)
         closure_s = time.perf_counter() - t0
         opts = IngestOptions(reader="rdf", accept="violations", agent="bench")
         t0 = time.perf_counter()

@@ -173,7 +173,7 @@ def prefill(data_dir: Path, project: str, points: list[str], n: int) -> float:
 
 
 def setup(work: Path, n_rooms: int) -> dict[str, Any]:
-    from kg_twin.reasoning.brick import infer_project
+    from kg_twin.reasoning.infer import infer_project
     from kg_twin.service import Twin
     from kg_twin.settings import Settings
 

@@ -1,14 +1,21 @@
 """RDF and SPARQL-results formats: names, media types, file extensions, negotiation.
 
+The one format table of kg-twin: the store maps these names to its engine's enums, the
+protocol negotiates with them, ingest names a source file's media type with them.
+
 >>> rdf_format_from_name("ttl").media_type
 'text/turtle'
 >>> negotiate("application/json;q=0.5, text/csv", ["json", "xml", "csv", "tsv"], RESULT_FORMATS)
 'csv'
+>>> media_type_of("BATIMENT.shp"), media_type_of("model.owl"), media_type_of("points.csv")
+('application/vnd.shp', 'application/rdf+xml', 'text/csv')
 """
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass
+from pathlib import Path
 
 from kg_twin.errors import NotAcceptable, UnsupportedMediaType
 
@@ -26,11 +33,11 @@ RDF_FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
         Format("turtle", "text/turtle", ("ttl",), ("application/x-turtle",)),
-        Format("ntriples", "application/n-triples", ("nt",), ("text/plain",)),
-        Format("nquads", "application/n-quads", ("nq",), ("text/x-nquads",), quads=True),
+        Format("ntriples", "application/n-triples", ("nt",), ("text/plain", "n-triples")),
+        Format("nquads", "application/n-quads", ("nq",), ("text/x-nquads", "n-quads"), quads=True),
         Format("trig", "application/trig", ("trig",), ("application/x-trig",), quads=True),
         Format("jsonld", "application/ld+json", ("jsonld", "json-ld"), ()),
-        Format("rdfxml", "application/rdf+xml", ("rdf", "owl", "xml"), ("application/xml", "text/xml")),
+        Format("rdfxml", "application/rdf+xml", ("rdf", "owl", "xml"), ("application/xml", "text/xml", "rdf-xml")),
         Format("n3", "text/n3", ("n3",), ("text/rdf+n3",)),
     ]
 }
@@ -43,6 +50,14 @@ RESULT_FORMATS: dict[str, Format] = {
         Format("csv", "text/csv", ("csv",), ()),
         Format("tsv", "text/tab-separated-values", ("tsv",), ()),
     ]
+}
+
+# source files ingest reads that are neither RDF nor SPARQL results (``.xml`` and ``.json``: any XML / JSON)
+SOURCE_MEDIA_TYPES: dict[str, str] = {
+    ".geojson": "application/geo+json", ".ifc": "application/x-step", ".shp": "application/vnd.shp",
+    ".zip": "application/zip", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".json": "application/json", ".xml": "application/xml", ".pdf": "application/pdf", ".txt": "text/plain",
+    ".md": "text/markdown",
 }
 
 # formats that may be *served* for graphs (N3 is accepted on input only)
@@ -104,6 +119,19 @@ def rdf_format_from_path(path: str) -> Format:
             hint="pass --format (turtle, ntriples, nquads, trig, jsonld, rdfxml, n3)",
         )
     return f
+
+
+def media_type_of(filename: str) -> str:
+    """Media type of a source file, by extension: RDF and SPARQL-results formats, then
+    :data:`SOURCE_MEDIA_TYPES`, then the platform's guess (``application/octet-stream`` if none)."""
+    ext = Path(filename).suffix.lower()
+    if ext in SOURCE_MEDIA_TYPES:
+        return SOURCE_MEDIA_TYPES[ext]
+    for table in (RDF_FORMATS, RESULT_FORMATS):
+        for f in table.values():
+            if ext.lstrip(".") in f.extensions:
+                return f.media_type
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 def _parse_accept(accept: str) -> list[tuple[str, float, int]]:

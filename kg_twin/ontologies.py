@@ -188,6 +188,9 @@ MODULES: dict[str, Module] = {
     ]
 }
 
+#: The Brick version of the bundle: the one Brick every part of kg-twin reads (labels, live, validation, inference).
+BRICK_VERSION = ".".join(MODULES["brick"].version.split(".")[:2])
+
 #: Modules a project gets when it does not choose: the whole bundle.
 DEFAULT_MODULES: tuple[str, ...] = ("kgt", "sf", "ssn", "ifc")
 
@@ -242,6 +245,15 @@ def module_paths(module: Module) -> list[Path]:
                 hint="the ontologies/ folder of the source tree must be present (or set KG_TWIN_ONTOLOGY_DIR)",
             )
     return paths
+
+
+def brick_file() -> Path:
+    """The bundle's ``Brick.ttl`` (Brick :data:`BRICK_VERSION`).
+
+    >>> brick_file().name, BRICK_VERSION
+    ('Brick.ttl', '1.5')
+    """
+    return module_paths(MODULES["brick"])[0]
 
 
 def bundle_files(modules: Iterable[str] | None = None) -> list[Path]:

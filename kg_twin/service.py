@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import IO, Any, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from rdflib import Literal as RLiteral
 from rdflib import URIRef
@@ -31,6 +31,10 @@ from kg_twin.settings import Settings
 from kg_twin.sparql.dataset import MODES, ProjectDataset
 from kg_twin.store import Dataset, GraphStore, open_store
 from kg_twin.terms import DCAT, DCTERMS, INFERRED_GRAPH_NAME, KGT, RDF, XSD, Naming, check_project_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kg_twin.reasoning.infer import Change
+    from kg_twin.reasoning.refresh import InferenceRefresher
 
 log = logging.getLogger(__name__)
 
@@ -208,17 +212,45 @@ class Twin:
         self.access = Access(self)
         self._graph_cache: tuple[int, list[str]] | None = None
         self._listeners: list[Callable[[str], None]] = []
+        self.inference: "InferenceRefresher | None" = None  # set by InferenceRefresher.attach
 
     # change notification (inference refresh, caches, live subscribers) ------
     def on_change(self, fn: Callable[[str], None]) -> None:
         self._listeners.append(fn)
 
-    def notify(self, project: str) -> None:
+    def attach_inference(self, refresher: "InferenceRefresher") -> None:
+        """Keep inferred graphs current: ``notify`` hands every change to ``refresher``."""
+        self.inference = refresher
+
+    def before_replace(self, project: str, graphs: Iterable[str]) -> "Change | None":
+        """Call before replacing or dropping graphs; pass the result to :meth:`notify`."""
+        return self.inference.before_replace(project, graphs) if self.inference is not None else None
+
+    def staged_change(self, project: str, source: Any, *, format: str, base_iri: str | None = None) -> "Change | None":
+        """Call with data appended to a graph; pass the result to :meth:`notify`."""
+        return self.inference.staged(project, source, format=format, base_iri=base_iri) if self.inference is not None else None
+
+    def discard_change(self, change: "Change | None") -> None:
+        """A write described by ``change`` failed: drop its scratch copies."""
+        if self.inference is not None and change is not None:
+            self.inference.discard(change)
+
+    def notify(self, project: str, change: "Change | None" = None) -> None:
+        """After a write: inference gets ``change`` (``None``: unknown, recompute the project)."""
+        if self.inference is not None:
+            try:
+                self.inference.schedule(project, change)
+            except Exception:  # a listener must never break a write that already succeeded
+                log.exception("inference refresh failed for project %s", project)
         for fn in list(self._listeners):
             try:
                 fn(project)
             except Exception:  # a listener must never break a write that already succeeded
                 log.exception("change listener %r failed for project %s", fn, project)
+
+    def inference_state(self, project: str) -> str:
+        """``off`` (no refresher in this process), ``pending``, ``current`` or ``failed``."""
+        return self.inference.state(project) if self.inference is not None else "off"
 
     # graphs --------------------------------------------------------------
     def all_graphs(self) -> list[str]:

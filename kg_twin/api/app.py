@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
             start()
         refresher = None
         if t.settings.infer_on_change:
-            from kg_twin.reasoning.brick import InferenceRefresher
+            from kg_twin.reasoning.refresh import InferenceRefresher
 
             refresher = InferenceRefresher.attach(t)
             app.state.inference = refresher
@@ -72,6 +72,17 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
     app.state.shutdown_hooks = []
     if twin is not None:
         app.state.twin = twin
+
+    @app.middleware("http")
+    async def _inference_header(request: Request, call_next: Any) -> Any:
+        """``KG-Twin-Inference: current|pending|failed|off`` on every answer about one project."""
+        response = await call_next(request)
+        parts = request.url.path.split("/")
+        if len(parts) > 2 and parts[1] == "projects" and parts[2]:
+            t = getattr(request.app.state, "twin", None)
+            if isinstance(t, Twin) and t.projects.exists(parts[2]):
+                response.headers["KG-Twin-Inference"] = t.inference_state(parts[2])
+        return response
 
     @app.exception_handler(KgTwinError)
     async def _kg_error(request: Request, exc: KgTwinError) -> Any:

@@ -320,7 +320,7 @@ def update(
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Run a SPARQL update confined to one project."""
-    from kg_twin.api.routers.sparql import run_project_update
+    from kg_twin.sparql.update import run_project_update
 
     text = Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql
     twin = run(lambda: open_twin(data_dir))

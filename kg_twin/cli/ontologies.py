@@ -120,8 +120,8 @@ def infer(
     json_out: bool = typer.Option(False, "--json", help="print the run's statistics as JSON"),
     data_dir: Optional[Path] = _DATA_DIR,
 ) -> None:
-    """Rebuild a project's inferred graph (Brick rules, tags, RDFS / OWL 2 RL) from its asserted graphs."""
-    from kg_twin.reasoning.brick import infer_project
+    """Recompute a project's inferred graph (the profile of docs/semantics.md) from its asserted graphs."""
+    from kg_twin.reasoning.infer import infer_project
     from kg_twin.store import open_store
     from kg_twin.terms import check_project_id
 

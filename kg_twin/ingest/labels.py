@@ -3,7 +3,7 @@
 Building automation point names ("ZN-T", "AHU-1 SA-TEMP", "Supply Air Temp Setpoint",
 "RM101 CO2", "VAV2-4.SUPFLSP") are classified against the Brick ontology itself:
 
-1. **Index** - the Brick release bundled with ``brickschema`` is read once: every class with
+1. **Index** - the ontology bundle's Brick (``ontologies/brick/Brick.ttl``) is read once: every class with
    its ``rdfs:label``, tags (``brick:hasAssociatedTag`` and the ``brick:hasTag`` triple rules
    of its shape), ``skos:definition``, super classes, aliases (``brick:aliasOf``,
    ``owl:equivalentClass``) and deprecation (``owl:deprecated`` / ``brick:isReplacedBy``).
@@ -47,12 +47,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from kg_twin.errors import InputError
+from kg_twin.ontologies import BRICK_VERSION, brick_file
 from kg_twin.terms import BRICK, OWL, RDF, RDFS
 
 SKOS_DEFINITION = "http://www.w3.org/2004/02/skos/core#definition"
 TAG_NS = "https://brickschema.org/schema/BrickTag#"
 SH = "http://www.w3.org/ns/shacl#"
-DEFAULT_BRICK_VERSION = "1.4"
+DEFAULT_BRICK_VERSION = BRICK_VERSION  # the ontology bundle's Brick
 
 # Point functions: the last word of every Brick point class.
 POINT_FUNCTIONS = ("sensor", "setpoint", "command", "status", "alarm", "parameter", "limit")
@@ -440,6 +441,9 @@ def _words(text: str) -> list[str]:
 
 
 def brick_ttl_path(version: str = DEFAULT_BRICK_VERSION) -> Path:
+    """Brick.ttl of ``version``: the ontology bundle's copy, or another version shipped with brickschema."""
+    if version == BRICK_VERSION:
+        return brick_file()
     import brickschema
 
     return Path(brickschema.__file__).parent / "ontologies" / version / "Brick.ttl"
@@ -447,7 +451,7 @@ def brick_ttl_path(version: str = DEFAULT_BRICK_VERSION) -> Path:
 
 @lru_cache(maxsize=4)
 def brick_index(version: str = DEFAULT_BRICK_VERSION) -> BrickIndex:
-    """Read the Brick ontology bundled with brickschema into a class index (cached per process)."""
+    """Read the Brick ontology (the bundle's, by default) into a class index (cached per process)."""
     import rdflib
 
     g = rdflib.Graph()
@@ -1366,7 +1370,7 @@ def evaluate(path: str | Path, *, version: str = DEFAULT_BRICK_VERSION, correcti
 
     A prediction is correct when it is the gold class or the same Brick class under another
     name (``brick:aliasOf``, ``owl:equivalentClass``, ``brick:isReplacedBy``), e.g.
-    Discharge_Air_Temperature_Sensor = Supply_Air_Temperature_Sensor in Brick 1.4.
+    Discharge_Air_Temperature_Sensor = Supply_Air_Temperature_Sensor in Brick.
     Rows whose gold class is not in this Brick release are reported but not scored.
     ``corrections`` are applied first, as the table mapper does with a mapping file's.
     """

@@ -1,22 +1,33 @@
 """One ingest: file -> records -> reviewed mapping -> triples -> staging -> SHACL -> published graph.
 
-:func:`ingest` is what ``kg-twin ingest`` and ``POST /projects/{p}/ingest`` call:
+:func:`ingest` is what ``kg-twin ingest`` and ``POST /projects/{p}/ingest`` call. It runs stage
+functions over one :class:`~kg_twin.ingest.run.Run`:
 
-1. **Receive**: sha256 of the file (a shapefile's sidecars ``.dbf .shx .prj .cpg`` included), a copy
-   in ``{data_dir}/sources/{project}/{sha256}/`` (temp file + ``os.replace``).
-2. **Detect**: every registered handler sniffs the file; the most confident wins (``reader=`` overrides).
-3. **Read**: records with their origin; rows a reader cannot read become rejects.
-4. **Propose**: the handler proposes a mapping (confidence per decision), or the caller gives a
+1. **receive**: sha256 of the file (a shapefile's sidecars ``.dbf .shx .prj .cpg`` included), a copy
+   in ``{data_dir}/sources/{project}/{sha256}/`` (:mod:`kg_twin.ingest.sources`).
+2. **choose the handler**: every registered handler sniffs the file; the most confident wins
+   (``reader=`` or the mapping's ``handler:`` overrides; :mod:`kg_twin.ingest.handlers`).
+3. **read**: records with their origin; rows a reader cannot read become rejects.
+4. **propose**: the handler proposes a mapping (confidence per decision), or the caller gives a
    reviewed one. The mapping used is always the YAML round trip of the proposal, so a dry-run file
    passed back with ``--mapping`` gives the same graph. It is stored as ``mapping.yml`` next to the source.
-5. **Map**: typed triples with deterministic IRIs, streamed to N-Triples on disk; rejects with reasons.
-   Pass-through handlers (``passthrough = True``, RDF files) load the file into staging directly.
-6. **Stage + validate**: the triples go to ``naming.staging_graph(project, source)``; the project's
-   SHACL shapes run on it (:mod:`kg_twin.ingest.validate`).
-7. **Publish**: one SPARQL update moves staging to ``{base}graph/{project}/{source}`` (replacing the
-   previous version) and records the PROV-O activity in ``{base}graph/{project}/provenance`` - or moves
-   staging to the quarantine graph when violations are not accepted (:class:`~kg_twin.errors.ShapeViolation`, 422).
-8. **Report**: :class:`~kg_twin.models.IngestReport`; ``report.json``, ``rejects.csv`` and
+5. **map**: the handler's one publisher strategy (:meth:`SourceHandler.file_load`): a pass-through
+   handler (RDF) names the file the store loads as it is, with its alignment update; every other
+   handler maps the records to typed triples with deterministic IRIs, streamed to N-Triples on
+   disk, and rejects with reasons.
+6. **stage**: that file goes to ``naming.staging_graph(project, source)`` of the in-memory staging
+   store (of the project store, for sources too big for memory). A new graph from
+   :data:`PENDING_LOAD_BYTES` up is loaded into the project store at the same time
+   (:meth:`GraphStore.pending_load`, kept only if published).
+   Nothing mapped (every record rejected, or none read) stops here: ``NOTHING_MAPPED``.
+7. **validate**: the project's SHACL shapes run on the staged graph (:mod:`kg_twin.ingest.validate`),
+   then the re-ingest review: the entity diff with the published graph; removing more than 20 % of
+   its entities needs ``accept_removals`` (:mod:`kg_twin.ingest.review`).
+8. **publish**: the staged triples replace ``{base}graph/{project}/{source}`` and the PROV-O activity
+   goes to ``{base}graph/{project}/provenance`` in one step (:mod:`kg_twin.ingest.publish`) - or the
+   staged triples go to the quarantine graph when violations are not accepted
+   (:class:`~kg_twin.errors.ShapeViolation`, 422).
+9. **report**: :class:`~kg_twin.models.IngestReport`; ``report.json``, ``rejects.csv`` and
    ``validation.nt`` are written next to the source copy.
 
 Counts add up: ``records == mapped + rejected``. Bad input raises :class:`~kg_twin.errors.InputError`
@@ -31,129 +42,35 @@ from __future__ import annotations
 import csv
 import getpass
 import hashlib
-import importlib
 import inspect
 import io
 import json
-import logging
-import mimetypes
-import os
-import pkgutil
 import re
-import shutil
-import tempfile
-import threading
-import time
 import uuid
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable
 
 from kg_twin.errors import InputError, KgTwinError, ShapeViolation
-from kg_twin.ingest.base import HANDLERS, MapContext, SourceHandler
+from kg_twin.ingest.base import IngestTwin, MapContext, SourceHandler
+from kg_twin.ingest.handlers import detect, get_handler, handler_names, load_handlers, unavailable_handlers
 from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
+from kg_twin.ingest.provenance import PROVENANCE_GRAPH, provenance_update
+from kg_twin.ingest.publish import StagingArea, publish_pending, publish_staged, staging_of
 from kg_twin.ingest.review import check_mapped, check_removals, entity_diff, structure_check, with_read_options
+from kg_twin.ingest.run import IngestOptions, Progress, Run, Staged, Timer
+from kg_twin.ingest.sources import Received, receive, write_atomic
+from kg_twin.ingest.validate import Outcome, validate_staged
 from kg_twin.models import IngestReport, Record, Reject, ValidationSummary
-from kg_twin.rdf import IRI, XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER, Literal, NTriplesWriter
-from kg_twin.terms import DCAT, DCTERMS, KGT, PROV, RDF, RDFS, XSD
+from kg_twin.rdf import IRI, NTriplesWriter
+from kg_twin.store.base import Dataset
+from kg_twin.terms import DCTERMS, RDFS, REF, Naming
 
-log = logging.getLogger(__name__)
-
-HANDLER_PACKAGES = ("kg_twin.ingest.readers", "kg_twin.ingest.mappers")
-# extra handler modules (third-party readers), comma-separated: KG_TWIN_INGEST_HANDLERS=pkg.mod,other.mod
-EXTRA_HANDLERS_ENV = "KG_TWIN_INGEST_HANDLERS"
-SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qpj")
 RESERVED_GRAPH_NAMES = {"default", "inferred", "provenance"}
-ACCEPT_LEVELS = ("none", "warnings", "violations")
-PROVENANCE_GRAPH = "provenance"
-SNIFF_BYTES = 64 * 1024
 PROGRESS_EVERY = 2000
-BULK_TRIPLES = 10_000  # a new graph at least this big is published with the bulk loader
-INLINE_BYTES = 64 * 1024 * 1024  # up to this much N-Triples, publish = one SPARQL update (data + provenance)
 STAGE_IN_MEMORY_BYTES = 512 * 1024 * 1024  # bigger sources (N-Triples bytes, estimated) are staged on disk
 PENDING_LOAD_BYTES = 1024 * 1024  # from this size a new graph is loaded while its staged copy is validated
-
-Progress = Callable[[str, dict[str, Any]], None]
-
-_unavailable: dict[str, str] = {}
-_staging_lock = threading.Lock()  # handler module -> why it could not be imported
-
-
-# ----------------------------------------------------------------------------- handlers
-def load_handlers() -> dict[str, SourceHandler]:
-    """Import every handler module (they register themselves) and return the registry.
-
-    A module that cannot be imported (missing optional dependency) is logged and listed by
-    :func:`unavailable_handlers`; the others still work.
-    """
-    for pkg_name in HANDLER_PACKAGES:
-        try:
-            pkg = importlib.import_module(pkg_name)
-        except ModuleNotFoundError:
-            continue
-        for info in pkgutil.iter_modules(pkg.__path__):
-            name = f"{pkg_name}.{info.name}"
-            if name in _unavailable:
-                continue
-            try:
-                importlib.import_module(name)
-            except ImportError as e:
-                _unavailable[name] = str(e)
-                log.warning("ingest handler module %s is unavailable: %s", name, e)
-    for name in filter(None, (x.strip() for x in os.environ.get(EXTRA_HANDLERS_ENV, "").split(","))):
-        try:
-            importlib.import_module(name)
-        except ImportError as e:
-            raise InputError("HANDLER_IMPORT", f"cannot import ingest handler module {name!r} ({EXTRA_HANDLERS_ENV}): {e}", hint=f"fix {EXTRA_HANDLERS_ENV} or install the module") from None
-    return HANDLERS
-
-
-def unavailable_handlers() -> dict[str, str]:
-    load_handlers()
-    return dict(_unavailable)
-
-
-def handler_names() -> list[str]:
-    return sorted(load_handlers())
-
-
-def get_handler(name: str) -> SourceHandler:
-    hs = load_handlers()
-    if name not in hs:
-        raise InputError("UNKNOWN_READER", f"no reader named {name!r}", hint=f"known readers: {', '.join(sorted(hs)) or '(none installed)'}")
-    return hs[name]
-
-
-def detect(path: Path, *, name: str | None = None) -> tuple[SourceHandler, float, dict[str, float]]:
-    """The handler most confident it reads ``path`` -> (handler, confidence, all scores)."""
-    hs = load_handlers()
-    with open(path, "rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    scores: dict[str, float] = {}
-    for hname, h in sorted(hs.items()):
-        try:
-            scores[hname] = float(h.sniff(Path(path), head))
-        except (OSError, ValueError, UnicodeError, KgTwinError) as e:
-            log.warning("reader %s could not sniff %s: %s", hname, path, e)
-            scores[hname] = 0.0
-    fname = name or Path(path).name
-    suffix = Path(fname).suffix.lower()
-
-    def rank(item: tuple[str, float]) -> tuple[float, int, str]:
-        exts = tuple(e if e.startswith(".") else "." + e for e in getattr(hs[item[0]], "extensions", ()))
-        return (item[1], 1 if suffix in exts else 0, item[0])
-
-    best = max(scores.items(), key=rank, default=None)
-    if best is None or best[1] <= 0.0:
-        raise InputError(
-            "UNKNOWN_FORMAT",
-            f"{fname}: no reader recognises this file",
-            where={"file": fname},
-            hint=f"pass --reader NAME (one of: {', '.join(sorted(hs)) or 'none installed'}) or check the file type",
-        )
-    return hs[best[0]], best[1], scores
 
 
 # ----------------------------------------------------------------------------- naming
@@ -168,137 +85,37 @@ def source_slug(filename: str) -> str:
     return s
 
 
-def media_type_of(filename: str) -> str:
-    ext = Path(filename).suffix.lower()
-    known = {
-        ".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads", ".trig": "application/trig",
-        ".jsonld": "application/ld+json", ".rdf": "application/rdf+xml", ".owl": "application/rdf+xml",
-        ".csv": "text/csv", ".tsv": "text/tab-separated-values", ".geojson": "application/geo+json",
-        ".ifc": "application/x-step", ".shp": "application/vnd.shp", ".zip": "application/zip",
-        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".json": "application/json",
-        ".pdf": "application/pdf", ".txt": "text/plain", ".md": "text/markdown",
-    }
-    return known.get(ext) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+def target_graph(naming: Naming, project: str, graph: str | None, filename: str) -> tuple[str, str]:
+    """(slug for the hidden staging/quarantine graphs, stored graph IRI) of an ingest.
 
-
-# ----------------------------------------------------------------------------- receive
-@dataclass
-class Received:
-    sha256: str
-    name: str  # original file name
-    path: Path  # the stored copy (or the original, for a dry run)
-    dir: Path | None  # {data_dir}/sources/{project}/{sha256} (None: dry run, nothing stored)
-    size: int
-    media_type: str
-    parts: dict[str, str] = field(default_factory=dict)  # member file -> sha256 (shapefile sets)
-
-
-def _sha256_file(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    n = 0
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-            n += len(chunk)
-    return h.hexdigest(), n
-
-
-def _members(path: Path, name: str) -> list[tuple[Path, str]]:
-    """(file, stored name) of the source: the file itself plus a shapefile's sidecars."""
-    out = [(path, name)]
-    if Path(name).suffix.lower() == ".shp":
-        stem = Path(name).stem
-        for sib in sorted(path.parent.iterdir()):
-            if sib != path and sib.stem == path.stem and sib.suffix.lower() in SHAPEFILE_SIDECARS:
-                out.append((sib, stem + sib.suffix))
-    return out
-
-
-def receive(sources_root: Path, project: str, path: Path, *, name: str | None = None, store: bool = True) -> Received:
-    """Hash the file (and sidecars) and copy it into ``sources/{project}/{sha256}/`` (atomic per file)."""
-    path = Path(path)
-    name = Path(name or path.name).name
-    if not path.is_file():
-        raise InputError("FILE_NOT_FOUND", f"no such file: {path}", where={"file": name}, hint="check the path")
-    members = _members(path, name)
-    parts: dict[str, str] = {}
-    size = 0
-    for p, n in members:
-        digest, nbytes = _sha256_file(p)
-        parts[n] = digest
-        size += nbytes if p == path else 0
-    if len(members) == 1:
-        sha = parts[name]
-    else:  # a set of files: hash of the members' names and hashes
-        sha = hashlib.sha256("".join(f"{n}\0{parts[n]}\n" for n in sorted(parts)).encode()).hexdigest()
-    if not store:
-        return Received(sha, name, path, None, size, media_type_of(name), parts if len(members) > 1 else {})
-    d = Path(sources_root) / project / sha
-    d.mkdir(parents=True, exist_ok=True)
-    for p, n in members:
-        target = d / n
-        if target.is_file() and target.stat().st_size == p.stat().st_size:
-            continue
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".recv-", suffix=".part")
-        os.close(fd)
-        try:
-            shutil.copy2(p, tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    return Received(sha, name, d / name, d, size, media_type_of(name), parts if len(members) > 1 else {})
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-# ----------------------------------------------------------------------------- options
-@dataclass
-class IngestOptions:
-    """What the caller asked for (CLI flags / query parameters)."""
-
-    reader: str | None = None  # handler name (overrides sniffing)
-    mapping: dict[str, Any] | None = None  # a reviewed mapping (from --mapping FILE)
-    dry_run: bool = False  # only read + propose; nothing stored
-    accept: str = "warnings"  # publish despite: none (nothing) | warnings | violations
-    agent: str = ""  # who asked (token label / user), for prov:wasAssociatedWith
-    name: str | None = None  # the file's original name (uploads)
-    graph: str | None = None  # short graph name (default: slug of the file name)
-    shapes: Sequence[str | Path] | None = None  # shape files instead of the project's shapes
-    validate: bool = True
-    engine: str | None = None  # SHACL engine for kg_twin.validation (kgtwin | pyshacl | auto)
-    options: dict[str, Any] = field(default_factory=dict)  # handler options (crs, subjects, read: {encoding}, ...)
-    accept_removals: bool = False  # publish a re-ingest that removes > 20 % of the previous entities
-    structured_only: bool = False  # refuse a file no reader structures (instead of a document-only entry)
-
-    def check(self) -> None:
-        if self.accept not in ACCEPT_LEVELS:
-            raise InputError("BAD_ACCEPT", f"accept={self.accept!r} is not one of {', '.join(ACCEPT_LEVELS)}", hint="accept=violations publishes despite violations; accept=warnings (default) publishes despite warnings only")
+    No ``graph``: named after the file (``source_slug``). A full IRI (any IRI: a project is an RDF
+    dataset) keeps its name. A short name must already be a valid slug: it is never silently renamed.
+    """
+    if not graph:
+        slug = source_slug(filename)
+        return slug, naming.graph(project, slug)
+    if ":" in graph:
+        stored = naming.resolve_graph(project, graph)
+        return "iri-" + hashlib.sha256(graph.encode("utf-8")).hexdigest()[:16], stored
+    slug = source_slug(graph)
+    if slug != graph:
+        raise InputError(
+            "BAD_GRAPH",
+            f"graph name {graph!r} is not a short graph name",
+            hint=f"use {slug!r} (lowercase letters, digits, '.', '-', '_'), or a full graph IRI",
+        )
+    return slug, naming.graph(project, slug)
 
 
 class _ProjectLookup:
     """``text -> [IRI]`` over the project's labels, identifiers and IFC GlobalIds; built at first use."""
 
-    def __init__(self, twin: Any, project: str, exclude: str) -> None:
+    def __init__(self, twin: IngestTwin, project: str, exclude: str) -> None:
         self.twin, self.project, self.exclude = twin, project, exclude
         self._index: dict[str, set[str]] | None = None
 
     def __call__(self, text: str) -> list[str]:
         if self._index is None:
-            from kg_twin.store.base import Dataset
-            from kg_twin.terms import REF
-
             graphs = tuple(g for g in self.twin.project_graphs(self.project, include_inferred=False) if g != self.exclude)
             rows = self.twin.store.select(
                 f"""SELECT ?s ?v WHERE {{
@@ -316,6 +133,272 @@ class _ProjectLookup:
 
 
 # ----------------------------------------------------------------------------- the pipeline
+def ingest(twin: IngestTwin, project: str, path: str | Path, opts: IngestOptions | None = None, *, progress: Progress | None = None) -> IngestReport:
+    """Ingest one file into ``project``; see the module doc for the steps.
+
+    Raises :class:`InputError` for unreadable input (project unchanged) and
+    :class:`ShapeViolation` (422, with ``.report``) when the staged graph was quarantined.
+    """
+    opts = opts or IngestOptions()
+    opts.check()
+    twin.projects.get(project)
+    path = Path(path)
+    name = Path(opts.name or path.name).name
+    say: Progress = progress or (lambda stage, info: None)
+    started = datetime.now(timezone.utc)
+    timer = Timer()
+    say("receive", {"file": name})
+    rec = receive(twin.settings.sources_path, project, path, name=name, store=not opts.dry_run)
+    timer.lap("receive")
+    naming = twin.naming
+    slug, graph = target_graph(naming, project, opts.graph, name)
+    run = Run(
+        twin=twin, project=project, opts=opts, source=rec,
+        report=IngestReport(project=project, source=name, sha256=rec.sha256, status="running"),
+        slug=slug, graph=graph, staging=naming.staging_graph(project, slug),
+        quarantine=naming.quarantine_graph(project, slug), source_iri=naming.mint(project, "source", rec.sha256),
+        started=started, say=say, timer=timer,
+    )
+    try:
+        return _run(run)
+    except KgTwinError as e:
+        _where(e, name)
+        if isinstance(e, ShapeViolation):
+            raise
+        run.report.status = "failed"
+        run.report.timings = timer.total()
+        if rec.dir is not None:
+            body = json.loads(run.report.model_dump_json())
+            body["error"] = e.to_dict()
+            write_atomic(rec.dir / "report.json", json.dumps(body, indent=2, ensure_ascii=False).encode())
+        raise
+
+
+def _run(run: Run) -> IngestReport:
+    choose_handler(run)
+    read(run)
+    propose(run)
+    if run.opts.dry_run:
+        return dry_run_report(run)
+    write_atomic(run.workdir / "mapping.yml", dump_yaml(run.mapping, source=run.name, project=run.project).encode("utf-8"))
+    area = staging_of(run.twin)
+    # nothing reaches the project store before publishing; one ingest at a time uses the staging area
+    with area.lock, ExitStack() as cleanup:
+        map_source(run, cleanup)
+        staged = stage(run, area, cleanup)
+        check_mapped(run.report, run.rejects, run.name)  # all rejected / nothing read: an error, the published graph stays
+        validate(run, staged)
+        review(run, staged)
+        publish(run, staged)
+    return report(run)
+
+
+def choose_handler(run: Run) -> SourceHandler:
+    """The handler asked for (``reader=``, or the reviewed mapping's ``handler:``), else the most confident sniffer."""
+    opts, asked = run.opts, (run.opts.mapping or {}).get("handler")
+    if opts.reader:
+        handler, conf = get_handler(opts.reader), 1.0
+    elif asked:
+        handler, conf = get_handler(str(asked)), 1.0
+    else:
+        handler, conf, _scores = detect(run.source.path, name=run.name)
+    run.report.reader = handler.name
+    if asked and str(asked) != handler.name:
+        raise InputError(
+            "MAPPING_READER_MISMATCH",
+            f"the mapping is for reader {asked!r}, but reader {handler.name!r} was asked for",
+            hint="drop --reader (the mapping's 'handler:' selects the reader) or use a mapping made for that reader",
+        )
+    run.say("detect", {"reader": handler.name, "confidence": conf})
+    run.report.document_only = structure_check(handler.name, conf, bool(opts.reader or asked), opts.structured_only, run.name)
+    options = dict(opts.options)
+    options.setdefault("lookup", _ProjectLookup(run.twin, run.project, exclude=run.graph))
+    run.handler = handler
+    run.ctx = MapContext(naming=run.twin.naming, project=run.project, source_iri=run.source_iri, source_name=run.name, options=options)
+    return handler
+
+
+def read(run: Run) -> None:
+    """Records and read rejects, with progress every :data:`PROGRESS_EVERY` items."""
+    handler = _handler(run)
+    for item in handler.read(run.source.path, **_read_kwargs(handler, with_read_options(run.opts.mapping, run.opts.options.get("read")))):
+        run.read_count += 1
+        if isinstance(item, Reject):
+            run.rejects.append(item)
+        else:
+            run.records.append(item)
+        if run.read_count % PROGRESS_EVERY == 0:
+            run.say("read", {"records": run.read_count})
+    run.timer.lap("read")
+    run.say("read", {"records": run.read_count, "done": True})
+
+
+def propose(run: Run) -> None:
+    """The mapping used: the reviewed one given, or the handler's proposal (YAML round trip either way)."""
+    handler, given = _handler(run), run.opts.mapping
+    if given is not None:
+        mapping = roundtrip(given)
+    else:
+        proposal = handler.propose(run.records, _ctx(run)) if run.records else {"version": 1, "handler": handler.name, "note": "no records to profile"}
+        mapping = roundtrip(with_read_options(normalize(proposal), run.opts.options.get("read")))
+    mapping.setdefault("handler", handler.name)
+    run.mapping = mapping
+    run.mapping_hash = mapping_hash(mapping)
+    run.report.mapping = mapping
+    run.timer.lap("propose")
+
+
+def dry_run_report(run: Run) -> IngestReport:
+    r = run.report
+    r.status = "dry-run"
+    r.records, r.rejected, r.mapped = run.read_count, len(run.rejects), len(run.records)
+    r.rejects = run.rejects
+    r.timings = run.timer.total()
+    return r
+
+
+def map_source(run: Run, cleanup: ExitStack) -> None:
+    """The handler's publisher strategy: the file the store loads as it is (pass-through), or the
+    records mapped to N-Triples in ``.staged.nt`` (rejects with reasons)."""
+    handler, ctx, workdir = _handler(run), _ctx(run), run.workdir
+    nt_path = workdir / ".staged.nt"
+    cleanup.callback(nt_path.unlink, missing_ok=True)
+    run.load = handler.file_load(run.source.path, run.mapping, ctx, workdir)
+    if run.load is not None:
+        if run.load.path != run.source.path:  # written by the handler (a flattened quad file)
+            cleanup.callback(run.load.path.unlink, missing_ok=True)
+        run.mapped = len(run.records)
+        return
+    run.written, run.mapped, rejects = _map_to_file(handler, run.records, run.mapping, ctx, nt_path, run.say)
+    run.rejects.extend(rejects)
+    run.triples_file = nt_path
+    run.timer.lap("map")
+
+
+def stage(run: Run, area: StagingArea, cleanup: ExitStack) -> Staged:
+    """Load the file of :func:`map_source` into the staging graph; start the pending load of a new graph."""
+    store, load = run.twin.store, run.load
+    if load is not None:
+        estimate = load.path.stat().st_size * (1 if load.format == "ntriples" else 3)
+        direct = (load.path, load.format, load.base_iri)
+    else:
+        estimate = run.triples_file.stat().st_size if run.triples_file is not None else 0
+        direct = (run.triples_file, "ntriples", None) if run.written and run.triples_file is not None else None
+    on_disk = estimate > STAGE_IN_MEMORY_BYTES
+    staged = Staged(store if on_disk else area.store, on_disk)
+    sst, staging, align = staged.store, run.staging, run.alignment_graph
+    cleanup.callback(sst.drop_graphs, [staging, align])
+    sst.drop_graphs([staging, align])
+    # A new graph whose triples are exactly a file's (the source itself, or the mapped N-Triples)
+    # plus a few alignment triples: the project store loads that file into the graph while the
+    # staged copy is validated in memory, so both loads run at once instead of one after the other.
+    if direct is not None and not on_disk and estimate >= PENDING_LOAD_BYTES and not store.has_graph(run.graph):
+        staged.pending = cleanup.enter_context(store.pending_load(direct[0], format=direct[1], graph=run.graph, base_iri=direct[2]))
+    if load is not None:
+        run.say("stage", {"passthrough": True, "on_disk": on_disk})
+        sst.load(load.path, format=load.format, graph=staging, bulk=True, base_iri=load.base_iri)
+        if load.align is not None and staged.pending is not None:
+            # the alignment triples apart too (the pending graph gets just those), and in the
+            # staged graph (one graph validates in half the time of a union of two)
+            sst.update(load.align(staging, align))
+            sst.update(f"ADD <{align}> TO <{staging}>")
+            staged.alignment = True
+        elif load.align is not None:
+            sst.update(load.align(staging, None))
+    else:
+        run.say("stage", {"triples": run.written, "on_disk": on_disk})
+        if run.written and run.triples_file is not None:
+            sst.load(run.triples_file, format="ntriples", graph=staging, bulk=True if on_disk else None)
+    run.timer.lap("stage")
+    r = run.report
+    r.records, r.mapped, r.rejected, r.rejects = run.read_count, run.mapped, run.read_count - run.mapped, run.rejects
+    r.triples = sst.graph_size(staging)
+    return staged
+
+
+def validate(run: Run, staged: Staged) -> None:
+    """The project's shapes on the staged graph; ``validation.nt`` next to the source."""
+    opts, r = run.opts, run.report
+    if opts.validate and r.triples:
+        run.say("validate", {"triples": r.triples})
+        run.outcome = validate_staged(run.twin.store, run.twin.naming, run.project, [run.staging], staged_in=staged.store, shapes=opts.shapes, engine=opts.engine)
+        r.validation = run.outcome.summary
+        write_atomic(run.workdir / "validation.nt", run.outcome.report)
+    elif opts.validate:
+        r.validation = ValidationSummary(conforms=True, engine="none", results=["nothing staged: no triples to validate"])
+    run.timer.lap("validate")
+
+
+def review(run: Run, staged: Staged) -> None:
+    """Re-ingest review (:mod:`kg_twin.ingest.review`): the entity diff with the published graph; a
+    large removal needs ``accept_removals``. Not for a quarantine, nor a new graph (pending load)."""
+    if staged.pending is None and accepted(run.outcome, run.opts.accept):
+        run.report.diff = entity_diff(run.twin.store, run.graph, staged.store, run.staging, run.workdir)
+        check_removals(run.report.diff, accept=run.opts.accept_removals, name=run.name)
+
+
+def accepted(outcome: Outcome | None, accept: str) -> bool:
+    """Whether a validation outcome may be published at the caller's ``accept`` level."""
+    if outcome is None:
+        return True
+    if outcome.violations:
+        return accept == "violations"
+    return not (outcome.warnings and accept == "none")
+
+
+def publish(run: Run, staged: Staged) -> None:
+    """The staged triples and the provenance to the target graph (or to the quarantine) in one step."""
+    naming, r, store = run.twin.naming, run.report, run.twin.store
+    ok = accepted(run.outcome, run.opts.accept)
+    ended = datetime.now(timezone.utc)
+    activity = IRI(naming.mint(run.project, "ingest", f"{ended.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"))
+    r.activity = str(activity)
+    r.status = "published" if ok else "quarantined"
+    target = run.graph if ok else run.quarantine
+    prov_ops = provenance_update(run, activity, target, ended)
+    if ok and staged.pending is not None:
+        publish_pending(store, staged, run.alignment_graph, run.quarantine, prov_ops)
+    else:
+        # written out once and bulk loaded (SPARQL MOVE of big graphs is far slower); a pending
+        # load (not published) is removed when the run's cleanup ends
+        publish_staged(store, staged.store, run.staging, target, run.quarantine if ok else None, r.triples, run.workdir / ".publish.nt", prov_ops)
+    r.graph = run.graph if ok else None
+    run.timer.lap("publish")
+
+
+def report(run: Run) -> IngestReport:
+    """Tell the twin, write ``report.json`` and ``rejects.csv``; a quarantined run raises :class:`ShapeViolation`."""
+    r = run.report
+    run.twin.notify(run.project)
+    r.timings = run.timer.total()
+    run.say("done", {"status": r.status})
+    _write_outputs(run.source.dir, r)
+    if r.status == "quarantined":
+        err = ShapeViolation(
+            "SHACL_VIOLATION",
+            f"{run.name}: {severity_text(r.validation)}; the staged graph was quarantined in <{run.quarantine}>, the published graph is unchanged",
+            hint="fix the data (or the mapping) and ingest again, or publish anyway with --accept-violations / accept=violations",
+            where={"file": run.name},
+            errors=[{"result": line} for line in (r.validation.results if r.validation else [])[:200]],
+        )
+        err.report = r  # type: ignore[attr-defined]
+        err.quarantine = run.quarantine  # type: ignore[attr-defined]
+        raise err
+    return r
+
+
+def _handler(run: Run) -> SourceHandler:
+    if run.handler is None:  # pragma: no cover - choose_handler runs first
+        raise RuntimeError("no handler chosen")
+    return run.handler
+
+
+def _ctx(run: Run) -> MapContext:
+    if run.ctx is None:  # pragma: no cover - choose_handler runs first
+        raise RuntimeError("no map context")
+    return run.ctx
+
+
 def _where(e: KgTwinError, name: str) -> KgTwinError:
     if "file" not in e.where:
         e.where = {"file": name, **e.where}
@@ -333,311 +416,6 @@ def _read_kwargs(handler: SourceHandler, mapping: dict[str, Any] | None) -> dict
     raise InputError("READ_OPTIONS", f"reader {handler.name!r} takes no options, but the mapping has a 'read:' section", hint="remove 'read:' from the mapping file")
 
 
-def _agent_iri(twin: Any, project: str, agent: str) -> IRI:
-    return IRI(twin.naming.mint(project, "agent", agent or "anonymous"))
-
-
-def ingest(twin: Any, project: str, path: str | Path, opts: IngestOptions | None = None, *, progress: Progress | None = None) -> IngestReport:
-    """Ingest one file into ``project``; see the module doc for the steps.
-
-    Raises :class:`InputError` for unreadable input (project unchanged) and
-    :class:`ShapeViolation` (422, with ``.report``) when the staged graph was quarantined.
-    """
-    opts = opts or IngestOptions()
-    opts.check()
-    twin.projects.get(project)
-    path = Path(path)
-    name = Path(opts.name or path.name).name
-    say: Progress = progress or (lambda stage, info: None)
-    timings: dict[str, float] = {}
-    t_start = time.perf_counter()
-    started = datetime.now(timezone.utc)
-
-    def lap(stage: str, t0: float) -> float:
-        now = time.perf_counter()
-        timings[stage] = round(now - t0, 4)
-        return now
-
-    # 1. receive
-    say("receive", {"file": name})
-    t = time.perf_counter()
-    rec = receive(twin.settings.sources_path, project, path, name=name, store=not opts.dry_run)
-    t = lap("receive", t)
-    naming = twin.naming
-    source_iri = naming.mint(project, "source", rec.sha256)
-    slug = source_slug(opts.graph or name)
-    graph = naming.graph(project, slug)
-    report = IngestReport(project=project, source=name, sha256=rec.sha256, status="running")
-    try:
-        return _run(twin, project, rec, opts, report, slug, graph, source_iri, started, t_start, timings, lap, say)
-    except KgTwinError as e:
-        _where(e, name)
-        if isinstance(e, ShapeViolation):
-            raise
-        report.status = "failed"
-        report.timings = {**timings, "total": round(time.perf_counter() - t_start, 4)}
-        if rec.dir is not None:
-            body = json.loads(report.model_dump_json())
-            body["error"] = e.to_dict()
-            _write_atomic(rec.dir / "report.json", json.dumps(body, indent=2, ensure_ascii=False).encode())
-        raise
-
-
-def _run(twin: Any, project: str, rec: Received, opts: IngestOptions, report: IngestReport, slug: str, graph: str,
-         source_iri: str, started: datetime, t_start: float, timings: dict[str, float], lap: Callable[[str, float], float], say: Progress) -> IngestReport:
-    naming = twin.naming
-    store = twin.store
-    name = rec.name
-    t = time.perf_counter()
-
-    # 2. detect
-    mapping_in = opts.mapping
-    if opts.reader:
-        handler, conf = get_handler(opts.reader), 1.0
-    elif mapping_in and mapping_in.get("handler"):
-        handler, conf = get_handler(str(mapping_in["handler"])), 1.0
-    else:
-        handler, conf, _scores = detect(rec.path, name=name)
-    report.reader = handler.name
-    if mapping_in and mapping_in.get("handler") and str(mapping_in["handler"]) != handler.name:
-        raise InputError(
-            "MAPPING_READER_MISMATCH",
-            f"the mapping is for reader {mapping_in['handler']!r}, but reader {handler.name!r} was asked for",
-            hint="drop --reader (the mapping's 'handler:' selects the reader) or use a mapping made for that reader",
-        )
-    say("detect", {"reader": handler.name, "confidence": conf})
-    report.document_only = structure_check(handler.name, conf, bool(opts.reader or (mapping_in or {}).get("handler")), opts.structured_only, name)
-
-    options = dict(opts.options)
-    staging = naming.staging_graph(project, slug)
-    options.setdefault("lookup", _ProjectLookup(twin, project, exclude=graph))
-    ctx = MapContext(naming=naming, project=project, source_iri=source_iri, source_name=name, options=options)
-    passthrough = bool(getattr(handler, "passthrough", False)) and not (mapping_in and _passthrough_off(mapping_in))
-
-    # 3. read
-    records: list[Record] = []
-    rejects: list[Reject] = []
-    n_in = 0
-    for item in handler.read(rec.path, **_read_kwargs(handler, with_read_options(mapping_in, opts.options.get("read")))):
-        n_in += 1
-        if isinstance(item, Reject):
-            rejects.append(item)
-        else:
-            records.append(item)
-        if n_in % PROGRESS_EVERY == 0:
-            say("read", {"records": n_in})
-    t = lap("read", t)
-    say("read", {"records": n_in, "done": True})
-
-    # 4. propose (or take the reviewed mapping)
-    if mapping_in is not None:
-        mapping = roundtrip(mapping_in)
-        mapping.setdefault("handler", handler.name)
-    else:
-        proposal = handler.propose(records, ctx) if (records or passthrough) else {"version": 1, "handler": handler.name, "note": "no records to profile"}
-        proposal = with_read_options(normalize(proposal), opts.options.get("read"))
-        proposal.setdefault("handler", handler.name)
-        mapping = roundtrip(proposal)
-    mhash = mapping_hash(mapping)
-    report.mapping = mapping
-    t = lap("propose", t)
-
-    if opts.dry_run:
-        report.status = "dry-run"
-        report.records = n_in
-        report.rejected = len(rejects)
-        report.mapped = len(records)
-        report.rejects = rejects
-        report.timings = {**timings, "total": round(time.perf_counter() - t_start, 4)}
-        return report
-
-    assert rec.dir is not None  # stored unless dry run (internal invariant)
-    _write_atomic(rec.dir / "mapping.yml", dump_yaml(mapping, source=name, project=project).encode("utf-8"))
-
-    # 5. map + stage: in the in-memory staging store (nothing reaches the project before publishing),
-    #    or, for sources too big for memory, in the hidden staging graph of the project store
-    mem, ingest_lock = _staging(twin)
-    with ingest_lock, ExitStack() as cleanup:
-        nt_path = rec.dir / ".staged.nt"
-        cleanup.callback(nt_path.unlink, missing_ok=True)
-        if passthrough:
-            fmt = _triple_format(handler, rec.path)
-            estimate = rec.size * (1 if fmt in ("ntriples", "nquads") else 3)
-            mapped = len(records)
-        else:
-            n_written, mapped, map_rejects = _map_to_file(handler, records, mapping, ctx, rec.dir, say)
-            rejects.extend(map_rejects)
-            t = lap("map", t)
-            estimate = nt_path.stat().st_size
-        on_disk = estimate > STAGE_IN_MEMORY_BYTES
-        sst = store if on_disk else mem
-        align = f"{staging}/alignment"  # passthrough: the triples the alignment adds, apart
-        # A new graph whose triples are exactly a file's (the source itself, or the mapped
-        # N-Triples) plus a few alignment triples: the project store loads that file into the
-        # graph while the staged copy is validated in memory; the graph is kept only if it is
-        # published (pending_load), so both loads run at once instead of one after the other.
-        direct: tuple[Path, str, str | None] | None = None
-        if not on_disk and estimate >= PENDING_LOAD_BYTES and not store.has_graph(graph):
-            if passthrough and fmt is not None and hasattr(handler, "alignment_update"):
-                direct = (rec.path, fmt, source_iri)
-            elif not passthrough and n_written:
-                direct = (nt_path, "ntriples", None)
-        cleanup.callback(sst.drop_graphs, [staging, align])
-        sst.drop_graphs([staging, align])
-        pending = cleanup.enter_context(store.pending_load(direct[0], format=direct[1], graph=graph, base_iri=direct[2])) if direct else None
-        aligned = False
-        if passthrough:
-            say("stage", {"passthrough": True, "on_disk": on_disk})
-            stage_fn = getattr(handler, "stage", None)
-            if fmt is not None and hasattr(handler, "alignment_update"):
-                # staging is empty: load straight into it (no staging-of-staging), then the handler's alignment
-                sst.load(rec.path, format=fmt, graph=staging, bulk=True, base_iri=source_iri)
-                if pending is not None:
-                    # the alignment triples apart too (the pending graph gets just those), and in the
-                    # staged graph (one graph validates in half the time of a union of two)
-                    sst.update(handler.alignment_update(staging, ctx, into=align))
-                    sst.update(f"ADD <{align}> TO <{staging}>")
-                    aligned = True
-                else:
-                    sst.update(handler.alignment_update(staging, ctx))
-            elif stage_fn is not None:
-                stage_fn(sst, rec.path, staging, ctx)
-            else:
-                from kg_twin.formats import rdf_format_from_path
-
-                sst.load(rec.path, format=rdf_format_from_path(name).name, graph=staging, bulk=True, base_iri=source_iri)
-        else:
-            say("stage", {"triples": n_written, "on_disk": on_disk})
-            if n_written:
-                sst.load(nt_path, format="ntriples", graph=staging, bulk=True if on_disk else None)
-        t = lap("stage", t)
-        report.records = n_in
-        report.mapped = mapped
-        report.rejected = n_in - mapped
-        report.rejects = rejects
-        report.triples = sst.graph_size(staging)
-        check_mapped(report, rejects, name)  # all rejected / nothing read: an error, the published graph stays
-
-        # 6. validate
-        outcome = None
-        if opts.validate and report.triples:
-            say("validate", {"triples": report.triples})
-            from kg_twin.ingest.validate import validate_staged
-
-            outcome = validate_staged(twin, project, [staging], store=sst, shapes=opts.shapes, engine=opts.engine)
-            report.validation = outcome.summary
-            _write_atomic(rec.dir / "validation.nt", outcome.report)
-        elif opts.validate:
-            report.validation = ValidationSummary(conforms=True, engine="none", results=["nothing staged: no triples to validate"])
-        t = lap("validate", t)
-
-        publish = True
-        if outcome is not None:
-            if outcome.violations and opts.accept != "violations":
-                publish = False
-            elif outcome.warnings and opts.accept == "none":
-                publish = False
-
-        if publish and pending is None:  # re-ingest review (a pending load is a new graph): entity diff; a large removal needs accept_removals
-            report.diff = entity_diff(store, graph, sst, staging, rec.dir)
-            check_removals(report.diff, accept=opts.accept_removals, name=name)
-
-        # 7. publish (or quarantine): the staged triples and the provenance, atomically
-        ended = datetime.now(timezone.utc)
-        activity = IRI(naming.mint(project, "ingest", f"{ended.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"))
-        report.activity = str(activity)
-        quarantine = naming.quarantine_graph(project, slug)
-        report.status = "published" if publish else "quarantined"
-        target = graph if publish else quarantine
-        prov = _provenance(twin, project, rec, report, activity, source_iri, target, mapping, mhash, started, ended, opts, outcome)
-        pg = naming.graph(project, PROVENANCE_GRAPH)
-        prov_ops = [
-            f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasGeneratedBy> ?a }} }}",
-            f"DELETE WHERE {{ GRAPH <{pg}> {{ <{target}> <{PROV}wasDerivedFrom> ?s }} }}",
-            f"INSERT DATA {{ GRAPH <{pg}> {{\n{prov}}} }}",
-        ]
-        if pending is not None and publish:
-            # the file is (being) loaded into the graph: add the alignment triples and the
-            # provenance, then keep it
-            if aligned:
-                pending.add(sst.dump_bytes(format="ntriples", graphs=[align]))
-            pending.wait()
-            ops = [f"DELETE WHERE {{ GRAPH <{quarantine}> {{ ?s ?p ?o }} }}"] if store.has_graph(quarantine) else []
-            pending.commit(" ;\n".join(ops + prov_ops))  # kept and recorded in one transaction
-        else:
-            # staged in memory, or (huge sources) in a hidden graph of the project store: either way
-            # written out once and bulk loaded (SPARQL MOVE of big graphs is far slower); a pending
-            # load (not published) is removed when this block ends
-            _publish_staged(store, sst, staging, target, quarantine if publish else None, report.triples, rec.dir / ".publish.nt", prov_ops)
-        report.graph = graph if publish else None
-        t = lap("publish", t)
-
-    twin.notify(project)
-    report.timings = {**timings, "total": round(time.perf_counter() - t_start, 4)}
-    say("done", {"status": report.status})
-    _write_outputs(rec.dir, report)
-    if not publish:
-        err = ShapeViolation(
-            "SHACL_VIOLATION",
-            f"{name}: {severity_text(report.validation)}; the staged graph was quarantined in <{quarantine}>, the published graph is unchanged",
-            hint="fix the data (or the mapping) and ingest again, or publish anyway with --accept-violations / accept=violations",
-            where={"file": name},
-            errors=[{"result": line} for line in (report.validation.results if report.validation else [])[:200]],
-        )
-        err.report = report  # type: ignore[attr-defined]
-        err.quarantine = quarantine  # type: ignore[attr-defined]
-        raise err
-    return report
-
-
-def _publish_staged(store: Any, staged: Any, staging: str, target: str, drop_quarantine: str | None, triples: int, pub_path: Path, prov_ops: list[str]) -> None:
-    """Write the staged graph (of the in-memory staging store, or of the project store itself) to
-    ``target`` of the project store.
-
-    Small graphs: one SPARQL update (old content out, new content in, provenance) - a single
-    transaction. From ``BULK_TRIPLES`` up: the store's bulk load (a replace, if the graph exists),
-    then the provenance, all under the store's writer lock, so query snapshots see both or neither.
-    """
-    try:
-        if triples:
-            with open(pub_path, "wb") as fh:
-                staged.dump(fh, format="ntriples", graphs=[staging])
-        with store.transaction():
-            exists = store.has_graph(target)
-            ops: list[str] = []
-            if drop_quarantine and store.has_graph(drop_quarantine):
-                ops.append(f"DELETE WHERE {{ GRAPH <{drop_quarantine}> {{ ?s ?p ?o }} }}")
-            inline = triples and pub_path.stat().st_size <= INLINE_BYTES
-            if triples >= BULK_TRIPLES or (triples and not inline):
-                # the bulk loader: a new graph straight in; an existing one replaced by the store
-                # (on disk: drop + bulk load under its writer lock, with a redo journal)
-                store.load(pub_path, format="ntriples", graph=target, bulk=True, replace=exists)
-            else:
-                if exists:
-                    ops.append(f"DELETE WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}")
-                if triples:
-                    ops.append(f"INSERT DATA {{ GRAPH <{target}> {{\n{pub_path.read_text(encoding='utf-8')}}} }}")
-            store.update(" ;\n".join(ops + prov_ops))
-    finally:
-        pub_path.unlink(missing_ok=True)
-
-
-def _staging(twin: Any) -> tuple[Any, Any]:
-    """The twin's in-memory staging store (with the ontology closure, loaded once) and its lock.
-
-    Staged triples are validated there; the project store only ever sees a finished graph
-    (SPARQL ``MOVE``/``DROP`` of big graphs is slow on the on-disk store, a load is not).
-    """
-    from kg_twin.store.oxigraph import OxigraphStore
-
-    with _staging_lock:
-        st = getattr(twin, "_ingest_staging", None)
-        if st is None:
-            st = (OxigraphStore(None, settings=twin.settings), threading.RLock())
-            twin._ingest_staging = st
-        return st
-
-
 def severity_text(summary: ValidationSummary | None) -> str:
     if summary is None:
         return "not validated"
@@ -645,29 +423,10 @@ def severity_text(summary: ValidationSummary | None) -> str:
     return ", ".join(parts) or ("conforms" if summary.conforms else f"{summary.total} results")
 
 
-def _triple_format(handler: SourceHandler, path: Path) -> str | None:
-    """The RDF triple format of a pass-through file, when the handler can tell it (None: let the handler stage it)."""
-    from kg_twin.formats import rdf_format_from_name
-
-    fmt_of = getattr(handler, "format_of", None)
-    if fmt_of is None:
-        return None
-    name = fmt_of(path)
-    return None if rdf_format_from_name(name).quads else name
-
-
-def _passthrough_off(mapping: dict[str, Any]) -> bool:
-    p = mapping.get("passthrough")
-    if isinstance(p, dict):
-        return p.get("value") is False
-    return p is False
-
-
-def _map_to_file(handler: SourceHandler, records: list[Record], mapping: dict[str, Any], ctx: MapContext, d: Path, say: Progress) -> tuple[int, int, list[Reject]]:
-    """Run the mapper, stream N-Triples to ``d/.staged.nt`` -> (triples written, records mapped, rejects)."""
+def _map_to_file(handler: SourceHandler, records: list[Record], mapping: dict[str, Any], ctx: MapContext, nt_path: Path, say: Progress) -> tuple[int, int, list[Reject]]:
+    """Run the mapper, stream N-Triples to ``nt_path`` -> (triples written, records mapped, rejects)."""
     rejects: list[Reject] = []
     rejected_origins: set[str] = set()
-    nt_path = d / ".staged.nt"
     n = 0
     with open(nt_path, "w", encoding="utf-8", newline="\n") as fh:
         w = NTriplesWriter(fh)
@@ -689,81 +448,17 @@ def _map_to_file(handler: SourceHandler, records: list[Record], mapping: dict[st
     return n, mapped, rejects
 
 
-def _provenance(twin: Any, project: str, rec: Received, report: IngestReport, activity: IRI, source_iri: str, target: str,
-                mapping: dict[str, Any], mhash: str, started: datetime, ended: datetime, opts: IngestOptions, outcome: Any) -> str:
-    """N-Triples of the PROV-O record of one ingest (activity, source entity, mapping entity, agent)."""
-    naming = twin.naming
-    w = NTriplesWriter()
-    A = IRI(RDF + "type")
-    src = IRI(source_iri)
-    act = activity
-    agent = _agent_iri(twin, project, opts.agent)
-    mp = IRI(naming.mint(project, "mapping", mhash))
-    g = IRI(target)
-    # the source file
-    for c in (KGT + "Source", DCAT + "Distribution", PROV + "Entity"):
-        w.add(src, A, IRI(c))
-    w.add(src, IRI(KGT + "sha256"), Literal(rec.sha256))
-    w.add(src, IRI(DCTERMS + "title"), Literal(rec.name))
-    w.add(src, IRI(DCAT + "byteSize"), Literal(str(rec.size), XSD + "nonNegativeInteger"))
-    w.add(src, IRI(DCAT + "mediaType"), IRI("https://www.iana.org/assignments/media-types/" + rec.media_type))
-    w.add(src, IRI(DCTERMS + "format"), Literal(rec.media_type))
-    for part, digest in sorted(rec.parts.items()):
-        w.add(src, IRI(KGT + "memberFile"), Literal(f"{part} sha256:{digest}"))
-    # the mapping
-    w.add(mp, A, IRI(PROV + "Entity"))
-    w.add(mp, A, IRI(KGT + "Mapping"))
-    w.add(mp, IRI(KGT + "sha256"), Literal(mhash))
-    w.add(mp, IRI(KGT + "handler"), Literal(str(mapping.get("handler", report.reader))))
-    w.add(mp, IRI(DCTERMS + "format"), Literal("application/yaml"))
-    # the agent
-    w.add(agent, A, IRI(PROV + "Agent"))
-    w.add(agent, IRI(RDFS + "label"), Literal(opts.agent or "anonymous"))
-    # the activity
-    w.add(act, A, IRI(PROV + "Activity"))
-    w.add(act, A, IRI(KGT + "Ingest"))
-    w.add(act, IRI(RDFS + "label"), Literal(f"ingest of {rec.name}"))
-    w.add(act, IRI(PROV + "startedAtTime"), Literal(started.isoformat(), XSD_DATETIME))
-    w.add(act, IRI(PROV + "endedAtTime"), Literal(ended.isoformat(), XSD_DATETIME))
-    w.add(act, IRI(PROV + "wasAssociatedWith"), agent)
-    w.add(act, IRI(PROV + "used"), src)
-    w.add(act, IRI(PROV + "used"), mp)
-    w.add(act, IRI(PROV + "generated"), g)
-    w.add(act, IRI(KGT + "graph"), g)
-    w.add(act, IRI(KGT + "project"), IRI(naming.project_iri(project)))
-    w.add(act, IRI(KGT + "reader"), Literal(report.reader))
-    w.add(act, IRI(KGT + "mappingHash"), Literal(mhash))
-    w.add(act, IRI(KGT + "status"), Literal(report.status))
-    w.add(act, IRI(KGT + "records"), Literal(str(report.records), XSD_INTEGER))
-    w.add(act, IRI(KGT + "mapped"), Literal(str(report.mapped), XSD_INTEGER))
-    w.add(act, IRI(KGT + "rejected"), Literal(str(report.rejected), XSD_INTEGER))
-    w.add(act, IRI(KGT + "triples"), Literal(str(report.triples), XSD_INTEGER))
-    if outcome is not None:
-        s = outcome.summary
-        w.add(act, IRI(KGT + "conforms"), Literal("true" if s.conforms else "false", XSD_BOOLEAN))
-        w.add(act, IRI(KGT + "violations"), Literal(str(outcome.violations), XSD_INTEGER))
-        w.add(act, IRI(KGT + "warnings"), Literal(str(outcome.warnings), XSD_INTEGER))
-        w.add(act, IRI(KGT + "validationEngine"), Literal(s.engine))
-        for n in outcome.shapes:
-            w.add(act, IRI(KGT + "shapeSet"), Literal(n))
-    w.add(act, IRI(KGT + "accepted"), Literal(opts.accept))
-    # the produced graph
-    w.add(g, IRI(PROV + "wasGeneratedBy"), act)
-    w.add(g, IRI(PROV + "wasDerivedFrom"), src)
-    return w.getvalue().decode("utf-8")
-
-
 def _write_outputs(d: Path | None, report: IngestReport) -> None:
     if d is None:
         return
-    _write_atomic(d / "report.json", report.model_dump_json(indent=2).encode("utf-8"))
+    write_atomic(d / "report.json", report.model_dump_json(indent=2).encode("utf-8"))
     buf = io.StringIO()
     cw = csv.writer(buf, lineterminator="\n")
     cw.writerow(["where", "file", "row", "feature", "element", "line", "code", "reason", "hint"])
     for r in report.rejects:
         o = r.origin
         cw.writerow([o.describe(), o.file, o.row or "", o.feature or "", o.element or "", o.line or "", r.code, r.reason, r.hint or ""])
-    _write_atomic(d / "rejects.csv", buf.getvalue().encode("utf-8"))
+    write_atomic(d / "rejects.csv", buf.getvalue().encode("utf-8"))
 
 
 def default_agent() -> str:
@@ -773,7 +468,7 @@ def default_agent() -> str:
         return "cli"
 
 
-def ingest_many(twin: Any, project: str, paths: Iterable[str | Path], opts: IngestOptions | None = None) -> list[IngestReport | KgTwinError]:
+def ingest_many(twin: IngestTwin, project: str, paths: Iterable[str | Path], opts: IngestOptions | None = None) -> list[IngestReport | KgTwinError]:
     """Ingest several files one after the other; an error on one file does not stop the others."""
     out: list[IngestReport | KgTwinError] = []
     for p in paths:
@@ -785,6 +480,6 @@ def ingest_many(twin: Any, project: str, paths: Iterable[str | Path], opts: Inge
 
 
 __all__ = [
-    "IngestOptions", "Received", "detect", "get_handler", "handler_names", "ingest", "ingest_many", "load_handlers",
-    "receive", "source_slug", "unavailable_handlers",
+    "PROVENANCE_GRAPH", "IngestOptions", "Received", "default_agent", "detect", "get_handler", "handler_names", "ingest",
+    "ingest_many", "load_handlers", "receive", "source_slug", "target_graph", "unavailable_handlers",
 ]

@@ -1,7 +1,8 @@
-"""Brick point classes and their superclasses (Brick 1.4), for typing live points.
+"""Brick point classes and their superclasses, for typing live points.
 
-The hierarchy is extracted once from the Brick ontology shipped with ``brickschema``
-into ``brick_points.json`` (regenerate with ``python -m kg_twin.live.brickclasses``)
+The hierarchy is extracted once from the ontology bundle's Brick (``ontologies/brick/Brick.ttl``,
+:data:`kg_twin.ontologies.BRICK_VERSION`) into ``brick_points.json`` (regenerate with
+``python -m kg_twin.live.brickclasses``; a test checks the table names the bundle's version)
 so that the server does not parse a 2 MB ontology at startup.
 
 >>> "CO2_Sensor" in superclasses("CO2_Level_Sensor")
@@ -18,6 +19,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from kg_twin.ontologies import BRICK_VERSION, brick_file
 from kg_twin.terms import BRICK
 
 DATA = Path(__file__).with_name("brick_points.json")
@@ -46,12 +48,15 @@ def is_boolean_class(cls: str) -> bool:
     return any(b in superclasses(cls) for b in BOOLEAN_ROOTS)
 
 
-def generate(out: Path = DATA) -> int:  # pragma: no cover - maintenance tool
-    import importlib.resources
+def source() -> str:
+    """Which Brick the table was extracted from (``brick_points.json``'s ``source``)."""
+    return str(json.loads(DATA.read_text(encoding="utf-8"))["source"])
 
+
+def generate(out: Path = DATA) -> int:  # pragma: no cover - maintenance tool
     from rdflib import Graph, RDFS, URIRef, OWL
 
-    src = importlib.resources.files("brickschema") / "ontologies" / "1.4" / "Brick.ttl"
+    src = brick_file()
     g = Graph()
     g.parse(str(src), format="turtle")
     point = URIRef(BRICK + "Point")
@@ -81,7 +86,7 @@ def generate(out: Path = DATA) -> int:  # pragma: no cover - maintenance tool
         if "Point" in anc:
             table[c] = [c] + sorted(anc - {c})
     table["Point"] = ["Point"]
-    out.write_text(json.dumps({"source": "Brick 1.4 (brickschema package)", "classes": table}, separators=(",", ":")), encoding="utf-8")
+    out.write_text(json.dumps({"source": f"Brick {BRICK_VERSION} (ontologies/brick/Brick.ttl)", "classes": table}, separators=(",", ":")), encoding="utf-8")
     return len(table)
 
 

@@ -10,33 +10,12 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg_twin.errors import Conflict, InputError, KgTwinError, NotFound, QueryTimeout, UpstreamError
+from kg_twin.formats import RDF_FORMATS, RESULT_FORMATS
 from kg_twin.store import results as _results
 from kg_twin.store.base import DEFAULT, QueryResult
 
-OX_RDF = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "n3": ox.RdfFormat.N3,
-}
-RDF_MEDIA = {
-    "turtle": "text/turtle",
-    "ntriples": "application/n-triples",
-    "nquads": "application/n-quads",
-    "trig": "application/trig",
-    "jsonld": "application/ld+json",
-    "rdfxml": "application/rdf+xml",
-    "n3": "text/n3",
-}
-RESULT_MEDIA = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
+#: kg-twin's RDF format names (:data:`kg_twin.formats.RDF_FORMATS`) -> pyoxigraph's enums
+OX_RDF: dict[str, ox.RdfFormat] = {name: ox.RdfFormat.from_media_type(f.media_type) for name, f in RDF_FORMATS.items()}
 HELPER_VARIABLE_PREFIX = "__kgt"  # = kg_twin.sparql.dataset.HELPER_PREFIX (the store does not import sparql/)
 _POS_RE = re.compile(r"(?:error )?at (\d+):(\d+)")
 
@@ -198,7 +177,7 @@ def run_query(
         if isinstance(res, ox.QueryBoolean):
             fmt = result_format
             body = _results.boolean(bool(res), fmt)
-            return QueryResult("boolean", body, RESULT_MEDIA[fmt], fmt, count=1, elapsed_s=time.perf_counter() - t0)
+            return QueryResult("boolean", body, RESULT_FORMATS[fmt].media_type, fmt, count=1, elapsed_s=time.perf_counter() - t0)
         if isinstance(res, ox.QuerySolutions):
             variables = [v.value for v in res.variables]
             # variables added by the dataset rewriting (kg_twin.sparql.dataset) are never answered
@@ -218,7 +197,7 @@ def run_query(
                     raise QueryTimeout("QUERY_TIMEOUT", "query exceeded its time limit")
             fmt = result_format
             body = _results.SERIALIZERS[fmt](variables, rows, truncated)
-            return QueryResult("bindings", body, RESULT_MEDIA[fmt], fmt, truncated=truncated, count=len(rows), elapsed_s=time.perf_counter() - t0, extra={"variables": variables})
+            return QueryResult("bindings", body, RESULT_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(rows), elapsed_s=time.perf_counter() - t0, extra={"variables": variables})
         # QueryTriples
         triples = []
         truncated = False
@@ -234,7 +213,7 @@ def run_query(
             body = ox.serialize([ox.Quad(t.subject, t.predicate, t.object) for t in triples], format=OX_RDF[fmt])
         else:
             body = ox.serialize(triples, format=OX_RDF[fmt])
-        return QueryResult("graph", body or b"", RDF_MEDIA[fmt], fmt, truncated=truncated, count=len(triples), elapsed_s=time.perf_counter() - t0)
+        return QueryResult("graph", body or b"", RDF_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(triples), elapsed_s=time.perf_counter() - t0)
     except KgTwinError:
         raise
     except (OSError, RuntimeError) as e:

@@ -306,9 +306,9 @@ class RemoteStore:
 
 def _serialize_solutions(parsed: Any, fmt: str, max_rows: int | None) -> QueryResult:
     from kg_twin.store import results as R
-    from kg_twin.store.execute import RESULT_MEDIA
+    from kg_twin.formats import RESULT_FORMATS
 
     variables = [v.value for v in parsed.variables]
     rows, truncated = R.collect(parsed, variables, max_rows)
     body = R.SERIALIZERS[fmt](variables, rows, truncated)
-    return QueryResult("bindings", body, RESULT_MEDIA[fmt], fmt, truncated=truncated, count=len(rows), extra={"variables": variables})
+    return QueryResult("bindings", body, RESULT_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(rows), extra={"variables": variables})

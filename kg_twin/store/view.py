@@ -19,7 +19,9 @@ from typing import Any, Iterable
 import pyoxigraph as ox
 import rdflib
 
-from kg_twin.errors import InputError
+from kg_twin.errors import InputError, UnsupportedMediaType
+from kg_twin.formats import RDF_FORMATS, rdf_format_from_name, rdf_format_from_path
+from kg_twin.store.execute import OX_RDF
 
 NamedNode = ox.NamedNode
 BlankNode = ox.BlankNode
@@ -43,37 +45,23 @@ DATA_GRAPH = "urn:x-kg-twin:validation:data"
 CLOSURE_GRAPH = "urn:x-kg-twin:validation:closure"
 SHAPES_GRAPH = "urn:x-kg-twin:validation:shapes"
 
-_FORMATS = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-    ".xml": ox.RdfFormat.RDF_XML,
-    ".n3": ox.RdfFormat.N3,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".json": ox.RdfFormat.JSON_LD,
-}
-
-
 class ShaclQueryError(InputError):
     """The store refused a query built from the shapes (bad regex, bad SPARQL in sh:select)."""
 
 
 def rdf_format_of(path: Path | str, fmt: str | None = None) -> Any:
-    """pyoxigraph format for a file name or a format name (turtle, nt, ...)."""
-    if fmt:
-        name = fmt.lower().replace("-", "_")
-        aliases = {"ttl": "turtle", "nt": "n_triples", "ntriples": "n_triples", "nq": "n_quads", "xml": "rdf_xml", "rdfxml": "rdf_xml", "jsonld": "json_ld"}
-        name = aliases.get(name, name).upper()
-        if hasattr(ox.RdfFormat, name):
-            return getattr(ox.RdfFormat, name)
-        raise InputError("BAD_FORMAT", f"unknown RDF format {fmt!r}", hint="use turtle, nt, nq, trig, rdfxml, n3 or jsonld")
-    suffix = Path(str(path)).suffix.lower()
-    if suffix not in _FORMATS:
-        raise InputError("BAD_FORMAT", f"cannot tell the RDF format of {path}", hint="use a .ttl/.nt/.nq/.trig/.rdf/.jsonld file or pass the format")
-    return _FORMATS[suffix]
+    """pyoxigraph format for a format name or a file name (:mod:`kg_twin.formats`; a ``.json``
+    file read as RDF is JSON-LD)."""
+    try:
+        if fmt:
+            f = rdf_format_from_name(fmt)
+        elif Path(str(path)).suffix.lower() == ".json":
+            f = RDF_FORMATS["jsonld"]
+        else:
+            f = rdf_format_from_path(str(path))
+    except UnsupportedMediaType as e:
+        raise InputError("BAD_FORMAT", e.message, hint=e.hint) from None
+    return OX_RDF[f.name]
 
 
 # --- term conversion -------------------------------------------------------------

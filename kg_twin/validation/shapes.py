@@ -30,6 +30,7 @@ import rdflib
 from rdflib import OWL, RDF, RDFS
 
 from kg_twin.errors import InputError, NotFound
+from kg_twin.store.view import rdf_format_of
 from kg_twin.terms import KGT, Naming
 from kg_twin.validation.engine import SH, ShapesGraph
 from kg_twin.validation.parsing import parse_rdf
@@ -80,7 +81,7 @@ def _parse(path: Path) -> rdflib.Graph:
     with _PARSED_LOCK:
         cached = _PARSED.get(key)
     if cached is None:
-        cached = parse_rdf(path, fmt=None if path.suffix.lower() in (".ttl", ".nt", ".jsonld", ".rdf", ".trig", ".n3", ".owl", ".xml", ".json", ".nq") else "turtle")
+        cached = parse_rdf(path, fmt=None if _rdf_suffix(path) else "turtle")
         with _PARSED_LOCK:
             if len(_PARSED) >= 256:  # edited files leave old versions behind
                 _PARSED.clear()
@@ -90,6 +91,15 @@ def _parse(path: Path) -> rdflib.Graph:
         g.bind(prefix, ns, override=True)
     g += cached
     return g
+
+
+def _rdf_suffix(path: Path) -> bool:
+    """Whether the file's extension names an RDF syntax (else a shapes file is read as Turtle)."""
+    try:
+        rdf_format_of(path)
+    except InputError:
+        return False
+    return True
 
 
 _PARSED: dict[tuple[str, int, int], rdflib.Graph] = {}
@@ -153,20 +163,17 @@ def load_shapes(names: Iterable[str], root: Path | None = None, *, extra: Iterab
 
 
 def brick_ontology_file(version: str | None = None) -> Path:
-    """Brick.ttl: the ontology bundle's copy (``ontologies/brick/Brick.ttl``), or with ``version``
-    the brickschema package's ``ontologies/<version>/Brick.ttl``."""
-    if version is None:
-        from kg_twin import ontologies
+    """Brick.ttl: the ontology bundle's copy (``ontologies/brick/Brick.ttl``), or with another
+    ``version`` the brickschema package's ``ontologies/<version>/Brick.ttl``."""
+    from kg_twin import ontologies
 
-        for p in ontologies.module_paths(ontologies.MODULES["brick"]):
-            if p.name == "Brick.ttl" and p.is_file():
-                return p
-        version = "1.5"
+    if version is None or version == ontologies.BRICK_VERSION:
+        return ontologies.brick_file()
     import brickschema
 
     p = Path(brickschema.__file__).parent / "ontologies" / version / "Brick.ttl"
     if not p.is_file():
-        raise NotFound("ONTOLOGY_MISSING", f"Brick {version} ontology not found", hint="install brickschema or add ontologies/Brick.ttl")
+        raise NotFound("ONTOLOGY_MISSING", f"Brick {version} ontology not found", hint=f"use the bundle's Brick {ontologies.BRICK_VERSION} (ontologies/brick/Brick.ttl)")
     return p
 
 
@@ -270,11 +277,24 @@ def project_custom_shapes(store: Any, naming: Naming, project: str) -> rdflib.Gr
     return g
 
 
-def project_shapes(store: Any, naming: Naming, project: str, view: Any) -> tuple[rdflib.Graph, list[str]]:
-    """Shapes graph for a project: selected (or matching) library sets plus its own shapes."""
+def project_shapes(store: Any, naming: Naming, project: str, view: Any = None, *, files: Sequence[Path | str] = ()) -> tuple[rdflib.Graph, list[str]]:
+    """Which shapes apply to a project: the one rule (``kg-twin validate``, the validate API and
+    every ingest ask here) -> (shapes graph, names of the sets / files used).
+
+    * shape files given (``--shapes FILE``): exactly those;
+    * else the project's stored selection of library sets; without one, the library sets whose
+      targets match the data of ``view`` (without a view, every set: a set whose targets match
+      nothing cannot produce results, so the outcome is the same and no query runs);
+    * plus the project's own shapes (its ``_shapes`` graph), named ``project <p> shapes``.
+    """
+    if files:
+        return load_shapes([], extra=files), [Path(f).name for f in files]
     names = get_project_selection(store, naming, project)
     if names is None:
-        names = matching_shape_sets(view)
+        names = matching_shape_sets(view) if view is not None else [s.name for s in list_shape_sets()]
     g = load_shapes(names)
-    g += project_custom_shapes(store, naming, project)
+    own = project_custom_shapes(store, naming, project)
+    if len(own):
+        g += own
+        names = [*names, f"project {project} shapes"]
     return g, names

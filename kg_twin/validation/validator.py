@@ -198,6 +198,7 @@ def validate_view(
     SERVICE may call, none by default; ``limits``: size and nesting)."""
     if engine not in ENGINES:
         raise InputError("BAD_ENGINE", f"unknown SHACL engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    _check_shacl_sparql(shapes)  # what SHACL-SPARQL itself forbids (SERVICE among it) comes first
     check_shapes(shapes, allowlist=allowlist, limits=limits)
     t0 = time.perf_counter()
     sg = ShapesGraph(shapes)
@@ -242,6 +243,19 @@ def validate_rdflib(data: rdflib.Graph, shapes: rdflib.Graph, *, engine: str = "
     if closure is not None:
         view.add_rdflib(closure, CLOSURE_GRAPH)
     return validate_view(view, shapes, engine=engine, data_rdflib=data if closure is None else None, pushdown=pushdown)
+
+
+SH_NS = "http://www.w3.org/ns/shacl#"
+
+
+def _check_shacl_sparql(shapes: rdflib.Graph) -> None:
+    """Refuse sh:select / sh:ask texts using what SHACL-SPARQL forbids in pre-bound queries
+    (MINUS, VALUES, SERVICE; SHACL 5.2.1), before the outbound policy looks at them."""
+    from kg_twin.validation import prebinding
+
+    for local in ("select", "ask"):
+        for _, text in shapes.subject_objects(rdflib.URIRef(SH_NS + local)):
+            prebinding.check(str(text), set())
 
 
 def parse_shapes(

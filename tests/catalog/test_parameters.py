@@ -37,6 +37,9 @@ def typed(client: object, auth: dict[str, str]) -> str:
 
 
 def snapshot(twin: object) -> tuple[int, list[bytes]]:
+    inference = getattr(twin, "inference", None)  # background inference may still be writing: let it finish
+    if inference is not None:
+        assert inference.wait_idle(timeout=60)
     st = twin.store  # type: ignore[attr-defined]
     return st.generation, sorted(st.dump_bytes(format="nquads").splitlines())
 

@@ -135,6 +135,7 @@ def test_load_query_formats(site: Path, tmp_path: Path) -> None:
     out = ok(kg(site, "query", "SELECT ?g ?o { { GRAPH ?g { <urn:a> <urn:b> ?o } } UNION { <urn:a> <urn:b> ?o FILTER(?o = \"in default\") } }", "-p", "site", "-f", "csv")).stdout
     rows = {tuple(r) for r in csv.reader(io.StringIO(out))}
     assert rows == {("g", "o"), (f"{BASE}graph/other/x", "named like other"), ("http://example.org/g", "ex-g"), ("", "in default")}, rows
+    ok(kg(site, "update", f'DROP GRAPH <{BASE}graph/other/x> ; DROP GRAPH <http://example.org/g> ; DELETE DATA {{ <urn:a> <urn:b> "in default" }}', "-p", "site"))
     bad = tmp_path / "bad.nq"
     bad.write_text(f"<urn:a> <urn:b> <urn:c> <{BASE}graph/site/_staging/x> .\n")
     p = kg(site, "load", str(bad), "-p", "site")

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
-from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
 from kg_twin.models import Origin, Record, Reject
 from kg_twin.rdf import IRI, RDF_TYPE, Literal
 from kg_twin.terms import BRICK, KGT, RDFS
 
 
-class PointsHandler:
+class PointsHandler(RecordSource):
     name = "test-points"
     extensions = ()
 

@@ -28,11 +28,11 @@ THRESHOLDS = {"buildingmotif/notebooks/smallOffice_brick.ttl": 0.84, None: 0.80}
         ("RM101 CO2", "CO2_Sensor"),
         ("AHU-1 RA-RH", "Return_Air_Humidity_Sensor"),
         ("VAV-2-03 DMPR CMD", "Damper_Command"),
-        ("CHWS-T", "Leaving_Chilled_Water_Temperature_Sensor"),
+        ("CHWS-T", "Supply_Chilled_Water_Temperature_Sensor"),  # Brick 1.5 names supply water again (1.3-1.4: leaving only)
         ("OATS", "Outside_Air_Temperature_Sensor"),
         ("SF-SPD-CMD", "Fan_Speed_Command"),  # the last function word wins over S+F
         ("RAF1 status", "Fan_Status"),  # the equipment says what the status is about
-        ("ZN-T-SP", "Target_Zone_Air_Temperature_Setpoint"),  # Brick 1.4 replaced Zone_Air_Temperature_Setpoint
+        ("ZN-T-SP", "Target_Zone_Air_Temperature_Setpoint"),  # Brick (since 1.4) replaced Zone_Air_Temperature_Setpoint
         ("OA-DMPR-POS", "Damper_Position_Command"),  # dampers are driven: command by default
         ("kWh", "Electric_Energy_Sensor"),
         # several air streams along a path: the last one is measured (not the zone the unit serves)
@@ -162,8 +162,8 @@ def test_a_correction_applies_to_its_pattern_only():
         ("SFS", "Fan_Status"),  # SF + S: a trailing S without a quantity is a status
         ("SF-S", "Fan_Status"),
         ("SFC", "Fan_Command"),
-        ("CHWST", "Chilled_Water_Supply_Temperature_Sensor"),  # not CHW + ST (status)
-        ("HWRT", "Hot_Water_Return_Temperature_Sensor"),  # not HW + RT (run time)
+        ("CHWST", "Supply_Chilled_Water_Temperature_Sensor"),  # not CHW + ST (status)
+        ("HWRT", "Return_Hot_Water_Temperature_Sensor"),  # not HW + RT (run time)
         ("OCC_CLG_SP", "Occupied_Cooling_Temperature_Setpoint"),
         ("DAY CLG STPT", "Occupied_Cooling_Temperature_Setpoint"),
         ("NGT HTG STPT", "Unoccupied_Heating_Temperature_Setpoint"),
@@ -190,7 +190,7 @@ def test_bas_conventions(name, cls):
 
 
 def test_warm_cool_adjust_is_read_as_brick_names_it():
-    # EBU3B asserts Temperature_Adjust_Sensor (so strict top-1 counts this wrong); Brick 1.4 has a
+    # EBU3B asserts Temperature_Adjust_Sensor (so strict top-1 counts this wrong); Brick has a
     # class for exactly this thermostat point, defined as a user adjustment of zone temperature
     c = classify("EBU3B_RM_1100A_W_C_ADJ")
     assert c.point_class == BRICK + "Warm_Cool_Adjust_Sensor", c.why

@@ -284,16 +284,13 @@ def test_broken_ifc_and_unknown_crs_are_clear_errors(twin, project, tmp_path):
     assert rep.status == "published" and rep.triples > 0
 
 
-def test_pyshacl_fallback_engine_is_named(twin, project):
-    """The adapter's pyshacl path (used when kg_twin.validation is absent) gives the same verdict, named."""
-    import time as _time
-
+def test_pyshacl_engine_gives_the_same_verdict_named(twin, project):
+    """The reference engine (pyshacl) on the published graph gives the ingest's verdict, and says it ran."""
     from kg_twin.ingest import validate as v
 
     rep = ingest(twin, project, DATA / "points-long-label.csv", opts(accept="violations"))
-    sg, names = v.project_shapes(twin, project, SHAPES)
-    out = v._pyshacl(twin.store, [rep.graph], sg, names, _time.perf_counter())
-    assert out.summary.engine == "pyshacl" and out.violations == 1 and not out.summary.conforms
+    out = v.validate_staged(twin.store, twin.naming, project, [rep.graph], shapes=SHAPES, engine="pyshacl")
+    assert "pyshacl" in out.summary.engine and out.violations == 1 and not out.summary.conforms
     assert out.summary.by_severity == rep.validation.by_severity == {"Violation": 1}
     assert "labels are 1..24 characters" in out.summary.results[0]
 
@@ -318,8 +315,8 @@ def test_big_sources_are_staged_in_the_project_store(twin, project, monkeypatch)
     assert rdf.triples == len(graph_of(twin, rdf.graph)) > 0
 
 
-def test_fast_report_equals_validation_package_report(twin):
-    """The adapter writes the report as N-Triples itself; it must be the validation package's report."""
+def test_fast_report_equals_validation_package_report(twin, tmp_path):
+    """The ingest writes the report as N-Triples itself; it must be the validation package's report."""
     from kg_twin.ingest import validate as v
     from kg_twin.validation import validate_graphs
 
@@ -335,7 +332,10 @@ def test_fast_report_equals_validation_package_report(twin):
     twin.store.load(data.encode(), format="turtle", graph=g)
     sg = rdflib.Graph().parse(data=shapes, format="turtle")
     ref_bytes, ref_summary = validate_graphs(twin.store, [g], sg, format="ntriples")
-    fast_bytes, fast_summary = v._validate_fast(None, twin.store, [g], sg, [], None, {})
+    shapes_file = tmp_path / "room.shapes.ttl"
+    shapes_file.write_text(shapes)
+    out = v.validate_staged(twin.store, twin.naming, "fastreport", [g], shapes=[shapes_file])
+    fast_bytes, fast_summary = out.report, out.summary
     ref = rdflib.Graph().parse(data=ref_bytes, format="nt")
     fast = rdflib.Graph().parse(data=fast_bytes, format="nt")
     assert len(ref) > 20 and isomorphic(ref, fast)
@@ -387,3 +387,32 @@ def test_pending_publish_of_bad_rdf_leaves_the_project_unchanged(twin, project, 
     assert ei.value.where.get("file", "").endswith("truncated.ttl")
     assert same_dump(before, project_dump(twin, project))
     assert not twin.store.has_graph(twin.naming.graph(project, "truncated.ttl"))
+
+
+def test_quad_file_publishes_the_same_graph_pending_or_staged(twin, project, tmp_path, monkeypatch):
+    """A quad file is flattened by the handler's file_load; both publish paths give the same graph."""
+    import kg_twin.ingest.pipeline as pipeline
+
+    src = Path(__file__).resolve().parents[1] / "data" / "rdf" / "g36-vav-a2.ttl"
+    ds = rdflib.Dataset()
+    g1 = ds.graph(rdflib.URIRef("http://ex/g1"))
+    for t in rdflib.Graph().parse(src):
+        g1.add(t)
+    nq = tmp_path / "vav.nq"
+    nq.write_text(ds.serialize(format="nquads"))
+    got = {}
+    for name, limit in (("pending", 0), ("staged", 1 << 60)):
+        monkeypatch.setattr(pipeline, "PENDING_LOAD_BYTES", limit)
+        rep = ingest(twin, project, nq, IngestOptions(accept="violations", graph=f"quads-{name}"))
+        assert rep.status == "published" and rep.triples == twin.store.graph_size(rep.graph) > 0
+        got[name] = graph_of(twin, rep.graph)
+    assert isomorphic(got["pending"], got["staged"])
+    assert not any("_staging" in g for g in twin.store.graphs())
+    assert not list((twin.settings.sources_path / project).glob("*/.flat-*"))  # the flattened copy is removed
+
+
+def test_alignment_switched_off_in_the_mapping_publishes_the_file_as_is(twin, project):
+    src = Path(__file__).resolve().parents[1] / "data" / "rdf" / "g36-vav-a2.ttl"
+    mapping = {"version": 1, "handler": "rdf", "passthrough": {"value": True}, "align": {"source_on_typed_subjects": False}}
+    rep = ingest(twin, project, src, IngestOptions(accept="violations", graph="no-align", mapping=mapping))
+    assert isomorphic(graph_of(twin, rep.graph), rdflib.Graph().parse(src))

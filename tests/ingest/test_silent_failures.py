@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from kg_twin.api.app import create_app
 from kg_twin.cli.main import app as cli_app
 from kg_twin.errors import InputError
-from kg_twin.ingest.pipeline import SNIFF_BYTES, IngestOptions, detect, ingest
+from kg_twin.ingest.handlers import SNIFF_BYTES
+from kg_twin.ingest.pipeline import IngestOptions, detect, ingest
 from kg_twin.ingest.readers.cityjson import HANDLER as CITYJSON
 from kg_twin.ingest.readers.shapefile import HANDLER as SHP
 from kg_twin.service import Twin

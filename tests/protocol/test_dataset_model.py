@@ -149,3 +149,14 @@ def test_export_and_load_give_the_same_project_back(srv: LiveServer, tmp_path: A
         want = sorted(tuple(sorted(r.items())) for r in _rows(c, src, everything))
         got = sorted(tuple(sorted(r.items())) for r in _rows(c, dst, everything))
         assert len(want) == 3 and got == want
+
+
+def test_ingest_keeps_the_graph_iri_it_is_given_and_never_renames(srv: LiveServer) -> None:
+    p = srv.create_project("dsing", default_graph="default")
+    ttl = f'<{EX}b1> a <https://brickschema.org/schema/Brick#Building> ; <http://www.w3.org/2000/01/rdf-schema#label> "B1" .\n'.encode()
+    with srv.client(srv.admin) as c:
+        r = c.post(f"/projects/{p}/ingest", params={"graph": EX + "sources/b"}, files={"file": ("b.ttl", ttl, "text/turtle")})
+        assert r.status_code in (200, 201), r.text
+        assert _rows(c, p, f"SELECT ?l {{ GRAPH <{EX}sources/b> {{ ?b <http://www.w3.org/2000/01/rdf-schema#label> ?l }} }}") == [{"l": "B1"}]
+        r = c.post(f"/projects/{p}/ingest", params={"graph": "Bad Name"}, files={"file": ("b.ttl", ttl, "text/turtle")})
+        assert r.status_code == 400 and r.json()["code"] == "BAD_GRAPH" and "bad-name" in r.json()["hint"], r.text

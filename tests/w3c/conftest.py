@@ -23,8 +23,9 @@ def oxigraph_backend(oxigraph_url: str) -> OxigraphBackend:
 
 @pytest.fixture(scope="session")
 def kg_twin_backend(make_live_server: Any) -> KgTwinBackend:
-    # a server of its own: the replays create ~300 projects
-    return KgTwinBackend(make_live_server())
+    # a server of its own (the replays create ~300 projects), configured as a deployment is by default:
+    # inference on change on, so the suites also show that inference never changes an answer
+    return KgTwinBackend(make_live_server(infer_on_change=True))
 
 
 @pytest.fixture

@@ -123,14 +123,19 @@ async def _write_multipart(request: Request, twin: Twin, project: str, graph: st
             e.where = {"part": i + 1, **e.where}
             raise
     existed = twin.store.has_graph(graph)
+    change = await run_in_threadpool(twin.before_replace, project, [graph])  # what inference re-reads
 
     def load_all() -> None:
         with twin.store.transaction():
             for i, (fmt, data) in enumerate(parts):
                 twin.store.load(data, format=fmt.name, graph=graph, base_iri=graph, replace=replace and i == 0)
 
-    await run_in_threadpool(load_all)
-    twin.notify(project)
+    try:
+        await run_in_threadpool(load_all)
+    except BaseException:
+        await run_in_threadpool(twin.discard_change, change)  # nothing was written: no scratch copy left behind
+        raise
+    await run_in_threadpool(twin.notify, project, change)
     return existed
 
 
@@ -144,14 +149,21 @@ async def _write(request: Request, twin: Twin, project: str, graph: str, *, repl
         raise UnsupportedMediaType("DATASET_INTO_GRAPH", f"{fmt.media_type} carries named graphs; the graph store takes one graph", hint="send Turtle, N-Triples, RDF/XML, JSON-LD or N3")
     body, size = await _spool(request, twin)
     existed = twin.store.has_graph(graph)
+    # inference gets what changed: the old graph when it is replaced, else the appended data
+    change = await run_in_threadpool(twin.before_replace, project, [graph]) if replace or not existed else None
     try:
         # JSON-LD and RDF/XML parsers recurse: bound the nesting before the engine reads the file
         await run_in_threadpool(check_rdf, Path(body) if isinstance(body, str) else body, fmt.name, Limits.of(twin.settings), what="upload")
         await run_in_threadpool(twin.store.load, body, format=fmt.name, graph=graph, base_iri=graph, replace=replace)
+        if existed and not replace:
+            change = await run_in_threadpool(lambda: twin.staged_change(project, body, format=fmt.name, base_iri=graph))
+    except BaseException:
+        await run_in_threadpool(twin.discard_change, change)  # nothing was written: no scratch copy left behind
+        raise
     finally:
         if isinstance(body, str):
             os.unlink(body)
-    twin.notify(project)
+    await run_in_threadpool(twin.notify, project, change)
     return existed
 
 
@@ -213,8 +225,9 @@ async def _handle(project: str, graph: str | None, request: Request, twin: Twin,
             raise InputError("PROTOCOL", "DELETE needs ?graph=IRI or ?default")
         if not twin.store.has_graph(graph):
             raise NotFound("GRAPH_NOT_FOUND", f"no graph <{graph}>")
+        change = await run_in_threadpool(twin.before_replace, project, [graph])
         await run_in_threadpool(twin.store.drop_graphs, [graph])
-        twin.notify(project)
+        await run_in_threadpool(twin.notify, project, change)
         return Response(status_code=204)
     raise InputError("PROTOCOL", f"method {method} not supported", status=405)
 

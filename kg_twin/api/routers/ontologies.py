@@ -3,11 +3,11 @@
 * ``GET  /ontologies``                 modules of the bundle (version, triples, licence, source)
 * ``GET  /ontologies/check``           the HermiT consistency report (cached by bundle hash)
 * ``GET  /ontologies/{module}``        one module as Turtle (default) or N-Triples (``?format=ntriples``)
-* ``POST /projects/{project}/infer``   rebuild the project's inferred graph now (writer role)
+* ``POST /projects/{project}/infer``   recompute the project's inferred graph now (writer role)
 
 The routes call the same functions as ``kg-twin ontologies ...`` / ``kg-twin infer``.
-:func:`install` adds the background :class:`~kg_twin.reasoning.brick.InferenceRefresher` to an
-app, so every change a project's data notifies rebuilds its inferred graph.
+:func:`install` adds the :class:`~kg_twin.reasoning.refresh.InferenceRefresher` to an app, so
+every change a project's data notifies updates its inferred graph.
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ async def get_ontology(module: str, format: str = Query("turtle", pattern="^(tur
     return Response(body, media_type=_MEDIA[format])
 
 
-@router.post("/projects/{project}/infer", summary="Rebuild the project's inferred graph from its asserted graphs")
+@router.post("/projects/{project}/infer", summary="Recompute the project's inferred graph from its asserted graphs")
 async def infer(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    from kg_twin.reasoning.brick import infer_project
+    from kg_twin.reasoning.infer import infer_project
 
     twin.access.require(caller, project, "writer")
     stats = await run_in_threadpool(infer_project, twin.store, twin.naming, project)
@@ -65,7 +65,7 @@ async def infer(project: str, twin: Twin = Depends(get_twin), caller: Caller = D
 
 def install(app: FastAPI) -> None:
     """Keep inferred graphs current in a running service: attach the refresher at startup."""
-    from kg_twin.reasoning.brick import InferenceRefresher
+    from kg_twin.reasoning.refresh import InferenceRefresher
 
     def start(twin: Twin) -> None:
         app.state.inference = InferenceRefresher.attach(twin)

@@ -48,6 +48,13 @@ def _project_view(twin: Twin, pid: str) -> dict[str, Any]:
     graphs = twin.project_graphs(pid)
     info["graphs"] = [{"iri": twin.naming.client_graph(pid, g), "triples": twin.store.graph_size(g)} for g in graphs]
     info["sparql"] = f"/projects/{pid}/sparql"
+    last = twin.inference.last.get(pid) if twin.inference is not None else None
+    info["inference"] = {
+        "state": twin.inference_state(pid),  # current | pending | failed | off
+        "graph": twin.naming.inferred_graph(pid),
+        "triples": twin.store.graph_size(twin.naming.inferred_graph(pid)),
+        "last_run": last.to_dict() if last is not None else None,
+    }
     return info
 
 

@@ -12,15 +12,15 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
-from kg_twin.errors import Conflict, Forbidden, InputError, NotFound, PayloadTooLarge, UpstreamError
+from kg_twin.errors import Forbidden, InputError, PayloadTooLarge
 from kg_twin.limits import Limits, check_sparql
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
-from kg_twin.sparql.confine import Confinement, confine_update
-from kg_twin.sparql.dataset import ProjectDataset, check_graph_iri
+from kg_twin.sparql.dataset import ProjectDataset
 from kg_twin.store import Dataset
-from kg_twin.sparql.lexer import check_no_load, check_service_targets, check_services
+from kg_twin.sparql.lexer import check_service_targets
 from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
+from kg_twin.sparql.update import run_project_update
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -216,72 +216,3 @@ async def federated_sparql(request: Request) -> Response:
 def _read_name(project: ProjectDataset, client: str) -> str:
     """Stored name of a graph a query names (a reserved name reads nothing, it is never an error)."""
     return project.prefix + "~/" + client if project.reserved(client) else project.stored(client)
-
-
-def run_project_update(twin: Twin, project: str, text: str, base: str | None = None, using: list[str] | None = None, using_named: list[str] | None = None) -> None:
-    """Run a SPARQL update confined to ``project`` (also used by the CLI)."""
-    check_sparql(text, Limits.of(twin.settings), what="SPARQL update")
-    check_services(text, twin.settings.service_allowlist, base=base)
-    # before anything executes the text (even the scratch syntax check): LOAD fetches URLs.
-    # LOAD SILENT is dropped by the confinement (a silent operation that cannot run has no effect);
-    # the scratch check must then not run the original text.
-    has_load = _mentions_load(text)
-    if has_load and not _only_silent_loads(text):
-        check_no_load(text)
-    ds = twin.dataset_of(project)
-    with twin.store.transaction():
-        conf = Confinement(ds, graphs=twin.project_graphs(project, include_inferred=False))
-        if using or using_named:
-            conf.using_default = [ds.stored(check_graph_iri(g)) for g in using or []]
-            conf.using_named = [ds.stored(check_graph_iri(g)) for g in using_named or []]
-        # syntax first, on an empty scratch store, so errors point into the user's text. The engine
-        # refuses some valid SPARQL (a PREFIX after ';', as rdflib's SPARQLUpdateStore sends when it
-        # batches edits); the rewritten text has every IRI absolute and no prologue, so it decides.
-        syntax_error = None
-        if not has_load:
-            try:
-                _syntax_check(text, base)
-            except InputError as e:
-                syntax_error = e
-        try:
-            rewritten = confine_update(ds.rewrite_update(text), conf, base=base)
-        except InputError:
-            if syntax_error is not None:
-                raise syntax_error from None
-            raise
-        if rewritten.strip():
-            try:
-                twin.store.update(rewritten, base_iri=base)
-            except InputError:
-                if syntax_error is not None:
-                    raise syntax_error from None
-                raise
-    twin.notify(project)
-
-
-def _syntax_check(text: str, base: str | None) -> None:
-    from kg_twin.store.oxigraph import OxigraphStore
-
-    scratch = OxigraphStore(None)
-    try:
-        scratch.update(text, base_iri=base)
-    except (UpstreamError, NotFound, Conflict):
-        pass  # evaluation errors on the empty scratch store (e.g. ADD of a missing graph) say nothing; syntax errors propagate
-
-
-def _mentions_load(text: str) -> bool:
-    from kg_twin.sparql.lexer import token_views
-
-    views, _ = token_views(text)
-    return any(t.kind == "NAME" and t.upper == "LOAD" for toks in views for t in toks)
-
-
-def _only_silent_loads(text: str) -> bool:
-    from kg_twin.sparql.lexer import token_views
-
-    views, _ = token_views(text)
-    for toks in views:
-        for i, t in enumerate(toks):
-            if t.kind == "NAME" and t.upper == "LOAD" and not (i + 1 < len(toks) and toks[i + 1].upper == "SILENT"):
-                return False
-    return True

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Iterator, Union
 from kg_twin.errors import InputError
 from kg_twin.geo.crs import ToCRS84, crs_iri, parse_crs
 from kg_twin.geo.geometry import WKT_LITERAL, GeometryError, prepare_many
-from kg_twin.ingest.base import MapContext, Triple
+from kg_twin.ingest.base import MapContext, RecordSource, Triple
 from kg_twin.ingest.mappers.attributes import _curie, convert, expand, pick_key, pick_label, profile_columns
 from kg_twin.models import Record, Reject
 from kg_twin.rdf import IRI, RDF_TYPE, XSD_BOOLEAN, Literal
@@ -276,7 +276,7 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
             yield (prop, IRI(QUDT + "hasUnit"), IRI(unit))
 
 
-class FeatureMapping:
+class FeatureMapping(RecordSource):
     """``propose`` / ``map`` of the feature readers (GeoJSON, shapefile, GeoPackage): their records
     are features with a layer, a CRS, a geometry and properties, mapped the same way."""
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
+from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
 from kg_twin.ingest.sniffing import json_top
-from kg_twin.ingest.base import MapContext, Triple, register
 from kg_twin.ingest.labels import brick_index, classify
 from kg_twin.ingest.mappers.table import A, CONFIDENCE, HAS_UNIT, LABEL, ORIGIN, REVIEW, SOURCE, UNIT_TEXT, expand_curie
 from kg_twin.ingest.mappers.units import qudt_unit
@@ -108,7 +108,7 @@ def infer(tags: list[str], want: str) -> tuple[str | None, list[str]]:
     return (ok[0] if ok else None), ok
 
 
-class HaystackHandler:
+class HaystackHandler(RecordSource):
     """Project Haystack JSON grids."""
 
     name = "haystack"

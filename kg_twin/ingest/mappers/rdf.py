@@ -1,11 +1,12 @@
 """RDF files pass through: Turtle, N-Triples, N-Quads, RDF/XML, JSON-LD, TriG, N3.
 
 Bulk data never goes through Python objects. The handler is a *pass-through*
-(``passthrough = True``): the pipeline hands the file to the store's native parser
-(:meth:`RdfHandler.stage` = ``store.load(path, format=..., graph=staging, bulk=True)``) and then
-runs one SPARQL update, :meth:`RdfHandler.alignment_update`, that adds the few alignment
-triples computed over the staged graph: ``kgt:source <source>`` on every typed IRI subject
-(Brick models pass unchanged otherwise).
+(``passthrough = True``): its :meth:`RdfHandler.file_load` hands the file to the store's native
+parser (``store.load(path, format=..., graph=staging, bulk=True)``) and names one SPARQL update,
+:meth:`RdfHandler.alignment_update`, that adds the few alignment triples computed over the
+staged graph: ``kgt:source <source>`` on every typed IRI subject (Brick models pass unchanged
+otherwise; a mapping with ``align: {source_on_typed_subjects: false}`` adds none, one with
+``passthrough: false`` maps the records instead).
 
 Quad formats (TriG, N-Quads) name their own graphs; they are flattened into the one source
 graph: N-Quads line by line (text, no RDF objects); TriG is first parsed by the store's native
@@ -28,7 +29,7 @@ from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
 from kg_twin.formats import RDF_FORMATS
-from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.ingest.base import FileLoad, MapContext, Triple, register
 from kg_twin.models import Origin, Record, Reject
 from kg_twin.rdf import IRI, BNode, Literal
 from kg_twin.terms import KGT
@@ -93,26 +94,38 @@ class RdfHandler:
         return 0.8 if _sniff_content(head) or _structural(Path(path)) else 0.0
 
     # ---------------------------------------------------------------- fast path
+    def file_load(self, path: Path, mapping: dict[str, Any], ctx: MapContext, workdir: Path) -> FileLoad | None:
+        """The file as the store loads it: triple formats as they are, quad formats flattened
+        to N-Triples in ``workdir`` (graph names dropped); ``None`` when the mapping turns
+        pass-through off."""
+        if _mapping_value(mapping, "passthrough") is False:
+            return None
+        path = Path(path)
+        fmt = (mapping.get("source") or {}).get("format") or self.format_of(path)
+        aligned = (mapping.get("align") or {}).get("source_on_typed_subjects", True)
+        align = (lambda graph, into: self.alignment_update(graph, ctx, into=into)) if aligned else None
+        if not RDF_FORMATS[fmt].quads:
+            return FileLoad(path, fmt, ctx.source_iri, align)
+        flat = Path(workdir) / (".flat-" + path.stem + ".nt")
+        self.flatten(path, fmt, flat)
+        return FileLoad(flat, "ntriples", None, align)
+
     def stage(self, store: Any, path: Path, graph: str, ctx: MapContext, *, format: str | None = None, mapping: dict[str, Any] | None = None) -> int:
-        """Bulk-load ``path`` into ``graph`` (replacing it) and add the alignment triples
-        (unless the mapping says ``align: {source_on_typed_subjects: false}``).
+        """Load ``path`` into ``graph`` (replacing it) as :meth:`file_load` says, alignment included.
 
         Returns the number of triples in the graph afterwards.
         """
-        path = Path(path)
-        fmt = format or ((mapping or {}).get("source") or {}).get("format") or self.format_of(path)
-        # the staging graph is scratch space: drop it, then bulk-load straight into the (new) graph
-        # (a replace=True load would copy the data once more through a hidden graph + MOVE)
-        store.drop_graphs([graph])
-        if RDF_FORMATS[fmt].quads:
-            with tempfile.TemporaryDirectory() as tmp:
-                flat = Path(tmp) / (path.stem + ".nt")
-                self.flatten(path, fmt, flat)
-                store.load(flat, format="ntriples", graph=graph, bulk=True)
-        else:
-            store.load(path, format=fmt, graph=graph, bulk=True, base_iri=ctx.source_iri)
-        if ((mapping or {}).get("align") or {}).get("source_on_typed_subjects", True):
-            store.update(self.alignment_update(graph, ctx))
+        m = dict(mapping or {})
+        m.pop("passthrough", None)
+        if format:
+            m["source"] = {**(m.get("source") or {}), "format": format}
+        with tempfile.TemporaryDirectory() as tmp:
+            load = self.file_load(path, m, ctx, Path(tmp))
+            assert load is not None  # pass-through is on (popped above)
+            store.drop_graphs([graph])
+            store.load(load.path, format=load.format, graph=graph, bulk=True, base_iri=load.base_iri)
+            if load.align is not None:
+                store.update(load.align(graph, None))
         return store.graph_size(graph)
 
     def alignment_update(self, graph: str, ctx: MapContext, *, into: str | None = None) -> str:
@@ -207,6 +220,12 @@ class RdfHandler:
 
 
 _RDFLIB_FORMAT = {"jsonld": "json-ld", "rdfxml": "xml"}
+
+
+def _mapping_value(mapping: dict[str, Any], key: str) -> Any:
+    """A mapping entry's value: proposals write ``{value: ..., confidence: ...}``, people may write the value."""
+    v = mapping.get(key)
+    return v.get("value") if isinstance(v, dict) else v
 
 
 def _term(t: Any) -> Any:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
-from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
 from kg_twin.ingest.labels import (
     EQUIPMENT_ABBREVIATIONS,
     Classification,
@@ -162,7 +162,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "col"
 
 
-class TableHandler:
+class TableHandler(RecordSource):
     """Asset registers and point lists (CSV, TSV, XLSX)."""
 
     name = "table"

@@ -34,7 +34,7 @@ from lxml import etree
 from shapely.geometry import Polygon, mapping
 
 from kg_twin.errors import InputError
-from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
 from kg_twin.ingest.mappers.geosparql import map_features, propose_features
 from kg_twin.ingest.sniffing import xml_root
 from kg_twin.models import Origin, Record, Reject
@@ -177,7 +177,7 @@ def _typed(kind: str, text: str) -> Any:
     return t
 
 
-class CityGMLHandler:
+class CityGMLHandler(RecordSource):
     name = "citygml"
     extensions = (".gml", ".xml", ".citygml")
 

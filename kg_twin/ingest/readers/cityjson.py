@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import Polygon, mapping
 
 from kg_twin.errors import InputError
-from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
 from kg_twin.ingest.sniffing import json_top, truncated_json_error
 from kg_twin.ingest.mappers.geosparql import map_features, propose_features
 from kg_twin.models import Origin, Record, Reject
@@ -59,7 +59,7 @@ def _ground_types(geom: dict[str, Any]) -> set[int]:
     return {i for i, s in enumerate(sem.get("surfaces") or []) if s.get("type") == "GroundSurface"}
 
 
-class CityJSONHandler:
+class CityJSONHandler(RecordSource):
     name = "cityjson"
     extensions = (".json", ".cityjson", ".jsonl")
 

@@ -27,7 +27,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
-from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
 from kg_twin.models import Origin, Record, Reject
 
 _MAGIC: list[tuple[bytes, int, str]] = [
@@ -262,7 +262,7 @@ def _ooxml_info(path: Path) -> dict[str, Any]:
     return info
 
 
-class DocumentHandler:
+class DocumentHandler(RecordSource):
     name = "document"
     extensions = (".pdf", ".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".webp", ".svg", ".docx", ".xlsx",
                   ".pptx", ".doc", ".xls", ".txt", ".md", ".dwg")

@@ -34,7 +34,7 @@ import ifcopenshell
 import ifcopenshell.ifcopenshell_wrapper as _wrapper
 
 from kg_twin.errors import InputError
-from kg_twin.ingest.base import MapContext, Triple, register
+from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
 from kg_twin.ingest.readers.step import check_step
 from kg_twin.ingest.sniffing import step_header
 from kg_twin.models import Origin, Record, Reject
@@ -240,7 +240,7 @@ def _container(el: Any) -> Any | None:
     return None
 
 
-class IFCHandler:
+class IFCHandler(RecordSource):
     name = "ifc"
     extensions = (".ifc",)
 
