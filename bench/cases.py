@@ -31,10 +31,10 @@ def raw_transactional(file: str, work: str) -> int:
 
 def _bench_twin(work: str) -> tuple[object, str]:
     """A fresh twin with project 'bench'; returns it and the target graph IRI."""
-    from kg_twin.service import Twin
+    from kg_twin.service import create_twin
     from kg_twin.settings import Settings
 
-    t = Twin(Settings(data_dir=Path(work) / "kgt", infer_on_change=False))
+    t = create_twin(Settings(data_dir=Path(work) / "kgt", infer_on_change=False))
     t.projects.create("bench")
     return t, t.naming.graph("bench", "district")
 

@@ -82,12 +82,12 @@ def bench_http(n: int, repeat: int) -> list[tuple[str, str]]:
 
     from kg_twin.api.app import create_app
     from kg_twin.catalog.catalog import default_catalog
-    from kg_twin.service import Twin
+    from kg_twin.service import create_twin
     from kg_twin.settings import Settings
 
     tmp = tempfile.mkdtemp(prefix="kgt-bench-catalog-")
     s = Settings(data_dir=tmp, query_workers=2, query_timeout_s=60)
-    twin = Twin(s)
+    twin = create_twin(s)
     twin.projects.create("bench")
     twin.store.load(territory(n), format="turtle", graph=twin.naming.graph("bench", "data"))
     tok = twin.access.tokens.create("bench", "reader").secret
@@ -131,27 +131,15 @@ def bench_http(n: int, repeat: int) -> list[tuple[str, str]]:
 def bench_geo(n: int, repeat: int) -> list[tuple[str, str]]:
     import pyoxigraph as ox
 
+    from kg_twin.service import sparql_functions
+    from kg_twin.settings import Settings
     from kg_twin.store.functions import oxigraph_functions
 
     st = ox.Store()
     st.load(territory(n), format=ox.RdfFormat.TURTLE)
-    import pyoxigraph as _ox
-
-    from kg_twin.geo.functions import RELATIONS
-    from kg_twin.store.functions import FUNCTIONS
-
-    builtin = oxigraph_functions()  # kg_twin's default: pyoxigraph's own sf* relations
-    saved = dict(FUNCTIONS)
-    FUNCTIONS.update(RELATIONS)  # what kg_twin.geo.relations switches on
-    try:
-        import kg_twin.store.functions as F
-
-        funcs = F.oxigraph_functions()
-    finally:
-        FUNCTIONS.clear()
-        FUNCTIONS.update(saved)
+    builtin = oxigraph_functions(sparql_functions(Settings()))  # kg_twin's default: pyoxigraph's own sf* relations
+    funcs = oxigraph_functions(sparql_functions(Settings(crs_relations=True)))  # KG_TWIN_CRS_RELATIONS=true
     assert any("sfIntersects" in k.value for k in funcs) and not any("sfIntersects" in k.value for k in builtin)
-    del _ox
     # the built-in (spargeo) relations are what pyoxigraph does without kg_twin's functions
     builtin = {k: v for k, v in funcs.items() if "sfIntersects" not in k.value}
     area = f'"POLYGON((5.74 45.18, 5.76 45.18, 5.76 45.20, 5.74 45.20, 5.74 45.18))"^^<{GEO}wktLiteral>'

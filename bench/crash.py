@@ -86,12 +86,12 @@ class Bench:
 
     def _fresh(self) -> None:
         """A new data directory: a project, a writer token, a graph no trial writes to."""
-        from kg_twin.service import Twin
+        from kg_twin.service import create_twin
         from kg_twin.settings import Settings
 
         self.data_dir = self.root / f"data{self._n}"
         self.settings = Settings(data_dir=self.data_dir)
-        twin = Twin(self.settings)
+        twin = create_twin(self.settings)
         try:
             twin.projects.create(PROJECT, public=False)
             self.token = twin.access.tokens.create(PROJECT, "writer", "crash-bench").secret

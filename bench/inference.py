@@ -72,7 +72,7 @@ def one(triples: int, work: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from bench.generate import write
     from kg_twin.reasoning.infer import Change, apply_change, ensure_profile, infer_project, stage
-    from kg_twin.service import Twin
+    from kg_twin.service import create_twin
     from kg_twin.settings import Settings
 
     src = work / f"d{triples}.nt"
@@ -80,7 +80,7 @@ def one(triples: int, work: Path) -> dict[str, Any]:
         write(src, triples)
     data_dir = work / f"store-{triples}"
     shutil.rmtree(data_dir, ignore_errors=True)
-    twin = Twin(Settings(data_dir=data_dir, infer_on_change=False))
+    twin = create_twin(Settings(data_dir=data_dir, infer_on_change=False))
     out: dict[str, Any] = {"triples": triples}
     try:
         twin.projects.create("s")

@@ -54,11 +54,11 @@ def _ingest(path: Path, work: Path) -> dict[str, Any]:
     from kg_twin.ingest.publish import staging_of
     from kg_twin.ingest.validate import closure_graphs
     from kg_twin.validation.shapes import project_shapes
-    from kg_twin.service import Twin
+    from kg_twin.service import create_twin
     from kg_twin.settings import Settings
 
     d = work / "twin"
-    twin = Twin(Settings(data_dir=d, store="oxigraph"))
+    twin = create_twin(Settings(data_dir=d, store="oxigraph"))
     try:
         twin.projects.create("bench")
         load_handlers()  # imports (ifcopenshell, shapely...) are a one-time cost per process

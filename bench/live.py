@@ -174,10 +174,10 @@ def prefill(data_dir: Path, project: str, points: list[str], n: int) -> float:
 
 def setup(work: Path, n_rooms: int) -> dict[str, Any]:
     from kg_twin.reasoning.infer import infer_project
-    from kg_twin.service import Twin
+    from kg_twin.service import create_twin
     from kg_twin.settings import Settings
 
-    twin = Twin(Settings(data_dir=work, base_iri="http://bench.local/"))
+    twin = create_twin(Settings(data_dir=work, base_iri="http://bench.local/"))
     twin.projects.create("bench", title="live benchmark")
     twin.store.load(model(n_rooms), format="turtle", graph=twin.naming.graph("bench", "model"))
     # infer now, as a load through the server would: otherwise the server's start-up catch-up

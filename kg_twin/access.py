@@ -25,12 +25,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable, Protocol
 
 from kg_twin.errors import InputError, NotFound, Unauthorized, Forbidden
-
-if TYPE_CHECKING:  # pragma: no cover
-    from kg_twin.service import Twin
 
 ROLES = {"reader": 1, "writer": 2, "admin": 3}
 ALL_PROJECTS = "*"
@@ -131,12 +128,41 @@ class TokenStore:
         self._conn().execute("UPDATE tokens SET revoked = 1 WHERE project = ?", (project,))
 
 
-class Access:
-    """Authorisation decisions for the service (used by every endpoint)."""
+class ProjectDirectory(Protocol):
+    """What access decisions need to know about projects (the project registry provides it)."""
 
-    def __init__(self, twin: "Twin") -> None:
-        self.twin = twin
-        self.tokens = TokenStore(twin.settings.auth_db_path) if twin.settings.store != "memory" or True else None
+    def ids(self) -> list[str]: ...
+
+    def exists(self, project: str) -> bool: ...
+
+    def is_public(self, project: str) -> bool: ...
+
+
+class Access:
+    """Authorisation decisions for the service (used by every endpoint).
+
+    Tokens are always checked against the token store, in-memory stores included: the
+    ``memory`` backend is only about where triples live, never a way around authentication.
+
+    >>> import tempfile, pathlib
+    >>> class Projects:
+    ...     def ids(self): return ["campus", "open"]
+    ...     def exists(self, p): return p in self.ids()
+    ...     def is_public(self, p): return p == "open"
+    >>> acc = Access(Projects(), TokenStore(pathlib.Path(tempfile.mkdtemp()) / "auth.sqlite"))
+    >>> acc.readable_projects(ANONYMOUS)
+    ['open']
+    >>> try:
+    ...     acc.require(ANONYMOUS, "campus", "reader")
+    ... except Unauthorized as e:
+    ...     print(e.status, e.code)
+    401 AUTH_REQUIRED
+    """
+
+    def __init__(self, projects: ProjectDirectory, tokens: TokenStore, *, anonymous_read_all: bool = False) -> None:
+        self.projects = projects
+        self.tokens = tokens
+        self.anonymous_read_all = anonymous_read_all
 
     def caller_from_header(self, authorization: str | None) -> Caller:
         if not authorization:
@@ -144,22 +170,22 @@ class Access:
         scheme, _, cred = authorization.partition(" ")
         if scheme.lower() != "bearer" or not cred.strip():
             raise Unauthorized("BAD_AUTH_SCHEME", "use 'Authorization: Bearer <token>'", hint="create a token with `kg-twin token create --project P --role reader`")
-        caller = self.tokens.lookup(cred.strip()) if self.tokens else None
+        caller = self.tokens.lookup(cred.strip())
         if caller is None:
             raise Unauthorized("INVALID_TOKEN", "the token is unknown or revoked", hint="create a new token with `kg-twin token create`")
         return caller
 
     def rank(self, caller: Caller, project: str) -> int:
         r = caller.rank(project)
-        if r == 0 and self.twin.projects.is_public(project):
+        if r == 0 and self.projects.is_public(project):
             r = ROLES["reader"]
-        if r == 0 and self.twin.settings.anonymous_read_all:
+        if r == 0 and self.anonymous_read_all:
             r = ROLES["reader"]
         return r
 
     def require(self, caller: Caller, project: str, role: str) -> None:
         """Raise unless ``caller`` holds ``role`` on an existing ``project``."""
-        exists = self.twin.projects.exists(project)
+        exists = self.projects.exists(project)
         r = self.rank(caller, project) if exists else caller.rank(project)
         if not exists or r == 0:
             if caller.anonymous:
@@ -177,7 +203,7 @@ class Access:
             raise Forbidden("ADMIN_REQUIRED", "this needs an admin token for all projects ('*')", hint="create one with `kg-twin token create --project '*' --role admin`")
 
     def readable_projects(self, caller: Caller) -> list[str]:
-        return [p for p in self.twin.projects.ids() if self.rank(caller, p) >= ROLES["reader"]]
+        return [p for p in self.projects.ids() if self.rank(caller, p) >= ROLES["reader"]]
 
     def filter_projects(self, caller: Caller, projects: Iterable[str]) -> list[str]:
         return [p for p in projects if self.rank(caller, p) >= ROLES["reader"]]

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from kg_twin.errors import KgTwinError
+from kg_twin.service import Twin
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class DemoResult:
         return out
 
 
-def _published_sha(twin: Any, graph: str) -> str | None:
+def _published_sha(twin: Twin, graph: str) -> str | None:
     from kg_twin.ingest.pipeline import PROVENANCE_GRAPH
     from kg_twin.terms import KGT, PROV
 
@@ -78,7 +79,7 @@ def _published_sha(twin: Any, graph: str) -> str | None:
     return str(rows[0]["sha"]) if rows and twin.store.has_graph(graph) else None
 
 
-def load_demo(twin: Any, *, root: Path | None = None, quiet: bool = False) -> DemoResult:
+def load_demo(twin: Twin, *, root: Path | None = None, quiet: bool = False) -> DemoResult:
     """Build (or refresh) project ``demo`` from ``examples/``; returns what was loaded, skipped, failed."""
     from kg_twin.ingest.pipeline import IngestOptions, ingest, load_handlers, receive, source_slug
 
@@ -116,7 +117,7 @@ def load_demo(twin: Any, *, root: Path | None = None, quiet: bool = False) -> De
     return res
 
 
-def start_demo_feed(twin: Any, project: str = PROJECT, *, backfill_hours: float = 24.0, period_s: float = 30.0) -> Any:
+def start_demo_feed(twin: Twin, project: str = PROJECT, *, backfill_hours: float = 24.0, period_s: float = 30.0) -> Any:
     """Make the demo twin live: a day of simulated history, then a reading per point every
     ``period_s`` seconds, through the live service (as MQTT or REST readings would arrive).
 
@@ -125,14 +126,13 @@ def start_demo_feed(twin: Any, project: str = PROJECT, *, backfill_hours: float 
     import threading
 
     from kg_twin.live.readings import RawReading
-    from kg_twin.live.service import get_live
     from kg_twin.live.simulate import run_simulation
 
     stop = threading.Event()
 
     def run() -> None:
         try:
-            live = get_live(twin)
+            live = twin.live_service()
             points = live.points(project)
             if not points:
                 log.info("demo feed: project %s has no points", project)

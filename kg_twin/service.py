@@ -1,312 +1,134 @@
-"""The twin service object: settings, naming, store, projects, access.
+"""The composition root: :func:`create_twin` builds one deployment, every component explicitly.
 
-CLI commands and REST routers call the same functions here, so both behave the same.
+A :class:`Twin` is the :class:`~kg_twin.core.Core` (settings, naming, store, projects, access,
+change notification, project graphs) plus the feature components, each a typed attribute:
 
->>> from kg_twin.settings import Settings
+* ``catalog`` / ``queries``: the shipped named queries and each project's own (:mod:`kg_twin.catalog`);
+* ``ingest_jobs`` / ``ingest_staging``: background ingest jobs and the in-memory store where
+  staged triples are validated (:mod:`kg_twin.ingest`);
+* the live twin (:mod:`kg_twin.live`), started on first use by :meth:`Twin.live_service`
+  (the server starts it with the app; CLI commands that do not need it never open its files).
+
+The SPARQL extension functions the store may call are chosen here too
+(:func:`sparql_functions`), so the store knows no feature. Features take the core or the
+part of it they use; only ``api``, ``cli`` and ``demo`` import this module.
+
 >>> import tempfile
->>> t = Twin(Settings(store="memory", data_dir=tempfile.mkdtemp()))
->>> t.projects.create("campus", title="Campus").id
+>>> from kg_twin.settings import Settings
+>>> twin = create_twin(Settings(store="memory", data_dir=tempfile.mkdtemp()))
+>>> twin.projects.create("campus").id
 'campus'
->>> t.project_graphs("campus")
-['http://localhost:8000/graph/campus/default']
+>>> W = "^^<http://www.opengis.net/ont/geosparql#wktLiteral>"
+>>> rows = twin.store.select("PREFIX geof: <http://www.opengis.net/def/function/geosparql/> "
+...     f"SELECT (geof:distance('POINT(2.35 48.85)'{W}, 'POINT(2.36 48.85)'{W}) AS ?d) {{}}")
+>>> round(rows[0]["d"].toPython())
+734
+>>> twin.close()
 """
 
 from __future__ import annotations
 
-import logging
-import tempfile
 import threading
-from pathlib import Path
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
+from typing import Any, Callable
 
-from rdflib import Literal as RLiteral
-from rdflib import URIRef
-
-from kg_twin.access import Access
-from kg_twin.errors import Conflict, InputError, NotFound
-from kg_twin.rdf import IRI, Literal, NTriplesWriter
+from kg_twin.access import Access, TokenStore
+from kg_twin.catalog.catalog import Catalog, ProjectQueries, default_catalog
+from kg_twin.core import ChangeFeed, Core, ProjectInfo, ProjectRegistry, check_mode
+from kg_twin.geo import functions as geo_functions
+from kg_twin.ingest.jobs import JobManager
+from kg_twin.ingest.staging import IngestStaging
+from kg_twin.limits import Limits
+from kg_twin.live import functions as live_functions
+from kg_twin.live.service import LiveService
 from kg_twin.settings import Settings
-from kg_twin.sparql.dataset import MODES, ProjectDataset
-from kg_twin.store import Dataset, GraphStore, open_store
-from kg_twin.terms import DCAT, DCTERMS, INFERRED_GRAPH_NAME, KGT, RDF, XSD, Naming, check_project_id
+from kg_twin.store import GraphStore, open_store
+from kg_twin.terms import Naming
 
-if TYPE_CHECKING:  # pragma: no cover
-    from kg_twin.reasoning.infer import Change
-    from kg_twin.reasoning.refresh import InferenceRefresher
-
-log = logging.getLogger(__name__)
+__all__ = ["ProjectInfo", "Twin", "check_mode", "create_twin", "sparql_functions"]
 
 
-@dataclass
-class ProjectInfo:
-    id: str
-    title: str = ""
-    description: str = ""
-    owner: str = ""
-    licence: str = ""
-    created: str = ""
-    public: bool = False
-    iri: str = ""
-    default_graph: str = "union"  # "union" (default graph = set union of the graphs) or "default" (the unnamed graph)
+def sparql_functions(settings: Settings) -> dict[str, Callable[..., Any]]:
+    """The SPARQL extension functions of this deployment (IRI -> function), in one place:
+    GeoSPARQL functions pyoxigraph lacks, the live twin's history aggregates, and with
+    ``KG_TWIN_CRS_RELATIONS=true`` CRS-aware ``geof:sf*`` relations instead of the built-in ones.
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise InputError("BAD_DEFAULT_GRAPH", f"unknown default-graph mode {mode!r}", hint="use 'union' (the union of the project's graphs) or 'default' (the unnamed graph, as in the SPARQL standard)")
-    return mode
+    >>> sorted(k.rsplit("/", 1)[-1] for k in sparql_functions(Settings()) if "geosparql" in k)
+    ['area', 'buffer', 'distance', 'envelope']
+    >>> len(sparql_functions(Settings(crs_relations=True))) - len(sparql_functions(Settings()))
+    8
+    """
+    table: dict[str, Callable[..., Any]] = {**geo_functions.FUNCTIONS, **live_functions.FUNCTIONS}
+    if settings.crs_relations:
+        table.update(geo_functions.RELATIONS)
+    return table
 
 
-class ProjectRegistry:
-    """Projects recorded as DCAT datasets in the system graph (``{base}graph/_system``)."""
+class Twin(Core):
+    """One deployment: the core plus the feature components (see the module doc)."""
 
-    def __init__(self, twin: "Twin") -> None:
-        self.twin = twin
-        self._cache: dict[str, ProjectInfo] | None = None
-        self._lock = threading.Lock()
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        naming: Naming,
+        store: GraphStore,
+        changes: ChangeFeed,
+        projects: ProjectRegistry,
+        access: Access,
+        queries: ProjectQueries,
+        ingest_jobs: JobManager,
+        ingest_staging: IngestStaging,
+    ) -> None:
+        super().__init__(settings, naming, store, changes, projects, access)
+        self.queries = queries
+        self.ingest_jobs = ingest_jobs
+        self.ingest_staging = ingest_staging
+        self._live: LiveService | None = None
+        self._live_lock = threading.Lock()
 
-    def _load(self) -> dict[str, ProjectInfo]:
-        if self._cache is not None:
-            return self._cache
-        n = self.twin.naming
-        rows = self.twin.store.select(
-            f"""SELECT ?p ?id ?title ?desc ?owner ?lic ?created ?public ?mode WHERE {{
-                ?p a <{KGT}Project> ; <{DCTERMS}identifier> ?id .
-                OPTIONAL {{ ?p <{DCTERMS}title> ?title }} OPTIONAL {{ ?p <{DCTERMS}description> ?desc }}
-                OPTIONAL {{ ?p <{KGT}owner> ?owner }} OPTIONAL {{ ?p <{DCTERMS}license> ?lic }}
-                OPTIONAL {{ ?p <{DCTERMS}created> ?created }} OPTIONAL {{ ?p <{KGT}publicRead> ?public }}
-                OPTIONAL {{ ?p <{KGT}defaultGraph> ?mode }}
-            }}""",
-            dataset=Dataset((n.system_graph,), ()),
-        )
-        cache = {}
-        for r in rows:
-            pid = str(r["id"])
-            cache[pid] = ProjectInfo(
-                id=pid,
-                title=str(r.get("title", "")),
-                description=str(r.get("desc", "")),
-                owner=str(r.get("owner", "")),
-                licence=str(r.get("lic", "")),
-                created=str(r.get("created", "")),
-                public=str(r.get("public", "false")) == "true",
-                iri=str(r["p"]),
-                default_graph=str(r.get("mode", "union")),
-            )
-        self._cache = cache
-        return cache
+    @property
+    def catalog(self) -> Catalog:
+        """The installation's named-query catalogue (read and checked once per process, at first use)."""
+        return self.queries.catalog
 
-    def invalidate(self) -> None:
-        self._cache = None
+    def live_service(self, *, start: bool = True) -> LiveService:
+        """The live twin (flusher thread, MQTT bridge when configured), created on first use."""
+        with self._live_lock:
+            if self._live is None:
+                self._live = LiveService(self, start=start)
+            return self._live
 
-    def ids(self) -> list[str]:
-        return sorted(self._load())
-
-    def exists(self, project: str) -> bool:
-        return project in self._load()
-
-    def is_public(self, project: str) -> bool:
-        p = self._load().get(project)
-        return bool(p and p.public)
-
-    def get(self, project: str) -> ProjectInfo:
-        p = self._load().get(project)
-        if p is None:
-            raise NotFound("PROJECT_NOT_FOUND", f"no project {project!r}", hint="create it with `kg-twin project create` or POST /projects")
-        return p
-
-    def list(self) -> list[ProjectInfo]:
-        return [self._load()[k] for k in sorted(self._load())]
-
-    def _triples(self, info: ProjectInfo) -> bytes:
-        w = NTriplesWriter()
-        s = IRI(info.iri)
-        w.add(s, IRI(RDF + "type"), IRI(KGT + "Project"))
-        w.add(s, IRI(RDF + "type"), IRI(DCAT + "Dataset"))
-        w.add(s, IRI(DCTERMS + "identifier"), Literal(info.id))
-        if info.title:
-            w.add(s, IRI(DCTERMS + "title"), Literal(info.title))
-        if info.description:
-            w.add(s, IRI(DCTERMS + "description"), Literal(info.description))
-        if info.owner:
-            w.add(s, IRI(KGT + "owner"), Literal(info.owner))
-        if info.licence:
-            if info.licence.startswith(("http://", "https://")):
-                w.add(s, IRI(DCTERMS + "license"), IRI(info.licence))
-            else:
-                w.add(s, IRI(DCTERMS + "license"), Literal(info.licence))
-        w.add(s, IRI(DCTERMS + "created"), Literal(info.created, XSD + "dateTime"))
-        w.add(s, IRI(KGT + "publicRead"), Literal("true" if info.public else "false", XSD + "boolean"))
-        w.add(s, IRI(KGT + "defaultGraph"), Literal(info.default_graph))
-        return w.getvalue()
-
-    def _write(self, info: ProjectInfo, *, replace_existing: bool) -> None:
-        st = self.twin.store
-        sg = self.twin.naming.system_graph
-        body = self._triples(info).decode("utf-8")
-        delete = f"DELETE WHERE {{ GRAPH <{sg}> {{ <{info.iri}> ?p ?o }} }} ;\n" if replace_existing else ""
-        st.update(f"{delete}INSERT DATA {{ GRAPH <{sg}> {{ {body} }} }}")
-        self.invalidate()
-
-    def create(
-        self, project: str, *, title: str = "", description: str = "", owner: str = "", licence: str = "", public: bool = False, default_graph: str = "union"
-    ) -> ProjectInfo:
-        check_project_id(project)
-        check_mode(default_graph)
-        with self._lock, self.twin.store.transaction():
-            if self.exists(project):
-                raise Conflict("PROJECT_EXISTS", f"project {project!r} already exists", hint="pick another id or delete the project first")
-            info = ProjectInfo(
-                id=project,
-                title=title or project,
-                description=description,
-                owner=owner,
-                licence=licence,
-                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                public=public,
-                iri=self.twin.naming.project_iri(project),
-                default_graph=default_graph,
-            )
-            self._write(info, replace_existing=False)
-        return info
-
-    def update(self, project: str, **changes: Any) -> ProjectInfo:
-        with self._lock, self.twin.store.transaction():
-            info = self.get(project)
-            if changes.get("default_graph") is not None:
-                check_mode(changes["default_graph"])
-            for k, v in changes.items():
-                if v is not None and k in ("title", "description", "owner", "licence", "public", "default_graph"):
-                    setattr(info, k, v)
-            self._write(info, replace_existing=True)
-        return info
-
-    def delete(self, project: str) -> int:
-        """Remove a project: its graphs and its catalogue record; nothing else. Returns graphs removed."""
-        with self._lock, self.twin.store.transaction():
-            info = self.get(project)
-            prefix = self.twin.naming.project_graph_prefix(project)
-            graphs = [g for g in self.twin.store.graphs() if g.startswith(prefix)]
-            sg = self.twin.naming.system_graph
-            ops = [f"DROP SILENT GRAPH <{g}>" for g in graphs]
-            ops.append(f"DELETE WHERE {{ GRAPH <{sg}> {{ <{info.iri}> ?p ?o }} }}")
-            self.twin.store.update(" ;\n".join(ops))
-            self.invalidate()
-        self.twin.access.tokens.revoke_project(project)
-        self.twin.notify(project)
-        return len(graphs)
-
-
-class Twin:
-    """One deployment: settings + naming + store + projects + access + change listeners."""
-
-    def __init__(self, settings: Settings, store: GraphStore | None = None) -> None:
-        self.settings = settings
-        self.naming = Naming(settings.base_iri)
-        self.store: GraphStore = store if store is not None else open_store(settings)
-        self.projects = ProjectRegistry(self)
-        self.access = Access(self)
-        self._graph_cache: tuple[int, list[str]] | None = None
-        self._listeners: list[Callable[[str], None]] = []
-        self.inference: "InferenceRefresher | None" = None  # set by InferenceRefresher.attach
-
-    # change notification (inference refresh, caches, live subscribers) ------
-    def on_change(self, fn: Callable[[str], None]) -> None:
-        self._listeners.append(fn)
-
-    def attach_inference(self, refresher: "InferenceRefresher") -> None:
-        """Keep inferred graphs current: ``notify`` hands every change to ``refresher``."""
-        self.inference = refresher
-
-    def before_replace(self, project: str, graphs: Iterable[str]) -> "Change | None":
-        """Call before replacing or dropping graphs; pass the result to :meth:`notify`."""
-        return self.inference.before_replace(project, graphs) if self.inference is not None else None
-
-    def staged_change(self, project: str, source: Any, *, format: str, base_iri: str | None = None) -> "Change | None":
-        """Call with data appended to a graph; pass the result to :meth:`notify`."""
-        return self.inference.staged(project, source, format=format, base_iri=base_iri) if self.inference is not None else None
-
-    def discard_change(self, change: "Change | None") -> None:
-        """A write described by ``change`` failed: drop its scratch copies."""
-        if self.inference is not None and change is not None:
-            self.inference.discard(change)
-
-    def notify(self, project: str, change: "Change | None" = None) -> None:
-        """After a write: inference gets ``change`` (``None``: unknown, recompute the project)."""
-        if self.inference is not None:
-            try:
-                self.inference.schedule(project, change)
-            except Exception:  # a listener must never break a write that already succeeded
-                log.exception("inference refresh failed for project %s", project)
-        for fn in list(self._listeners):
-            try:
-                fn(project)
-            except Exception:  # a listener must never break a write that already succeeded
-                log.exception("change listener %r failed for project %s", fn, project)
-
-    def inference_state(self, project: str) -> str:
-        """``off`` (no refresher in this process), ``pending``, ``current`` or ``failed``."""
-        return self.inference.state(project) if self.inference is not None else "off"
-
-    # graphs --------------------------------------------------------------
-    def all_graphs(self) -> list[str]:
-        gen = self.store.generation
-        if self._graph_cache is None or self._graph_cache[0] != gen:
-            self._graph_cache = (gen, self.store.graphs())
-        return self._graph_cache[1]
-
-    def project_graphs(self, project: str, *, include_inferred: bool = True, include_default: bool = True) -> list[str]:
-        """Visible data graphs of a project (hidden staging/quarantine graphs excluded)."""
-        n = self.naming
-        prefix = n.project_graph_prefix(project)
-        inferred = n.inferred_graph(project)
-        out = [g for g in self.all_graphs() if g.startswith(prefix) and not n.is_hidden(g) and (include_inferred or g != inferred)]
-        d = n.default_graph(project)
-        if include_default and d not in out:
-            out.append(d)
-        return sorted(out)
-
-    def dataset_of(self, project: str) -> ProjectDataset:
-        """Graph naming and default-graph rules of a project (see :mod:`kg_twin.sparql.dataset`)."""
-        mode = self.projects.get(project).default_graph
-        return ProjectDataset(self.naming.project_graph_prefix(project), "default" if mode == "default" else "union")
-
-    def query_dataset(self, project: str, *, include_inferred: bool = True) -> Dataset:
-        """The dataset a query on the project endpoint sees, in stored names."""
-        ds = self.dataset_of(project)
-        graphs = self.project_graphs(project, include_inferred=False)
-        return Dataset(tuple(ds.default_graphs(graphs, inferred=include_inferred)), tuple(ds.named_graphs(graphs)))
-
-    def owns_graph(self, project: str, graph: str) -> bool:
-        n = self.naming
-        return graph.startswith(n.project_graph_prefix(project)) and n.project_of_graph(graph) == project and not n.is_hidden(graph)
-
-    def dataset_for(self, projects: list[str], *, include_inferred: bool = True) -> Dataset:
-        graphs: list[str] = []
-        for p in projects:
-            graphs.extend(self.project_graphs(p, include_inferred=include_inferred))
-        t = tuple(graphs)
-        return Dataset(t, t)
-
-    def export(self, project: str, output: IO[bytes], *, format: str = "nquads") -> int:
-        """Write the project's asserted graphs as a dataset (N-Quads or TriG), each graph under the
-        name its clients use and the unnamed default graph as the default graph, so that
-        ``kg-twin load`` of the file gives the same project back. Returns the quads written."""
-        from kg_twin.store.convert import rename_graphs
-
-        default = self.naming.default_graph(project)
-        graphs = self.project_graphs(project, include_inferred=False)
-        tmpdir = Path(self.settings.data_dir) / "tmp"
-        tmpdir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=tmpdir) as raw:
-            self.store.dump(raw, format="nquads", graphs=graphs)
-            raw.seek(0)
-            data = raw.read()
-        return rename_graphs(data, format="nquads", to_format=format, output=output, rename=lambda g: None if g in (None, default) else self.naming.client_graph(project, g))
+    def stop_live(self) -> None:
+        """Stop the live twin (final flush); a later :meth:`live_service` starts a new one."""
+        with self._live_lock:
+            live, self._live = self._live, None
+        if live is not None:
+            live.close()
 
     def close(self) -> None:
-        self.store.close()
+        self.stop_live()
+        self.ingest_jobs.close()
+        self.ingest_staging.close()
+        super().close()
+
+
+def create_twin(settings: Settings, store: GraphStore | None = None, *, read_only: bool = False) -> Twin:
+    """Build a deployment from its settings (``store``: use this store instead of opening one)."""
+    functions = sparql_functions(settings)
+    naming = Naming(settings.base_iri)
+    graph_store = store if store is not None else open_store(settings, read_only=read_only, functions=functions)
+    changes = ChangeFeed()
+    tokens = TokenStore(settings.auth_db_path)
+    projects = ProjectRegistry(graph_store, naming, changes=changes, tokens=tokens)
+    access = Access(projects, tokens, anonymous_read_all=settings.anonymous_read_all)
+    return Twin(
+        settings=settings,
+        naming=naming,
+        store=graph_store,
+        changes=changes,
+        projects=projects,
+        access=access,
+        queries=ProjectQueries(graph_store, naming, default_catalog, limits=Limits.of(settings), functions=functions),
+        ingest_jobs=JobManager(),
+        ingest_staging=IngestStaging(open_store(settings.model_copy(update={"store": "memory"}), functions=functions)),
+    )

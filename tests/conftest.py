@@ -25,7 +25,7 @@ import pytest
 import uvicorn
 
 from kg_twin.api.app import create_app
-from kg_twin.service import Twin
+from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 
 DATA = Path(__file__).parent / "data"
@@ -97,7 +97,7 @@ def start_live_server(data_dir: Path, **overrides: Any) -> LiveServer:
         overrides["service_allowlist"] = [url + "/"]  # SERVICE may call this very server
     kw.update(overrides)
     settings = Settings(**kw)
-    twin = Twin(settings)
+    twin = create_twin(settings)
     app = create_app(settings, twin=twin)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="asyncio", log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
@@ -133,6 +133,6 @@ def live_server(make_live_server: Any) -> LiveServer:
 
 @pytest.fixture
 def twin(tmp_path: Path) -> Iterator[Twin]:
-    t = Twin(Settings(store="memory", data_dir=tmp_path, base_iri="http://twin.test/"))
+    t = create_twin(Settings(store="memory", data_dir=tmp_path, base_iri="http://twin.test/"))
     yield t
     t.close()

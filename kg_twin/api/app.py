@@ -1,4 +1,9 @@
-"""Application factory: ``create_app(settings) -> FastAPI``."""
+"""Application factory: ``create_app(settings) -> FastAPI``.
+
+Every router is listed in :data:`ROUTERS` (plain imports, so import-graph tools see each arrow);
+the lifespan starts the store's query workers, the inference refresher and the live twin, and
+stops them again.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,36 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg_twin import __version__
+from kg_twin.api import openapi
+from kg_twin.api.routers import graphs, health, ingest, live, ontologies, projects, queries, sparql, validate
 from kg_twin.errors import InputError, KgTwinError
-from kg_twin.service import Twin
+from kg_twin.reasoning.refresh import InferenceRefresher
+from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 
 log = logging.getLogger("kg_twin.api")
 
 PLAIN_ERROR_PATHS = ("/sparql",)  # SPARQL clients expect plain-text errors
+
+# Every router of the API, in matching order: the SPARQL hot path first, so that it matches
+# without scanning the other routes.
+ROUTERS: list[APIRouter] = [
+    sparql.router,
+    health.router,
+    projects.router,
+    graphs.router,
+    ontologies.router,
+    validate.router,
+    ingest.router,
+    queries.router,
+    live.router,
+]
 
 
 def _is_sparql_path(path: str) -> bool:
@@ -30,15 +53,11 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        t = twin or Twin(settings)
+        t = twin or create_twin(settings)
         app.state.twin = t
-        start = getattr(t.store, "start_workers", None)
-        if start:
-            start()
+        t.store.start_workers()
         refresher = None
         if t.settings.infer_on_change:
-            from kg_twin.reasoning.refresh import InferenceRefresher
-
             refresher = InferenceRefresher.attach(t)
             app.state.inference = refresher
             # catch up: projects with data but no inferred graph yet (loaded while no server ran)
@@ -46,6 +65,7 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
                 data = [g for g in t.project_graphs(p, include_inferred=False, include_default=False)]
                 if data and not t.store.has_graph(t.naming.inferred_graph(p)):
                     refresher.schedule(p)
+        t.live_service()  # flusher and MQTT bridge run with the app
         for hook in app.state.startup_hooks:
             hook(t)
         try:
@@ -56,6 +76,7 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
                     hook(t)
                 except Exception:  # shutting down: log and go on
                     log.exception("shutdown hook failed")
+            t.stop_live()  # final flush of the last-known values
             if refresher is not None:
                 refresher.close()
             if owned:
@@ -66,6 +87,9 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
         version=__version__,
         description="Semantic digital twin of a territory: SPARQL 1.1 Protocol, Graph Store Protocol and REST API over projects.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by kg_twin.api.openapi.install
+        redoc_url=None,
+        generate_unique_id_function=openapi.operation_id_of,
     )
     app.state.settings = settings
     app.state.startup_hooks = []
@@ -104,40 +128,23 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
         err = InputError("BAD_REQUEST", "invalid request parameters: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), errors=errors)
         return await _kg_error(request, err)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        # the framework's own 404 (no route) / 405 (method): the same error body as everything else
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        err = KgTwinError(code, str(exc.detail), status=exc.status_code)
+        response = await _kg_error(request, err)
+        for k, v in (exc.headers or {}).items():
+            response.headers[k] = v
+        return response
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         err = KgTwinError("INTERNAL", "internal server error (details are in the server log)")
         return await _kg_error(request, err)
 
-    from kg_twin.api.routers import graphs, health, projects, sparql
-
-    app.include_router(sparql.router)  # first: the hot path matches without scanning other routes
-    app.include_router(health.router)
-    app.include_router(projects.router)
-    app.include_router(graphs.router)
-    for mod in _optional_routers():
-        app.include_router(mod.router)
-        setup = getattr(mod, "setup", None)  # optional: register startup/shutdown hooks
-        if setup is not None:
-            setup(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    openapi.install(app, settings)
     return app
-
-
-def _optional_routers() -> list[Any]:
-    """Feature routers (validation, ingest, live, queries...) that are present in this build."""
-    import importlib
-
-    out = []
-    for name in ROUTER_MODULES:
-        out.append(importlib.import_module(name))
-    return out
-
-
-ROUTER_MODULES: list[str] = [
-    "kg_twin.api.routers.ontologies",
-    "kg_twin.api.routers.validate",
-    "kg_twin.api.routers.ingest",
-    "kg_twin.api.routers.queries",
-    "kg_twin.api.routers.live",
-]

@@ -8,7 +8,7 @@
   removed with the project). A project query may not reuse a catalogue name.
 
 >>> cat = Catalog.from_directory(BUILTIN_DIR)
->>> "buildings-in-area" in cat.names()
+>>> "find-buildings-in-area" in cat.names()
 True
 """
 
@@ -19,16 +19,15 @@ import logging
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from kg_twin.catalog.spec import QuerySpec, check, parse
 from kg_twin.errors import Conflict, InputError, NotFound
 from kg_twin.limits import Limits
 from kg_twin.rdf import IRI, Literal, NTriplesWriter
-from kg_twin.terms import DCTERMS, KGT, RDF, XSD
-
-if TYPE_CHECKING:  # pragma: no cover
-    from kg_twin.service import Twin
+from kg_twin.store import GraphStore
+from kg_twin.store.functions import ExtensionFunctions
+from kg_twin.terms import DCTERMS, KGT, RDF, XSD, Naming
 
 log = logging.getLogger(__name__)
 
@@ -93,24 +92,33 @@ def default_catalog() -> Catalog:
 class ProjectQueries:
     """Named queries a project adds for itself, kept in its hidden ``_queries`` graph."""
 
-    def __init__(self, twin: "Twin", catalog: Catalog) -> None:
-        self.twin = twin
-        self.catalog = catalog
+    def __init__(self, store: GraphStore, naming: Naming, catalog: Callable[[], Catalog], *, limits: Limits, functions: ExtensionFunctions | None = None) -> None:
+        """``catalog``: gives the installation's catalogue (read at first use: CLI commands that
+        need no named query never read and check the ``queries/`` folder)."""
+        self.store = store
+        self.functions = functions
+        self.naming = naming
+        self.limits = limits
+        self._catalog = catalog
         self._cache: dict[tuple[str, str], QuerySpec] = {}  # (name, sha256 of text) -> checked spec
         self._lock = threading.Lock()
 
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog()
+
     def graph(self, project: str) -> str:
-        return self.twin.naming.graph(project, QUERIES_GRAPH)
+        return self.naming.graph(project, QUERIES_GRAPH)
 
     def _iri(self, project: str, name: str) -> str:
-        return self.twin.naming.mint(project, "query", name)
+        return self.naming.mint(project, "query", name)
 
     def _rows(self, project: str, name: str | None = None) -> list[dict[str, Any]]:
         from kg_twin.store import Dataset
 
         g = self.graph(project)
         bindings = {"name": Literal(name)} if name is not None else None
-        return self.twin.store.select(
+        return self.store.select(
             f"""SELECT ?q ?name ?text ?modified WHERE {{
                 ?q a <{KGT}NamedQuery> ; <{DCTERMS}identifier> ?name ; <{RDF}value> ?text .
                 OPTIONAL {{ ?q <{DCTERMS}modified> ?modified }}
@@ -123,7 +131,7 @@ class ProjectQueries:
         key = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
         spec = self._cache.get(key)
         if spec is None:
-            spec = check(parse(name, text, origin="project", limits=Limits.of(self.twin.settings)))
+            spec = check(parse(name, text, origin="project", limits=self.limits), functions=self.functions)
             self._cache[key] = spec
         return spec
 
@@ -163,36 +171,26 @@ class ProjectQueries:
             w.add(q, IRI(DCTERMS + "title"), Literal(spec.summary))
         w.add(q, IRI(DCTERMS + "modified"), Literal(datetime.now(timezone.utc).isoformat(timespec="seconds"), XSD + "dateTime"))
         body = w.getvalue().decode("utf-8")
-        with self._lock, self.twin.store.transaction():
+        with self._lock, self.store.transaction():
             created = not self._rows(project, name)
-            self.twin.store.update(f"DELETE WHERE {{ GRAPH <{g}> {{ <{q}> ?p ?o }} }} ;\nINSERT DATA {{ GRAPH <{g}> {{ {body} }} }}")
+            self.store.update(f"DELETE WHERE {{ GRAPH <{g}> {{ <{q}> ?p ?o }} }} ;\nINSERT DATA {{ GRAPH <{g}> {{ {body} }} }}")
         return spec, created
 
     def delete(self, project: str, name: str) -> None:
         g = self.graph(project)
         q = self._iri(project, name)
-        with self._lock, self.twin.store.transaction():
+        with self._lock, self.store.transaction():
             if not self._rows(project, name):
                 raise NotFound("QUERY_NOT_FOUND", f"project {project!r} has no query {name!r}", hint="list them with GET /projects/{project}/queries")
-            self.twin.store.update(f"DELETE WHERE {{ GRAPH <{g}> {{ <{q}> ?p ?o }} }}")
+            self.store.update(f"DELETE WHERE {{ GRAPH <{g}> {{ <{q}> ?p ?o }} }}")
 
 
-def resolve(twin: "Twin", project: str, name: str, catalog: Catalog | None = None) -> QuerySpec:
+def resolve(queries: ProjectQueries, project: str, name: str) -> QuerySpec:
     """A query callable in ``project``: catalogue first, then the project's own; NotFound otherwise."""
-    catalog = catalog or default_catalog()
-    spec = catalog.get(name)
+    spec = queries.catalog.get(name)
     if spec is not None:
         return spec
-    spec = project_queries(twin, catalog).get(project, name)
+    spec = queries.get(project, name)
     if spec is None:
         raise NotFound("QUERY_NOT_FOUND", f"no named query {name!r} in project {project!r}", hint=f"list them with GET /projects/{project}/queries")
     return spec
-
-
-def project_queries(twin: "Twin", catalog: Catalog | None = None) -> ProjectQueries:
-    """The ProjectQueries of a twin (one per twin, created on first use)."""
-    pq = getattr(twin, "_project_queries", None)
-    if pq is None:
-        pq = ProjectQueries(twin, catalog or default_catalog())
-        twin._project_queries = pq  # type: ignore[attr-defined]
-    return pq

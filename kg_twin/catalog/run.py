@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from kg_twin.catalog.params import RESERVED
 from kg_twin.catalog.spec import QuerySpec, paged_text
+from kg_twin.core import Core
 from kg_twin.errors import InputError, NotAcceptable
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, Format, negotiate, rdf_format_from_name
 from kg_twin.sparql.lexer import check_services
@@ -138,7 +139,7 @@ def choose_format(spec: QuerySpec, accept: str | None, fmt: str | None) -> str:
 
 
 def run(
-    twin: Any,
+    twin: Core,
     project: str,
     spec: QuerySpec,
     args: Iterable[tuple[str, str]],

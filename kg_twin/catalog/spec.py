@@ -43,6 +43,7 @@ from kg_twin.errors import InputError, KgTwinError
 from kg_twin.limits import DEFAULT, Limits, check_sparql, load_yaml
 from kg_twin.sparql.lexer import Prologue, tokenize, unescape_codepoints, without_services
 from kg_twin.sparql.protocol import dataset_clauses, query_form
+from kg_twin.store.functions import ExtensionFunctions
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KNOWN_KEYS = {"summary", "description", "tags", "defaults", "enumerate", "pagination", "method", "example", "parameters"}
@@ -375,17 +376,18 @@ def paged_text(spec: QuerySpec, page: int) -> str:
     return f"{spec.text}\nLIMIT {size} OFFSET {(page - 1) * size}\n"
 
 
-def check(spec: QuerySpec) -> QuerySpec:
+def check(spec: QuerySpec, *, functions: ExtensionFunctions | None = None) -> QuerySpec:
     """Evaluate the query once on an empty in-memory store with probe values bound to every
     parameter: catches syntax errors (with line/column in the file), parameters that are not
-    projected, and pagination on a query with its own LIMIT. Fills ``spec.variables``."""
-    from kg_twin.store import Dataset
-    from kg_twin.store.oxigraph import OxigraphStore
+    projected, and pagination on a query with its own LIMIT. Fills ``spec.variables``.
+    ``functions``: the deployment's SPARQL extension functions (the query may call them)."""
+    from kg_twin.settings import Settings
+    from kg_twin.store import Dataset, open_store
 
     where = {"query": spec.name}
     if not spec.summary:
         raise InputError("MISSING_SUMMARY", f"query {spec.name}: add a '#+ summary:' line", hint="one line saying what the query answers", where=where)
-    scratch = OxigraphStore(None)
+    scratch = open_store(Settings(store="memory"), functions=functions)
     bindings = _probe_bindings(spec)
     texts = [spec.text]
     if spec.pagination is not None:

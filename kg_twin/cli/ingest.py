@@ -20,7 +20,7 @@ from kg_twin.errors import KgTwinError, ShapeViolation
 
 
 def register(app: typer.Typer) -> None:
-    from kg_twin.cli.main import DataDir, err, open_twin
+    from kg_twin.cli.common import DataDir, err, open_twin
 
     from rich.markup import escape
 

@@ -112,16 +112,15 @@ def simulate(
             c.close()
     else:
         from kg_twin.live.readings import RawReading
-        from kg_twin.live.service import LiveService
-        from kg_twin.service import Twin
+        from kg_twin.service import create_twin
         from kg_twin.settings import Settings
 
         try:
-            twin = Twin(Settings(**({"data_dir": data_dir} if data_dir else {})))
+            twin = create_twin(Settings(**({"data_dir": data_dir} if data_dir else {})))
         except KgTwinError as e:
             _fail(e)
             return
-        live = LiveService(twin, start=False)
+        live = twin.live_service(start=False)
         try:
 
             def send(b: list[dict[str, Any]]) -> dict[str, Any]:
@@ -134,8 +133,7 @@ def simulate(
             _fail(e)
             return
         finally:
-            live.close()
-            twin.close()
+            twin.close()  # stops the live twin too (final flush)
     typer.echo(json.dumps(res, indent=2))
     if res["rejected"]:
         raise typer.Exit(1)

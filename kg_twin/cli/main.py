@@ -6,60 +6,32 @@ Data goes to stdout, messages to stderr.
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
 
+from kg_twin.cli import ingest as ingest_cli
+from kg_twin.cli import live as live_cli
+from kg_twin.cli import ontologies as ontologies_cli
+from kg_twin.cli import points as points_cli
+from kg_twin.cli import queries as queries_cli
+from kg_twin.cli import validate as validate_cli
+from kg_twin.cli.common import DataDir, err, fail, open_twin, print_table, run, settings_for
+from kg_twin.cli.common import locked as _locked
 from kg_twin.errors import KgTwinError, NotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     from kg_twin.service import Twin
+    from kg_twin.settings import Settings
 
 app = typer.Typer(name="kg-twin", help="Semantic digital twin of a territory.", no_args_is_help=True, add_completion=False)
 project_app = typer.Typer(help="Create, list, show and delete projects.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (stored hashed).", no_args_is_help=True)
 app.add_typer(project_app, name="project")
 app.add_typer(token_app, name="token")
-
-err = Console(stderr=True)
-out = Console()
-
-DataDir = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR", help="data directory (default ./twin-data)")
-
-
-def settings_for(data_dir: Optional[Path], **extra: Any) -> Any:
-    from kg_twin.settings import Settings
-
-    kw = {k: v for k, v in extra.items() if v is not None}
-    if data_dir is not None:
-        kw["data_dir"] = data_dir
-    return Settings(**kw)
-
-
-def open_twin(data_dir: Optional[Path], *, read_only: bool = False) -> Any:
-    from kg_twin.service import Twin
-    from kg_twin.store import open_store
-
-    s = settings_for(data_dir)
-    return Twin(s, store=open_store(s, read_only=read_only))
-
-
-def fail(e: KgTwinError, code: int = 2) -> None:
-    err.print(f"[red]error[/red] {e}", highlight=False, markup=True)
-    raise typer.Exit(code)
-
-
-def run(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except KgTwinError as e:
-        fail(e)
-
 
 # ---------------------------------------------------------------- serve
 @app.command()
@@ -73,46 +45,28 @@ def serve(
     """Start the SPARQL + REST service (uvicorn, uvloop, httptools)."""
     import uvicorn
 
+    from kg_twin import demo as demo_data
     from kg_twin.api.app import create_app
-    from kg_twin.service import Twin
+    from kg_twin.service import create_twin
 
-    s = settings_for(data_dir, host=host, port=port)
-    if mqtt:
-        s = s.model_copy(update={"mqtt_url": mqtt}) if "mqtt_url" in type(s).model_fields else s
+    s = settings_for(data_dir, host=host, port=port, mqtt_url=mqtt)
     try:
-        twin = Twin(s)
+        twin = create_twin(s)
     except KgTwinError as e:
         fail(e)
     if demo:
-        run(lambda: load_demo(twin))
+        run(lambda: demo_data.load_demo(twin))
     application = create_app(s, twin=twin)
     if demo:
         # the demo is live: simulated readings for its points (history + a reading every 30 s)
         feeds: list[Any] = []
-        application.state.startup_hooks.append(lambda t: feeds.append(importlib.import_module("kg_twin.demo").start_demo_feed(t)))
+        application.state.startup_hooks.append(lambda t: feeds.append(demo_data.start_demo_feed(t)))
         application.state.shutdown_hooks.insert(0, lambda t: [f.set() for f in feeds])
     err.print(f"kg-twin serving {Path(s.data_dir).resolve()} on http://{s.host}:{s.port} (docs at /docs)")
     try:
         uvicorn.run(application, host=s.host, port=s.port, log_level=s.log_level, loop="uvloop", http="httptools", access_log=False)
     finally:
         twin.close()
-
-
-def load_demo(twin: Any) -> None:
-    """Load the demo territory; replaced by the ingest pipeline's demo loader when present."""
-    try:
-        demo = importlib.import_module("kg_twin.demo")
-    except ImportError:
-        demo = None
-    if demo is not None:
-        demo.load_demo(twin)
-        return
-    root = Path(__file__).resolve().parents[2] / "examples"
-    if not twin.projects.exists("demo"):
-        twin.projects.create("demo", title="Demo territory", description="Sample data shipped with kg-twin", public=True)
-    for f in sorted(root.glob("*.ttl")):
-        twin.store.load(str(f), format="turtle", graph=twin.naming.graph("demo", f.stem), replace=True)
-    err.print(f"demo project loaded from {root}")
 
 
 # ---------------------------------------------------------------- projects
@@ -180,22 +134,6 @@ def project_delete(project: str, yes: bool = typer.Option(False, "--yes", help="
         err.print(f"deleted project {project} ({n} graphs)")
     finally:
         twin.close()
-
-
-def _locked(data_dir: Optional[Path]) -> bool:
-    """True when another process (the server) owns the store: then read-only access is used."""
-    from kg_twin.errors import StoreBusy
-    from kg_twin.store import open_store
-
-    s = settings_for(data_dir)
-    if not (Path(s.store_path) / "LOCK").exists():
-        return False
-    try:
-        st = open_store(s)
-    except StoreBusy:
-        return True
-    st.close()
-    return False
 
 
 # ---------------------------------------------------------------- data
@@ -286,7 +224,7 @@ def query(
         graph_fmt = fmt if graph_form and fmt != "table" else "turtle"
         res = run(lambda: twin.store.query(text, dataset=dataset, result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout))
         if fmt == "table" and res.kind == "bindings":
-            _print_table(res.body)
+            print_table(res.body)
         elif fmt == "table" and res.kind == "boolean":
             import json
 
@@ -298,19 +236,6 @@ def query(
             err.print(f"[yellow]truncated at {twin.settings.max_rows} rows[/yellow]")
     finally:
         twin.close()
-
-
-def _print_table(body: bytes) -> None:
-    import json
-
-    from rich.table import Table
-
-    doc = json.loads(body)
-    vars_ = doc["head"]["vars"]
-    t = Table(*vars_)
-    for b in doc["results"]["bindings"]:
-        t.add_row(*[b[v]["value"] if v in b else "" for v in vars_])
-    out.print(t)
 
 
 @app.command()
@@ -464,22 +389,8 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-CLI_MODULES: list[str] = [
-    "kg_twin.cli.ingest",
-    "kg_twin.cli.points",
-    "kg_twin.cli.validate",
-    "kg_twin.cli.ontologies",
-    "kg_twin.cli.queries",
-    "kg_twin.cli.live",
-]
-
-
-def _register_features() -> None:
-    for name in CLI_MODULES:
-        importlib.import_module(name).register(app)
-
-
-_register_features()
+for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli):
+    _module.register(app)
 
 
 def main() -> None:

@@ -122,25 +122,22 @@ def infer(
 ) -> None:
     """Recompute a project's inferred graph (the profile of docs/semantics.md) from its asserted graphs."""
     from kg_twin.reasoning.infer import infer_project
-    from kg_twin.store import open_store
+    from kg_twin.service import create_twin
     from kg_twin.terms import check_project_id
 
     s = _settings(data_dir)
     try:
         check_project_id(project)
-        store = open_store(s)
+        twin = create_twin(s)
     except KgTwinError as e:
         _fail(e)
     try:
-        from kg_twin.service import Twin
-
-        twin = Twin(s, store=store)
         twin.projects.get(project)  # NotFound when there is no such project
-        stats = infer_project(store, twin.naming, project)
+        stats = infer_project(twin.store, twin.naming, project)
     except KgTwinError as e:
         _fail(e)
     finally:
-        store.close()
+        twin.close()
     if json_out:
         print(json.dumps(stats.to_dict(), indent=2))
     _err(

@@ -8,6 +8,8 @@ Exit codes: 0 ok, 1 ``--strict`` and a name needs review, 2 usage or runtime err
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import json
 import sys
 from pathlib import Path
@@ -15,11 +17,11 @@ from typing import Any, Optional
 
 import typer
 
+from kg_twin.cli import common
 
-def _m() -> Any:
-    from kg_twin.cli import main
 
-    return main
+def _m() -> ModuleType:
+    return common
 
 
 def classify(

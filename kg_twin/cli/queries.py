@@ -6,6 +6,8 @@ query is invalid, 2 usage or runtime error.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import json
 import sys
 from pathlib import Path
@@ -13,13 +15,13 @@ from typing import Any, Optional
 
 import typer
 
+from kg_twin.cli import common
+
 queries_app = typer.Typer(help="Named queries (queries/*.rq and project queries): list, show, run, check, put, delete.", no_args_is_help=True)
 
 
-def _m() -> Any:
-    from kg_twin.cli import main
-
-    return main
+def _m() -> ModuleType:
+    return common
 
 
 def _pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -41,16 +43,16 @@ def list_queries(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR", help="data directory (for --project)"),
 ) -> None:
     """List the catalogue (and a project's queries)."""
-    from kg_twin.catalog.catalog import default_catalog, project_queries
+    from kg_twin.catalog.catalog import default_catalog
 
     m = _m()
     cat = default_catalog()
     specs = list(cat.list())
     if project:
-        twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
+        twin = m.run(lambda: m.open_twin(data_dir, read_only=m.locked(data_dir)))
         try:
             m.run(lambda: twin.projects.get(project))
-            specs += m.run(lambda: project_queries(twin, cat).list(project))
+            specs += m.run(lambda: twin.queries.list(project))
         finally:
             twin.close()
     if json_out:
@@ -76,9 +78,9 @@ def show_query(
     m = _m()
     spec = default_catalog().get(name)
     if spec is None and project:
-        twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
+        twin = m.run(lambda: m.open_twin(data_dir, read_only=m.locked(data_dir)))
         try:
-            spec = m.run(lambda: resolve(twin, project, name))
+            spec = m.run(lambda: resolve(twin.queries, project, name))
         finally:
             twin.close()
     if spec is None:
@@ -108,13 +110,13 @@ def run_query(
         args.append(("page", str(page)))
     if timeout is not None:
         args.append(("timeout", str(timeout)))
-    twin = m.run(lambda: m.open_twin(data_dir, read_only=m._locked(data_dir)))
+    twin = m.run(lambda: m.open_twin(data_dir, read_only=m.locked(data_dir)))
     try:
         m.run(lambda: twin.projects.get(project))
-        spec = m.run(lambda: resolve(twin, project, name))
+        spec = m.run(lambda: resolve(twin.queries, project, name))
         res = m.run(lambda: run(twin, project, spec, args))
         if fmt == "table" and spec.form == "SELECT":
-            m._print_table(res.body)
+            m.print_table(res.body)
         elif fmt == "table" and spec.form == "ASK":
             print("true" if json.loads(res.body)["boolean"] else "false")
         else:
@@ -160,7 +162,6 @@ def put_query(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR"),
 ) -> None:
     """Add or replace a project's own named query (server must be stopped; else use PUT /projects/{p}/queries/{name})."""
-    from kg_twin.catalog.catalog import project_queries
     from kg_twin.errors import InputError
 
     m = _m()
@@ -169,7 +170,7 @@ def put_query(
     twin = m.run(lambda: m.open_twin(data_dir))
     try:
         m.run(lambda: twin.projects.get(project))
-        spec, created = m.run(lambda: project_queries(twin).put(project, name, file.read_text(encoding="utf-8")))
+        spec, created = m.run(lambda: twin.queries.put(project, name, file.read_text(encoding="utf-8")))
         m.err.print(f"{'added' if created else 'replaced'} query {spec.name} in project {project}")
     finally:
         twin.close()
@@ -182,13 +183,12 @@ def delete_query(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="KG_TWIN_DATA_DIR"),
 ) -> None:
     """Remove a project's own named query."""
-    from kg_twin.catalog.catalog import project_queries
 
     m = _m()
     twin = m.run(lambda: m.open_twin(data_dir))
     try:
         m.run(lambda: twin.projects.get(project))
-        m.run(lambda: project_queries(twin).delete(project, name))
+        m.run(lambda: twin.queries.delete(project, name))
         m.err.print(f"removed query {name} from project {project}")
     finally:
         twin.close()

@@ -94,7 +94,7 @@ def _run(data, shapes, shape_set, ontology, brick, project, data_dir, fmt, engin
 
 
 def _validate_project(project, data_dir, shapes, shape_set, closure, engine):
-    from kg_twin.cli.main import _locked, open_twin
+    from kg_twin.cli.common import locked as _locked, open_twin
     from kg_twin.validation.validator import validate_project
 
     read_only = _locked(data_dir)  # the server owns the store: read a snapshot of it

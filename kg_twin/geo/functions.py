@@ -1,12 +1,12 @@
 """GeoSPARQL functions for SPARQL queries, computed with shapely and pyproj.
 
-Registered through :func:`kg_twin.store.functions.sparql_function`, so they work in
-every query (the SPARQL endpoints, the query catalogue, the CLI), in the query worker
-processes too. pyoxigraph 0.5 ships a partial GeoSPARQL (spargeo): the simple-features
+The composition root passes :data:`FUNCTIONS` to the store (:func:`kg_twin.service.sparql_functions`),
+so they work in every query (the SPARQL endpoints, the query catalogue, the CLI), in the query
+worker processes too. pyoxigraph 0.5 ships a partial GeoSPARQL (spargeo): the simple-features
 relations (``geof:sfWithin`` ...) on CRS84 WKT, but no ``distance``, ``buffer``, ``envelope``
 or ``area``. This module adds those four; CRS-aware versions of the relations are here too
-(``RELATIONS``) and replace the built-in ones when ``kg_twin.geo.relations`` is listed in
-``KG_TWIN_SPARQL_EXTENSIONS`` (6-8x slower: a Python call per row, measured in bench/catalog.py). Behaviour:
+(``RELATIONS``) and replace the built-in ones with ``KG_TWIN_CRS_RELATIONS=true``
+(6-8x slower: a Python call per row, measured in bench/catalog.py). Behaviour:
 
 * WKT literals (``geo:wktLiteral``) may carry a CRS IRI prefix
   (``<http://www.opengis.net/def/crs/EPSG/0/2154> POINT(...)``); without one the
@@ -56,7 +56,6 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from kg_twin.rdf import IRI, Literal
-from kg_twin.store.functions import sparql_function
 
 GEOF = "http://www.opengis.net/def/function/geosparql/"
 WKT_LITERAL = "http://www.opengis.net/ont/geosparql#wktLiteral"
@@ -216,28 +215,33 @@ def buffer_m(a: BaseGeometry, radius_m: float) -> BaseGeometry:
     return _project(_project(a, fwd).buffer(radius_m, quad_segs=16), inv)
 
 
-def _rel(name: str, op: Any) -> Any:
-    def fn(a: Any, b: Any) -> bool:
-        return bool(op(geometry(a), geometry(b)))
+class Relation:
+    """A simple-features relation on two WKT literals (any CRS), with a shapely predicate.
 
-    fn.__name__ = fn.__qualname__ = name
-    RELATIONS[GEOF + name] = fn
-    return fn
+    A module-level class (not a closure), so that the query worker processes receive it pickled.
+    """
+
+    def __init__(self, name: str, predicate: Any) -> None:
+        self.__name__ = name
+        self.predicate = predicate
+
+    def __call__(self, a: Any, b: Any) -> bool:
+        return bool(self.predicate(geometry(a), geometry(b)))
 
 
 # Simple-features relations. pyoxigraph 0.5 evaluates these natively (spargeo, 6-8x faster than a
-# Python callback, CRS84 WKT only), so they are NOT registered by default; listing
-# ``kg_twin.geo.relations`` in KG_TWIN_SPARQL_EXTENSIONS replaces the built-in ones with these
-# CRS-aware versions (any CRS IRI prefix, EPSG:4326 axis order).
-RELATIONS: dict[str, Any] = {}
-sf_within = _rel("sfWithin", lambda a, b: a.within(b))
-sf_contains = _rel("sfContains", lambda a, b: a.contains(b))
-sf_intersects = _rel("sfIntersects", lambda a, b: a.intersects(b))
-sf_disjoint = _rel("sfDisjoint", lambda a, b: a.disjoint(b))
-sf_equals = _rel("sfEquals", lambda a, b: a.equals(b))
-sf_touches = _rel("sfTouches", lambda a, b: a.touches(b))
-sf_overlaps = _rel("sfOverlaps", lambda a, b: a.overlaps(b))
-sf_crosses = _rel("sfCrosses", lambda a, b: a.crosses(b))
+# Python callback, CRS84 WKT only), so they are NOT in the store's table by default;
+# KG_TWIN_CRS_RELATIONS=true replaces the built-in ones with these CRS-aware versions
+# (any CRS IRI prefix, EPSG:4326 axis order).
+sf_within = Relation("sfWithin", shapely.within)
+sf_contains = Relation("sfContains", shapely.contains)
+sf_intersects = Relation("sfIntersects", shapely.intersects)
+sf_disjoint = Relation("sfDisjoint", shapely.disjoint)
+sf_equals = Relation("sfEquals", shapely.equals)
+sf_touches = Relation("sfTouches", shapely.touches)
+sf_overlaps = Relation("sfOverlaps", shapely.overlaps)
+sf_crosses = Relation("sfCrosses", shapely.crosses)
+RELATIONS: dict[str, Any] = {GEOF + r.__name__: r for r in (sf_within, sf_contains, sf_intersects, sf_disjoint, sf_equals, sf_touches, sf_overlaps, sf_crosses)}
 
 
 def to_crs84_wkt(text: str) -> str:
@@ -248,14 +252,12 @@ def to_crs84_wkt(text: str) -> str:
     return shapely.to_wkt(parse_wkt(text), rounding_precision=9, trim=True)
 
 
-@sparql_function(GEOF + "distance")
 def distance(a: Any, b: Any, unit: Any = None) -> float:
     """Minimum distance between two geometries in metres (or the given unit)."""
     geometry(a), geometry(b)  # type checks
     return distance_wkt(a.value, b.value) / _unit(unit, METRE_UNITS)
 
 
-@sparql_function(GEOF + "buffer")
 def buffer(a: Any, radius: Any, unit: Any = None) -> Literal:
     """The geometry grown by ``radius`` (metres, or the given unit); CRS84 WKT."""
     if not isinstance(radius, Literal):
@@ -266,15 +268,17 @@ def buffer(a: Any, radius: Any, unit: Any = None) -> Literal:
     return wkt_literal(buffer_m(geometry(a), r))
 
 
-@sparql_function(GEOF + "envelope")
 def envelope(a: Any) -> Literal:
     """Bounding box of a geometry (CRS84 WKT polygon)."""
     return wkt_literal(geometry(a).envelope)
 
 
-@sparql_function(GEOF + "area")
 def area(a: Any, unit: Any = None) -> float:
     """Geodesic area on the WGS84 ellipsoid in square metres (or the given unit)."""
     g = geometry(a)
     m2, _ = GEOD.geometry_area_perimeter(g)
     return abs(m2) / _unit(unit, AREA_UNITS)
+
+
+# The functions pyoxigraph lacks, for the store's extension table (see kg_twin.service.sparql_functions).
+FUNCTIONS: dict[str, Any] = {GEOF + "distance": distance, GEOF + "buffer": buffer, GEOF + "envelope": envelope, GEOF + "area": area}

@@ -21,6 +21,11 @@ The same file with the same mapping must give the same graph.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kg_twin.ingest.staging import IngestStaging
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Union
@@ -101,6 +106,7 @@ class IngestTwin(Protocol):
     naming: Naming
     store: GraphStore
     projects: ProjectsOf
+    ingest_staging: "IngestStaging"  # the in-memory store staged data is validated in
 
     def project_graphs(self, project: str, *, include_inferred: bool = True, include_default: bool = True) -> list[str]: ...
 

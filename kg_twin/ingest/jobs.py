@@ -7,11 +7,9 @@ current pipeline stage and its counters; ``report`` the :class:`IngestReport` on
 Finished jobs are kept in memory (the newest :data:`KEEP` of them); every report is also on
 disk next to its source (``sources/{project}/{sha256}/report.json``).
 
->>> import tempfile
->>> from kg_twin.settings import Settings
->>> from kg_twin.service import Twin
->>> t = Twin(Settings(store="memory", data_dir=tempfile.mkdtemp()))
->>> jm = jobs_of(t)
+The composition root owns one :class:`JobManager` (``twin.ingest_jobs``).
+
+>>> jm = JobManager()
 >>> job = jm.submit("p", "x.csv", lambda progress: {"ok": True})
 >>> jm.wait(job.id, timeout=5).status
 'done'
@@ -140,16 +138,3 @@ class JobManager:
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout=5)
-
-
-_lock = threading.Lock()
-
-
-def jobs_of(twin: Any) -> JobManager:
-    """The job manager of a twin (created at first use)."""
-    with _lock:
-        jm = getattr(twin, "_ingest_jobs", None)
-        if jm is None:
-            jm = JobManager()
-            twin._ingest_jobs = jm
-        return jm

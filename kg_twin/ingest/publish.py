@@ -15,39 +15,22 @@ Two ways, chosen by size, never by handler:
 from __future__ import annotations
 
 import io
-import threading
-import weakref
 from pathlib import Path
 
+from kg_twin.ingest.staging import IngestStaging
 from kg_twin.ingest.base import IngestTwin
 from kg_twin.ingest.run import Staged
-from kg_twin.store.base import GraphStore, open_store
+from kg_twin.store.base import GraphStore
 
 BULK_TRIPLES = 10_000  # a new graph at least this big is published with the bulk loader
 INLINE_BYTES = 64 * 1024 * 1024  # up to this much N-Triples, publish = one SPARQL update (data + provenance)
 
 
-class StagingArea:
-    """An in-memory store where staged triples are validated, with the ontology closure loaded
-    once, and the lock that lets one ingest at a time use it. The project store only ever sees a
-    finished graph (SPARQL ``MOVE``/``DROP`` of big graphs is slow on the on-disk store, a load is not)."""
-
-    def __init__(self, twin: IngestTwin) -> None:
-        self.store: GraphStore = open_store(twin.settings.model_copy(update={"store": "memory"}))
-        self.lock = threading.RLock()
-
-
-_areas: "weakref.WeakKeyDictionary[IngestTwin, StagingArea]" = weakref.WeakKeyDictionary()
-_areas_lock = threading.Lock()
-
-
-def staging_of(twin: IngestTwin) -> StagingArea:
-    """The twin's staging area (made at its first ingest, gone with the twin)."""
-    with _areas_lock:
-        area = _areas.get(twin)
-        if area is None:
-            area = _areas[twin] = StagingArea(twin)
-        return area
+def staging_of(twin: IngestTwin) -> IngestStaging:
+    """The twin's staging area: an in-memory store where staged triples are validated, with the
+    ontology closure loaded once, and the lock that lets one ingest at a time use it. The project
+    store only ever sees a finished graph (built by the composition root, gone with the twin)."""
+    return twin.ingest_staging
 
 
 def publish_pending(project_store: GraphStore, staged: Staged, alignment_graph: str, quarantine: str, prov_ops: list[str]) -> None:

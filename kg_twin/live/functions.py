@@ -1,4 +1,4 @@
-"""SPARQL functions over the history of points (registered for every query).
+"""SPARQL functions over the history of points (in the store's extension table: :data:`FUNCTIONS`).
 
 Namespace ``kgt:`` = ``https://w3id.org/kg-twin/ontology#``.
 
@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from typing import Any
 
 from kg_twin.live.readings import parse_duration, parse_time
 from kg_twin.live.timeseries import SQLiteTimeSeriesStore, history_path
 from kg_twin.rdf import IRI, Literal
-from kg_twin.store.functions import current_query_context, sparql_function
+from kg_twin.store.functions import current_query_context
 from kg_twin.terms import KGT
 
 _stores: dict[str, SQLiteTimeSeriesStore] = {}
@@ -98,19 +99,10 @@ def _agg(point: Any, agg: str, *window: Any) -> Any:
     return None if v is None else float(v)
 
 
-def _make(agg: str) -> None:
-    @sparql_function(KGT + agg)
-    def fn(point: Any, *window: Any) -> Any:
-        return _agg(point, agg, *window)
-
-    fn.__name__ = f"kgt_{agg}"
+def _aggregate(agg: str, point: Any, *window: Any) -> Any:
+    return _agg(point, agg, *window)
 
 
-for _a in ("avg", "min", "max", "sum", "count"):
-    _make(_a)
-
-
-@sparql_function(KGT + "agg")
 def kgt_agg(point: Any, agg: Any, *window: Any) -> Any:
     name = str(agg.value if isinstance(agg, Literal) else agg).lower()
     if name not in ("avg", "min", "max", "sum", "count", "first", "last"):
@@ -118,7 +110,6 @@ def kgt_agg(point: Any, agg: Any, *window: Any) -> Any:
     return _agg(point, name, *window)
 
 
-@sparql_function(KGT + "latest")
 def kgt_latest(point: Any) -> Any:
     s = _series(point)
     if s is None:
@@ -127,7 +118,6 @@ def kgt_latest(point: Any) -> Any:
     return None if row is None else float(row[1])
 
 
-@sparql_function(KGT + "latestTime")
 def kgt_latest_time(point: Any) -> Any:
     from kg_twin.live.readings import format_time
     from kg_twin.rdf import XSD_DATETIME
@@ -137,3 +127,13 @@ def kgt_latest_time(point: Any) -> Any:
         return None
     row = s[0].latest(s[1])
     return None if row is None else Literal(format_time(row[0]), XSD_DATETIME)
+
+
+# The store's extension table entries of the live twin (see kg_twin.service.sparql_functions);
+# partials of module-level functions, so the query worker processes receive them pickled.
+FUNCTIONS: dict[str, Any] = {
+    **{KGT + a: partial(_aggregate, a) for a in ("avg", "min", "max", "sum", "count")},
+    KGT + "agg": kgt_agg,
+    KGT + "latest": kgt_latest,
+    KGT + "latestTime": kgt_latest_time,
+}

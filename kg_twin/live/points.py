@@ -13,7 +13,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
+from kg_twin.core import Core
 from kg_twin.live import brickclasses
 from kg_twin.terms import BRICK, REF, UNIT
 
@@ -83,8 +85,8 @@ class Catalog:
 class PointCatalogs:
     """Per-project point catalogues, loaded from the project's graphs and refreshed on change."""
 
-    def __init__(self, twin: object, state_graph: "callable") -> None:  # type: ignore[valid-type]
-        self.twin = twin
+    def __init__(self, core: Core, state_graph: Callable[[str], str]) -> None:
+        self.core = core
         self.state_graph = state_graph
         self._cats: dict[str, Catalog] = {}
         self._lock = threading.Lock()
@@ -110,9 +112,8 @@ class PointCatalogs:
         return cat
 
     def load(self, project: str) -> Catalog:
-        twin = self.twin
-        ds = twin.dataset_for([project])  # type: ignore[attr-defined]
-        rows = twin.store.select(  # type: ignore[attr-defined]
+        ds = self.core.dataset_for([project])
+        rows = self.core.store.select(
             f"""SELECT ?p ?type ?unit ?tsid WHERE {{
                 ?p a ?type . FILTER(STRSTARTS(STR(?type), "{BRICK}"))
                 OPTIONAL {{ ?p <{BRICK}hasUnit> ?unit . FILTER(isIRI(?unit)) }}
@@ -172,7 +173,7 @@ class PointCatalogs:
     def _own_ts_ids(self, project: str, state: str) -> dict[str, str]:
         from kg_twin.store import Dataset
 
-        rows = self.twin.store.select(  # type: ignore[attr-defined]
+        rows = self.core.store.select(
             f"SELECT ?p ?id WHERE {{ ?p <{REF}hasExternalReference> ?r . ?r <{REF}hasTimeseriesId> ?id }}",
             dataset=Dataset((state,), ()),
         )

@@ -1,6 +1,7 @@
 """The live twin: readings in, history out, current state in the graph, alerts.
 
-:class:`LiveService` is attached to a :class:`~kg_twin.service.Twin` as ``twin.live``.
+:class:`LiveService` works on a :class:`~kg_twin.core.Core` (store, projects, naming, change
+notification); the composition root owns one (``twin.live_service()``).
 Every channel (REST batches, MQTT, the simulator, the CLI) calls :meth:`LiveService.ingest`:
 
 1. each reading is checked against the project's point catalogue (known point,
@@ -16,8 +17,8 @@ Every channel (REST batches, MQTT, the simulator, the CLI) calls :meth:`LiveServ
 
 >>> import tempfile
 >>> from kg_twin.settings import Settings
->>> from kg_twin.service import Twin
->>> twin = Twin(Settings(store="memory", data_dir=tempfile.mkdtemp()))
+>>> from kg_twin.service import create_twin
+>>> twin = create_twin(Settings(store="memory", data_dir=tempfile.mkdtemp()))
 >>> _ = twin.projects.create("demo")
 >>> twin.store.load(b'<http://example.org/b#co2> a <https://brickschema.org/schema/Brick#CO2_Sensor> .', format="turtle", graph=twin.naming.graph("demo", "model"))
 1
@@ -25,7 +26,7 @@ Every channel (REST batches, MQTT, the simulator, the CLI) calls :meth:`LiveServ
 >>> r = live.ingest("demo", [RawReading("co2", "2024-05-01T10:00:00Z", 612)])
 >>> r.accepted, r.rejected
 (1, 0)
->>> live.flush(); live.close()
+>>> live.flush(); live.close(); twin.close()
 1
 """
 
@@ -43,6 +44,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
+from kg_twin.core import Core
 from kg_twin.errors import KgTwinError
 from kg_twin.live.events import EventHub
 from kg_twin.live.points import Catalog, Point, PointCatalogs, normalize_unit
@@ -152,16 +154,16 @@ def _h(s: str) -> str:
 
 
 class LiveService:
-    def __init__(self, twin: Any, *, start: bool = True, history: TimeSeriesStore | None = None) -> None:
-        self.twin = twin
-        self.settings = twin.settings
-        self.naming = twin.naming
-        self.flush_s = float(getattr(self.settings, "live_flush_s", 0.25))
-        self.notify_on_flush = bool(getattr(self.settings, "live_notify", False))
+    def __init__(self, core: Core, *, start: bool = True, history: TimeSeriesStore | None = None) -> None:
+        self.core = core
+        self.settings = core.settings
+        self.naming = core.naming
+        self.flush_s = float(self.settings.live_flush_s)
+        self.notify_on_flush = bool(self.settings.live_notify)
         self.data_dir = Path(self.settings.data_dir)
         self.history: TimeSeriesStore = history or SQLiteTimeSeriesStore(history_path(self.data_dir))
         self.rules = RuleStore(self.data_dir / "timeseries" / "live.sqlite")
-        self.catalogs = PointCatalogs(twin, self.state_graph)
+        self.catalogs = PointCatalogs(core, self.state_graph)
         self.hub = EventHub()
         self._lock = threading.RLock()
         self._flush_lock = threading.Lock()
@@ -182,8 +184,7 @@ class LiveService:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.mqtt: Any = None
-        twin.on_change(self._on_change)
-        twin.live = self
+        core.on_change(self._on_change)
         _ACTIVE.append(self)
         if start:
             self.start()
@@ -206,11 +207,11 @@ class LiveService:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="kg-twin-live-flush", daemon=True)
             self._thread.start()
-        url = getattr(self.settings, "mqtt_url", None)
+        url = self.settings.mqtt_url
         if url and self.mqtt is None:
             from kg_twin.live.mqtt import MqttBridge
 
-            self.mqtt = MqttBridge(self, url, topic=getattr(self.settings, "mqtt_topic", "twin/{project}/{point}"))
+            self.mqtt = MqttBridge(self, url, topic=self.settings.mqtt_topic)
             self.mqtt.start()
 
     def _loop(self) -> None:
@@ -229,6 +230,7 @@ class LiveService:
                 log.exception("live state flush failed")
 
     def close(self) -> None:
+        self.core.changes.remove(self._on_change)
         if self.mqtt is not None:
             self.mqtt.stop()
             self.mqtt = None
@@ -250,7 +252,7 @@ class LiveService:
         if getattr(self._in_flush, "on", False):
             return
         self.catalogs.invalidate(project)
-        if not self.twin.projects.exists(project):
+        if not self.core.projects.exists(project):
             self.purge(project)
         with self._lock:
             self._applicable = {k: v for k, v in self._applicable.items() if k[0] != project}
@@ -293,7 +295,7 @@ class LiveService:
 
         Rejects carry the reading's position in the batch (``index``, 0-based).
         """
-        self.twin.projects.get(project)  # NotFound for an unknown project
+        self.core.projects.get(project)  # NotFound for an unknown project
         res = IngestResult()
         locator = _Locator(self, project)
         found, locate = locator.found, locator.locate
@@ -438,7 +440,7 @@ class LiveService:
                 if self.notify_on_flush and pts:
                     self._in_flush.on = True
                     try:
-                        self.twin.notify(project)
+                        self.core.notify(project)
                     finally:
                         self._in_flush.on = False
             for project in list(self._sparql_dirty):
@@ -512,7 +514,7 @@ class LiveService:
         if ev_body:
             ins += f"GRAPH <{eg}> {{ {ev_body} }} "
         ops.append(f"INSERT DATA {{ {ins}}}")
-        self.twin.store.update(" ;\n".join(ops))
+        self.core.store.update(" ;\n".join(ops))
         static.update(new_static)
         known.update(new_known)
 
@@ -522,7 +524,7 @@ class LiveService:
         if r is None:
             from kg_twin.store import Dataset
 
-            rows = self.twin.store.select(
+            rows = self.core.store.select(
                 f"SELECT ?p WHERE {{ ?p <{BRICK}lastKnownValue> ?n ; <{REF}hasExternalReference> ?r . ?r <{REF}storedAt> <{self.database_iri(project)}> }}",
                 dataset=Dataset((self.state_graph(project),), ()),
             )
@@ -564,7 +566,7 @@ class LiveService:
 
     # ------------------------------------------------------------------ rules
     def add_rule(self, project: str, body: dict[str, Any]) -> Rule:
-        self.twin.projects.get(project)
+        self.core.projects.get(project)
         rule = parse_rule(body)
         if rule.kind == "sparql":
             self._check_rule_query(project, rule)
@@ -586,14 +588,14 @@ class LiveService:
         from kg_twin.limits import Limits
         from kg_twin.sparql.policy import check_client_sparql
 
-        check_client_sparql(rule.query or "", allowlist=[], limits=Limits.of(self.twin.settings), base="", what=f"rule {rule.id}")
+        check_client_sparql(rule.query or "", allowlist=[], limits=Limits.of(self.core.settings), base="", what=f"rule {rule.id}")
         self._run_rule_query(project, rule)  # syntax / runtime errors surface now, as 400
 
     def _run_rule_query(self, project: str, rule: Rule) -> dict[str, dict[str, Any]]:
         """Keys (with their bindings) for which the rule currently holds."""
-        res = self.twin.store.query(
+        res = self.core.store.query(
             rule.query or "",
-            dataset=self.twin.dataset_for([project]),
+            dataset=self.core.dataset_for([project]),
             result_format="json",
             max_rows=10_000,
             timeout_s=min(10.0, self.settings.query_timeout_s),
@@ -671,24 +673,3 @@ def _num(v: Any) -> float | None:
 
 def active_services() -> list[LiveService]:
     return list(_ACTIVE)
-
-
-_create_lock = threading.Lock()
-
-
-def get_live(twin: Any, *, start: bool = True) -> LiveService:
-    """The twin's live service, created (and started) on first use."""
-    live = getattr(twin, "live", None)
-    if live is None:
-        with _create_lock:
-            live = getattr(twin, "live", None)
-            if live is None:
-                live = LiveService(twin, start=start)
-    return live
-
-
-def stop_live(twin: Any) -> None:
-    live = getattr(twin, "live", None)
-    if live is not None:
-        live.close()
-        twin.live = None

@@ -30,7 +30,7 @@ from kg_twin.store.base import GraphStore
 from kg_twin.terms import Naming
 
 if TYPE_CHECKING:  # pragma: no cover
-    from kg_twin.service import Twin
+    from kg_twin.core import Core as Twin
 
 log = logging.getLogger(__name__)
 

@@ -54,19 +54,36 @@ def _is_absolute(iri: str) -> bool:
 _BAD_IRI_CHARS = set('<>"{}|^`\\') | {chr(c) for c in range(0x21)}
 
 
+def _iri_char(cp: int, in_query: bool) -> bool:
+    """RFC 3987 ``ucschar`` (and ``iprivate`` in the query) for code points past ASCII; DEL is out."""
+    if cp < 0x7F:
+        return True
+    if 0xA0 <= cp <= 0xD7FF or 0xF900 <= cp <= 0xFDCF or 0xFDF0 <= cp <= 0xFFEF:
+        return True
+    if 0x10000 <= cp <= 0xEFFFD and (cp & 0xFFFF) <= 0xFFFD and not 0xE0000 <= cp <= 0xE0FFF:
+        return True
+    return in_query and (0xE000 <= cp <= 0xF8FF or (cp >= 0xF0000 and (cp & 0xFFFF) <= 0xFFFD))
+
+
 def check_graph_iri(iri: str) -> str:
     """A graph name a client sends: an absolute IRI without characters IRIs may not hold.
 
     >>> check_graph_iri("http://example.org/g")
     'http://example.org/g'
+    >>> check_graph_iri("http://example.org/a\\x9a")
+    Traceback (most recent call last):
+    ...
+    kg_twin.errors.InputError: [BAD_GRAPH_IRI] graph name 'http://example.org/a\\x9a' is not an IRI: character '\\x9a' (U+009A) at position 21 is not allowed
+      hint: percent-encode the character, or pick another graph IRI
     >>> check_graph_iri("http://example.org/a b")
     Traceback (most recent call last):
     ...
     kg_twin.errors.InputError: [BAD_GRAPH_IRI] graph name 'http://example.org/a b' is not an IRI: character ' ' (U+0020) at position 21 is not allowed
       hint: percent-encode the character, or pick another graph IRI
     """
+    query_at = iri.find("?")
     for i, c in enumerate(iri):
-        if c in _BAD_IRI_CHARS or c == "\ufffd":
+        if c in _BAD_IRI_CHARS or c == "\ufffd" or not _iri_char(ord(c), 0 <= query_at < i):
             raise InputError(
                 "BAD_GRAPH_IRI",
                 f"graph name {iri!r} is not an IRI: character {c!r} (U+{ord(c):04X}) at position {i + 1} is not allowed",

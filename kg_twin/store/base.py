@@ -26,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Literal, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from kg_twin.settings import Settings
+    from kg_twin.store.functions import ExtensionFunctions
 
 DEFAULT = "urn:x-kg-twin:default-graph"  # stands for the store's own default graph in graph lists
 
@@ -122,6 +123,21 @@ class GraphStore(Protocol):
         """
         ...
 
+    async def aquery(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        result_format: str = "json",
+        graph_format: str = "ntriples",
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        base_iri: str | None = None,
+        bindings: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        """:meth:`query` for the event loop (never blocks it)."""
+        ...
+
     def select(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Internal helper: SELECT rows as dicts of rdflib terms (unbound variables absent)."""
         ...
@@ -155,6 +171,14 @@ class GraphStore(Protocol):
 
     def dump(self, output: IO[bytes], *, format: str, graphs: Iterable[str] | None = None) -> None:
         """Serialize graphs to ``output``. Triple formats need exactly one graph."""
+        ...
+
+    def dump_bytes(self, *, format: str, graphs: Iterable[str] | None = None) -> bytes:
+        """:meth:`dump` into bytes."""
+        ...
+
+    def start_workers(self) -> None:
+        """Start what runs queries now rather than at the first query (the server calls it at startup)."""
         ...
 
     def graphs(self) -> list[str]:
@@ -194,8 +218,10 @@ class GraphStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(settings: "Settings", *, read_only: bool = False) -> GraphStore:
-    """Open the store the settings describe.
+def open_store(settings: "Settings", *, read_only: bool = False, functions: "ExtensionFunctions | None" = None) -> GraphStore:
+    """Open the store the settings describe. ``functions``: the SPARQL extension functions its
+    queries may call (IRI -> function, see :mod:`kg_twin.store.functions`); a remote engine
+    evaluates its own.
 
     >>> from kg_twin.settings import Settings
     >>> s = open_store(Settings(store="memory"))
@@ -205,11 +231,11 @@ def open_store(settings: "Settings", *, read_only: bool = False) -> GraphStore:
     if settings.store == "memory":
         from kg_twin.store.oxigraph import OxigraphStore
 
-        return OxigraphStore(None, settings=settings)
+        return OxigraphStore(None, settings=settings, functions=functions)
     if settings.store == "oxigraph":
         from kg_twin.store.oxigraph import OxigraphStore
 
-        return OxigraphStore(settings.store_path, settings=settings, read_only=read_only)
+        return OxigraphStore(settings.store_path, settings=settings, read_only=read_only, functions=functions)
     if settings.store.startswith(("http://", "https://")):
         from kg_twin.store.remote import RemoteStore  # type: ignore[import-not-found]
 

@@ -25,7 +25,10 @@ def graph_term(iri: str) -> Any:
         return ox.DefaultGraph()
     if iri.startswith("_:"):
         return ox.BlankNode(iri[2:])
-    return ox.NamedNode(iri)
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as e:  # a graph name no check before caught: the client's input, never a 500
+        raise InputError("BAD_GRAPH_IRI", f"graph name {iri!r} is not an IRI: {e}", hint="percent-encode the character, or pick another graph IRI") from None
 
 
 def to_ox_term(v: Any) -> Any:

@@ -1,34 +1,35 @@
-"""SPARQL extension functions (custom functions) available in every query.
+"""SPARQL extension functions (custom functions): how the store evaluates the ones it is given.
 
-Extension modules call :func:`sparql_function` at import time; they are listed in
-:data:`EXTENSION_MODULES` (plus ``KG_TWIN_SPARQL_EXTENSIONS``, comma-separated) and
-imported by the query workers as well as by the in-process path.
+The store knows no feature: the composition root (:func:`kg_twin.service.sparql_functions`) picks
+the table, an IRI -> function mapping, and passes it to :func:`kg_twin.store.open_store`. The
+query worker processes receive the same table (pickled: every function must be a module-level
+function, a :func:`functools.partial` of one, or an instance of a module-level class).
 
-Functions receive kg_twin.rdf terms (IRI / Literal / BNode) and return a Python
-value (str, int, float, bool, datetime, kg_twin.rdf term) or None (unbound).
+Functions receive kg_twin.rdf terms (IRI / Literal / BNode) and return a Python value (str, int,
+float, bool, datetime, kg_twin.rdf term) or None (unbound). An error (ValueError, TypeError,
+ArithmeticError) leaves the expression unbound, as SPARQL wants.
 
->>> @sparql_function("urn:x-example:double")
-... def double(x):
+>>> from kg_twin.settings import Settings
+>>> from kg_twin.store import open_store
+>>> def double(x):
 ...     return float(x.value) * 2
->>> "urn:x-example:double" in FUNCTIONS
-True
+>>> s = open_store(Settings(store="memory"), functions={"urn:x-example:double": double})
+>>> s.select("SELECT (<urn:x-example:double>(21) AS ?x) {}")[0]["x"].toPython()
+42.0
 """
 
 from __future__ import annotations
 
 import contextvars
-import importlib
-import logging
-import os
+import datetime
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
-log = logging.getLogger(__name__)
+import pyoxigraph as ox
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {}
-# modules that register functions when imported (added to by feature packages)
-EXTENSION_MODULES: list[str] = ["kg_twin.geo.functions", "kg_twin.live.functions"]
-_loaded = False
+from kg_twin import rdf
+
+ExtensionFunctions = Mapping[str, Callable[..., Any]]
 
 # What a function may need to know about the query it runs in: ``data_dir`` (the
 # deployment's data directory) and ``graphs`` (the IRIs of the graphs in the query's
@@ -51,58 +52,33 @@ def current_query_context() -> dict[str, Any] | None:
     return _CONTEXT.get()
 
 
-def sparql_function(iri: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        FUNCTIONS[iri] = fn
-        return fn
-
-    return deco
-
-
-def load_extensions() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    extra = [m.strip() for m in os.environ.get("KG_TWIN_SPARQL_EXTENSIONS", "").split(",") if m.strip()]
-    for mod in EXTENSION_MODULES + extra:
-        try:
-            importlib.import_module(mod)
-        except ImportError as e:  # an optional extension whose dependency is missing
-            log.warning("SPARQL extension module %s not loaded: %s", mod, e)
+def _from_ox(t: Any) -> Any:
+    if isinstance(t, ox.NamedNode):
+        return rdf.IRI(t.value)
+    if isinstance(t, ox.BlankNode):
+        return rdf.BNode(t.value)
+    if isinstance(t, ox.Literal):
+        return rdf.Literal(t.value, t.datatype.value if not t.language else None, t.language)
+    return t
 
 
-def oxigraph_functions() -> dict[Any, Any]:
-    """The registry wrapped for pyoxigraph (store package only)."""
-    load_extensions()
-    if not FUNCTIONS:
-        return {}
-    import pyoxigraph as ox
-
-    from kg_twin import rdf
+def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     from kg_twin.store.execute import to_ox_term
 
-    def from_ox(t: Any) -> Any:
-        if isinstance(t, ox.NamedNode):
-            return rdf.IRI(t.value)
-        if isinstance(t, ox.BlankNode):
-            return rdf.BNode(t.value)
-        if isinstance(t, ox.Literal):
-            return rdf.Literal(t.value, t.datatype.value if not t.language else None, t.language)
-        return t
+    def call(*args: Any) -> Any:
+        try:
+            out = fn(*[_from_ox(a) for a in args])
+        except (ValueError, TypeError, ArithmeticError):
+            return None  # SPARQL semantics: an error makes the expression unbound
+        if out is None:
+            return None
+        if isinstance(out, (datetime.datetime, datetime.date)):
+            return to_ox_term(rdf.Literal.of(out))
+        return to_ox_term(out)
 
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any) -> Any:
-            try:
-                out = fn(*[from_ox(a) for a in args])
-            except (ValueError, TypeError, ArithmeticError):
-                return None  # SPARQL semantics: an error makes the expression unbound
-            if out is None:
-                return None
-            if hasattr(out, "isoformat") and not isinstance(out, str):
-                return to_ox_term(rdf.Literal.of(out))
-            return to_ox_term(out)
+    return call
 
-        return call
 
-    return {ox.NamedNode(iri): wrap(fn) for iri, fn in FUNCTIONS.items()}
+def oxigraph_functions(functions: ExtensionFunctions | None) -> dict[Any, Any]:
+    """The table wrapped for pyoxigraph (store package only)."""
+    return {ox.NamedNode(iri): _wrap(fn) for iri, fn in (functions or {}).items()}

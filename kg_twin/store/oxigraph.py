@@ -27,7 +27,7 @@ from kg_twin.store import pending
 from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
 from kg_twin.store.bulk import bulk_into, rdf_syntax_error
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, syntax_error
-from kg_twin.store.functions import oxigraph_functions, query_context
+from kg_twin.store.functions import ExtensionFunctions, oxigraph_functions, query_context
 from kg_twin.store.pending import STAGING_PREFIX, Redo
 
 
@@ -62,8 +62,9 @@ class OxigraphStore:
     '1'
     """
 
-    def __init__(self, path: str | Path | None, *, settings: Any = None, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path | None, *, settings: Any = None, read_only: bool = False, functions: ExtensionFunctions | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        self.function_table: dict[str, Any] = dict(functions or {})
         self.settings = settings
         self.read_only = read_only
         self._write_lock = threading.RLock()
@@ -106,7 +107,7 @@ class OxigraphStore:
 
     def _funcs(self) -> dict[Any, Any]:
         if self._functions is None:
-            self._functions = oxigraph_functions()
+            self._functions = oxigraph_functions(self.function_table)
         return self._functions
 
     # ------------------------------------------------------------------ queries
@@ -557,7 +558,7 @@ class OxigraphStore:
             if snaps is not None and snaps.exists():
                 shutil.rmtree(snaps, ignore_errors=True)
             size = getattr(self.settings, "query_workers", 2) if self.settings is not None else 2
-            self._pool = QueryPool(size, self.snapshot, on_release=self._gc_snapshots)
+            self._pool = QueryPool(size, self.snapshot, on_release=self._gc_snapshots, functions=self.function_table)
         return self._pool
 
     def start_workers(self) -> None:

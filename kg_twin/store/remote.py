@@ -290,6 +290,9 @@ class RemoteStore:
                     yield ox.Quad(q.subject, q.predicate, q.object, gn) if fmt.quads else q
         ox.serialize(items(), output, OX_RDF[fmt.name])
 
+    def start_workers(self) -> None:
+        """Nothing to start: the remote engine runs the queries."""
+
     def dump_bytes(self, *, format: str, graphs: Iterable[str] | None = None) -> bytes:
         buf = io.BytesIO()
         self.dump(buf, format=format, graphs=graphs)

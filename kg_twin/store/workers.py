@@ -33,7 +33,7 @@ def _worker_main(conn_in: Any, conn_out: Any) -> None:  # runs in the child proc
     from kg_twin.store.execute import run_query
     from kg_twin.store.functions import oxigraph_functions, query_context
 
-    functions = oxigraph_functions()
+    functions = oxigraph_functions(conn_in.recv())  # first message: the extension function table
     current_path = None
     store = None
     while True:
@@ -75,7 +75,7 @@ class _Worker:
     RocksDB state or lock is inherited and the parent's ``__main__`` is never re-imported.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, functions: dict[str, Any]) -> None:
         c_read, p_write = os.pipe()  # parent -> child
         p_read, c_write = os.pipe()  # child -> parent
         env = dict(os.environ)
@@ -93,6 +93,7 @@ class _Worker:
         self._send = Connection(p_write, readable=False)
         self._recv = Connection(p_read, writable=False)
         self.snapshot: str | None = None
+        self._send.send(functions)
 
     def send(self, obj: Any) -> None:
         self._send.send(obj)
@@ -122,7 +123,8 @@ class _Worker:
 class QueryPool:
     """A fixed number of query worker processes reading store snapshots."""
 
-    def __init__(self, size: int, snapshot: Callable[[], str], on_release: Callable[[], None] | None = None) -> None:
+    def __init__(self, size: int, snapshot: Callable[[], str], on_release: Callable[[], None] | None = None, functions: dict[str, Any] | None = None) -> None:
+        self._functions = dict(functions or {})
         self._snapshot = snapshot
         self._on_release = on_release
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -132,7 +134,7 @@ class QueryPool:
         self.size = size
         self.killed = 0
         for _ in range(size):
-            w = _Worker()
+            w = _Worker(self._functions)
             self._all.append(w)
             self._idle.put(w)
 
@@ -148,7 +150,7 @@ class QueryPool:
         dead.kill()
         if self._closed:
             return
-        w = _Worker()
+        w = _Worker(self._functions)
         with self._lock:
             self._all.append(w)
         self._idle.put(w)

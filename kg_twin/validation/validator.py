@@ -29,6 +29,7 @@ from typing import Any, Iterable, Sequence
 import pyoxigraph as ox
 import rdflib
 
+from kg_twin.core import Core
 from kg_twin.errors import InputError
 from kg_twin.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_rdf
 from kg_twin.sparql.policy import check_shapes
@@ -360,7 +361,7 @@ def _oxigraph_of(store: Any) -> Any:
 
 
 def validate_project(
-    twin: Any,
+    twin: Core,
     project: str,
     *,
     shape_files: Sequence[Path | str] = (),

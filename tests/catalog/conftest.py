@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from kg_twin.api.app import create_app
-from kg_twin.service import Twin
+from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "catalog"
@@ -43,7 +43,7 @@ def populate(twin: Twin) -> None:
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
-    t = Twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("catalog"), query_timeout_s=20))
+    t = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("catalog"), query_timeout_s=20))
     populate(t)
     yield t
     t.close()
@@ -81,7 +81,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     import uvicorn
 
     settings = Settings(store="oxigraph", data_dir=tmp_path_factory.mktemp("live"), query_workers=1, query_timeout_s=20, infer_on_change=False)
-    t = Twin(settings)
+    t = create_twin(settings)
     populate(t)
     app = create_app(settings, twin=t)
     port = _free_port()

@@ -206,9 +206,11 @@ def test_filters_really_filter(client: object, admin_token: str) -> None:
 
 def test_pagination_pages_and_links(client: object, admin_token: str, twin: object) -> None:
     from kg_twin.catalog.catalog import ProjectQueries
+    from kg_twin.limits import Limits
 
     text = (BUILTIN_DIR / "list-spaces-by-storey.rq").read_text().replace("#+ pagination: 100", "#+ pagination: 3")
-    pq = ProjectQueries(twin, Catalog({}))  # a separate registry: the paged copy is a project query
+    empty = Catalog({})
+    pq = ProjectQueries(twin.store, twin.naming, lambda: empty, limits=Limits.of(twin.settings))  # a separate registry: the paged copy is a project query
     pq.put("campus", "spaces-paged", text)
     from kg_twin.catalog.run import run
 

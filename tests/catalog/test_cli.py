@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 from .conftest import EX, populate
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("cli")
-    t = Twin(Settings(data_dir=d))
+    t = create_twin(Settings(data_dir=d))
     populate(t)
     t.close()
     return d

@@ -8,6 +8,7 @@ import math
 import pyproj
 import pytest
 
+from kg_twin.service import sparql_functions
 from kg_twin.settings import Settings
 from kg_twin.store import Dataset, open_store
 
@@ -25,7 +26,8 @@ LATLON = '"<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(45.195 5.765)"^^ge
 
 @pytest.fixture(scope="module")
 def store() -> object:
-    s = open_store(Settings(store="memory"))
+    settings = Settings(store="memory")
+    s = open_store(settings, functions=sparql_functions(settings))
     yield s
     s.close()
 
@@ -64,23 +66,12 @@ def test_builtin_relations_need_crs84(store: object) -> None:
     assert len(RELATIONS) == 8
 
 
-def test_opt_in_relations_module() -> None:
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
+def test_crs_relations_setting() -> None:
     query = P + f"SELECT ?x WHERE {{ BIND(geof:sfWithin({LATLON}, {SQUARE}) AS ?x) }}"
-    code = (
-        "import sys\n"
-        "from kg_twin.settings import Settings\n"
-        "from kg_twin.store import open_store\n"
-        "s = open_store(Settings(store='memory'))\n"
-        "print(s.select(sys.stdin.read())[0]['x'])\n"
-    )
-    env = {**os.environ, "KG_TWIN_SPARQL_EXTENSIONS": "kg_twin.geo.relations"}
-    r = subprocess.run([sys.executable, "-c", code], input=query, cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=60)
-    assert r.stdout.strip() == "true", r.stderr
+    builtin = open_store(Settings(store="memory"), functions=sparql_functions(Settings()))
+    assert "x" not in builtin.select(query)[0]  # pyoxigraph's relation: a latitude/longitude WKT is not CRS84
+    aware = Settings(store="memory", crs_relations=True)
+    assert open_store(aware, functions=sparql_functions(aware)).select(query)[0]["x"].toPython() is True
 
 
 def test_wkt_parameters_are_bound_in_crs84() -> None:
@@ -135,7 +126,8 @@ def test_errors_leave_the_value_unbound(store: object, expr: str) -> None:
 
 
 def test_functions_run_in_query_workers(tmp_path: object) -> None:
-    s = open_store(Settings(store="oxigraph", data_dir=tmp_path, query_workers=1))
+    settings = Settings(store="oxigraph", data_dir=tmp_path, query_workers=1, crs_relations=True)
+    s = open_store(settings, functions=sparql_functions(settings))  # the workers receive the CRS-aware relations too
     try:
         s.load(f'<http://x/a> <{"http://www.opengis.net/ont/geosparql#asWKT"}> {INSIDE.replace("geo:wktLiteral", "<http://www.opengis.net/ont/geosparql#wktLiteral>")} .'.encode(), format="turtle", graph="http://g")
         res = s.query(P + f"SELECT ?d WHERE {{ ?s geo:asWKT ?w BIND(geof:distance(?w, {OUTSIDE}) AS ?d) FILTER(geof:sfWithin(?w, {SQUARE})) }}",

@@ -13,7 +13,7 @@ from pypdf import PdfWriter
 
 from kg_twin.errors import InputError
 from kg_twin.ingest import pipeline
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 from .geobim_run import DATA
@@ -23,7 +23,7 @@ KGT = "https://w3id.org/kg-twin/ontology#"
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    t = Twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("geobim"), base_iri="http://twin.test/"))
+    t = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("geobim"), base_iri="http://twin.test/"))
     t.projects.create("olemps")
     yield t
     t.close()

@@ -8,7 +8,7 @@ import pytest
 import rdflib
 
 from kg_twin.ingest.pipeline import IngestOptions, ingest
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 from .helpers import BRICK, DATA, KGT
@@ -18,7 +18,7 @@ _ids = itertools.count()
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    t = Twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("handlers"), base_iri="http://twin.test/"))
+    t = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("handlers"), base_iri="http://twin.test/"))
     yield t
     t.close()
 

@@ -22,7 +22,7 @@ import tests.ingest.standin  # noqa: F401  (registers the test-points handler)
 from kg_twin.errors import InputError, ShapeViolation
 from kg_twin.ingest.mapping import dump_yaml, load_mapping_text
 from kg_twin.ingest.pipeline import IngestOptions, ingest, receive, source_slug
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "pipeline"
@@ -35,7 +35,7 @@ _ids = itertools.count()
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    t = Twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("pipe"), base_iri="http://twin.test/"))
+    t = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("pipe"), base_iri="http://twin.test/"))
     yield t
     t.close()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import kg_twin.demo as demo
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -21,7 +21,7 @@ def test_demo_subset_skips_clearly_and_is_idempotent(tmp_path, monkeypatch):
         shutil.copy(EXAMPLES / rel, root / rel)
     (root / "building" / "plan.xyz").write_text("not a format anyone reads")
     monkeypatch.setattr(demo, "MANIFEST", demo.MANIFEST + [("building/plan.xyz", "no-such-reader")])
-    twin = Twin(Settings(store="memory", data_dir=tmp_path / "d"))
+    twin = create_twin(Settings(store="memory", data_dir=tmp_path / "d"))
     try:
         res = demo.load_demo(twin, root=root, quiet=True)
         assert {r["file"] for r in res.loaded} == {"building/smallOffice_brick.ttl", "olemps/COMMUNE.zip"}
@@ -41,7 +41,7 @@ def test_demo_subset_skips_clearly_and_is_idempotent(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_full_demo_links_documents(tmp_path):
-    twin = Twin(Settings(data_dir=tmp_path))
+    twin = create_twin(Settings(data_dir=tmp_path))
     try:
         res = demo.load_demo(twin, quiet=True)
         assert not res.failed and not res.skipped, res.lines()

@@ -12,7 +12,7 @@ import pytest
 
 from kg_twin.live.readings import BadTime, JsonReading, RawReading, parse_batch, parse_time
 from kg_twin.live.service import LiveService
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "live"
@@ -95,7 +95,7 @@ def _mixed_batch() -> list[dict[str, Any]]:
 
 
 def _twin(path: Path) -> Twin:
-    twin = Twin(Settings(store="memory", data_dir=path, base_iri="http://twin.test/"))
+    twin = create_twin(Settings(store="memory", data_dir=path, base_iri="http://twin.test/"))
     twin.projects.create("c")
     twin.store.load((DATA / "campus.ttl").read_bytes(), format="turtle", graph=twin.naming.graph("c", "model"))
     return twin

@@ -40,7 +40,6 @@ def test_state_flush_and_restart(twin):
     live.flush()
     assert twin.store.graph_size(state) == size1  # values replaced, nothing added
     live.close()
-    twin.live = None
     # a new service (restart): old values of unknown origin are replaced by pattern
     live2 = LiveService(twin, start=False)
     live2.ingest("c", [RawReading("co2_101", "2024-05-01T10:03:00Z", 630), RawReading("co2_101", "2024-05-01T09:00:00Z", 1)])
@@ -58,7 +57,6 @@ def test_rule_state_survives_restart(twin):
     live.add_rule("c", {"id": "hi", "class": "brick:CO2_Sensor", "value": 1000, "clear": 950})
     assert live.ingest("c", [RawReading("co2_101", "2024-05-01T10:00:00Z", 1200)]).alerts == 1
     live.close()
-    twin.live = None
     live2 = LiveService(twin, start=False)
     assert live2.ingest("c", [RawReading("co2_101", "2024-05-01T10:01:00Z", 1300)]).alerts == 0  # still raised: no new alert
     assert live2.ingest("c", [RawReading("co2_101", "2024-05-01T10:02:00Z", 900)]).alerts == 1  # cleared

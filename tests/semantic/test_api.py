@@ -1,4 +1,4 @@
-"""REST: /ontologies, /ontologies/check, /ontologies/{module}, POST /projects/{p}/infer, and the refresher hook."""
+"""REST: /ontologies, /ontologies/check, /ontologies/{module}, POST /projects/{p}/infer, and the refresher the app attaches."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import rdflib
 from fastapi.testclient import TestClient
 
 from kg_twin.api.app import create_app
-from kg_twin.api.routers import ontologies
-from kg_twin.service import Twin
+from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 
 G36 = Path(__file__).resolve().parents[1] / "data" / "brick" / "g36-combined-ahu-vav.ttl"
@@ -20,10 +19,9 @@ BASE = "http://twin.test/"
 @pytest.fixture()
 def client(tmp_path):
     settings = Settings(store="memory", data_dir=tmp_path, base_iri=BASE)
-    twin = Twin(settings)
+    twin = create_twin(settings)
     twin.projects.create("campus")
-    app = create_app(settings, twin=twin)
-    ontologies.install(app)
+    app = create_app(settings, twin=twin)  # its lifespan attaches the inference refresher (infer_on_change)
     with TestClient(app) as c:
         c.twin = twin  # type: ignore[attr-defined]
         c.app_ = app  # type: ignore[attr-defined]
@@ -75,7 +73,7 @@ def test_infer_needs_writer_and_rebuilds(client):
 
 
 @pytest.mark.slow
-def test_refresher_installed_by_hook(client):
+def test_refresher_installed_by_the_app(client):
     twin = client.twin
     refresher = client.app_.state.inference
     twin.store.load(G36, format="turtle", graph=twin.naming.graph("campus", "hvac"))

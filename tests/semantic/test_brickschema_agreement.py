@@ -15,7 +15,7 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, URIRef
 
 from kg_twin.reasoning.infer import infer_project
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "brick"
@@ -48,7 +48,7 @@ def data() -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def ours(data) -> set:
-    t = Twin(Settings(store="memory", base_iri="http://twin.test/"))
+    t = create_twin(Settings(store="memory", base_iri="http://twin.test/"))
     t.store.load(data.serialize(format="nt", encoding="utf-8"), format="ntriples", graph=t.naming.graph("x", "examples"))
     infer_project(t.store, t.naming, "x")
     buf = io.BytesIO()

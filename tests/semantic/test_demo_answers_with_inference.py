@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 import kg_twin.demo as demo
 from kg_twin.api.app import create_app
 from kg_twin.reasoning.infer import infer_project
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 BRICK = "https://brickschema.org/schema/Brick#"
@@ -58,7 +58,7 @@ def _answers(c: TestClient, names: list[str], examples: dict[str, str]) -> dict[
 @pytest.mark.slow
 def test_demo_answers_are_the_same_after_inference(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, infer_on_change=False, store="oxigraph")
-    twin = Twin(settings)
+    twin = create_twin(settings)
     try:
         res = demo.load_demo(twin, quiet=True)
         assert not res.failed, res.lines()

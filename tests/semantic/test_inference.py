@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
 from kg_twin.reasoning.infer import Change, apply_change, asserted_graphs, infer_project, snapshot, stage
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 from kg_twin.store import Dataset
 
@@ -37,7 +37,7 @@ def _graph_of(store, graph: str) -> rdflib.Graph:
 
 def _infer_turtle(text: str) -> rdflib.Graph:
     """Entailments of a small Turtle document (a throwaway in-memory project)."""
-    t = Twin(Settings(store="memory", base_iri=BASE))
+    t = create_twin(Settings(store="memory", base_iri=BASE))
     t.store.load(text.encode(), format="turtle", graph=t.naming.graph("x", "data"))
     infer_project(t.store, t.naming, "x")
     out = _graph_of(t.store, t.naming.inferred_graph("x"))
@@ -47,7 +47,7 @@ def _infer_turtle(text: str) -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    t = Twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("twin"), base_iri=BASE))
+    t = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("twin"), base_iri=BASE))
     t.projects.create("campus", title="Campus")
     t.store.load(G36, format="turtle", graph=t.naming.graph("campus", "hvac"))
     yield t
@@ -149,7 +149,7 @@ def test_cli_infer(tmp_path):
 
     data_dir = tmp_path / "d"
     s = Settings(data_dir=data_dir, base_iri=BASE)
-    t = Twin(s)
+    t = create_twin(s)
     t.projects.create("cli")
     t.store.load(G36, format="turtle", graph=t.naming.graph("cli", "hvac"))
     t.close()
@@ -191,7 +191,7 @@ def _same_inferred(t: Twin) -> None:
 
 @pytest.fixture()
 def pair(tmp_path):
-    t = Twin(Settings(store="memory", base_iri=BASE))
+    t = create_twin(Settings(store="memory", base_iri=BASE))
     _two_projects(t)
     yield t
     t.close()
@@ -270,7 +270,7 @@ def test_counts_are_the_same_with_and_without_inference(tmp_path):
 
     src = tmp_path / "d.nt"
     write(src, 3000)
-    t = Twin(Settings(store="memory", base_iri=BASE))
+    t = create_twin(Settings(store="memory", base_iri=BASE))
     t.projects.create("c")
     t.store.load(src, format="ntriples", graph=t.naming.graph("c", "district"))
     # the same data also asserts some entailments (as real sources do): still counted once

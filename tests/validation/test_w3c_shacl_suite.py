@@ -59,10 +59,10 @@ def test_cli(entry):
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from kg_twin.service import Twin
+    from kg_twin.service import create_twin
     from kg_twin.settings import Settings
 
-    twin = Twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("shacl-api"), base_iri="http://twin.test/"))
+    twin = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("shacl-api"), base_iri="http://twin.test/"))
     twin.projects.create("w3c")
     tok = twin.access.tokens.create("w3c", "reader", "suite").secret
     with TestClient(create_app(twin.settings, twin=twin)) as client:

@@ -23,10 +23,12 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.api.openapi import READ, errors
 from kg_twin.errors import InputError, NotFound, PayloadTooLarge
 from kg_twin.limits import Limits, check_rdf
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, negotiate, rdf_format_from_media_type
 from kg_twin.service import Twin
+from kg_twin.sparql.dataset import check_graph_iri
 
 router = APIRouter(tags=["graph store"])
 
@@ -182,13 +184,7 @@ def _dump_response(twin: Twin, graph: str, request: Request, head: bool = False)
     mt = RDF_FORMATS[fmt].media_type + "; charset=utf-8"
     if head:
         return Response(status_code=200, media_type=mt)
-    body = twin.store.dump_bytes(format=fmt, graphs=[graph]) if hasattr(twin.store, "dump_bytes") else None
-    if body is None:
-        import io
-
-        b = io.BytesIO()
-        twin.store.dump(b, format=fmt, graphs=[graph])
-        body = b.getvalue()
+    body = twin.store.dump_bytes(format=fmt, graphs=[graph])
     return Response(body, media_type=mt, headers={"Vary": "Accept"})
 
 
@@ -232,18 +228,12 @@ async def _handle(project: str, graph: str | None, request: Request, twin: Twin,
     raise InputError("PROTOCOL", f"method {method} not supported", status=405)
 
 
-@router.api_route("/projects/{project}/graphs", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol (indirect: ?graph=IRI or ?default)")
 async def graph_store(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
     twin.access.require(caller, project, "reader")  # before looking at the graph: no hints to outsiders
     graph = _target(twin, project, request) if request.query_params else None
     return await _handle(project, graph, request, twin, caller)
 
 
-@router.api_route(
-    "/projects/{project}/graphs/{name:path}",
-    methods=["GET", "HEAD", "PUT", "POST", "DELETE"],
-    summary="Graph Store Protocol, direct identification below the graph store URL: the graph's IRI is this request's URL",
-)
 async def graph_store_direct(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
     twin.access.require(caller, project, "reader")  # before looking at the graph: no hints to outsiders
     if not name:
@@ -252,8 +242,62 @@ async def graph_store_direct(project: str, name: str, request: Request, twin: Tw
     return await _handle(project, twin.naming.resolve_graph(project, iri), request, twin, caller)
 
 
-@router.api_route("/graph/{project}/{name:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol, direct identification: this URL's path names the graph")
 async def graph_direct(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
     if not name or name.startswith("_"):
         raise NotFound("GRAPH_NOT_FOUND", "no such graph")
-    return await _handle(project, twin.naming.graph(project, name), request, twin, caller)
+    return await _handle(project, check_graph_iri(twin.naming.graph(project, name)), request, twin, caller)
+
+
+# ---------------------------------------------------------------- routes and what they answer
+_RDF_IN = {RDF_FORMATS[f].media_type: {"schema": {"type": "string"}} for f in ("turtle", "ntriples", "rdfxml", "jsonld", "n3")}
+_RDF_IN["multipart/form-data"] = {"schema": {"type": "object", "additionalProperties": {"type": "string", "format": "binary"}}}
+_READ_DOC = {
+    "responses": {
+        "200": {
+            "description": "the graph (direct, ?graph, ?default) or the whole project (no parameter: TriG/N-Quads or merged) in the format Accept asks for",
+            "content": {RDF_FORMATS[f].media_type: {"schema": {"type": "string"}} for f in GRAPH_OUTPUT},
+        }
+    }
+}
+_WRITE_DOC = {
+    "description": "The body is one RDF document (its Content-Type), or multipart/form-data with one document per part. "
+    "At most KG_TWIN_MAX_UPLOAD_BYTES (413 beyond); JSON-LD / RDF/XML nesting at most KG_TWIN_MAX_NESTING_DEPTH (400 beyond).",
+    "requestBody": {"required": True, "content": _RDF_IN},
+}
+_INDIRECT = [
+    {"name": "graph", "in": "query", "required": False, "schema": {"type": "string"}, "description": "IRI of the graph (any IRI: a project is an RDF dataset)"},
+    {"name": "default", "in": "query", "required": False, "allowEmptyValue": True, "schema": {"type": "string"}, "description": "the project's default graph"},
+]
+_RESPONSES = {
+    "GET": errors(400, *READ, 406),
+    "HEAD": errors(400, *READ, 406),
+    "PUT": {201: {"description": "graph created"}, 204: {"description": "graph replaced"}, **errors(400, *READ, 413, 415)},
+    "POST": {201: {"description": "graph created (without a graph name: a new graph, its IRI in Location)"}, 204: {"description": "triples added to the graph"}, **errors(400, *READ, 413, 415)},
+    "DELETE": {204: {"description": "graph dropped"}, **errors(400, *READ)},
+}
+_SUMMARIES = {
+    "GET": "read", "HEAD": "headers of a read", "PUT": "replace (writer)", "POST": "add triples / create (writer)", "DELETE": "drop (writer)",
+}
+
+
+def _add_routes(path: str, endpoint: Any, what: str, extra_params: list[dict[str, Any]] | None = None) -> None:
+    for method in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+        doc: dict[str, Any] = dict(_READ_DOC if method in ("GET", "HEAD") else _WRITE_DOC if method in ("PUT", "POST") else {})
+        if extra_params:
+            doc["parameters"] = extra_params
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=[method],
+            operation_id=f"{endpoint.__name__}_{method.lower()}",
+            status_code={"PUT": 201, "POST": 201, "DELETE": 204}.get(method, 200),
+            summary=f"Graph Store Protocol, {what}: {_SUMMARIES[method]}",
+            response_class=Response,
+            responses=_RESPONSES[method],
+            openapi_extra=doc,
+        )
+
+
+_add_routes("/projects/{project}/graphs", graph_store, "indirect (?graph=IRI or ?default; neither: the whole project)", _INDIRECT)
+_add_routes("/projects/{project}/graphs/{name:path}", graph_store_direct, "direct identification below the graph store URL (the graph's IRI is this URL)")
+_add_routes("/graph/{project}/{name:path}", graph_direct, "direct identification (this URL's path names the graph)")

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends
 
 from kg_twin import __version__
 from kg_twin.api.deps import get_twin
+from kg_twin.api.schemas import Health
 from kg_twin.service import Twin
 
 router = APIRouter(tags=["service"])
 
 
-@router.get("/health", summary="Liveness: the service answers and its store is open")
+@router.get("/health", summary="Liveness: the service answers and its store is open", response_model=Health)
 def health(twin: Twin = Depends(get_twin)) -> dict[str, Any]:
     return {
         "ok": True,

@@ -31,7 +31,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from kg_twin.access import Caller
+from kg_twin.api import schemas
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.api.openapi import READ, errors
 from kg_twin.errors import InputError, PayloadTooLarge, ShapeViolation
 from kg_twin.service import Twin
 
@@ -114,14 +116,22 @@ _UPLOAD_DOC = {
             }
         },
     },
-    "responses": {
-        "202": {"description": "accepted as a background job; poll the Location"},
-        "422": {"description": "SHACL violations: quarantined; error body plus 'report' and 'quarantine'"},
+    "description": "Uploads at most KG_TWIN_MAX_UPLOAD_BYTES (413 beyond); a mapping YAML is bounded by KG_TWIN_MAX_NESTING_DEPTH and "
+    "KG_TWIN_MAX_YAML_NODES (400 beyond). Uploads over 8 MiB, or `async=true`, run as a job (202).",
+}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": schemas.IngestReport,
+        "description": "published (or dry run) with the ingest report; a dry run with `Accept: application/yaml` gives the proposed mapping file",
+        "content": {"application/yaml": {"schema": {"type": "string"}}},
     },
+    202: {"model": schemas.Job, "description": "accepted as a background job; poll the Location"},
+    **errors(400, *READ, 413, 415),
+    422: {"model": schemas.IngestViolationBody, "description": "SHACL violations not accepted: the data is quarantined; the error body plus 'report' and 'quarantine'"},
 }
 
 
-@router.post("/projects/{project}/ingest", summary="Ingest a file into a project (detect, map, validate, publish)", openapi_extra=_UPLOAD_DOC)
+@router.post("/projects/{project}/ingest", summary="Ingest a file into a project (detect, map, validate, publish)", response_class=Response, responses=_RESPONSES, openapi_extra=_UPLOAD_DOC)
 async def post_ingest(
     project: str,
     request: Request,
@@ -137,7 +147,6 @@ async def post_ingest(
     twin: Twin = Depends(get_twin),
     caller: Caller = Depends(get_caller),
 ) -> Any:
-    from kg_twin.ingest.jobs import jobs_of
     from kg_twin.ingest.mapping import dump_yaml, load_mapping_text
     from kg_twin.ingest.pipeline import IngestOptions, ingest
 
@@ -172,7 +181,7 @@ async def post_ingest(
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
-        job = jobs_of(twin).submit(project, primary.name, run_job)
+        job = twin.ingest_jobs.submit(project, primary.name, run_job)
         loc = f"/projects/{project}/jobs/{job.id}"
         return JSONResponse(job.to_dict(), status_code=202, headers={"Location": loc})
 
@@ -187,23 +196,21 @@ async def post_ingest(
     return JSONResponse(report.model_dump(mode="json"))
 
 
-@router.get("/projects/{project}/jobs/{job_id}", summary="Status, progress and report of an ingest job")
+@router.get("/projects/{project}/jobs/{job_id}", summary="Status, progress and report of an ingest job", response_model=schemas.Job, response_model_exclude_unset=True, responses=errors(*READ))
 def get_job(project: str, job_id: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Any:
-    from kg_twin.ingest.jobs import jobs_of
 
     twin.access.require(caller, project, "reader")
-    return jobs_of(twin).get(project, job_id).to_dict()
+    return twin.ingest_jobs.get(project, job_id).to_dict()
 
 
-@router.get("/projects/{project}/jobs", summary="Ingest jobs of a project (this server run)")
+@router.get("/projects/{project}/jobs", summary="Ingest jobs of a project (this server run)", response_model=schemas.JobList, response_model_exclude_unset=True, responses=errors(*READ))
 def list_jobs(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Any:
-    from kg_twin.ingest.jobs import jobs_of
 
     twin.access.require(caller, project, "reader")
-    return {"jobs": [{k: v for k, v in j.to_dict().items() if k != "report"} for j in jobs_of(twin).list(project)]}
+    return {"jobs": [{k: v for k, v in j.to_dict().items() if k != "report"} for j in twin.ingest_jobs.list(project)]}
 
 
-@router.get("/ingest/readers", summary="Source readers this server has (name, extensions)")
+@router.get("/ingest/readers", summary="Source readers this server has (name, extensions)", response_model=schemas.ReaderList)
 def list_readers() -> Any:
     from kg_twin.ingest.pipeline import load_handlers, unavailable_handlers
 

@@ -6,31 +6,27 @@ import asyncio
 import json
 from typing import Any, AsyncIterator
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
+from kg_twin.api import schemas
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.api.openapi import ADMIN, READ, errors
 from kg_twin.limits import Limits, load_json
 from kg_twin.errors import InputError, NotAcceptable
 from kg_twin.live.history import query_history, to_csv
 from kg_twin.live.readings import parse_batch
-from kg_twin.live.service import LiveService, get_live, stop_live
+from kg_twin.live.service import LiveService
 from kg_twin.live.timeseries import Series
 from kg_twin.service import Twin
 
 router = APIRouter(tags=["live"])
 
 
-def setup(app: FastAPI) -> None:
-    """Start the live service (flusher, MQTT) with the app and stop it (final flush) with it."""
-    app.state.startup_hooks.append(lambda twin: get_live(twin))
-    app.state.shutdown_hooks.append(stop_live)
-
-
 def _live(twin: Twin) -> LiveService:
-    return get_live(twin)
+    return twin.live_service()
 
 
 _OBS_DOC = {
@@ -39,11 +35,18 @@ _OBS_DOC = {
             "application/json": {"example": [{"point": "co2_room_101", "timestamp": "2024-05-01T10:00:00Z", "value": 612, "unit": "PPM"}]},
             "text/csv": {"example": "point,timestamp,value,unit\nco2_room_101,2024-05-01T10:00:00Z,612,PPM\n"},
         }
-    }
+    },
+    "description": "A JSON array of readings or CSV; JSON at most KG_TWIN_MAX_JSON_BYTES (413), nested at most KG_TWIN_MAX_NESTING_DEPTH (400).",
 }
 
 
-@router.post("/projects/{project}/observations", summary="Send a batch of readings (writer)", openapi_extra=_OBS_DOC)
+@router.post(
+    "/projects/{project}/observations",
+    summary="Send a batch of readings (writer)",
+    response_class=Response,
+    responses={200: {"model": schemas.ObservationBatchResult, "description": "what was accepted; rejected readings with the reason"}, **errors(400, *READ, 413, 415)},
+    openapi_extra=_OBS_DOC,
+)
 async def post_observations(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
     twin.access.require(caller, project, "writer")
     body = await request.body()
@@ -57,7 +60,13 @@ async def post_observations(project: str, request: Request, twin: Twin = Depends
     return Response(json.dumps(res), media_type="application/json")
 
 
-@router.get("/projects/{project}/points", summary="Points of a project (Brick points) with their time-series ids (reader)")
+@router.get(
+    "/projects/{project}/points",
+    summary="Points of a project (Brick points) with their time-series ids (reader)",
+    response_model=schemas.PointList,
+    response_model_exclude_unset=True,
+    responses=errors(*READ),
+)
 async def list_points(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     twin.access.require(caller, project, "reader")
     pts = await run_in_threadpool(_live(twin).points, project)
@@ -71,7 +80,15 @@ def _series_for(twin: Twin, project: str, point: str) -> tuple[Series | None, An
     return (found[0] if found else None), pt
 
 
-@router.get("/projects/{project}/points/{point:path}/observations", summary="History of a point: raw readings or aggregates (reader)")
+@router.get(
+    "/projects/{project}/points/{point:path}/observations",
+    summary="History of a point: raw readings or aggregates (reader)",
+    response_class=Response,
+    responses={
+        200: {"model": schemas.History, "description": "the readings (JSON) or CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+        **errors(400, *READ, 406),
+    },
+)
 async def get_observations(
     project: str,
     point: str,
@@ -106,13 +123,22 @@ async def get_observations(
     return Response(json.dumps(res), media_type="application/json")
 
 
-@router.get("/projects/{project}/rules", summary="Alert rules of a project (reader)")
+@router.get("/projects/{project}/rules", summary="Alert rules of a project (reader)", response_model=schemas.RuleList, response_model_exclude_unset=True, responses=errors(*READ))
 async def list_rules(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     twin.access.require(caller, project, "reader")
     return {"project": project, "rules": [r.to_dict() for r in _live(twin).rules.list(project)]}
 
 
-@router.post("/projects/{project}/rules", status_code=201, summary="Add an alert rule: threshold on a class of points, or SPARQL ASK/SELECT (writer)")
+@router.post(
+    "/projects/{project}/rules",
+    status_code=201,
+    summary="Add an alert rule: threshold on a class of points, or SPARQL ASK/SELECT (writer)",
+    description="A JSON object (see kg_twin.live.rules), at most KG_TWIN_MAX_JSON_BYTES (413); a SPARQL rule's nesting at most KG_TWIN_MAX_SPARQL_DEPTH (400).",
+    response_model=schemas.Rule,
+    response_model_exclude_unset=True,
+    responses=errors(400, *READ, 413),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
+)
 async def add_rule(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     twin.access.require(caller, project, "writer")
     body = load_json(await request.body(), Limits.of(twin.settings))
@@ -120,20 +146,32 @@ async def add_rule(project: str, request: Request, twin: Twin = Depends(get_twin
     return rule.to_dict()
 
 
-@router.get("/projects/{project}/rules/{rule}", summary="One alert rule (reader)")
+@router.get("/projects/{project}/rules/{rule}", summary="One alert rule (reader)", response_model=schemas.Rule, response_model_exclude_unset=True, responses=errors(*READ))
 async def get_rule(project: str, rule: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     twin.access.require(caller, project, "reader")
     return _live(twin).rules.get(project, rule).to_dict()
 
 
-@router.delete("/projects/{project}/rules/{rule}", status_code=204, summary="Delete an alert rule (writer)")
+@router.delete("/projects/{project}/rules/{rule}", status_code=204, summary="Delete an alert rule (writer)", response_class=Response, responses=errors(*READ))
 async def delete_rule(project: str, rule: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
     twin.access.require(caller, project, "writer")
     await run_in_threadpool(_live(twin).delete_rule, project, rule)
     return Response(status_code=204)
 
 
-@router.get("/projects/{project}/events", summary="Server-sent events: alerts, and changes of the given points (reader)")
+_SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {"event": {"type": "string", "enum": ["ready", "alert", "reading", "dropped"]}, "data": {"type": "string"}, "id": {"type": "string"}},
+}
+
+
+@router.get(
+    "/projects/{project}/events",
+    summary="Server-sent events: alerts, and changes of the given points (reader)",
+    response_class=Response,
+    responses={200: {"description": "an endless event stream (ready, reading, alert, dropped); each event's data is JSON", "content": {"text/event-stream": {"schema": _SSE_EVENT}}}, **errors(*READ)},
+)
 async def events(
     project: str,
     request: Request,
@@ -170,7 +208,13 @@ async def events(
     return EventSourceResponse(gen(), ping=15)
 
 
-@router.get("/live/status", summary="Counters of the live service: readings accepted/rejected, flushes, alerts, MQTT (admin of all projects)")
+@router.get(
+    "/live/status",
+    summary="Counters of the live service: readings accepted/rejected, flushes, alerts, MQTT (admin of all projects)",
+    response_model=schemas.LiveStatus,
+    response_model_exclude_unset=True,
+    responses=errors(*ADMIN),
+)
 async def live_status(twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     twin.access.require_global_admin(caller)
     live = _live(twin)

@@ -6,8 +6,9 @@
 * ``POST /projects/{project}/infer``   recompute the project's inferred graph now (writer role)
 
 The routes call the same functions as ``kg-twin ontologies ...`` / ``kg-twin infer``.
-:func:`install` adds the :class:`~kg_twin.reasoning.refresh.InferenceRefresher` to an app, so
-every change a project's data notifies updates its inferred graph.
+The app's lifespan (:func:`kg_twin.api.app.create_app`) runs the background
+:class:`~kg_twin.reasoning.refresh.InferenceRefresher`, so every change a project's data notifies
+updates its inferred graph.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.api.openapi import READ, errors
 from kg_twin.errors import NotFound
 from kg_twin.service import Twin
 
@@ -44,7 +46,12 @@ async def check_ontologies(twin: Twin = Depends(get_twin)) -> dict[str, Any]:
     return report.to_dict()
 
 
-@router.get("/ontologies/{module}", summary="One ontology module as RDF (owl:imports removed)")
+@router.get(
+    "/ontologies/{module}",
+    summary="One ontology module as RDF (owl:imports removed)",
+    response_class=Response,
+    responses={200: {"description": "the module", "content": {mt: {"schema": {"type": "string"}} for mt in _MEDIA.values()}}, **errors(400, 404)},
+)
 async def get_ontology(module: str, format: str = Query("turtle", pattern="^(turtle|ntriples)$")) -> Response:
     from kg_twin.ontologies import MODULES, module_rdf
 
@@ -54,26 +61,10 @@ async def get_ontology(module: str, format: str = Query("turtle", pattern="^(tur
     return Response(body, media_type=_MEDIA[format])
 
 
-@router.post("/projects/{project}/infer", summary="Recompute the project's inferred graph from its asserted graphs")
+@router.post("/projects/{project}/infer", summary="Recompute the project's inferred graph from its asserted graphs", responses=errors(*READ))
 async def infer(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     from kg_twin.reasoning.infer import infer_project
 
     twin.access.require(caller, project, "writer")
     stats = await run_in_threadpool(infer_project, twin.store, twin.naming, project)
     return stats.to_dict()
-
-
-def install(app: FastAPI) -> None:
-    """Keep inferred graphs current in a running service: attach the refresher at startup."""
-    from kg_twin.reasoning.refresh import InferenceRefresher
-
-    def start(twin: Twin) -> None:
-        app.state.inference = InferenceRefresher.attach(twin)
-
-    def stop(twin: Twin) -> None:
-        refresher = getattr(app.state, "inference", None)
-        if refresher is not None:
-            refresher.close()
-
-    app.state.startup_hooks.append(start)
-    app.state.shutdown_hooks.append(stop)

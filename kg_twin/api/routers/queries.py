@@ -20,8 +20,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
+from kg_twin.api import schemas
 from kg_twin.api.deps import get_caller, get_twin
-from kg_twin.catalog.catalog import MAX_QUERY_FILE_BYTES, Catalog, default_catalog, project_queries, resolve
+from kg_twin.api.openapi import READ, errors
+from kg_twin.catalog.catalog import MAX_QUERY_FILE_BYTES, Catalog, default_catalog, resolve
 from kg_twin.catalog.run import GEOJSON_MEDIA, run
 from kg_twin.catalog.spec import QuerySpec
 from kg_twin.errors import Conflict, InputError, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -74,16 +76,11 @@ def _responses_doc(spec: QuerySpec) -> dict[str, Any]:
         "jsonld": "application/ld+json",
         "rdfxml": "application/rdf+xml",
     }
-    content = {media[f]: {} for f in spec.formats()}
-    err = {"application/json": {"example": {"ok": False, "status": 400, "code": "BAD_PARAMETER", "error": "parameter 'x': ...", "errors": [{"parameter": "x"}]}}}
-    return {
-        "200": {"description": "Query results", "content": content},
-        "400": {"description": "Missing, unknown or invalid parameter (the body names it)", "content": err},
-        "401": {"description": "Authentication required"},
-        "404": {"description": "Unknown project (or not readable by this token)"},
-        "406": {"description": "The requested format cannot be produced"},
-        "503": {"description": "The query exceeded its time limit"},
-    }
+    content = {media[f]: {"schema": {"type": "string"} if f in ("csv", "tsv", "turtle", "ntriples") else {}} for f in spec.formats()}
+    return {"200": {"description": "Query results (the X-KG-Twin-Rows header counts them)", "content": content}}
+
+
+CALL_ERRORS = errors(400, *READ, 406, 502, 503)
 
 
 def operation_doc(spec: QuerySpec) -> dict[str, Any]:
@@ -110,7 +107,7 @@ def _description(spec: QuerySpec) -> str:
 
 async def _call(project: str, name: str, request: Request, twin: Twin, caller: Caller, catalog: Catalog) -> Response:
     twin.access.require(caller, project, "reader")
-    spec = await run_in_threadpool(resolve, twin, project, name, catalog)
+    spec = await run_in_threadpool(resolve, twin.queries, project, name)
     base_url = str(request.url).split("?", 1)[0]
     res = await run_in_threadpool(
         run,
@@ -137,24 +134,31 @@ def _make_endpoint(name: str, catalog: Catalog) -> Callable[..., Any]:
 def build_router(catalog: Catalog) -> APIRouter:
     r = APIRouter()
 
-    @r.get("/queries", tags=[TAG], summary="The named-query catalogue: operations, parameters, examples")
+    @r.get("/queries", tags=[TAG], summary="The named-query catalogue: operations, parameters, examples", response_model=schemas.Catalogue, response_model_exclude_unset=True)
     def list_catalogue() -> dict[str, Any]:
         return {
             "queries": [s.to_dict(with_text=False) for s in catalog.list()],
             "invalid": [{"name": k, **v} for k, v in sorted(catalog.invalid.items())],
         }
 
-    @r.get("/queries/{name}", tags=[TAG], summary="One catalogue query with its SPARQL text")
+    @r.get("/queries/{name}", tags=[TAG], summary="One catalogue query with its SPARQL text", response_model=schemas.QueryEntry, response_model_exclude_unset=True, responses=errors(404))
     def show_catalogue_query(name: str) -> dict[str, Any]:
         spec = catalog.get(name)
         if spec is None:
             raise NotFound("QUERY_NOT_FOUND", f"no catalogue query {name!r}", hint="list them with GET /queries")
         return spec.to_dict()
 
-    @r.get("/projects/{project}/queries", tags=[TAG], summary="Queries callable in a project: the catalogue and the project's own (reader)")
+    @r.get(
+        "/projects/{project}/queries",
+        tags=[TAG],
+        summary="Queries callable in a project: the catalogue and the project's own (reader)",
+        response_model=schemas.ProjectQueries,
+        response_model_exclude_unset=True,
+        responses=errors(*READ),
+    )
     async def list_project_queries(project: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
         twin.access.require(caller, project, "reader")
-        own = await run_in_threadpool(project_queries(twin, catalog).list, project)
+        own = await run_in_threadpool(twin.queries.list, project)
         return {
             "project": project,
             "queries": [s.to_dict(project=project, with_text=False) for s in catalog.list()]
@@ -173,6 +177,7 @@ def build_router(catalog: Catalog) -> APIRouter:
             tags=[TAG] + [f"queries: {t}" for t in spec.tags],
             openapi_extra=operation_doc(spec),
             response_class=Response,
+            responses=CALL_ERRORS,
         )
 
     @r.get(
@@ -181,6 +186,8 @@ def build_router(catalog: Catalog) -> APIRouter:
         summary="Call a project query (reader); parameters as the catalogue lists them",
         operation_id="run_project_query",
         response_class=Response,
+        responses=CALL_ERRORS,
+        openapi_extra={"responses": {"200": {"description": "Query results, in the format Accept or ?format= asks for"}}},
     )
     async def call_project_query(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
         return await _call(project, name, request, twin, caller, catalog)
@@ -189,7 +196,15 @@ def build_router(catalog: Catalog) -> APIRouter:
         "/projects/{project}/queries/{name}",
         tags=[TAG],
         summary="Add or replace a project query (project admin); the body is the .rq text",
-        openapi_extra={"requestBody": {"required": True, "content": {"application/sparql-query": {"schema": {"type": "string"}}}}},
+        description=f"The text is checked like a catalogue file: at most {MAX_QUERY_FILE_BYTES} bytes (413), UTF-8, SPARQL nesting at most "
+        "KG_TWIN_MAX_SPARQL_DEPTH and '#+' decorators bounded by KG_TWIN_MAX_NESTING_DEPTH / KG_TWIN_MAX_YAML_NODES (400).",
+        response_class=Response,
+        responses={
+            200: {"model": schemas.QueryEntry, "description": "replaced"},
+            201: {"model": schemas.QueryEntry, "description": "created"},
+            **errors(400, *READ, 409, 413, 415),
+        },
+        openapi_extra={"requestBody": {"required": True, "content": {mt: {"schema": {"type": "string"}} for mt in QUERY_MEDIA_TYPES}}},
     )
     async def put_project_query(project: str, name: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
         twin.access.require(caller, project, "admin")
@@ -207,15 +222,22 @@ def build_router(catalog: Catalog) -> APIRouter:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise InputError("BAD_ENCODING", "the query text must be UTF-8") from None
-        spec, created = await run_in_threadpool(project_queries(twin, catalog).put, project, name, text)
+        spec, created = await run_in_threadpool(twin.queries.put, project, name, text)
         return JSONResponse(spec.to_dict(project=project), status_code=201 if created else 200)
 
-    @r.delete("/projects/{project}/queries/{name}", tags=[TAG], status_code=204, summary="Remove a project query (project admin)")
+    @r.delete(
+        "/projects/{project}/queries/{name}",
+        tags=[TAG],
+        status_code=204,
+        summary="Remove a project query (project admin)",
+        response_class=Response,
+        responses=errors(*READ, 409),
+    )
     async def delete_project_query(project: str, name: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
         twin.access.require(caller, project, "admin")
         if catalog.get(name) is not None:
             raise Conflict("CATALOGUE_QUERY", f"{name!r} is a catalogue query; it cannot be removed through the API", hint="catalogue queries are the installation's queries/*.rq files")
-        await run_in_threadpool(project_queries(twin, catalog).delete, project, name)
+        await run_in_threadpool(twin.queries.delete, project, name)
         return Response(status_code=204)
 
     return r

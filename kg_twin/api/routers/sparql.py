@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.api.openapi import errors
 from kg_twin.errors import Forbidden, InputError, PayloadTooLarge
 from kg_twin.limits import Limits, check_sparql
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
@@ -19,17 +20,69 @@ from kg_twin.service import Twin
 from kg_twin.sparql.dataset import ProjectDataset
 from kg_twin.store import Dataset
 from kg_twin.sparql.lexer import check_service_targets
+from kg_twin.store.convert import convert
 from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
 from kg_twin.sparql.update import run_project_update
 
 router = APIRouter(tags=["SPARQL"])
 
-_DOC = {
-    "description": "SPARQL 1.1 Protocol: `query` (GET/POST form/`application/sparql-query`), `update` (POST form/"
+_DESCRIPTION = (
+    "SPARQL 1.1 Protocol: `query` (GET/POST form/`application/sparql-query`), `update` (POST form/"
     "`application/sparql-update`), `default-graph-uri`, `named-graph-uri`, `using-graph-uri`, `using-named-graph-uri`. "
     "Extra parameters: `timeout` (seconds, at most the server limit), `inferred=false` (exclude inferred triples), "
-    "`format` (json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept.",
+    "`format` (json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept. "
+    "Without a query or update: the service description. Errors are plain text (`CODE: message`, `where:`, `hint:`). "
+    "Limits: the text at most KG_TWIN_MAX_QUERY_BYTES (413), nesting at most KG_TWIN_MAX_SPARQL_DEPTH (400), "
+    "results at most KG_TWIN_MAX_ROWS rows (`X-KG-Twin-Truncated: true` beyond), KG_TWIN_QUERY_TIMEOUT_S (503)."
+)
+
+
+def _param(name: str, description: str, many: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string"}} if many else {"type": "string"}
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **({"explode": True} if many else {})}
+
+
+_QUERY_PARAMS = [
+    _param("query", "the SPARQL query"),
+    _param("default-graph-uri", "a graph of the query's default graph (repeatable)", many=True),
+    _param("named-graph-uri", "a named graph of the query's dataset (repeatable)", many=True),
+    _param("timeout", "seconds before the query is stopped (at most KG_TWIN_QUERY_TIMEOUT_S)"),
+    _param("inferred", "'false' leaves the inferred triples out"),
+    _param("format", "result format, overriding Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig"),
+]
+_FORM = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string"},
+        "update": {"type": "string"},
+        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "using-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "using-named-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "timeout": {"type": "string"},
+        "inferred": {"type": "string"},
+        "format": {"type": "string"},
+    },
 }
+_RESULTS = {
+    "description": "Query results (SELECT/ASK: SPARQL results; CONSTRUCT/DESCRIBE and the service description: RDF)",
+    "content": {mt: {} for mt in sorted({f.media_type for f in RESULT_FORMATS.values()} | {RDF_FORMATS[f].media_type for f in GRAPH_OUTPUT})},
+}
+_GET_DOC = {"description": _DESCRIPTION, "parameters": _QUERY_PARAMS, "responses": {"200": _RESULTS}}
+_POST_DOC = {
+    "description": _DESCRIPTION,
+    "parameters": [p for p in _QUERY_PARAMS if p["name"] != "query"],
+    "requestBody": {
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": _FORM},
+            "application/sparql-query": {"schema": {"type": "string"}},
+            "application/sparql-update": {"schema": {"type": "string"}},
+        }
+    },
+    "responses": {"200": _RESULTS},
+}
+_ERRORS = errors(400, 401, 403, 404, 405, 406, 413, 415, 502, 503, plain=True)
+_UPDATE_OK = {204: {"description": "Update done (project endpoint only, writer role)"}}
 
 
 def _service_description(twin: Twin, endpoint: str, fmt: str, union: bool = True) -> Response:
@@ -48,11 +101,7 @@ def _service_description(twin: Twin, endpoint: str, fmt: str, union: bool = True
 """
     if fmt == "turtle":
         return Response(ttl.encode(), media_type="text/turtle; charset=utf-8")
-    from kg_twin.store.oxigraph import OxigraphStore  # conversion only (in-memory)
-
-    tmp = OxigraphStore(None)
-    tmp.load(ttl.encode(), format="turtle", graph="urn:x-kg-twin:sd")
-    body = tmp.dump_bytes(format=fmt, graphs=["urn:x-kg-twin:sd"])
+    body = convert(ttl.encode(), from_format="turtle", to_format=fmt)
     return Response(body, media_type=RDF_FORMATS[fmt].media_type)
 
 
@@ -108,13 +157,7 @@ async def _run_query(
         text = project.rewrite_query(op.text, list(named_graphs), base=endpoint, merged=len(default_graphs))
 
     timeout = _timeout(twin, op.param("timeout"))
-    aquery = getattr(twin.store, "aquery", None)
-    if aquery is None:
-
-        async def aquery(*args: Any, **kw: Any) -> Any:
-            return await run_in_threadpool(twin.store.query, *args, **kw)
-
-    res = await aquery(
+    res = await twin.store.aquery(
         text,
         dataset=Dataset(default_graphs, named_graphs),
         result_format=result_fmt,
@@ -176,7 +219,8 @@ def _describe(request: Request, twin: Twin, endpoint: str, union: bool = True) -
     return _service_description(twin, endpoint, fmt, union)
 
 
-@router.api_route("/projects/{project}/sparql", methods=["GET", "POST"], summary="SPARQL endpoint of one project", openapi_extra=_DOC)
+@router.get("/projects/{project}/sparql", operation_id="project_sparql_get", summary="SPARQL endpoint of one project", response_class=Response, responses=_ERRORS, openapi_extra=_GET_DOC)
+@router.post("/projects/{project}/sparql", operation_id="project_sparql_post", summary="SPARQL endpoint of one project (queries and updates)", response_class=Response, responses={**_ERRORS, **_UPDATE_OK}, openapi_extra=_POST_DOC)
 async def project_sparql(project: str, request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
     if op.kind == "update":
@@ -191,7 +235,8 @@ async def project_sparql(project: str, request: Request) -> Response:
     return await _run_query(request, twin, op, dataset, lambda g: twin.owns_graph(project, g), endpoint, twin.dataset_of(project))
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], summary="Federated read-only SPARQL endpoint over every project the caller may read", openapi_extra=_DOC)
+@router.get("/sparql", operation_id="federated_sparql_get", summary="Federated read-only SPARQL endpoint over every project the caller may read", response_class=Response, responses=_ERRORS, openapi_extra=_GET_DOC)
+@router.post("/sparql", operation_id="federated_sparql_post", summary="Federated read-only SPARQL endpoint (queries; updates answer 403)", response_class=Response, responses=_ERRORS, openapi_extra=_POST_DOC)
 async def federated_sparql(request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
     if op.kind == "update":

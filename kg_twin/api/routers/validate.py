@@ -17,10 +17,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError
 
+from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.api.openapi import READ, errors
+from kg_twin.api.schemas import ValidationSummary
 from kg_twin.limits import Limits, load_json
 from kg_twin.errors import Forbidden, InputError, NotAcceptable, UnsupportedMediaType
+from kg_twin.service import Twin
 
 router = APIRouter()
 
@@ -56,8 +61,66 @@ def _negotiate(accept: str | None) -> tuple[str, str]:
     raise NotAcceptable("NOT_ACCEPTABLE", f"cannot produce {accept}", hint=f"accept one of {', '.join(_OUT)}")
 
 
-@router.post("/projects/{project}/validate")
-async def validate_project_endpoint(project: str, request: Request, twin: Any = Depends(get_twin), caller: Any = Depends(get_caller)) -> Response:
+class ValidateRequest(BaseModel):
+    """The JSON form of a validation request (every field optional)."""
+
+    shapes: str | None = Field(None, description="shapes as RDF text")
+    shapes_format: str = "turtle"
+    shape_sets: list[str] | None = Field(None, description="names from `kg-twin validate --list-shape-sets`")
+    engine: str | None = Field(None, description="kgtwin (default) or pyshacl")
+    graphs: list[str] | None = Field(None, description="graphs of the project to validate (default: all)")
+    data: str | None = Field(None, description="RDF text validated without being stored (instead of graphs)")
+    data_format: str = "turtle"
+    data_base: str | None = Field(None, description="base IRI of the data's relative IRIs")
+    shapes_base: str | None = Field(None, description="base IRI of the shapes' relative IRIs")
+
+
+def _read_request(spec: Any) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise InputError("BAD_JSON", "request body must be a JSON object")
+    try:
+        return ValidateRequest.model_validate(spec).model_dump(exclude_unset=True)
+    except ValidationError as e:
+        errors = [{"loc": list(x["loc"]), "msg": x["msg"]} for x in e.errors()]
+        where = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in errors)
+        raise InputError("BAD_REQUEST", f"invalid validation request: {where}", errors=errors, hint="see the request body schema of POST /projects/{project}/validate in /openapi.json") from None
+
+
+_DOC = {
+    "description": "Shapes in the body (Turtle, JSON-LD) or a JSON request; no body: the project's own shape selection. "
+    "Status 200 whether or not the data conforms (`X-Conforms`). JSON bodies: at most KG_TWIN_MAX_JSON_BYTES (413), "
+    "nesting at most KG_TWIN_MAX_NESTING_DEPTH; SHACL-SPARQL nesting at most KG_TWIN_MAX_SPARQL_DEPTH (400).",
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {"schema": ValidateRequest.model_json_schema()},
+            "text/turtle": {"schema": {"type": "string"}},
+            "application/ld+json": {"schema": {"type": "string"}},
+        },
+    },
+    "responses": {
+        "200": {
+            "description": "the validation summary (JSON, the default) or the sh:ValidationReport (RDF)",
+            "content": {
+                "application/json": {"schema": ValidationSummary.model_json_schema()},
+                "text/turtle": {"schema": {"type": "string"}},
+                "application/ld+json": {"schema": {}},
+                "application/n-triples": {"schema": {"type": "string"}},
+            },
+        }
+    },
+}
+
+
+@router.post(
+    "/projects/{project}/validate",
+    tags=["validation"],
+    summary="SHACL-validate a project's graphs (or uploaded data) against shapes",
+    response_class=Response,
+    responses=errors(400, *READ, 406, 413, 415),
+    openapi_extra=_DOC,
+)
+async def validate_project_endpoint(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     from kg_twin.validation.validator import validate_project, validate_upload
@@ -74,9 +137,7 @@ async def validate_project_endpoint(project: str, request: Request, twin: Any = 
         elif ctype == "application/ld+json":
             kwargs["shapes_text"] = [(body, "json-ld")]
         elif ctype == "application/json":
-            spec = load_json(body, Limits.of(twin.settings))
-            if not isinstance(spec, dict):
-                raise InputError("BAD_JSON", "request body must be a JSON object")
+            spec = _read_request(load_json(body, Limits.of(twin.settings)))
             if spec.get("shapes"):
                 kwargs["shapes_text"] = [(spec["shapes"], spec.get("shapes_format", "turtle"))]
             if spec.get("data") is not None:
