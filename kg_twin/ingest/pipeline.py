@@ -57,7 +57,8 @@ from kg_twin.ingest.base import IngestTwin, MapContext, SourceHandler
 from kg_twin.ingest.handlers import detect, get_handler, handler_names, load_handlers, unavailable_handlers
 from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
 from kg_twin.ingest.provenance import PROVENANCE_GRAPH, provenance_update
-from kg_twin.ingest.publish import StagingArea, publish_pending, publish_staged, staging_of
+from kg_twin.ingest.publish import publish_pending, publish_staged, staging_of
+from kg_twin.ingest.staging import IngestStaging as StagingArea
 from kg_twin.ingest.review import check_mapped, check_removals, entity_diff, structure_check, with_read_options
 from kg_twin.ingest.run import IngestOptions, Progress, Run, Staged, Timer
 from kg_twin.ingest.sources import Received, receive, write_atomic

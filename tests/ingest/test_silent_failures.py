@@ -21,7 +21,7 @@ from kg_twin.ingest.handlers import SNIFF_BYTES
 from kg_twin.ingest.pipeline import IngestOptions, detect, ingest
 from kg_twin.ingest.readers.cityjson import HANDLER as CITYJSON
 from kg_twin.ingest.readers.shapefile import HANDLER as SHP
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -35,7 +35,7 @@ BASE = "http://twin.test/"
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    t = Twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("silent"), base_iri=BASE))
+    t = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("silent"), base_iri=BASE))
     yield t
     t.close()
 
@@ -244,7 +244,7 @@ def test_cli_dry_run_with_encoding_proposes_a_mapping(cli, tmp_path):
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     settings = Settings(store="memory", data_dir=tmp_path_factory.mktemp("api-silent"), base_iri=BASE)
-    t = Twin(settings)
+    t = create_twin(settings)
     t.projects.create("a")
     with TestClient(create_app(settings, twin=t)) as c:
         c.headers["Authorization"] = f"Bearer {t.access.tokens.create('a', 'writer', 'w').secret}"
