@@ -76,3 +76,5 @@ class IngestReport(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     activity: str | None = None  # PROV activity IRI
     mapping: dict[str, Any] | None = None
+    document_only: bool = False  # no reader structures the file: catalogued as a document only
+    diff: dict[str, int] | None = None  # re-ingest: previous / staged / added / removed / changed / unchanged entities

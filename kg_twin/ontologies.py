@@ -242,7 +242,7 @@ def module_paths(module: Module) -> list[Path]:
             raise KgTwinError(
                 "ONTOLOGY_FILE_MISSING",
                 f"ontology file {p} of module {module.name!r} is missing",
-                hint="the ontologies/ folder of the kg-twin source tree must be present (or set KG_TWIN_ONTOLOGY_DIR)",
+                hint="the ontologies/ folder of the source tree must be present (or set KG_TWIN_ONTOLOGY_DIR)",
             )
     return paths
 

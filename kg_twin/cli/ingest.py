@@ -1,8 +1,10 @@
 """``kg-twin ingest FILE... --project P``: files -> validated, published named graphs.
 
 Exit codes: 0 every file published (or dry run), 1 at least one file quarantined (SHACL
-violations not accepted), 2 an error (bad input, unknown project, ...). Messages go to
-stderr; with ``--json`` the reports go to stdout, with ``--dry-run`` the proposed mapping YAML.
+violations not accepted), 2 an error (bad input, nothing mapped, removals not accepted, unknown
+project, ...), 3 a file no reader structures was stored as a document only (with ``--strict`` it is
+refused: exit 2). Messages go to stderr; with ``--json`` the reports go to stdout, with ``--dry-run``
+the proposed mapping YAML.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ def register(app: typer.Typer) -> None:
         project: str = typer.Option(..., "--project", "-p", help="target project"),
         dry_run: bool = typer.Option(False, "--dry-run", help="read the file and print the proposed mapping (YAML) to stdout; store nothing"),
         mapping: Optional[Path] = typer.Option(None, "--mapping", "-m", help="a reviewed mapping file (from --dry-run) to use instead of the proposal"),
-        reader: Optional[str] = typer.Option(None, "--reader", "-r", help="reader to use instead of detecting the format (see --list-readers)"),
+        reader: Optional[str] = typer.Option(None, "--reader", "-r", help="reader to use instead of detecting the format (`kg-twin readers` lists them)"),
         accept_violations: bool = typer.Option(False, "--accept-violations", help="publish even when SHACL reports violations"),
-        strict: bool = typer.Option(False, "--strict", help="quarantine on SHACL warnings too"),
+        strict: bool = typer.Option(False, "--strict", help="quarantine on SHACL warnings too, and refuse a file no reader structures (instead of storing it as a document only)"),
+        accept_removals: bool = typer.Option(False, "--accept-removals", help="publish a re-ingest even when it removes more than 20 % of the entities of the published graph"),
+        encoding: Optional[str] = typer.Option(None, "--encoding", help="text encoding of a CSV/TSV source, e.g. latin-1 or cp1252 (works with --dry-run; written to the mapping's read: section)"),
         graph: Optional[str] = typer.Option(None, "--graph", "-g", help="graph name (default: the file name, lowercased)"),
         shapes: Optional[list[Path]] = typer.Option(None, "--shapes", help="validate with these shape files instead of the project's shapes"),
         no_validate: bool = typer.Option(False, "--no-validate", help="skip SHACL validation (recorded in the provenance)"),
@@ -61,7 +65,7 @@ def register(app: typer.Typer) -> None:
         except KgTwinError as e:
             say(f"[red]error[/red] {escape(str(e))}")
             raise typer.Exit(2)
-        code = 0
+        failed = quarantined = document_only = False
         reports: list[dict] = []
         yamls: list[str] = []
         try:
@@ -75,12 +79,14 @@ def register(app: typer.Typer) -> None:
                     graph=graph if len(files) == 1 else None,
                     shapes=[str(s) for s in shapes] if shapes else None,
                     validate=not no_validate,
-                    options={"crs": crs} if crs else {},
+                    options={**({"crs": crs} if crs else {}), **({"read": {"encoding": encoding}} if encoding else {})},
+                    accept_removals=accept_removals,
+                    structured_only=strict,
                 )
                 try:
                     rep = run_ingest(twin, project, f, opts, progress=None)
                 except ShapeViolation as e:
-                    code = max(code, 1)
+                    quarantined = True
                     rep = getattr(e, "report", None)
                     say(f"[yellow]quarantined[/yellow] {escape(str(e))}")
                     for line in (rep.validation.results if rep and rep.validation else [])[:20]:
@@ -89,11 +95,19 @@ def register(app: typer.Typer) -> None:
                         reports.append(rep.model_dump(mode="json") | {"quarantine": getattr(e, "quarantine", None)})
                     continue
                 except KgTwinError as e:
-                    code = 2
+                    failed = True
                     say(f"[red]error[/red] {escape(str(e))}")
                     reports.append({"source": f.name, "status": "failed", "error": e.to_dict()})
                     continue
                 reports.append(rep.model_dump(mode="json"))
+                if rep.document_only:
+                    document_only = True
+                    say(f"{f.name}: stored as a document only: no reader structures this file (exit 3; `kg-twin readers` lists the formats; "
+                        "--reader NAME forces one, --reader document catalogues it on purpose, --strict refuses it)", markup=False)
+                if rep.diff:
+                    d = rep.diff
+                    say(f"{f.name}: re-ingest: {d['added']} entities added, {d['removed']} removed, {d['changed']} changed, "
+                        f"{d['unchanged']} unchanged (previously {d['previous']})", markup=False)
                 if dry_run:
                     yamls.append(dump_yaml(rep.mapping or {}, source=f.name, project=project))
                     low = [f"{p} ({c:.2f})" for p, c in confidences(rep.mapping) if c < 0.75]
@@ -118,7 +132,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             sys.stdout.write(json.dumps(reports, indent=2, ensure_ascii=False) + "\n")
         sys.stdout.flush()
-        raise typer.Exit(code)
+        raise typer.Exit(2 if failed else 1 if quarantined else 3 if document_only else 0)
 
     @app.command("readers")
     def readers() -> None:

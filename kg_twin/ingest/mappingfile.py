@@ -62,5 +62,5 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError("NO_MAPPING", f"mapping file {path} not found", hint="create one from the proposal (--propose)") from None
+        raise InputError("NO_MAPPING", f"mapping file {path} not found", hint="create one from the proposal: kg-twin ingest FILE --project P --dry-run > mapping.yml") from None
     return load_mapping_text(text, path.name)

@@ -19,7 +19,10 @@ functions over one :class:`~kg_twin.ingest.run.Run`:
    store (of the project store, for sources too big for memory). A new graph from
    :data:`PENDING_LOAD_BYTES` up is loaded into the project store at the same time
    (:meth:`GraphStore.pending_load`, kept only if published).
-7. **validate**: the project's SHACL shapes run on the staged graph (:mod:`kg_twin.ingest.validate`).
+   Nothing mapped (every record rejected, or none read) stops here: ``NOTHING_MAPPED``.
+7. **validate**: the project's SHACL shapes run on the staged graph (:mod:`kg_twin.ingest.validate`),
+   then the re-ingest review: the entity diff with the published graph; removing more than 20 % of
+   its entities needs ``accept_removals`` (:mod:`kg_twin.ingest.review`).
 8. **publish**: the staged triples replace ``{base}graph/{project}/{source}`` and the PROV-O activity
    goes to ``{base}graph/{project}/provenance`` in one step (:mod:`kg_twin.ingest.publish`) - or the
    staged triples go to the quarantine graph when violations are not accepted
@@ -56,6 +59,7 @@ from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
 from kg_twin.ingest.provenance import PROVENANCE_GRAPH, provenance_update
 from kg_twin.ingest.publish import publish_pending, publish_staged, staging_of
 from kg_twin.ingest.staging import IngestStaging
+from kg_twin.ingest.review import check_mapped, check_removals, entity_diff, structure_check, with_read_options
 from kg_twin.ingest.run import IngestOptions, Progress, Run, Staged, Timer
 from kg_twin.ingest.sources import Received, receive, write_atomic
 from kg_twin.ingest.validate import Outcome, validate_staged
@@ -183,7 +187,9 @@ def _run(run: Run) -> IngestReport:
     with area.lock, ExitStack() as cleanup:
         map_source(run, cleanup)
         staged = stage(run, area, cleanup)
+        check_mapped(run.report, run.rejects, run.name)  # all rejected / nothing read: an error, the published graph stays
         validate(run, staged)
+        review(run, staged)
         publish(run, staged)
     return report(run)
 
@@ -205,6 +211,7 @@ def choose_handler(run: Run) -> SourceHandler:
             hint="drop --reader (the mapping's 'handler:' selects the reader) or use a mapping made for that reader",
         )
     run.say("detect", {"reader": handler.name, "confidence": conf})
+    run.report.document_only = structure_check(handler.name, conf, bool(opts.reader or asked), opts.structured_only, run.name)
     options = dict(opts.options)
     options.setdefault("lookup", _ProjectLookup(run.twin, run.project, exclude=run.graph))
     run.handler = handler
@@ -215,7 +222,7 @@ def choose_handler(run: Run) -> SourceHandler:
 def read(run: Run) -> None:
     """Records and read rejects, with progress every :data:`PROGRESS_EVERY` items."""
     handler = _handler(run)
-    for item in handler.read(run.source.path, **_read_kwargs(handler, run.opts.mapping)):
+    for item in handler.read(run.source.path, **_read_kwargs(handler, with_read_options(run.opts.mapping, run.opts.options.get("read")))):
         run.read_count += 1
         if isinstance(item, Reject):
             run.rejects.append(item)
@@ -234,7 +241,7 @@ def propose(run: Run) -> None:
         mapping = roundtrip(given)
     else:
         proposal = handler.propose(run.records, _ctx(run)) if run.records else {"version": 1, "handler": handler.name, "note": "no records to profile"}
-        mapping = roundtrip(normalize(proposal))
+        mapping = roundtrip(with_read_options(normalize(proposal), run.opts.options.get("read")))
     mapping.setdefault("handler", handler.name)
     run.mapping = mapping
     run.mapping_hash = mapping_hash(mapping)
@@ -321,6 +328,14 @@ def validate(run: Run, staged: Staged) -> None:
     elif opts.validate:
         r.validation = ValidationSummary(conforms=True, engine="none", results=["nothing staged: no triples to validate"])
     run.timer.lap("validate")
+
+
+def review(run: Run, staged: Staged) -> None:
+    """Re-ingest review (:mod:`kg_twin.ingest.review`): the entity diff with the published graph; a
+    large removal needs ``accept_removals``. Not for a quarantine, nor a new graph (pending load)."""
+    if staged.pending is None and accepted(run.outcome, run.opts.accept):
+        run.report.diff = entity_diff(run.twin.store, run.graph, staged.store, run.staging, run.workdir)
+        check_removals(run.report.diff, accept=run.opts.accept_removals, name=run.name)
 
 
 def accepted(outcome: Outcome | None, accept: str) -> bool:

@@ -41,7 +41,9 @@ class IngestOptions:
     shapes: Sequence[str | Path] | None = None  # shape files instead of the project's shapes
     validate: bool = True
     engine: str | None = None  # SHACL engine for kg_twin.validation (kgtwin | pyshacl | auto)
-    options: dict[str, Any] = field(default_factory=dict)  # handler options (crs, subjects, ...)
+    options: dict[str, Any] = field(default_factory=dict)  # handler options (crs, subjects, read: {encoding}, ...)
+    accept_removals: bool = False  # publish a re-ingest that removes > 20 % of the previous entities
+    structured_only: bool = False  # refuse a file no reader structures (instead of a document-only entry)
 
     def check(self) -> None:
         if self.accept not in ACCEPT_LEVELS:

@@ -125,7 +125,7 @@ def engine_error(e: Exception, what: str = "query") -> KgTwinError:
         return InputError(
             "UNKNOWN_FUNCTION",
             f"the {what} calls <{m.group(1)}>, which this server does not implement",
-            hint="see docs/queries.md for the extension functions kg-twin provides (GeoSPARQL, history)",
+            hint="see docs/queries.md for the extension functions of the service (GeoSPARQL, history)",
         )
     m = _GRAPH_RE.search(msg)
     if m:

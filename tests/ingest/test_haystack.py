@@ -100,10 +100,12 @@ def test_truncated_json(tmp_path):
     assert e.value.code == "BAD_JSON" and "line" in e.value.where
 
 
-def test_sniff_and_registration():
+def test_sniff_and_registration(tmp_path):
     assert HANDLERS["haystack"] is HAYSTACK
     assert HAYSTACK.sniff(CARY, CARY.read_bytes()[:4096]) > 0.9
-    assert HAYSTACK.sniff(CARY, b'{"@context": {}}') == 0.0
+    other = tmp_path / "other.json"  # detection reads the file's top level, not the head it is given
+    other.write_text('{"@context": {}, "note": "\"rows\" and \"cols\" in a string"}')
+    assert HAYSTACK.sniff(other, other.read_bytes()) == 0.0
 
 
 def _to_v4(v):

@@ -112,7 +112,11 @@ def test_reingest_of_changed_file_replaces_graph(twin, project, tmp_path):
     ingest(twin, project, DATA / "points.csv", opts())
     smaller = tmp_path / "points.csv"
     smaller.write_text("id,label,class,room\nZN-T-101,Zone temp 101,Zone_Air_Temperature_Sensor,\n")
-    rep = ingest(twin, project, smaller, opts())
+    with pytest.raises(InputError) as e:  # 5 of 6 entities would go: refused without the explicit option
+        ingest(twin, project, smaller, opts())
+    assert e.value.code == "REMOVALS_NOT_ACCEPTED"
+    rep = ingest(twin, project, smaller, opts(accept_removals=True))
+    assert rep.diff is not None and rep.diff["removed"] == 5 and rep.diff["added"] == 0
     g = graph_of(twin, rep.graph)
     assert rep.triples == len(g) == 3  # type, label, source: the old rows are gone
     assert not any("ZN-T-102" in str(s) for s in g.subjects())
@@ -186,7 +190,7 @@ def test_quarantine_on_violations_then_accept(twin, project):
     d = twin.settings.sources_path / project / e.report.sha256
     assert b"http://www.w3.org/ns/shacl#ValidationReport" in (d / "validation.nt").read_bytes()
     # accepted: published, quarantine cleared
-    rep = ingest(twin, project, DATA / "points-long-label.csv", opts(name="points.csv", accept="violations"))
+    rep = ingest(twin, project, DATA / "points-long-label.csv", opts(name="points.csv", accept="violations", accept_removals=True))
     assert rep.status == "published" and rep.validation.conforms is False
     assert len(graph_of(twin, rep.graph)) == rep.triples
     assert not twin.store.has_graph(twin.naming.quarantine_graph(project, "points.csv"))
@@ -371,7 +375,7 @@ def test_pending_publish_quarantines_and_leaves_no_graph(twin, project, pending_
     assert not twin.store.has_graph(twin.naming.graph(project, "points.csv"))  # the pending graph was removed
     assert len(graph_of(twin, e.quarantine)) == e.report.triples > 0
     # accepted: published from the pending load, the quarantine cleared in the same step
-    rep = ingest(twin, project, DATA / "points-long-label.csv", opts(name="points.csv", accept="violations"))
+    rep = ingest(twin, project, DATA / "points-long-label.csv", opts(name="points.csv", accept="violations", accept_removals=True))
     assert rep.status == "published" and len(graph_of(twin, rep.graph)) == rep.triples
     assert not twin.store.has_graph(e.quarantine)
 

@@ -84,7 +84,9 @@ def test_quarantine_422_with_report(live_server):
     assert isomorphic(before, graph(live_server, published))
     with live_server.client(live_server.token(p, "writer")) as c:
         r2 = upload(c, p, DATA / "points-long-label.csv", name="points.csv", params={"reader": "test-points", "accept": "violations"})
-    assert r2.status_code == 200 and r2.json()["status"] == "published"
+        assert r2.status_code == 409 and r2.json()["code"] == "REMOVALS_NOT_ACCEPTED"  # another file: every entity would go
+        r2 = upload(c, p, DATA / "points-long-label.csv", name="points.csv", params={"reader": "test-points", "accept": "violations", "accept_removals": "true"})
+    assert r2.status_code == 200 and r2.json()["status"] == "published" and r2.json()["diff"]["removed"] > 0
 
 
 def test_rejects_are_counted(live_server):

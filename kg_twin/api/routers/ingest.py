@@ -3,7 +3,12 @@
 Multipart form fields: ``file`` (the source; a shapefile may come with its sidecars as more
 ``file`` parts, or zipped) and optionally ``mapping`` (a reviewed mapping YAML, as a file or text).
 Query parameters: ``reader``, ``dry_run``, ``accept`` (``none`` | ``warnings`` | ``violations``),
-``async``, ``graph`` (short graph name), ``crs``.
+``async``, ``graph`` (short graph name), ``crs``, ``encoding``, ``accept_removals``, ``structured_only``.
+
+* nothing mapped (every record rejected, e.g. a wrong ``crs``): ``400 NOTHING_MAPPED``; a corrupt or
+  cut source: ``400`` (``TRUNCATED_FILE``, ``IFC_DANGLING_REFERENCES`` ...); a re-ingest removing more
+  than 20 % of the published entities: ``409 REMOVALS_NOT_ACCEPTED`` - the published graph unchanged;
+* a file no reader structures: ``200`` with ``document_only: true`` in the report (``structured_only=true``: 400).
 
 * published: ``200`` with the :class:`~kg_twin.models.IngestReport`;
 * violations not accepted: ``422``, the error body plus ``report`` and ``quarantine`` (graph IRI);
@@ -136,6 +141,9 @@ async def post_ingest(
     async_: bool = Query(False, alias="async", description="run as a background job"),
     graph: Optional[str] = Query(None, description="graph name (default: the file name, lowercased)"),
     crs: Optional[str] = Query(None, description="CRS of GIS files without one, e.g. EPSG:2154"),
+    encoding: Optional[str] = Query(None, description="text encoding of a CSV/TSV source, e.g. latin-1 (dry runs too)"),
+    accept_removals: bool = Query(False, description="publish a re-ingest that removes more than 20 % of the published entities (else 409)"),
+    structured_only: bool = Query(False, description="refuse (400 NOT_STRUCTURED) a file no reader structures, instead of storing it as a document only"),
     twin: Twin = Depends(get_twin),
     caller: Caller = Depends(get_caller),
 ) -> Any:
@@ -157,7 +165,9 @@ async def post_ingest(
             name=primary.name,
             graph=graph or None,
             mapping=load_mapping_text(mapping_text, name="mapping") if mapping_text else None,
-            options={"crs": crs} if crs else {},
+            options={**({"crs": crs} if crs else {}), **({"read": {"encoding": encoding}} if encoding else {})},
+            accept_removals=accept_removals,
+            structured_only=structured_only,
         )
         opts.check()
     except BaseException:

@@ -79,6 +79,7 @@ KNOWN: dict[str, tuple[str | None, str | None, str | None]] = {
     "date_maj": ("dcterms:modified", XSD_DATETIME, None),
     # codes
     "code_post": ("kgt:postalCode", XSD_STRING, None),
+    "postalcode": ("kgt:postalCode", XSD_STRING, None),
     "insee_com": ("kgt:inseeCode", XSD_STRING, None),
 }
 

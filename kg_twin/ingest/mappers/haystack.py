@@ -23,6 +23,7 @@ from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
 from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
+from kg_twin.ingest.sniffing import json_top
 from kg_twin.ingest.labels import brick_index, classify
 from kg_twin.ingest.mappers.table import A, CONFIDENCE, HAS_UNIT, LABEL, ORIGIN, REVIEW, SOURCE, UNIT_TEXT, expand_curie
 from kg_twin.ingest.mappers.units import qudt_unit
@@ -114,10 +115,8 @@ class HaystackHandler(RecordSource):
     extensions = ("json",)
 
     def sniff(self, path: Path, head: bytes) -> float:
-        text = head[:8192].decode("utf-8", "replace")
-        if '"rows"' in text and '"cols"' in text:
-            return 0.95
-        return 0.0
+        top = json_top(Path(path))
+        return 0.95 if top.kind == "object" and {"rows", "cols"} <= top.keys else 0.0
 
     def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
         path = Path(path)

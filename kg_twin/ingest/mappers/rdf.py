@@ -52,6 +52,17 @@ def _sniff_content(head: bytes) -> str | None:
     return None
 
 
+def _structural(path: Path) -> str | None:
+    """RDF/XML or JSON-LD told by the parsed structure (root element, top-level keys), not a window."""
+    from kg_twin.ingest.sniffing import json_top, xml_root
+
+    root = xml_root(path)
+    if root is not None:
+        return "rdfxml" if (root.namespace, root.local) == ("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "RDF") else None
+    top = json_top(path)
+    return "jsonld" if top.keys & {"@context", "@graph", "@id"} else None
+
+
 class RdfHandler:
     """Any RDF file, passed through to the store's bulk loader."""
 
@@ -66,7 +77,7 @@ class RdfHandler:
         if head is None:
             with open(path, "rb") as fh:
                 head = fh.read(4096)
-        fmt = _sniff_content(head)
+        fmt = _sniff_content(head) or _structural(Path(path))
         if fmt is None:
             raise InputError(
                 "UNKNOWN_RDF_FORMAT",
@@ -80,7 +91,7 @@ class RdfHandler:
         ext = Path(path).suffix.lower().lstrip(".")
         if ext in _EXT and ext not in ("xml", "json"):
             return 0.95
-        return 0.8 if _sniff_content(head) else 0.0
+        return 0.8 if _sniff_content(head) or _structural(Path(path)) else 0.0
 
     # ---------------------------------------------------------------- fast path
     def file_load(self, path: Path, mapping: dict[str, Any], ctx: MapContext, workdir: Path) -> FileLoad | None:

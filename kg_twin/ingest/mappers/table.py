@@ -509,7 +509,7 @@ def _equipment_class_of(header: str, values: list[str]) -> tuple[str, float, str
 
 def _check_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(mapping, dict) or not isinstance(mapping.get("entity"), dict):
-        raise InputError("BAD_MAPPING", "the mapping needs an 'entity' section", hint="run the proposal (kg-twin ingest --propose) and edit its output")
+        raise InputError("BAD_MAPPING", "the mapping needs an 'entity' section", hint="get the proposal (kg-twin ingest FILE --project P --dry-run > mapping.yml) and edit it")
     ent = mapping["entity"]
     if ent.get("kind") not in KINDS:
         raise InputError("BAD_MAPPING", f"entity.kind must be one of {', '.join(KINDS)}, not {ent.get('kind')!r}")

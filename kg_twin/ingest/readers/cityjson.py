@@ -25,6 +25,7 @@ from shapely.geometry import Polygon, mapping
 
 from kg_twin.errors import InputError
 from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
+from kg_twin.ingest.sniffing import json_top, truncated_json_error
 from kg_twin.ingest.mappers.geosparql import map_features, propose_features
 from kg_twin.models import Origin, Record, Reject
 
@@ -63,10 +64,12 @@ class CityJSONHandler(RecordSource):
     extensions = (".json", ".cityjson", ".jsonl")
 
     def sniff(self, path: Path, head: bytes) -> float:
-        text = head[:4096].decode("utf-8", "replace")
-        if '"CityJSON"' in text:
+        top = json_top(Path(path))  # the parsed top level ("type" may come after megabytes of vertices)
+        if top.type == "CityJSON":
             return 0.97
-        return 0.2 if path.suffix.lower() == ".cityjson" else 0.0
+        if top.truncated and top.keys & {"CityObjects", "vertices", "transform"}:
+            return 0.9  # a cut CityJSON: read() names it truncated
+        return 0.2 if path.suffix.lower() == ".cityjson" and top.is_json else 0.0
 
     def _footprint(self, geoms: list[dict[str, Any]], verts: list[tuple[float, float, float]]) -> tuple[Any, float | None, float | None, str]:
         usable = [g for g in geoms if g.get("type") in ("MultiSurface", "CompositeSurface", "Solid", "MultiSolid", "CompositeSolid")]
@@ -106,6 +109,8 @@ class CityJSONHandler(RecordSource):
         raw = path.read_bytes()
         lines = raw.splitlines()
         seq = len(lines) > 1 and b'"CityJSONFeature"' in lines[1]
+        if not seq and (cut := truncated_json_error(path, "CityJSON")) is not None:
+            raise cut
         try:
             doc = json.loads(lines[0] if seq else raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:

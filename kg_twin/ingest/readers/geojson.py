@@ -17,6 +17,7 @@ from typing import Any, Iterator, Union
 
 from kg_twin.errors import InputError
 from kg_twin.geo.crs import CRS84
+from kg_twin.ingest.sniffing import json_top, truncated_json_error
 from kg_twin.ingest.base import register
 from kg_twin.ingest.mappers.geosparql import FeatureMapping
 from kg_twin.models import Origin, Record, Reject
@@ -71,17 +72,17 @@ class GeoJSONHandler(FeatureMapping):
     extensions = (".geojson", ".json") + SEQ_EXTENSIONS
 
     def sniff(self, path: Path, head: bytes) -> float:
-        text = head[:4096].decode("utf-8", "replace")
-        if '"CityJSON"' in text:
+        top = json_top(Path(path))  # the parsed top level, not a window of the text
+        if top.type in ("CityJSON", "CityJSONFeature"):
             return 0.0
-        typed = '"FeatureCollection"' in text or '"Feature"' in text
+        if (path.suffix.lower() in SEQ_EXTENSIONS or head[:1] == b"\x1e") and top.type == "Feature":
+            return 0.9  # GeoJSON text sequence: the first record is a Feature
+        typed = top.type in ("FeatureCollection", "Feature") or (top.truncated and "features" in top.keys)
         if path.suffix.lower() == ".geojson":
             return 0.95
-        if (path.suffix.lower() in SEQ_EXTENSIONS or head[:1] == b"\x1e") and '"Feature"' in text:
-            return 0.9
-        if path.suffix.lower() == ".json" and typed:
-            return 0.85
-        return 0.3 if typed else 0.0
+        if typed:
+            return 0.9 if path.suffix.lower() == ".json" else 0.85
+        return 0.0
 
     def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
         path = Path(path)
@@ -89,6 +90,8 @@ class GeoJSONHandler(FeatureMapping):
         if path.suffix.lower() in SEQ_EXTENSIONS or raw[:1] == b"\x1e":
             yield from self._read_seq(path, raw)
             return
+        if (cut := truncated_json_error(path, "GeoJSON")) is not None:
+            raise cut
         try:
             doc = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:

@@ -35,6 +35,8 @@ import ifcopenshell.ifcopenshell_wrapper as _wrapper
 
 from kg_twin.errors import InputError
 from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
+from kg_twin.ingest.readers.step import check_step
+from kg_twin.ingest.sniffing import step_header
 from kg_twin.models import Origin, Record, Reject
 
 SKIP_CLASSES = ("IfcOpeningElement", "IfcVirtualElement", "IfcOpeningStandardCase")
@@ -243,8 +245,8 @@ class IFCHandler(RecordSource):
     extensions = (".ifc",)
 
     def sniff(self, path: Path, head: bytes) -> float:
-        text = head[:2048].decode("latin-1")
-        if text.lstrip().startswith("ISO-10303-21") and "IFC" in text.upper():
+        schema = step_header(head)  # the parsed STEP header (FILE_SCHEMA), not a substring
+        if schema is not None and schema.upper().startswith("IFC"):
             return 0.97
         if path.suffix.lower() == ".ifc":
             return 0.8
@@ -252,7 +254,13 @@ class IFCHandler(RecordSource):
 
     def read(self, path: Path) -> Iterator[Union[Record, Reject]]:
         path = Path(path)
+        stats = check_step(path)  # header, trailer, references: a cut file is refused before ifcopenshell sees it
         f = open_ifc(path)
+        loaded = sum(1 for _ in f)
+        if loaded != stats.entities:
+            raise InputError("IFC_INCOMPLETE", f"{path.name}: the file defines {stats.entities} entity instances, ifcopenshell loaded {loaded}",
+                             where={"file": path.name}, hint="some instances could not be parsed: check the file with "
+                             "`python -m ifcopenshell.validate FILE` and export it again")
         projects = f.by_type("IfcProject")
         if not projects:
             raise InputError("IFC_NO_PROJECT", f"{path.name}: no IfcProject in the file", where={"file": path.name},

@@ -71,6 +71,10 @@ class _Set:
         with open(v, "rb") as fh:
             return fh.read(n)
 
+    def size(self, ext: str) -> int:
+        v = self.parts[ext]
+        return len(v) if isinstance(v, bytes) else v.stat().st_size
+
     def open(self, ext: str) -> IO[bytes] | None:
         v = self.parts.get(ext)
         if v is None:
@@ -106,6 +110,38 @@ def _load_set(path: Path) -> _Set:
         if sib.stem == path.stem and sib.suffix.lower() in _SIDE:
             files[sib.suffix.lower()] = sib
     return _Set(path.name, files)
+
+
+def check_set(s: _Set, file: str) -> None:
+    """Refuse a cut or mismatched set: ``.shp`` / ``.shx`` shorter than their headers declare, a ``.dbf``
+    shorter than its record count times its record length, ``.shx`` and ``.dbf`` counting different records."""
+    where = {"file": file}
+    hint = "the file was cut (interrupted download or copy): fetch or export the shapefile again; nothing was published"
+    counts: dict[str, int] = {}
+    for ext in (".shp", ".shx"):
+        if ext not in s.parts:
+            continue
+        head, size = s.head(ext, 100), s.size(ext)
+        if len(head) < 100 or head[:4] != SHP_MAGIC:
+            raise InputError("TRUNCATED_FILE" if len(head) < 100 else "BAD_SHAPEFILE",
+                             f"{s.stem}{ext}: {'shorter than the 100-byte header' if len(head) < 100 else 'no shapefile header (file code 9994)'}",
+                             where=where, hint=hint)
+        declared = struct.unpack(">i", head[24:28])[0] * 2
+        if size < declared:
+            raise InputError("TRUNCATED_FILE", f"{s.stem}{ext} is truncated: its header declares {declared} bytes, the file has {size}",
+                             where=where, hint=hint)
+        if ext == ".shx":
+            counts[".shx"] = (declared - 100) // 8
+    head, size = s.head(".dbf", 32), s.size(".dbf")
+    if len(head) < 12:
+        raise InputError("TRUNCATED_FILE", f"{s.stem}.dbf is truncated: {size} bytes, shorter than a dBase header", where=where, hint=hint)
+    n, hlen, rlen = struct.unpack("<I", head[4:8])[0], struct.unpack("<H", head[8:10])[0], struct.unpack("<H", head[10:12])[0]
+    if size < hlen + n * rlen:
+        raise InputError("TRUNCATED_FILE", f"{s.stem}.dbf is truncated: its header declares {n} records of {rlen} bytes "
+                         f"({hlen + n * rlen} bytes with the header), the file has {size}", where=where, hint=hint)
+    if ".shx" in counts and counts[".shx"] != n:
+        raise InputError("SHAPEFILE_MISMATCH", f"{s.stem}: the .shx indexes {counts['.shx']} shapes, the .dbf holds {n} records",
+                         where=where, hint="the .shp/.shx and the .dbf come from different exports: take the files of one export together")
 
 
 class ShapefileHandler(FeatureMapping):
@@ -149,6 +185,7 @@ class ShapefileHandler(FeatureMapping):
             missing = [e for e in (".shp", ".dbf") if e not in s.parts]
             raise InputError("SHAPEFILE_SET", f"{s.name}: missing {', '.join(missing)} next to the .shp",
                              where={"file": path.name}, hint="a shapefile needs at least .shp and .dbf (and .prj for its CRS)")
+        check_set(s, path.name)
         if ".prj" in s.parts:
             crs = from_prj(s.text(".prj", "latin-1"))
             crs["reason"] = f"{s.stem}.prj: {crs['reason']}"

@@ -59,7 +59,7 @@ def detect_encoding(data: bytes, path: Path, encoding: str | None = None) -> tup
         raise InputError(
             "BAD_ENCODING",
             f"{path.name}: row {row} is not valid {enc} (bytes {bad!r} at offset {start})",
-            hint="save the file as UTF-8, or give its encoding in the mapping ('read: {encoding: latin-1}', or cp1252...)",
+            hint="pass the encoding, e.g. --encoding latin-1 or cp1252 (with --dry-run too; API: encoding=latin-1), or set read: {encoding: ...} in the mapping, or save the file as UTF-8",
             where={"file": path.name, "row": row},
         ) from None
     except LookupError:
