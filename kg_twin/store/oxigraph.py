@@ -24,8 +24,8 @@ import pyoxigraph as ox
 from kg_twin.errors import InputError, StoreBusy, UpstreamError
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
-from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
-from kg_twin.store.bulk import bulk_into, rdf_syntax_error
+from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
+from kg_twin.store.bulk import bulk_extend_batched, bulk_into, instances, rdf_syntax_error
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, syntax_error
 from kg_twin.store.functions import oxigraph_functions, query_context
 from kg_twin.store.pending import STAGING_PREFIX, Redo
@@ -245,6 +245,33 @@ class OxigraphStore:
                 raise engine_error(e, "update") from None
             finally:
                 self._bump()
+
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+        """See :meth:`GraphStore.construct_into`. ``bulk``: ``SELECT`` + template instances in batches
+        to the bulk loader (:mod:`kg_twin.store.bulk`; pyoxigraph keeps a whole CONSTRUCT answer in
+        memory to deduplicate it), a new graph marked meanwhile (:mod:`kg_twin.store.pending`)."""
+        self._check_writable()
+        items = list(constructs)
+        if not items:
+            return
+        if not bulk:
+            self.update(" ;\n".join(c.insert(graph) for c in items))
+            return
+        target = graph_term(graph)
+        with self._write_lock:
+            new = isinstance(target, ox.NamedNode) and not self.has_graph(graph)
+            if new:
+                pending.mark(self._store, target)
+            try:
+                bulk_extend_batched(self._store, (q for c in items for q in instances(self._raw(c.select(), None, None), c, target)))
+            except BaseException:
+                if new:
+                    pending.discard(self._store, target)
+                raise
+            finally:
+                self._bump()
+            if new:
+                pending.unmark(self._store, target)
 
     def load(
         self,

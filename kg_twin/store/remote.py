@@ -30,7 +30,7 @@ import pyoxigraph as ox
 
 from kg_twin.errors import InputError, NotFound, QueryTimeout, UpstreamError
 from kg_twin.formats import rdf_format_from_name
-from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
+from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
 from kg_twin.store.execute import OX_RDF, run_query, to_ox_term
 
 EMPTY_GRAPH = "urn:x-kg-twin:empty-graph"
@@ -175,6 +175,13 @@ class RemoteStore:
             finally:
                 self._bump()
             self._check(r, "update", sparql)
+
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+        """See :meth:`GraphStore.construct_into`: one ``INSERT ... WHERE`` update, evaluated by the
+        engine (one transaction, whatever ``bulk`` says)."""
+        ops = [c.insert(graph) for c in constructs]
+        if ops:
+            self.update(" ;\n".join(ops))
 
     def load(
         self,
