@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable
 
 from kg_twin.reasoning.profile import HAS_TAG, KGI, Profile, compile_profile
-from kg_twin.reasoning.rules import TYPE, derive_constructs, head_predicates, not_asserted, support
+from kg_twin.reasoning.rules import TYPE, derive_constructs, overlap_pattern, not_asserted, support
 from kg_twin.reasoning.tags import tag_classes
 from kg_twin.store.base import Construct, GraphStore
 from kg_twin.terms import Naming, check_project_id
@@ -202,14 +202,10 @@ def _infer_project(store: GraphStore, naming: Naming, project: str, modules: Ite
         constructs.append(Construct((("?s", "?p", "?o"),), f"GRAPH <{tg}> {{ ?s ?p ?o }}"))
     store.construct_into(inf, constructs, bulk=True)
     st.seconds["derive"] = round(time.perf_counter() - t2, 3)
-    # then what is also asserted leaves it: only asserted triples with a predicate the rules write
+    # then what is also asserted leaves it: only asserted triples a template can have written
     t4 = time.perf_counter()
-    heads = head_predicates(constructs) + ([TYPE] if pairs else [])
-    if graphs and heads and store.has_graph(inf):
-        store.update(
-            f"DELETE {{ GRAPH <{inf}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?p {{ {' '.join(f'<{h}>' for h in sorted(set(heads)))} }} "
-            f"VALUES ?g {{ {' '.join(f'<{g}>' for g in graphs)} }} GRAPH ?g {{ ?s ?p ?o }} GRAPH <{inf}> {{ ?s ?p ?o }} }}"
-        )
+    if graphs and store.has_graph(inf):
+        store.update(f"DELETE {{ GRAPH <{inf}> {{ ?s ?p ?o }} }} WHERE {{ {overlap_pattern(constructs, graphs, inf)} }}")
     st.seconds["asserted"] = round(time.perf_counter() - t4, 3)
     release_memory()
     st.asserted_triples = sum(store.graph_size(g) for g in graphs)

@@ -116,9 +116,32 @@ def derive_constructs(store: Any, profile: Profile, premises: list[str]) -> Iter
         yield from property_constructs(profile, p, premises, classes)
 
 
-def head_predicates(constructs: Iterable[Construct]) -> list[str]:
-    """The predicates the constructs' templates write (IRIs)."""
-    return sorted({t[1][1:-1] for c in constructs for t in c.template if t[1].startswith("<")})
+def overlap_pattern(constructs: Iterable[Construct], asserted: list[str], target: str) -> str:
+    """A pattern matching the ``?s ?p ?o`` of ``target`` (the derived triples) that an ``asserted``
+    graph holds too, probing only what a template can write: its constant ``(predicate, object)``
+    pairs (``rdf:type`` / ``brick:hasTag`` of a class), else its predicates; a template with a
+    variable predicate probes its premise (a copy ``?s ?p ?o``) or every asserted triple."""
+    pairs: set[tuple[str, str]] = set()
+    preds: set[str] = set()
+    alts: list[str] = []
+    for c in constructs:
+        for t in c.template:
+            _, p, o = t
+            if t == ("?s", "?p", "?o"):
+                alts.append(f"{{ {c.where} }}")  # a copy (of the tag classes): its own premise, ?s ?p ?o bound
+            elif not p.startswith("<"):
+                alts.append("{ }")  # anything: every asserted triple is probed
+            elif o.startswith("<"):
+                pairs.add((p, o))
+            else:
+                preds.add(p)
+    if pairs:
+        alts.append(f"{{ VALUES (?p ?o) {{ {' '.join(f'({p} {o})' for p, o in sorted(pairs))} }} }}")
+    if preds:
+        alts.append(f"{{ VALUES ?p {{ {' '.join(sorted(preds))} }} }}")
+    if not alts or not asserted:
+        return "FILTER(false)"
+    return f"{{ {' UNION '.join(dict.fromkeys(alts))} }} GRAPH ?_a {{ ?s ?p ?o }} {_in('?_a', asserted)} GRAPH <{target}> {{ ?s ?p ?o }}"
 
 
 def support(premises: list[str], profile: str, tags_graph: str) -> str:
@@ -145,4 +168,4 @@ def support(premises: list[str], profile: str, tags_graph: str) -> str:
     return "{ " + "\n UNION ".join(alts) + " }"
 
 
-__all__ = ["class_construct", "derive_constructs", "head_predicates", "property_constructs", "used_classes", "used_properties", "not_asserted", "support"]
+__all__ = ["class_construct", "derive_constructs", "overlap_pattern", "property_constructs", "used_classes", "used_properties", "not_asserted", "support"]
