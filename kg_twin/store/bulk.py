@@ -24,10 +24,6 @@ BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
 BULK_DIRECT_BYTES = 16 * 1024 * 1024
 BULK_BLOCK_BYTES = 4 * 1024 * 1024  # N-Triples block per bulk_load call above that (peak ~15x a block)
 
-# template instances per bulk_extend call of construct_into: ~0.8 KB of loader memory each
-# (about 40 MB a batch); smaller batches write more, smaller files (slower)
-DERIVE_BATCH = 50_000
-
 _RDF_POS = re.compile(r"line (\d+)(?: column (\d+))?")
 
 
@@ -96,9 +92,9 @@ def bulk_into(store: ox.Store, graph: Any, kwargs: dict[str, Any]) -> None:
         store.bulk_extend(batch)
 
 
-def instances(solutions: Iterable[Any], c: "Construct", graph: Any) -> Iterator[ox.Quad]:
-    """The template instances of ``c`` in ``graph``, from the solutions of ``c.select()``
-    (instances a CONSTRUCT drops, with a literal subject or an unbound term, are dropped)."""
+def instances(solutions: Iterable[Any], c: "Construct") -> Iterator[ox.Triple]:
+    """The template instances of ``c`` from the solutions of ``c.select()`` (instances a
+    CONSTRUCT drops, with a literal subject or an unbound term, are dropped)."""
     pos = {n: i for i, n in enumerate(c.variables())}
     plan = [tuple((pos[t[1:]], None) if t.startswith("?") else (-1, ox.NamedNode(t[1:-1])) for t in triple) for triple in c.template]
     for sol in solutions:
@@ -107,17 +103,4 @@ def instances(solutions: Iterable[Any], c: "Construct", graph: Any) -> Iterator[
             s, p, o = sc if si < 0 else row[si], pc if pi < 0 else row[pi], oc if oi < 0 else row[oi]
             if s is None or o is None or isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
                 continue
-            yield ox.Quad(s, p, o, graph)
-
-
-def bulk_extend_batched(store: ox.Store, quads: Iterable[ox.Quad]) -> None:
-    """``Store.bulk_extend`` in batches of :data:`DERIVE_BATCH` quads (one call over everything
-    would hold a batch of a million quads, ~800 MB). Not atomic: see :mod:`kg_twin.store.pending`."""
-    batch: list[ox.Quad] = []
-    for q in quads:
-        batch.append(q)
-        if len(batch) >= DERIVE_BATCH:
-            store.bulk_extend(batch)
-            batch = []
-    if batch:
-        store.bulk_extend(batch)
+            yield ox.Triple(s, p, o)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -25,7 +26,7 @@ from kg_twin.errors import InputError, StoreBusy, UpstreamError
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
 from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
-from kg_twin.store.bulk import bulk_extend_batched, bulk_into, instances, rdf_syntax_error
+from kg_twin.store.bulk import bulk_into, instances, rdf_syntax_error
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, syntax_error
 from kg_twin.store.functions import oxigraph_functions, query_context
 from kg_twin.store.pending import STAGING_PREFIX, Redo
@@ -247,9 +248,11 @@ class OxigraphStore:
                 self._bump()
 
     def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
-        """See :meth:`GraphStore.construct_into`. ``bulk``: ``SELECT`` + template instances in batches
-        to the bulk loader (:mod:`kg_twin.store.bulk`; pyoxigraph keeps a whole CONSTRUCT answer in
-        memory to deduplicate it), a new graph marked meanwhile (:mod:`kg_twin.store.pending`)."""
+        """See :meth:`GraphStore.construct_into`. ``bulk``: each construct runs as a ``SELECT`` and its
+        template instances are streamed to a temporary N-Triples file (pyoxigraph would keep a whole
+        CONSTRUCT answer in memory to deduplicate it), which the bulk loader then reads in blocks
+        (ingesting while a query still reads the store is several times slower); a new graph is
+        marked meanwhile (:mod:`kg_twin.store.pending`)."""
         self._check_writable()
         items = list(constructs)
         if not items:
@@ -258,12 +261,18 @@ class OxigraphStore:
             self.update(" ;\n".join(c.insert(graph) for c in items))
             return
         target = graph_term(graph)
-        with self._write_lock:
+        with self._write_lock, tempfile.TemporaryDirectory(prefix="kg-twin-construct-") as tmp:
+            spool = Path(tmp) / "answers.nt"
+            with open(spool, "wb") as out:
+                for c in items:
+                    ox.serialize(instances(self._raw(c.select(), None, None), c), out, ox.RdfFormat.N_TRIPLES)
+            if not spool.stat().st_size:
+                return
             new = isinstance(target, ox.NamedNode) and not self.has_graph(graph)
             if new:
                 pending.mark(self._store, target)
             try:
-                bulk_extend_batched(self._store, (q for c in items for q in instances(self._raw(c.select(), None, None), c, target)))
+                bulk_into(self._store, target, {"path": str(spool), "format": ox.RdfFormat.N_TRIPLES})
             except BaseException:
                 if new:
                     pending.discard(self._store, target)
