@@ -136,12 +136,12 @@ def overlap_pattern(constructs: Iterable[Construct], asserted: list[str], target
             else:
                 preds.add(p)
     if pairs:
-        alts.append(f"{{ VALUES (?p ?o) {{ {' '.join(f'({p} {o})' for p, o in sorted(pairs))} }} }}")
+        alts.append(f"VALUES (?p ?o) {{ {' '.join(f'({p} {o})' for p, o in sorted(pairs))} }}")
     if preds:
-        alts.append(f"{{ VALUES ?p {{ {' '.join(sorted(preds))} }} }}")
-    if not alts or not asserted:
-        return "FILTER(false)"
-    return f"{{ {' UNION '.join(dict.fromkeys(alts))} }} GRAPH ?_a {{ ?s ?p ?o }} {_in('?_a', asserted)} GRAPH <{target}> {{ ?s ?p ?o }}"
+        alts.append(f"VALUES ?p {{ {' '.join(sorted(preds))} }}")
+    # one branch per asserted graph, named as a constant: with a graph variable the engine joins
+    # the VALUES rows with every graph first (25x slower on a 200k project)
+    return " UNION ".join(f"{{ {a} GRAPH <{g}> {{ ?s ?p ?o }} GRAPH <{target}> {{ ?s ?p ?o }} }}" for a in dict.fromkeys(alts) for g in asserted) or "FILTER(false)"
 
 
 def support(premises: list[str], profile: str, tags_graph: str) -> str:
