@@ -171,7 +171,7 @@ def infer_project(store: GraphStore, naming: Naming, project: str, *, modules: I
 
 def _derive_into(store: GraphStore, prof: Profile, premises: list[str], target: str) -> None:
     """Put ``derive(premises)`` into ``target`` (small premises: one transaction)."""
-    store.construct_into(target, derive_constructs(store, prof, premises))
+    store.construct_into(target, derive_constructs(store, prof, premises, small=True))
 
 
 def _tags_update(store: GraphStore, target: str, pairs: Iterable[tuple[str, str]], *, insert: bool) -> None:

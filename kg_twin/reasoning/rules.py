@@ -52,8 +52,12 @@ def used_classes(store: Any, premises: list[str]) -> list[str]:
     return sorted(str(r["c"]) for r in rows)
 
 
-def used_properties(store: Any, premises: list[str], candidates: Iterable[str]) -> list[str]:
-    """The ``candidates`` (properties with a rule) the ``premises`` graphs use (one ASK each)."""
+def used_properties(store: Any, premises: list[str], candidates: Iterable[str], *, small: bool = False) -> list[str]:
+    """The ``candidates`` (properties with a rule) the ``premises`` graphs use: one ``ASK`` each,
+    or for ``small`` premises (a change) one ``SELECT DISTINCT`` of their predicates."""
+    if small:
+        rows = store.select(f"SELECT DISTINCT ?p WHERE {{ {_graphs(premises)} GRAPH ?_g {{ ?s ?p ?o }} }}")
+        return sorted({str(r["p"]) for r in rows} & set(candidates))
     return [p for p in sorted(candidates) if store.ask(f"ASK {{ {_graphs(premises)} GRAPH ?_g {{ ?s <{p}> ?o }} }}")]
 
 
@@ -103,8 +107,9 @@ def rule_properties(profile: Profile) -> set[str]:
     return set(profile.fwd) | set(profile.inv) | set(profile.dom) | set(profile.rng) | set(profile.domtag) | set(profile.rngtag)
 
 
-def derive_constructs(store: Any, profile: Profile, premises: list[str]) -> Iterator[Construct]:
-    """The constructs that together give ``derive(premises)`` (a triple may come from several)."""
+def derive_constructs(store: Any, profile: Profile, premises: list[str], *, small: bool = False) -> Iterator[Construct]:
+    """The constructs that together give ``derive(premises)`` (a triple may come from several);
+    ``small``: the premises are a change (a few triples), not a project."""
     if not premises:
         return
     classes = used_classes(store, premises)
@@ -112,7 +117,7 @@ def derive_constructs(store: Any, profile: Profile, premises: list[str]) -> Iter
         q = class_construct(profile, c, premises)
         if q:
             yield q
-    for p in used_properties(store, premises, rule_properties(profile)):
+    for p in used_properties(store, premises, rule_properties(profile), small=small):
         yield from property_constructs(profile, p, premises, classes)
 
 
