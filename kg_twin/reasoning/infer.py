@@ -5,8 +5,9 @@ entailments of the profile (:mod:`.profile`) that no asserted graph of the proje
 
     inferred = (tag-classes ∪ derive(asserted ∪ tag-classes)) − asserted
 
-* :func:`infer_project` computes it from scratch: one ``INSERT ... WHERE`` per rule, joining
-  the project's graphs with the profile graph, evaluated by the store (no data leaves it).
+* :func:`infer_project` computes it from scratch: one construct per class / property the data
+  uses, evaluated by the store and bulk-loaded into the inferred graph as it comes
+  (:meth:`~kg_twin.store.base.GraphStore.construct_into`: no data leaves the store).
 * :func:`apply_change` maintains it after a write (delete / re-derive, "DRed"): every rule has
   one premise, so what a change adds is ``derive(added)``, and the only entailments a change
   can take away are in ``derive(removed)``; each of those is deleted unless it still has a
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import tempfile
 import threading
 import time
 import uuid
@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import IO, Any, Iterable
 
 from kg_twin.reasoning.profile import HAS_TAG, KGI, Profile, compile_profile
-from kg_twin.reasoning.rules import TYPE, derive_queries, not_asserted, support
+from kg_twin.reasoning.rules import TYPE, derive_constructs, overlap_pattern, not_asserted, support
 from kg_twin.reasoning.tags import tag_classes
-from kg_twin.store.base import GraphStore
+from kg_twin.store.base import Construct, GraphStore
 from kg_twin.terms import Naming, check_project_id
 
 log = logging.getLogger(__name__)
@@ -170,11 +170,8 @@ def infer_project(store: GraphStore, naming: Naming, project: str, *, modules: I
 
 
 def _derive_into(store: GraphStore, prof: Profile, premises: list[str], target: str) -> None:
-    """Put ``derive(premises)`` into ``target`` (small premises: one transaction per query)."""
-    for q in derive_queries(store, prof, premises):
-        body = store.construct(q)
-        if body:
-            store.load(body, format="ntriples", graph=target, bulk=False)
+    """Put ``derive(premises)`` into ``target`` (small premises: one transaction)."""
+    store.construct_into(target, derive_constructs(store, prof, premises, small=True))
 
 
 def _tags_update(store: GraphStore, target: str, pairs: Iterable[tuple[str, str]], *, insert: bool) -> None:
@@ -197,25 +194,18 @@ def _infer_project(store: GraphStore, naming: Naming, project: str, modules: Ite
     _tags_update(store, tg, pairs, insert=True)
     st.seconds["tags"] = round(time.perf_counter() - t1, 3)
     premises = graphs + ([tg] if pairs else [])
-    # one CONSTRUCT per class / property the data uses, answered by the store; the answers go to
-    # a file that is bulk-loaded into the (new) inferred graph at once (bounded memory, no
-    # per-triple transaction); then what is also asserted leaves it, in one update
-    with tempfile.TemporaryDirectory(prefix="kg-twin-infer-") as tmp:
-        path = Path(tmp) / "inferred.nt"
-        t2 = time.perf_counter()
-        with open(path, "wb") as out:
-            for q in derive_queries(store, prof, premises):
-                out.write(store.construct(q))
-            if pairs:
-                out.write(store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{tg}> {{ ?s ?p ?o }} }}"))
-        st.seconds["derive"] = round(time.perf_counter() - t2, 3)
-        t3 = time.perf_counter()
-        if path.stat().st_size:
-            store.load(path, format="ntriples", graph=inf, bulk=True)
-        st.seconds["load"] = round(time.perf_counter() - t3, 3)
+    # the store evaluates one construct per class / property the data uses and bulk-loads the
+    # answers into the (new) inferred graph as they come (nothing held whole, no file)
+    t2 = time.perf_counter()
+    constructs = list(derive_constructs(store, prof, premises))
+    if pairs:
+        constructs.append(Construct((("?s", "?p", "?o"),), f"GRAPH <{tg}> {{ ?s ?p ?o }}"))
+    store.construct_into(inf, constructs, bulk=True)
+    st.seconds["derive"] = round(time.perf_counter() - t2, 3)
+    # then what is also asserted leaves it: only asserted triples a template can have written
     t4 = time.perf_counter()
     if graphs and store.has_graph(inf):
-        store.update(f"DELETE {{ GRAPH <{inf}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?g {{ {' '.join(f'<{g}>' for g in graphs)} }} GRAPH ?g {{ ?s ?p ?o }} GRAPH <{inf}> {{ ?s ?p ?o }} }}")
+        store.update(f"DELETE {{ GRAPH <{inf}> {{ ?s ?p ?o }} }} WHERE {{ {overlap_pattern(constructs, graphs, inf)} }}")
     st.seconds["asserted"] = round(time.perf_counter() - t4, 3)
     release_memory()
     st.asserted_triples = sum(store.graph_size(g) for g in graphs)

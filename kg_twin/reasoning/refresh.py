@@ -10,8 +10,8 @@ A write tells the refresher what it changed (:class:`~kg_twin.reasoning.infer.Ch
   by a background thread, and the project reads as ``pending`` until then;
 * a write that does not say what it changed (``notify(project)`` alone), or a change of more
   than :attr:`InferenceRefresher.bulk_limit` triples, queues a full recomputation of that
-  project (:func:`~kg_twin.reasoning.infer.infer_project`: CONSTRUCT + bulk load, cheaper than
-  hundreds of thousands of transactional inserts).
+  project (:func:`~kg_twin.reasoning.infer.infer_project`: constructs bulk-loaded as they are evaluated,
+  cheaper than hundreds of thousands of transactional inserts).
 
 :meth:`InferenceRefresher.state` is what ``GET /projects/{p}`` and the ``KG-Twin-Inference``
 response header report: ``current``, ``pending`` or ``failed``.

@@ -8,6 +8,7 @@ graph store protocol) can implement it:
 * :meth:`GraphStore.select`  - convenience for internal code: rows of rdflib terms
 * :meth:`GraphStore.update`  - run a SPARQL update (atomic)
 * :meth:`GraphStore.load`    - parse RDF into one graph (atomic; ``replace`` swaps the graph)
+* :meth:`GraphStore.construct_into` - add CONSTRUCT answers to a graph, evaluated inside the store
 * :meth:`GraphStore.dump`    - stream graphs out in an RDF format
 * :meth:`GraphStore.graphs`  - list named graphs; :meth:`GraphStore.graph_size`
 * :meth:`GraphStore.transaction` - exclusive writer section (one writer at a time)
@@ -69,6 +70,48 @@ class QueryResult:
     count: int | None = None
     elapsed_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Construct:
+    """``CONSTRUCT { template } WHERE { where }``, with the template as triple patterns whose
+    terms are variables (``?s``) or IRIs (``<http://...>``), so that a backend can run it as a
+    ``SELECT`` and instantiate the template itself, or as an ``INSERT ... WHERE``.
+
+    >>> c = Construct((("?s", "<http://p>", "?o"),), "GRAPH <http://g> { ?o <http://q> ?s }")
+    >>> c.sparql()
+    'CONSTRUCT { ?s <http://p> ?o } WHERE { GRAPH <http://g> { ?o <http://q> ?s } }'
+    >>> c.insert("http://out")
+    'INSERT { GRAPH <http://out> { ?s <http://p> ?o } } WHERE { GRAPH <http://g> { ?o <http://q> ?s } }'
+    >>> c.variables()
+    ['s', 'o']
+    """
+
+    template: tuple[tuple[str, str, str], ...]
+    where: str
+
+    def __post_init__(self) -> None:
+        for t in self.template:
+            for term in t:
+                if not (term.startswith("?") and term[1:].isidentifier()) and not (term.startswith("<") and term.endswith(">") and ">" not in term[1:-1]):
+                    raise ValueError(f"template term {term!r}: only ?variables and <IRIs> are allowed")
+
+    def variables(self) -> list[str]:
+        """Names of the template's variables, in order of first use."""
+        return list(dict.fromkeys(term[1:] for t in self.template for term in t if term.startswith("?")))
+
+    def _template(self) -> str:
+        return " . ".join(" ".join(t) for t in self.template)
+
+    def select(self) -> str:
+        """The ``SELECT`` of the template's variables (a backend instantiates the template per row)."""
+        return f"SELECT {' '.join('?' + v for v in self.variables()) or '*'} WHERE {{ {self.where} }}"
+
+    def sparql(self) -> str:
+        return f"CONSTRUCT {{ {self._template()} }} WHERE {{ {self.where} }}"
+
+    def insert(self, graph: str) -> str:
+        return f"INSERT {{ GRAPH <{graph}> {{ {self._template()} }} }} WHERE {{ {self.where} }}"
 
 
 class PendingLoad:
@@ -157,6 +200,14 @@ class GraphStore(Protocol):
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         """Run a SPARQL update as one transaction (all or nothing). No access checks here."""
+        ...
+
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+        """Add the answers of ``constructs`` to ``graph``, evaluated next to the data: nothing is
+        serialized or held whole (template instances a CONSTRUCT drops, e.g. a literal subject,
+        are dropped). ``bulk=False``: one transaction (for small answers). ``bulk=True``: the
+        backend's bulk path, for millions of triples; all-or-nothing only when ``graph`` is new
+        (a crash leaves no graph)."""
         ...
 
     def load(

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import pyoxigraph as ox
 
 from kg_twin.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kg_twin.store.base import Construct
 
 BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
 # up to this size the bulk loader reads the whole input at once (~14x its size in memory, but no
@@ -87,3 +90,17 @@ def bulk_into(store: ox.Store, graph: Any, kwargs: dict[str, Any]) -> None:
             batch = []
     if batch:
         store.bulk_extend(batch)
+
+
+def instances(solutions: Iterable[Any], c: "Construct") -> Iterator[ox.Triple]:
+    """The template instances of ``c`` from the solutions of ``c.select()`` (instances a
+    CONSTRUCT drops, with a literal subject or an unbound term, are dropped)."""
+    pos = {n: i for i, n in enumerate(c.variables())}
+    plan = [tuple((pos[t[1:]], None) if t.startswith("?") else (-1, ox.NamedNode(t[1:-1])) for t in triple) for triple in c.template]
+    for sol in solutions:
+        row = tuple(sol)
+        for (si, sc), (pi, pc), (oi, oc) in plan:
+            s, p, o = sc if si < 0 else row[si], pc if pi < 0 else row[pi], oc if oi < 0 else row[oi]
+            if s is None or o is None or isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
+                continue
+            yield ox.Triple(s, p, o)

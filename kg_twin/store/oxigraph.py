@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -24,8 +25,8 @@ import pyoxigraph as ox
 from kg_twin.errors import InputError, StoreBusy
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
-from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
-from kg_twin.store.bulk import bulk_into, rdf_syntax_error
+from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
+from kg_twin.store.bulk import bulk_into, instances, rdf_syntax_error
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, sol_to_rdflib, syntax_error
 from kg_twin.store.functions import ExtensionFunctions, oxigraph_functions, query_context
@@ -234,6 +235,41 @@ class OxigraphStore:
                 raise engine_error(e, "update") from None
             finally:
                 self._bump()
+
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+        """See :meth:`GraphStore.construct_into`. ``bulk``: each construct runs as a ``SELECT``, its
+        template instances are streamed to a temporary N-Triples file next to the store (pyoxigraph
+        keeps a whole CONSTRUCT answer in memory to deduplicate it), which the bulk loader reads in
+        blocks once no query is open (``bulk_extend`` batches fed during the queries cost 40% more
+        CPU at 1M triples); a new graph is marked meanwhile (:mod:`kg_twin.store.pending`)."""
+        self._check_writable()
+        items = list(constructs)
+        if not items:
+            return
+        if not bulk:
+            self.update(" ;\n".join(c.insert(graph) for c in items))
+            return
+        target = graph_term(graph)
+        with self._write_lock, tempfile.TemporaryDirectory(prefix="kg-twin-construct-", dir=self.path.parent if self.path else None) as tmp:
+            spool = Path(tmp) / "answers.nt"
+            with open(spool, "wb") as out:
+                for c in items:
+                    ox.serialize(instances(self._raw(c.select(), None, None), c), out, ox.RdfFormat.N_TRIPLES)
+            if not spool.stat().st_size:
+                return
+            new = isinstance(target, ox.NamedNode) and not self.has_graph(graph)
+            if new:
+                pending.mark(self._store, target)
+            try:
+                bulk_into(self._store, target, {"path": str(spool), "format": ox.RdfFormat.N_TRIPLES})
+            except BaseException:
+                if new:
+                    pending.discard(self._store, target)
+                raise
+            finally:
+                self._bump()
+            if new:
+                pending.unmark(self._store, target)
 
     def load(
         self,

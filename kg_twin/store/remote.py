@@ -38,7 +38,7 @@ from kg_twin.formats import RESULT_FORMATS, rdf_format_from_name
 from kg_twin.sparql.bind import inject_values
 from kg_twin.sparql.protocol import query_form
 from kg_twin.store import engines
-from kg_twin.store.base import DEFAULT, Dataset, PendingLoad, QueryResult
+from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
 from kg_twin.store.bulk import rdf_syntax_error
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, run_query, sol_to_rdflib, to_ox_term
@@ -265,6 +265,13 @@ class RemoteStore:
         except httpx.HTTPError as e:
             raise UpstreamError("UPSTREAM", f"SPARQL engine unreachable: {e}") from None
         self._check(r, "upload")
+
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+        """See :meth:`GraphStore.construct_into`: one ``INSERT ... WHERE`` update, evaluated by the
+        engine (one transaction, whatever ``bulk`` says)."""
+        ops = [c.insert(graph) for c in constructs]
+        if ops:
+            self.update(" ;\n".join(ops))
 
     def load(
         self,

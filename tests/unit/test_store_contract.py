@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 
 from kg_twin.errors import InputError
 from kg_twin.settings import Settings
-from kg_twin.store import Dataset, open_store
+from kg_twin.store import Construct, Dataset, open_store
 
 TTL = b"""@prefix ex: <http://ex/> .
 ex:a ex:p 1 ; ex:q "x"@en ; ex:r [ ex:s "blank" ] .
@@ -78,6 +78,30 @@ def test_pending_load_kept_on_commit_removed_otherwise(store, tmp_path):
         with store.pending_load(f, format="turtle", graph=G1):
             pass  # G1 exists: a pending load only creates graphs
     assert store.graph_size(G1) == 6
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_construct_into_adds_the_construct_answers(store, bulk):
+    store.load(TTL, format="turtle", graph=G1)
+    store.load(b"<http://ex/old> <http://ex/kept> <http://ex/x> .", format="ntriples", graph=G2)
+    swap = Construct((("?o", "<http://ex/inv>", "?s"), ("?s", "<http://ex/seen>", "<http://ex/yes>")), f"GRAPH <{G1}> {{ ?s ?p ?o }}")
+    typed = Construct((("?s", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", "<http://ex/Thing>"),), f"{{ SELECT DISTINCT ?s WHERE {{ GRAPH <{G1}> {{ ?s <http://ex/p> ?o }} }} }}")
+    new = "http://g/new"
+    for target in (G2, new):  # an existing graph is extended, a new one created
+        store.construct_into(target, [swap, typed], bulk=bulk)
+    # what the CONSTRUCT queries answer (literal subjects dropped, the data's blank node kept)
+    expected = Graph().parse(data=b"".join(store.construct(q.sparql()) for q in (swap, typed)), format="nt")
+    assert len(expected) == 6
+    got = {}
+    for g in (G2, new):
+        out = io.BytesIO()
+        store.dump(out, format="ntriples", graphs=[g])
+        got[g] = Graph().parse(data=out.getvalue(), format="nt")
+    assert isomorphic(got[new], expected)
+    expected.parse(data="<http://ex/old> <http://ex/kept> <http://ex/x> .", format="nt")
+    assert isomorphic(got[G2], expected)
+    with pytest.raises(ValueError):
+        Construct((("?s", '"lit"', "?o"),), "")
 
 
 def test_query_on_dataset_with_row_cap(store):
