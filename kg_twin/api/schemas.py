@@ -70,6 +70,9 @@ class GraphInfo(BaseModel):
 class ProjectView(Project):
     graphs: list[GraphInfo]
     sparql: str = Field(..., description="path of the project's SPARQL endpoint")
+    inference: dict[str, Any] | None = Field(
+        None, description="the inferred graph: state (current | pending | failed | off), graph, triples, last_run"
+    )
 
 
 class Token(BaseModel):

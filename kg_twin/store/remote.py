@@ -268,8 +268,16 @@ class RemoteStore:
 
     def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
         """See :meth:`GraphStore.construct_into`: one ``INSERT ... WHERE`` update, evaluated by the
-        engine (one transaction, whatever ``bulk`` says)."""
-        ops = [c.insert(graph) for c in constructs]
+        engine (one transaction, whatever ``bulk`` says). Each template triple is its own insert
+        whose WHERE keeps only solutions that make it a valid triple: the standard skips the others,
+        some engines (Virtuoso) fail the whole update on a literal subject instead."""
+        ops = []
+        for c in constructs:
+            for t in c.template:
+                checks = [f"!isLiteral({t[0]})"] if t[0].startswith("?") else []
+                checks += [f"isIRI({t[1]})"] if t[1].startswith("?") else []
+                cond = f" FILTER({' && '.join(checks)})" if checks else ""
+                ops.append(f"INSERT {{ GRAPH <{graph}> {{ {' '.join(t)} }} }} WHERE {{ {{ {c.where} }}{cond} }}")
         if ops:
             self.update(" ;\n".join(ops))
 

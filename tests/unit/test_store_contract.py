@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 
 from kg_twin.errors import InputError
 from kg_twin.settings import Settings
-from kg_twin.store import Construct, Dataset, open_store
+from kg_twin.store import Construct, Dataset, open_store, scratch_store
 
 TTL = b"""@prefix ex: <http://ex/> .
 ex:a ex:p 1 ; ex:q "x"@en ; ex:r [ ex:s "blank" ] .
@@ -89,8 +89,11 @@ def test_construct_into_adds_the_construct_answers(store, bulk):
     new = "http://g/new"
     for target in (G2, new):  # an existing graph is extended, a new one created
         store.construct_into(target, [swap, typed], bulk=bulk)
-    # what the CONSTRUCT queries answer (literal subjects dropped, the data's blank node kept)
-    expected = Graph().parse(data=b"".join(store.construct(q.sparql()) for q in (swap, typed)), format="nt")
+    # what the CONSTRUCT queries answer on a reference store (literal subjects dropped, the data's blank
+    # node kept); a reference, because some engines (Virtuoso) fail a CONSTRUCT that makes a literal subject
+    ref = scratch_store()
+    ref.load(TTL, format="turtle", graph=G1)
+    expected = Graph().parse(data=b"".join(ref.construct(q.sparql()) for q in (swap, typed)), format="nt")
     assert len(expected) == 6
     got = {}
     for g in (G2, new):

@@ -24,7 +24,7 @@ from rdflib.compare import isomorphic
 import tests.ingest.standin  # noqa: F401  (registers the test-points handler)
 from kg_twin.errors import InputError
 from kg_twin.ingest.pipeline import IngestOptions, ingest
-from kg_twin.service import Twin
+from kg_twin.service import create_twin
 from kg_twin.settings import Settings
 from kg_twin.store import open_store
 from kg_twin.validation.validator import validate_store
@@ -142,9 +142,9 @@ def test_ingest_publishes_the_same_graphs(backend):
         assert len(g) == rep.triples > 0
         return {"data": g}
 
-    twin = Twin(settings, store=store)
+    twin = create_twin(settings, store=store)
     got = run(twin)
-    ref = Twin(Settings(store="memory", data_dir=settings.data_dir / "ref", base_iri="http://twin.test/"))
+    ref = create_twin(Settings(store="memory", data_dir=settings.data_dir / "ref", base_iri="http://twin.test/"))
     try:
         want = run(ref)
     finally:
@@ -183,7 +183,7 @@ def test_validate_project_cli(backend, tmp_path):
     name, settings, store = backend
     if name in ("memory",):
         pytest.skip("an in-memory store does not outlive the process: the CLI cannot see it")
-    twin = Twin(settings, store=store)
+    twin = create_twin(settings, store=store)
     twin.projects.create("val")
     store.load(DATA.encode(), format="turtle", graph=twin.naming.graph("val", "hvac"))
     shapes = tmp_path / "ahu.shapes.ttl"
