@@ -169,8 +169,9 @@ class Naming:
 
     def client_graph(self, project: str, stored: str) -> str:
         """The graph IRI a client uses for a stored graph name (inverse of :meth:`resolve_graph`)."""
-        head = self.project_graph_prefix(project) + "~/"
-        return stored[len(head) :] if stored.startswith(head) else stored
+        from kg_twin.sparql.dataset import ProjectDataset
+
+        return ProjectDataset(self.project_graph_prefix(project)).client(stored)
 
     # instances ----------------------------------------------------------
     def mint(self, project: str, kind: str, key: str) -> str:

@@ -120,7 +120,7 @@ class _Rewriter:
     def where(self, a: int, b: int, binds: list[str]) -> str:
         """A WHERE group (tokens a..b-1, braces included) with the template BINDs at its end."""
         self.where_rw.named = self.named()
-        body = self.where_rw.emit(a, b, {})
+        body = self.where_rw.emit(a, b)
         if binds:
             body = body[:-1] + binds + ["}"]
         return " ".join(body)

@@ -129,6 +129,11 @@ class ProjectDataset:
             return client
         return self.prefix + FOREIGN + client
 
+    def read_name(self, client: str) -> str:
+        """Stored name of a graph a query reads: as :meth:`stored`, but a reserved name is never an
+        error there, it names a graph that holds nothing (``FROM``, ``GRAPH <…>``, dataset parameters)."""
+        return self.prefix + FOREIGN + client if self.reserved(client) else self.stored(client)
+
     def client(self, stored: str) -> str:
         """Client name of a stored graph name (the inverse of :meth:`stored`)."""
         head = self.prefix + FOREIGN
@@ -219,7 +224,7 @@ class _GraphRewriter:
         toks = self.toks
         if not any(t.kind == "NAME" and t.upper == "GRAPH" for t in toks):
             return self.text
-        out = self.emit(0, len(toks), {})
+        out = self.emit(0, len(toks))
         return " ".join(out) if self.changed else self.text
 
     def match(self, i: int) -> int:
@@ -234,8 +239,8 @@ class _GraphRewriter:
                     return j
         raise InputError("SPARQL_SYNTAX", "unbalanced braces in the query", hint="every '{' needs a matching '}'")
 
-    def emit(self, a: int, b: int, rename: dict[str, str]) -> list[str]:
-        """Tokens a..b-1 as text, with GRAPH patterns rewritten and variables in ``rename`` renamed."""
+    def emit(self, a: int, b: int) -> list[str]:
+        """Tokens a..b-1 as text, with GRAPH patterns rewritten."""
         toks = self.toks
         out: list[str] = []
         k = a
@@ -260,35 +265,30 @@ class _GraphRewriter:
             if t.kind == "NAME" and t.upper == "GRAPH" and k + 2 < b and toks[k + 2].text == "{":
                 g = toks[k + 1]
                 if g.kind in ("IRI", "PNAME"):
-                    iri = self.pro.resolve(g) or ""
-                    stored = iri if self.ds.reserved(iri) else self.ds.stored(iri)
-                    out.append(f"GRAPH <{stored}>")
+                    out.append(f"GRAPH <{self.ds.read_name(self.pro.resolve(g) or '')}>")
                     self.changed = True
                     k += 2
                     continue
                 if g.kind == "VAR":
                     close = self.match(k + 2)
-                    out.extend(self.graph_var(g.text[1:], k + 2, close, rename))
+                    out.extend(self.graph_var(g.text, k + 2, close))
                     self.changed = True
                     k = close + 1
                     continue
-            if t.kind == "VAR" and t.text[1:] in rename:
-                out.append(rename[t.text[1:]])
-            elif self.absolute and t.kind in ("IRI", "PNAME"):
+            if self.absolute and t.kind in ("IRI", "PNAME"):
                 out.append(f"<{self.pro.resolve(t)}>")
             else:
                 out.append(t.text)
             k += 1
         return out
 
-    def graph_var(self, name: str, open_: int, close: int, rename: dict[str, str]) -> list[str]:
+    def graph_var(self, target: str, open_: int, close: int) -> list[str]:
         """``GRAPH ?g { P }`` -> ``{ VALUES (?s ?g) { (stored client) … } GRAPH ?s { P } }``.
 
         The table pairs every named graph of the dataset with its client name, so ``?g`` is joined
         (by compatibility, as the algebra's ``Graph`` operator does) with the client name: exact also
         when ``P`` binds ``?g`` itself or when ``?g`` comes bound from outside (``EXISTS``)."""
-        target = rename.get(name, "?" + name)
         stored_var = self.fresh("g")
         rows = " ".join(f"(<{g}> <{self.ds.client(g)}>)" for g in self.named)
-        body = self.emit(open_ + 1, close, rename)
+        body = self.emit(open_ + 1, close)
         return ["{", f"VALUES ({stored_var} {target}) {{ {rows} }}", "GRAPH", stored_var, "{", *body, "}", "}"]

@@ -6,12 +6,12 @@ import dataclasses
 import math
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
-from kg_twin.api.deps import get_caller, get_twin
+from kg_twin.api.deps import get_caller
 from kg_twin.api.openapi import errors
 from kg_twin.errors import Forbidden, InputError, PayloadTooLarge
 from kg_twin.limits import Limits, check_sparql
@@ -149,10 +149,10 @@ async def _run_query(
         # client graph names -> stored names, in the protocol parameters, FROM clauses and GRAPH patterns
         op = dataclasses.replace(
             op,
-            default_graph_uri=[_read_name(project, g) for g in op.default_graph_uri],
-            named_graph_uri=[_read_name(project, g) for g in op.named_graph_uri],
+            default_graph_uri=[project.read_name(g) for g in op.default_graph_uri],
+            named_graph_uri=[project.read_name(g) for g in op.named_graph_uri],
         )
-    default_graphs, named_graphs = choose_dataset(op, dataset, may_read, base=endpoint, map_name=None if project is None else (lambda g: _read_name(project, g)))
+    default_graphs, named_graphs = choose_dataset(op, dataset, may_read, base=endpoint, map_name=None if project is None else (lambda g: project.read_name(g)))
     if project is not None:
         text = project.rewrite_query(op.text, list(named_graphs), base=endpoint, merged=len(default_graphs))
 
@@ -257,7 +257,3 @@ async def federated_sparql(request: Request) -> Response:
 
     return await _run_query(request, twin, op, dataset, may_read, endpoint)
 
-
-def _read_name(project: ProjectDataset, client: str) -> str:
-    """Stored name of a graph a query names (a reserved name reads nothing, it is never an error)."""
-    return project.prefix + "~/" + client if project.reserved(client) else project.stored(client)
