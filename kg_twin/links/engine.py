@@ -177,24 +177,34 @@ def score(spec: LinkSpec, src: Entities, tgt: Entities, si: np.ndarray, ti: np.n
     return total, per, keep
 
 
-def _select(spec: LinkSpec, si: np.ndarray, ti: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """Indexes of the pairs ``match`` keeps, best score first."""
+def _select(spec: LinkSpec, si: np.ndarray, ti: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, set[int]]:
+    """Indexes of the pairs ``match`` keeps, best score first, and those that are ambiguous: a source
+    (or target) with two best candidates of equal score keeps both, and neither can be accepted
+    without a person ("RM101" when the model has A101 and B101)."""
     order = np.lexsort((ti, si, -total))  # best first, ties in a stable order
     if spec.match == "all":
-        return order
-    used_s: set[int] = set()
-    used_t: set[int] = set()
-    kept = []
+        return order, set()
+    by_s: dict[int, tuple[float, int]] = {}
+    by_t: dict[int, tuple[float, int]] = {}
+    kept: list[int] = []
+    ambiguous: set[int] = set()
     for k in order.tolist():
-        s, t = int(si[k]), int(ti[k])
-        if spec.match in ("one_to_one", "best_per_source") and s in used_s:
-            continue
-        if spec.match in ("one_to_one", "best_per_target") and t in used_t:
-            continue
-        used_s.add(s)
-        used_t.add(t)
+        s, t, v = int(si[k]), int(ti[k]), float(total[k])
+        clash = []
+        if spec.match in ("one_to_one", "best_per_source") and s in by_s:
+            clash.append(by_s[s])
+        if spec.match in ("one_to_one", "best_per_target") and t in by_t:
+            clash.append(by_t[t])
+        if clash:
+            ties = [j for best, j in clash if abs(best - v) < 1e-9]
+            if len(ties) < len(clash) or not ties:
+                continue
+            ambiguous.update(ties)
+            ambiguous.add(k)
+        by_s.setdefault(s, (v, k))
+        by_t.setdefault(t, (v, k))
         kept.append(k)
-    return np.array(kept, dtype=np.int64)
+    return np.array(kept, dtype=np.int64), ambiguous
 
 
 def predicate_for(spec: LinkSpec, score: float) -> str:
@@ -217,11 +227,12 @@ def match(spec: LinkSpec, src: Entities, tgt: Entities, *, rejected: set[tuple[s
     si, ti, total = si[keep], ti[keep], total[keep]
     per = {k: v[keep] for k, v in per.items()}
     out = []
-    for k in _select(spec, si, ti, total).tolist():
+    kept, ambiguous = _select(spec, si, ti, total)
+    for k in kept.tolist():
         s = float(round(total[k], 6))
         out.append(Candidate(
             source=src.iris[int(si[k])], target=tgt.iris[int(ti[k])], score=s,
             scores={n: float(round(v[k], 6)) for n, v in per.items()},
-            status="accepted" if s >= spec.accept else "review", predicate=predicate_for(spec, s),
+            status="accepted" if s >= spec.accept and k not in ambiguous else "review", predicate=predicate_for(spec, s),
         ))
     return out

@@ -1,8 +1,8 @@
 """The measures of a link specification, on values (strings, identifiers) and on arrays of
 geometries in a metric CRS (vectorised with shapely).
 
->>> room_codes("RM101 Zone Temp"), room_codes("Space 101"), room_codes("A-101 Foyer"), room_codes("AHU1-SAT")
-({'101'}, {'101'}, {'A101'}, set())
+>>> room_codes("RM101 Zone Temp"), room_codes("Space 101"), room_codes("A-101 Foyer"), room_codes("AHU1-SAT"), room_codes("AHU-12 SAT"), room_codes("Bathroom 1")
+({'101'}, {'101'}, {'A101'}, set(), set(), set())
 >>> room_score({"RM101"}, {"101"}), room_score({"RM A101"}, {"A101 Foyer"}), room_score({"101"}, {"A101"}), room_score({"101"}, {"B205"})
 (1.0, 1.0, 0.7, 0.0)
 >>> normalise_label("  Salle de Réunion_2 ")
@@ -22,7 +22,9 @@ import shapely
 from rapidfuzz import fuzz
 
 _ROOM_WORDS = re.compile(r"\b(?:ROOM|RM|SALLE|LOCAL|BUREAU|PIECE|SPACE|ESPACE|RAUM)[\s._#-]*(?=[A-Z]{0,2}[\s_-]?\d)")
-_CODE = re.compile(r"(?<![A-Z0-9])([A-Z]{0,2})[-_ ]?(\d{1,4})([A-Z]?)(?![A-Z0-9.])")
+# a wing/floor letter or two and 1-4 digits ("A101", "R3"), or 2-4 digits alone ("101"; a lone digit as in
+# "Bathroom 1" or "AHU-1" is no room number); not glued to a word by a hyphen ("AHU-12")
+_CODE = re.compile(r"(?<![A-Z0-9])(?<![A-Z0-9]-)(?:([A-Z]{1,2})[-_ ]?(\d{1,4})|()(\d{2,4}))([A-Z]?)(?![A-Z0-9]|\.\d)")
 _HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 _GLOBALID = re.compile(r"^[0-9A-Za-z_$]{22}$")
 
@@ -50,7 +52,7 @@ def room_codes(text: str) -> set[str]:
     """Room numbers in a label ("RM101" -> 101, "A-101" -> A101); words such as ROOM, RM, SALLE dropped."""
     t = unicodedata.normalize("NFKD", text).upper()
     t = _ROOM_WORDS.sub(" ", t)
-    return {f"{m.group(1)}{m.group(2)}{m.group(3)}" for m in _CODE.finditer(t)}
+    return {f"{m.group(1) or ''}{m.group(2) or m.group(4)}{m.group(5)}" for m in _CODE.finditer(t)}
 
 
 def _digits(code: str) -> str:
