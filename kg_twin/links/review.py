@@ -84,7 +84,7 @@ def write_links(core: Core, project: str, spec: LinkSpec, graph: str, candidates
     w.add(run, IRI(PROV + "used"), sp)
     w.add(run, IRI(PROV + "startedAtTime"), started)
     w.add(run, IRI(PROV + "endedAtTime"), _now())
-    counts = {"accepted": 0, "review": 0, "rejected": 0}
+    counts = {"accepted": 0, "review": 0, "rejected": sum(d.decision == "rejected" for d in decisions.values())}
     seen: set[tuple[str, str]] = set()
     for c in candidates:
         d = decisions.get((c.source, c.target))
@@ -93,7 +93,8 @@ def write_links(core: Core, project: str, spec: LinkSpec, graph: str, candidates
             status = decision = d.decision
         seen.add((c.source, c.target))
         _link(w, naming.mint(project, "link", link_id(spec.name, c.source, c.target)), c.source, c.target, c.predicate, run, status, decision, c.score, c.scores)
-        counts[status] += 1
+        if status != "rejected":  # rejected pairs are counted once, from the decisions
+            counts[status] += 1
     for (s, t), d in sorted(decisions.items()):  # a person's acceptance stands even when the run no longer proposes the pair
         if (s, t) not in seen and d.decision == "accepted":
             _link(w, naming.mint(project, "link", link_id(spec.name, s, t)), s, t, d.predicate, run, "accepted", "accepted", None, {})
