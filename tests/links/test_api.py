@@ -151,6 +151,7 @@ def test_other_project_needs_read_access(server: Any) -> None:
         assert _ask(c, mine, f"ASK {{ <{S}s1> <http://www.w3.org/2002/07/owl#sameAs> <{C}b1> }}")
 
 
+@pytest.mark.slow  # starts a second server
 def test_external_endpoint_allow_list(server: Any, make_live_server: Any) -> None:
     mine, public = server.create_project("links"), server.create_project("links", public=True)
     server.put_graph(mine, "survey", SURVEY)
