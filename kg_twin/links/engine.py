@@ -107,8 +107,9 @@ def block(spec: LinkSpec, src: Entities, tgt: Entities) -> tuple[np.ndarray, np.
         chunks.append(np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2))
     if not chunks:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    allp = np.unique(np.concatenate(chunks), axis=0)
-    return allp[:, 0], allp[:, 1]
+    allp = np.concatenate(chunks)
+    keys = np.unique(allp[:, 0] * max(len(tgt), 1) + allp[:, 1])  # one key per pair: a 1-D unique is fast
+    return keys // max(len(tgt), 1), keys % max(len(tgt), 1)
 
 
 def _spatial_pairs(m: Measure, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -228,11 +229,14 @@ def match(spec: LinkSpec, src: Entities, tgt: Entities, *, rejected: set[tuple[s
     per = {k: v[keep] for k, v in per.items()}
     out = []
     kept, ambiguous = _select(spec, si, ti, total)
+    totals = np.round(total, 6).tolist()
+    pers = {n: np.round(v, 6).tolist() for n, v in per.items()}
+    sis, tis = si.tolist(), ti.tolist()
     for k in kept.tolist():
-        s = float(round(total[k], 6))
+        s = totals[k]
         out.append(Candidate(
-            source=src.iris[int(si[k])], target=tgt.iris[int(ti[k])], score=s,
-            scores={n: float(round(v[k], 6)) for n, v in per.items()},
+            source=src.iris[sis[k]], target=tgt.iris[tis[k]], score=s,
+            scores={n: v[k] for n, v in pers.items()},
             status="accepted" if s >= spec.accept and k not in ambiguous else "review", predicate=predicate_for(spec, s),
         ))
     return out
