@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kg_twin.access import Caller
@@ -84,6 +87,7 @@ def write_links(core: Core, project: str, spec: LinkSpec, graph: str, candidates
     w.add(run, IRI(PROV + "used"), sp)
     w.add(run, IRI(PROV + "startedAtTime"), started)
     w.add(run, IRI(PROV + "endedAtTime"), _now())
+    lines: list[str] = []
     counts = {"accepted": 0, "review": 0, "rejected": sum(d.decision == "rejected" for d in decisions.values())}
     seen: set[tuple[str, str]] = set()
     for c in candidates:
@@ -92,41 +96,57 @@ def write_links(core: Core, project: str, spec: LinkSpec, graph: str, candidates
         if d is not None:
             status = decision = d.decision
         seen.add((c.source, c.target))
-        _link(w, naming.mint(project, "link", link_id(spec.name, c.source, c.target)), c.source, c.target, c.predicate, run, status, decision, c.score, c.scores)
+        _link(lines, naming.mint(project, "link", link_id(spec.name, c.source, c.target)), c.source, c.target, c.predicate, run, status, decision, c.score, c.scores)
         if status != "rejected":  # rejected pairs are counted once, from the decisions
             counts[status] += 1
     for (s, t), d in sorted(decisions.items()):  # a person's acceptance stands even when the run no longer proposes the pair
         if (s, t) not in seen and d.decision == "accepted":
-            _link(w, naming.mint(project, "link", link_id(spec.name, s, t)), s, t, d.predicate, run, "accepted", "accepted", None, {})
+            _link(lines, naming.mint(project, "link", link_id(spec.name, s, t)), s, t, d.predicate, run, "accepted", "accepted", None, {})
             counts["accepted"] += 1
     for k, v in {**counts, **stats}.items():
         if isinstance(v, int):
             w.add(run, IRI(KGT + "count_" + k), Literal(str(v), XSD_INTEGER))
-    core.store.load(w.getvalue(), format="ntriples", graph=graph, replace=True)
+    # replaced from a file: the store's crash-safe replace (drop + bulk load, redone from the file after a
+    # crash) without a staging copy of the old graph
+    tmp = Path(core.settings.data_dir) / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="links-", suffix=".nt", dir=tmp)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(w.getvalue())
+            fh.write("".join(lines).encode("utf-8"))
+        core.store.load(Path(name), format="ntriples", graph=graph, replace=True)
+    finally:
+        Path(name).unlink(missing_ok=True)
     core.notify(project)
     return counts
 
 
-def _link(w: NTriplesWriter, iri: str, s: str, t: str, p: str, run: IRI, status: str, decision: str | None, score: float | None, scores: dict[str, float]) -> None:
-    link = IRI(iri)
-    w.add(link, A, IRI(RDF + "Statement"))
-    w.add(link, A, IRI(KGT + "Link"))
-    w.add(link, IRI(RDF + "subject"), IRI(s))
-    w.add(link, IRI(RDF + "predicate"), IRI(p))
-    w.add(link, IRI(RDF + "object"), IRI(t))
-    w.add(link, IRI(KGT + "linkStatus"), Literal(status))
-    w.add(link, IRI(PROV + "wasGeneratedBy"), run)
+_T = {k: f"<{v}>" for k, v in {
+    "type": RDF_TYPE, "Statement": RDF + "Statement", "Link": KGT + "Link", "subject": RDF + "subject", "predicate": RDF + "predicate",
+    "object": RDF + "object", "status": KGT + "linkStatus", "run": PROV + "wasGeneratedBy", "score": KGT + "score",
+    "measureScore": KGT + "measureScore", "measure": KGT + "measure", "decision": KGT + "decision"}.items()}
+
+
+def _link(out: list[str], iri: str, s: str, t: str, p: str, run: IRI, status: str, decision: str | None, score: float | None, scores: dict[str, float]) -> None:
+    """The triples of one link, written as N-Triples text directly (a run writes ~15 per link)."""
+    link, S, P, O, R = IRI(iri).nt(), IRI(s).nt(), IRI(p).nt(), IRI(t).nt(), run.nt()
+    T = _T
+    lines = [
+        f"{link} {T['type']} {T['Statement']} .\n", f"{link} {T['type']} {T['Link']} .\n",
+        f"{link} {T['subject']} {S} .\n", f"{link} {T['predicate']} {P} .\n", f"{link} {T['object']} {O} .\n",
+        f"{link} {T['status']} {Literal(status).nt()} .\n", f"{link} {T['run']} {R} .\n",
+    ]
     if score is not None:
-        w.add(link, IRI(KGT + "score"), Literal(repr(float(score)), XSD_DOUBLE))
+        lines.append(f"{link} {T['score']} {Literal(repr(float(score)), XSD_DOUBLE).nt()} .\n")
     for n, v in sorted(scores.items()):
-        m = BNode(f"m{hashlib.sha1((iri + n).encode()).hexdigest()[:12]}")
-        w.add(link, IRI(KGT + "measureScore"), m)
-        w.add(m, IRI(KGT + "measure"), Literal(n))
-        w.add(m, IRI(KGT + "score"), Literal(repr(float(v)), XSD_DOUBLE))
+        m = BNode(f"m{hashlib.sha1((iri + n).encode()).hexdigest()[:12]}").nt()
+        lines += [f"{link} {T['measureScore']} {m} .\n", f"{m} {T['measure']} {Literal(n).nt()} .\n", f"{m} {T['score']} {Literal(repr(float(v)), XSD_DOUBLE).nt()} .\n"]
     if decision:
-        w.add(link, IRI(KGT + "decision"), Literal(decision))
+        lines.append(f"{link} {T['decision']} {Literal(decision).nt()} .\n")
     if status == "accepted":
-        w.add(IRI(s), IRI(p), IRI(t))
+        lines.append(f"{S} {P} {O} .\n")
+    out.extend(lines)
 
 
 def link_graphs(core: Core, project: str) -> list[str]:

@@ -9,6 +9,8 @@ IRIs of the specification only.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections import defaultdict
@@ -55,7 +57,11 @@ def links_graph(core: Core, project: str, spec: LinkSpec) -> str:
 
 def _store_rows(core: Core, dataset: Dataset) -> Rows:
     def run(query: str) -> list[dict[str, str]]:
-        return [{k: str(v) for k, v in row.items()} for row in core.store.select(query, dataset=dataset)]
+        # SPARQL CSV results: plain lexical values, no per-term objects (100k entities read in seconds)
+        body = core.store.query(query, dataset=dataset, result_format="csv").body.decode("utf-8")
+        rows = csv.reader(io.StringIO(body, newline=""))
+        header = next(rows, [])
+        return [{k: v for k, v in zip(header, r) if v != ""} for r in rows]
 
     return run
 
