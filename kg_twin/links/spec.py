@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from kg_twin.errors import InputError
+from kg_twin.limits import DEFAULT, Limits, load_yaml
 from kg_twin.terms import BOT, BRICK, DCTERMS, GEO, IFC, OWL, RDFS, REF
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -216,16 +217,25 @@ def _measure(raw: Any, prefixes: dict[str, str], name: str, i: int) -> Measure:
     )
 
 
-def parse_spec(text: str | bytes, *, where: str = "specification") -> LinkSpec:
-    """Read and check a YAML link specification (InputError with a stable code on any problem)."""
+def parse_spec(text: str | bytes, *, where: str = "specification", limits: Limits = DEFAULT) -> LinkSpec:
+    """Read and check a YAML link specification (InputError with a stable code on any problem;
+    nesting and node count bounded as for every YAML a client sends, :mod:`kg_twin.limits`)."""
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text, limits, what=where)
     except yaml.YAMLError as e:
         raise InputError("LINK_SPEC_YAML", f"{where} is not valid YAML: {e}", hint=HINT) from None
     return spec_from_dict(raw, where=where)
 
 
 def spec_from_dict(raw: Any, *, where: str = "specification") -> LinkSpec:
+    """Check a specification already parsed (YAML or JSON) and build it."""
+    try:
+        return _from_dict(raw, where)
+    except (TypeError, ValueError, AttributeError) as e:  # a value of the wrong shape somewhere (a list for a name...)
+        raise InputError("LINK_SPEC_VALUE", f"{where}: a value has the wrong type ({e})", hint=HINT) from None
+
+
+def _from_dict(raw: Any, where: str) -> LinkSpec:
     if not isinstance(raw, dict):
         raise InputError("LINK_SPEC_YAML", f"{where} must be a YAML mapping", hint=HINT)
     name = str(raw.get("name") or "")
@@ -246,9 +256,8 @@ def spec_from_dict(raw: Any, *, where: str = "specification") -> LinkSpec:
     if relation == OWL + "sameAs" and not any(m.type in IDENTITY_MEASURES for m in measures):
         raise _fail(name, "LINK_SPEC_IDENTITY", "owl:sameAs needs an identity measure (id or iou); label, room, distance, contains and class do not justify identity",
                     hint="use relation: skos:closeMatch, or add a measure of type id or iou")
-    accept = _num(raw, "accept", 0.9, name)
-    review = _num(raw, "review", 0.6, name)
-    assert accept is not None and review is not None
+    accept = _num(raw, "accept", 0.9, name) or 0.0
+    review = _num(raw, "review", 0.6, name) or 0.0
     if review > accept:
         raise _fail(name, "LINK_SPEC_VALUE", f"review ({review:g}) must not exceed accept ({accept:g})")
     aggregate = str(raw.get("aggregate", "weighted"))

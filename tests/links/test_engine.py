@@ -36,6 +36,11 @@ def spec(extra: str = "", measures: str = "[{type: id}]", relation: str = "owl:s
     # a property path is rebuilt from checked IRIs: no SPARQL can be smuggled in
     (spec().replace("source: {}", "source: {id: 'dcterms:identifier } ; DROP ALL ; {'}"), "LINK_SPEC_TERM"),
     (spec().replace("source: {}", "source: {id: '<http://x/a> ?o . ?s'}"), "LINK_SPEC_TERM"),
+    # values of the wrong shape
+    (spec("prefixes: [a, b]\n"), "LINK_SPEC_VALUE"),
+    (spec().replace("source: {}", "source: {graphs: 5}"), "LINK_SPEC_VALUE"),
+    (spec().replace("source: {}", "source: [1]"), "LINK_SPEC_SIDE"),
+    (spec("accept: yes\n"), "LINK_SPEC_VALUE"),
 ])
 def test_bad_specifications_are_refused_with_a_code(text: str, code: str) -> None:
     with pytest.raises(InputError) as e:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
@@ -55,19 +55,23 @@ def _spec_from_request(twin: Twin, project: str, ctype: str, body: bytes) -> tup
     if ctype in YAML_TYPES:
         if len(body) > Limits.of(twin.settings).json_bytes:
             raise PayloadTooLarge("LINK_SPEC_TOO_LARGE", "the specification is larger than KG_TWIN_MAX_JSON_BYTES", hint="a link specification is a few lines of YAML")
-        return parse_spec(body.decode("utf-8", errors="replace"), where="request body"), False
+        return parse_spec(body.decode("utf-8", errors="replace"), where="request body", limits=Limits.of(twin.settings)), False
     if ctype == "application/json":
         doc = load_json(body, Limits.of(twin.settings))
         if not isinstance(doc, dict):
             raise InputError("BAD_JSON", "request body must be a JSON object", hint='send {"spec": "<yaml>"} or {"name": "<stored spec>"}')
-        req = RunRequest.model_validate(doc)
+        try:
+            req = RunRequest.model_validate(doc)
+        except ValidationError as e:
+            where = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
+            raise InputError("BAD_REQUEST", f"invalid link request: {where}", hint='send {"spec": "<yaml>"} or {"name": "<stored spec>"}') from None
         if (req.spec is None) == (req.name is None):
             raise InputError("BAD_REQUEST", "give either spec or name", hint='send {"spec": "<yaml>"} or {"name": "<stored spec>"}')
         if req.name is not None:
             return stored_spec(twin, project, req.name), req.dry_run
         if isinstance(req.spec, dict):
             return spec_from_dict(req.spec, where="request body"), req.dry_run
-        return parse_spec(str(req.spec), where="request body"), req.dry_run
+        return parse_spec(str(req.spec), where="request body", limits=Limits.of(twin.settings)), req.dry_run
     raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", f"cannot read a link specification as {ctype or 'no content type'}", hint="send application/yaml or application/json")
 
 
@@ -114,7 +118,7 @@ async def review_list_endpoint(
     return {"project": project, "status": status, "count": len(items), "items": items}
 
 
-@router.post("/projects/{project}/links/review/{link}", tags=["links"], summary="Accept or reject a candidate link (the decision is kept and re-applied)", responses=errors(400, *READ, 422))
+@router.post("/projects/{project}/links/review/{link}", tags=["links"], summary="Accept or reject a candidate link (the decision is kept and re-applied)", responses=errors(400, *READ))
 async def decide_endpoint(project: str, link: str, body: DecisionRequest, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     twin.access.require(caller, project, "writer")
     decision = "accepted" if body.decision.startswith("accept") else "rejected"
