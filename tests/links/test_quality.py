@@ -58,3 +58,18 @@ def test_noisy_footprints_and_zones(tmp_path: Path) -> None:
         assert zones.gold > 100 and zones.accepted[2] >= 0.95, zones
     finally:
         t.close()
+
+
+def test_proposed_specifications_reach_the_targets(duplex: Any) -> None:
+    """What `kg-twin link propose` writes for the common pairs, run unedited, meets the same targets."""
+    from kg_twin.links.propose import propose
+    from kg_twin.links.spec import parse_spec
+
+    refs = propose(duplex, "links", "duplex-brick-refs", "duplex_a.ifc", name="brick-ifc-globalid")
+    assert refs["spec"]["relation"] == "owl:sameAs" and refs["spec"]["measures"] == [{"type": "id", "normalise": "globalid"}]
+    s = evaluate(duplex, parse_spec(refs["yaml"]))
+    assert s.accepted[2] >= 0.95 and s.fp == 0, s
+    rooms = propose(duplex, "links", "duplex-points", "duplex_a.ifc", name="rooms")
+    assert rooms["spec"]["relation"] == "brick:hasLocation"
+    s = evaluate(duplex, parse_spec(rooms["yaml"]))
+    assert s.accepted[0] == 1.0 and s.accepted[2] >= 0.9, s
