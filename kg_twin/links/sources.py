@@ -112,7 +112,7 @@ def side_rows(core: Core, project: str, caller: Caller | None, side: Side, *, ex
 def _base(side: Side, paths: list[str]) -> str:
     if side.classes:
         values = " ".join(f"<{c}>" for c in side.classes)
-        return f"VALUES ?__k {{ {values} }} ?e a ?__k ."
+        return f"VALUES ?__k {{ {values} }} ?e a ?__k . FILTER(isIRI(?e))"
     return " UNION ".join(f"{{ ?e {p} ?__v }}" for p in paths) + " FILTER(isIRI(?e))"
 
 
@@ -135,14 +135,12 @@ def read_side(rows: Rows, spec: LinkSpec, side: Side) -> RawSide:
         if e not in order:
             order[e] = len(order)
 
-    if side.classes or "class" in kinds:
+    if "class" in kinds:  # every class of each entity (else the classes only select entities)
         for r in rows(f"SELECT DISTINCT ?e ?c WHERE {{ {base} ?e a ?c }}"):
             seen(r["e"])
             classes[r["e"]].add(r["c"])
     for key, p in paths.items():
         for r in rows(f"SELECT DISTINCT ?e ?v WHERE {{ {base} ?e {p} ?v }}"):
-            if side.classes and r["e"] not in order:
-                continue
             seen(r["e"])
             values[key][r["e"]].append(r["v"])
     iris = sorted(order, key=order.__getitem__)
