@@ -103,9 +103,9 @@ def write_links(core: Core, project: str, spec: LinkSpec, graph: str, candidates
         if (s, t) not in seen and d.decision == "accepted":
             _link(lines, naming.mint(project, "link", link_id(spec.name, s, t)), s, t, d.predicate, run, "accepted", "accepted", None, {})
             counts["accepted"] += 1
-    for k, v in {**counts, **stats}.items():
-        if isinstance(v, int):
-            w.add(run, IRI(KGT + "count_" + k), Literal(str(v), XSD_INTEGER))
+    for prop, v in (("linksAccepted", counts["accepted"]), ("linksToReview", counts["review"]), ("linksRejected", counts["rejected"]),
+                    ("sourceEntities", stats.get("sources", 0)), ("targetEntities", stats.get("targets", 0))):
+        w.add(run, IRI(KGT + prop), Literal(str(int(v)), XSD_INTEGER))
     # replaced from a file: the store's crash-safe replace (drop + bulk load, redone from the file after a
     # crash) without a staging copy of the old graph
     tmp = Path(core.settings.data_dir) / "tmp"
