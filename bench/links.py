@@ -75,7 +75,7 @@ def baseline_pairs_per_s(spec, src: Entities, tgt: Entities, k: int = 1000) -> f
     return len(si) / (time.perf_counter() - t0)
 
 
-def run(n: int, seed: int = 19) -> dict[str, float]:
+def run(n: int, seed: int = 19, baseline_k: int = 1000) -> dict[str, float]:
     rng = random.Random(seed)
     spec = parse_spec(SPEC)
     base = footprints(n, rng)
@@ -92,7 +92,7 @@ def run(n: int, seed: int = 19) -> dict[str, float]:
     acc = {(c.source, c.target) for c in links if c.status == "accepted"}
     tp = len(acc & gold)
     p, r = tp / max(len(acc), 1), tp / max(len(gold), 1)
-    pps = baseline_pairs_per_s(spec, src, tgt)
+    pps = baseline_pairs_per_s(spec, src, tgt, baseline_k)
     brute = len(src) * len(tgt) / pps
     return {"sources": len(src), "targets": len(tgt), "candidates": len(si), "links": len(links), "accepted": len(acc),
             "block_s": t_block, "match_s": t_match, "links_per_s": len(links) / t_match, "entities_per_s": (len(src) + len(tgt)) / t_match,
