@@ -46,5 +46,6 @@ def run_links(core: Core, project: str, spec: LinkSpec, caller: Caller | None = 
         "spec": spec.name, "project": project, "graph": core.naming.client_graph(project, graph), "dry_run": dry_run,
         "sources": len(src), "targets": len(tgt), "candidates": len(candidates), **counts,
         "relation": spec.relation, "crs": crs, "decisions_applied": len(decisions),
+        "unreadable_geometries": {"source": src_raw.unreadable, "target": tgt_raw.unreadable},
         "seconds": {"read": round(t1 - t0, 3), "match": round(t2 - t1, 3), "total": round(time.perf_counter() - t0, 3)},
     }

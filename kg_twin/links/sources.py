@@ -46,6 +46,7 @@ class RawSide:
     labels: list[list[str]]
     ids: list[list[str]]
     wkts: list[str | None]
+    unreadable: int = 0  # WKT literals that did not parse
 
 
 def links_graph(core: Core, project: str, spec: LinkSpec) -> str:
@@ -84,7 +85,7 @@ def _endpoint_rows(core: Core, endpoint: str) -> Rows:
             raise UpstreamError("LINK_ENDPOINT", f"endpoint {endpoint} failed: {e}", hint="check the endpoint URL and that it is running") from None
         try:
             doc = json.loads(bytes(body))
-            return [{k: str(v.get("value", "")) for k, v in b.items()} for b in doc["results"]["bindings"]]
+            return [{k: str(v.get("value", "")) for k, v in b.items()} for b in doc["results"]["bindings"] if b.get("e", {}).get("type", "uri") == "uri"]
         except (ValueError, KeyError, TypeError, AttributeError):
             raise UpstreamError("LINK_ENDPOINT", f"endpoint {endpoint} did not answer SPARQL JSON results") from None
 
@@ -209,6 +210,11 @@ def to_metric(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     return shapely.make_valid(out)
 
 
+def unreadable(wkts: list[str | None], geoms: np.ndarray) -> int:
+    """How many WKT literals did not parse (they take part in no spatial measure; the run reports them)."""
+    return sum(1 for w, g in zip(wkts, geoms) if w is not None and (g is None or shapely.is_empty(g)))
+
+
 def entities(spec: LinkSpec, src: RawSide, tgt: RawSide) -> tuple[Entities, Entities, str | None]:
     """Both sides ready for :func:`kg_twin.links.engine.match` (and the metric CRS used, if any)."""
     crs_name = None
@@ -216,6 +222,7 @@ def entities(spec: LinkSpec, src: RawSide, tgt: RawSide) -> tuple[Entities, Enti
     gt = np.full(len(tgt.iris), None, dtype=object)
     if spec.spatial:
         a, b = _to_crs84(src.wkts), _to_crs84(tgt.wkts)
+        src.unreadable, tgt.unreadable = unreadable(src.wkts, a), unreadable(tgt.wkts, b)
         crs = metric_crs(spec, a, b)
         gs, gt = to_metric(a, crs), to_metric(b, crs)
         crs_name = crs.to_string()

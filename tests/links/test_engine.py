@@ -102,3 +102,17 @@ def test_metric_measures() -> None:
     assert M.contains(a, b)[0] == 1.0 and M.contains(b, a)[0] == pytest.approx(0.04)
     assert M.iou(a, b)[0] == pytest.approx(0.04)
     assert M.distance_score(a, b, 100.0)[0] == pytest.approx(1 - np.hypot(30, 30) / 100)
+
+
+def test_reprojection_follows_the_crs_axis_order() -> None:
+    import pyproj
+
+    from kg_twin.links.sources import _to_crs84, to_metric, unreadable
+
+    wkts = [None, "POINT(2.5 44.3)", "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(44.3 2.5)",
+            "<http://www.opengis.net/def/crs/EPSG/0/2154> POINT(660108.226 6355790.395)", "POINT(1 2"]
+    g = _to_crs84(wkts)
+    assert g[0] is None and unreadable(wkts, g) == 1  # the malformed literal is counted, not hidden
+    m = to_metric(g, pyproj.CRS.from_epsg(2154))
+    for k in (1, 2, 3):  # CRS84 lon/lat, EPSG:4326 lat/lon, Lambert-93: the same place
+        assert (m[k].x, m[k].y) == pytest.approx((660108.226, 6355790.395), abs=0.01)
