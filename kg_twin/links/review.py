@@ -212,7 +212,7 @@ def decide(core: Core, project: str, link: str, decision: str, caller: Caller | 
     dg = decisions_graph(core, project, spec)
     now = _now()
     d = IRI(core.naming.mint(project, "link-decision", hashlib.sha1(f"{link}{now.value}".encode()).hexdigest()[:16]))
-    who = caller.label or caller.token_id or "anonymous" if caller is not None else "cli"
+    who = (caller.label or caller.token_id or "anonymous") if caller is not None else "cli"
     w = NTriplesWriter()
     w.add(d, A, IRI(KGT + "LinkDecision"))
     w.add(d, IRI(RDF + "subject"), IRI(s))
