@@ -51,8 +51,6 @@ class RawSide:
 
 def links_graph(core: Core, project: str, spec: LinkSpec) -> str:
     """Stored name of the graph a specification writes: ``{base}graph/{p}/links/{name}``."""
-    if spec.graph:
-        return core.naming.resolve_graph(project, spec.graph)
     return core.naming.graph(project, LINKS_GRAPH_DIR + spec.name)
 
 

@@ -50,7 +50,7 @@ AGGREGATES = ("weighted", "min", "max")
 MATCHES = ("one_to_one", "best_per_source", "best_per_target", "all")
 ID_NORMALISE = ("exact", "casefold", "globalid")
 _KEYS = {"name", "description", "prefixes", "source", "target", "measures", "aggregate", "relation", "identity",
-         "fallback", "accept", "review", "match", "crs", "graph"}
+         "fallback", "accept", "review", "match", "crs"}
 _SIDE_KEYS = {"graphs", "project", "endpoint", "class", "label", "id", "geometry", "limit"}
 _MEASURE_KEYS = {"type", "weight", "min", "normalise", "max", "of", "compatible", "block"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -100,7 +100,6 @@ class LinkSpec:
     review: float = 0.6
     match: str = "one_to_one"
     crs: str | None = None  # metric CRS for spatial measures (default: the UTM zone of the data)
-    graph: str | None = None  # the links graph (default: links/<name>)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -273,7 +272,7 @@ def _from_dict(raw: Any, where: str) -> LinkSpec:
     return LinkSpec(
         name=name, source=source, target=target, measures=measures, relation=relation, description=str(raw.get("description") or ""),
         aggregate=aggregate, identity=_num(raw, "identity", None, name), fallback=fallback, accept=accept, review=review, match=match,
-        crs=str(raw["crs"]) if raw.get("crs") else None, graph=str(raw["graph"]) if raw.get("graph") else None, raw=raw,
+        crs=str(raw["crs"]) if raw.get("crs") else None, raw=raw,
     )
 
 
