@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from kg_twin.cli import ingest as ingest_cli
+from kg_twin.cli import link as link_cli
 from kg_twin.cli import live as live_cli
 from kg_twin.cli import ontologies as ontologies_cli
 from kg_twin.cli import points as points_cli
@@ -389,7 +390,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli):
+for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli, link_cli):
     _module.register(app)
 
 
