@@ -22,7 +22,7 @@ from kg_twin.core import Core
 from kg_twin.errors import InputError, NotAcceptable
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, Format, negotiate, rdf_format_from_name
 from kg_twin.sparql.lexer import check_services
-from kg_twin.store import Dataset
+from kg_twin.store import Dataset, QueryRequest
 
 GEOJSON = "geojson"
 GEOJSON_MEDIA = "application/geo+json"
@@ -161,7 +161,7 @@ def run(
     ds = twin.dataset_for([project])
     graph_form = spec.form in ("CONSTRUCT", "DESCRIBE")
     store_fmt = "json" if fmt == GEOJSON or graph_form else fmt
-    res = twin.store.query(
+    request = QueryRequest(
         text,
         dataset=Dataset(ds.default_graphs, ds.named_graphs),
         result_format=store_fmt,
@@ -169,7 +169,9 @@ def run(
         max_rows=twin.settings.max_rows,
         timeout_s=timeout,
         bindings=bindings or None,
+        project=project,
     )
+    res = twin.store.query(request)
     headers: dict[str, str] = {"Vary": "Accept"}
     if res.truncated:
         headers["X-KG-Twin-Truncated"] = "true"
