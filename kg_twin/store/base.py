@@ -67,7 +67,9 @@ class QueryRequest:
     here, unbounded - internal callers only). ``bindings``: variables (names without '?') pre-bound
     to rdflib terms or N-Triples strings, substituted, never pasted into the text. ``project`` and
     ``mode`` (the project's default-graph mode) say where the query came from (logs, extension
-    functions); the store never widens the dataset from them.
+    functions); the store never widens the dataset from them. ``count_rows=False``: the caller
+    needs no :attr:`QueryResult.count`, so the engine may serialize the answer itself (in one
+    call, not row by row) whenever it stays under the cap.
 
     >>> r = QueryRequest("ASK {}", timeout_s=5)
     >>> r.result_format, r.max_rows, r.dataset
@@ -84,6 +86,7 @@ class QueryRequest:
     bindings: Mapping[str, Any] | None = None
     project: str | None = None
     mode: str | None = None
+    count_rows: bool = True
 
 
 @dataclass
@@ -91,7 +94,8 @@ class QueryResult:
     """A serialized query answer.
 
     ``kind``: ``bindings`` (SELECT), ``boolean`` (ASK) or ``graph`` (CONSTRUCT/DESCRIBE).
-    ``truncated`` is true when the row cap cut the answer.
+    ``truncated`` is true when the row cap cut the answer; ``count`` is None when the rows were
+    not counted (``QueryRequest.count_rows=False``).
     """
 
     kind: Literal["bindings", "boolean", "graph"]

@@ -172,6 +172,7 @@ def query_request(twin: Twin, accept: str | None, op: Any, dataset: Dataset, may
         base_iri=endpoint,
         project=project,
         mode=None if pds is None else pds.mode,
+        count_rows=False,
     )
 
 
