@@ -130,9 +130,9 @@ def measure(binary: str, lua: Path, url: str, method: str, body: str, connection
     c0, k0 = cpu_seconds(pid), sum(cpu_seconds(k) for k in kids)
     r = wrk(binary, lua, url, method, body, connections, seconds)
     c1, k1 = cpu_seconds(pid), sum(cpu_seconds(k) for k in kids)
-    n = max(r["requests"], 1)
-    r["cpu_us"] = (c1 - c0) / n * 1e6
-    r["workers_cpu_us"] = (k1 - k0) / n * 1e6
+    n = r["requests"]
+    r["cpu_us"] = (c1 - c0) / n * 1e6 if n else float("nan")  # nan: no request finished within the cell
+    r["workers_cpu_us"] = (k1 - k0) / n * 1e6 if n else float("nan")
     return r
 
 
