@@ -28,7 +28,7 @@ from kg_twin.errors import Forbidden, InputError, UpstreamError
 from kg_twin.links.engine import Entities
 from kg_twin.links.spec import DEFAULT_PATHS, SPATIAL, LinkSpec, Side
 from kg_twin.sparql.lexer import check_service_targets
-from kg_twin.store.base import Dataset
+from kg_twin.store.base import Dataset, QueryRequest
 
 Rows = Callable[[str], list[dict[str, str]]]
 _PREFIX_RE = re.compile(r"^\s*<([^>\s]+)>\s*(.*)$", re.DOTALL)
@@ -57,7 +57,7 @@ def links_graph(core: Core, project: str, spec: LinkSpec) -> str:
 def _store_rows(core: Core, dataset: Dataset) -> Rows:
     def run(query: str) -> list[dict[str, str]]:
         # SPARQL CSV results: plain lexical values, no per-term objects (100k entities read in seconds)
-        body = core.store.query(query, dataset=dataset, result_format="csv").body.decode("utf-8")
+        body = core.store.query(QueryRequest(query, dataset=dataset, result_format="csv")).body.decode("utf-8")
         rows = csv.reader(io.StringIO(body, newline=""))
         header = next(rows, [])
         return [{k: v for k, v in zip(header, r) if v != ""} for r in rows]
