@@ -26,7 +26,7 @@ from kg_twin.errors import InputError, StoreBusy
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
 from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
-from kg_twin.store.bulk import bulk_into, instances, rdf_syntax_error
+from kg_twin.store.bulk import bulk_into, extend_from, rdf_syntax_error, tsv_instances
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, sol_to_rdflib, syntax_error
 from kg_twin.store.functions import ExtensionFunctions, oxigraph_functions, query_context
@@ -237,9 +237,10 @@ class OxigraphStore:
                 self._bump()
 
     def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
-        """See :meth:`GraphStore.construct_into`. ``bulk``: each construct runs as a ``SELECT``, its
-        template instances are streamed to a temporary N-Triples file next to the store (pyoxigraph
-        keeps a whole CONSTRUCT answer in memory to deduplicate it), which the bulk loader reads in
+        """See :meth:`GraphStore.construct_into`. ``bulk``: each construct runs as a ``SELECT`` whose
+        answer pyoxigraph writes as TSV, and its template instances are written as text (no term
+        object per value) to a temporary N-Triples file next to the store (pyoxigraph keeps a whole
+        CONSTRUCT answer in memory to deduplicate it), which the bulk loader reads in
         blocks once no query is open (``bulk_extend`` batches fed during the queries cost 40% more
         CPU at 1M triples); a new graph is marked meanwhile (:mod:`kg_twin.store.pending`)."""
         self._check_writable()
@@ -252,16 +253,22 @@ class OxigraphStore:
         target = graph_term(graph)
         with self._write_lock, tempfile.TemporaryDirectory(prefix="kg-twin-construct-", dir=self.path.parent if self.path else None) as tmp:
             spool = Path(tmp) / "answers.nt"
-            with open(spool, "wb") as out:
+            rows, blank = Path(tmp) / "rows.tsv", Path(tmp) / "blank.nt"
+            with open(spool, "wb") as out, open(blank, "wb") as blank_out:
                 for c in items:
-                    ox.serialize(instances(self._raw(c.select(), None, None), c), out, ox.RdfFormat.N_TRIPLES)
-            if not spool.stat().st_size:
+                    self._raw(c.select(), None, None).serialize(str(rows), ox.QueryResultsFormat.TSV)
+                    with open(rows, "rb") as fh:
+                        tsv_instances(fh, c, out, blank_out)
+            if not spool.stat().st_size and not blank.stat().st_size:
                 return
             new = isinstance(target, ox.NamedNode) and not self.has_graph(graph)
             if new:
                 pending.mark(self._store, target)
             try:
-                bulk_into(self._store, target, {"path": str(spool), "format": ox.RdfFormat.N_TRIPLES})
+                if spool.stat().st_size:
+                    bulk_into(self._store, target, {"path": str(spool), "format": ox.RdfFormat.N_TRIPLES})
+                if blank.stat().st_size:
+                    extend_from(self._store, target, str(blank))  # the data's blank nodes, not new ones
             except BaseException:
                 if new:
                     pending.discard(self._store, target)
