@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable
 
 import pyoxigraph as ox
@@ -23,6 +25,7 @@ BULK_BATCH = 10_000  # quads per bulk_extend call: bounds the loader's memory
 # Python object per quad: ~1.5x faster); above it, the streaming batches of bulk_into
 BULK_DIRECT_BYTES = 16 * 1024 * 1024
 BULK_BLOCK_BYTES = 4 * 1024 * 1024  # N-Triples block per bulk_load call above that (peak ~15x a block)
+SORT_MEMORY = "256M"  # buffer of each external sort of text_diff
 
 _RDF_POS = re.compile(r"line (\d+)(?: column (\d+))?")
 
@@ -155,3 +158,59 @@ def extend_from(store: ox.Store, graph: Any, path: str) -> None:
             batch = []
     if batch:
         store.bulk_extend(batch)
+
+
+def text_diff(old: Path, new: list[Path], tmp: Path) -> tuple[Path, Path]:
+    """The lines of ``old`` that no file of ``new`` holds, and the lines of ``new`` that ``old``
+    does not hold, each written once (N-Triples: one triple a line), as two files in ``tmp``.
+    External sorts (``sort -u``, bounded memory, temporary files in ``tmp``) and one merge pass,
+    so millions of lines never become Python objects. The same triple written two ways (escapes)
+    lands on both sides: removing then adding it is still exact."""
+    env = dict(os.environ, LC_ALL="C")
+    sort = ["sort", "-u", "-S", SORT_MEMORY, "-T", str(tmp)]
+    old_s, new_s = tmp / "old.sorted", tmp / "new.sorted"
+    subprocess.run([*sort, "-o", str(old_s), str(old)], check=True, env=env)
+    subprocess.run([*sort, "-o", str(new_s), *(str(p) for p in new)], check=True, env=env)
+    removed, added = tmp / "removed.nt", tmp / "added.nt"
+    with open(removed, "wb") as out:
+        subprocess.run(["comm", "-23", str(old_s), str(new_s)], check=True, env=env, stdout=out)
+    with open(added, "wb") as out:
+        subprocess.run(["comm", "-13", str(old_s), str(new_s)], check=True, env=env, stdout=out)
+    old_s.unlink()
+    new_s.unlink()
+    return removed, added
+
+
+def remove_lines(store: ox.Store, graph: Any, path: Path) -> int:
+    """Remove the N-Triples lines of ``path`` from ``graph``: ``DELETE DATA`` in batches for
+    lines without a blank node, one removal per quad (labels kept) for the others."""
+    n = 0
+    batch: list[str] = []
+
+    def flush() -> None:
+        if batch:
+            store.update(f"DELETE DATA {{ GRAPH {graph} {{\n{''.join(batch)}}} }}")
+            batch.clear()
+
+    with open(path, "rb") as fh:
+        for raw in fh:
+            n += 1
+            if b"_:" in raw:
+                for t in ox.parse(input=raw, format=ox.RdfFormat.N_TRIPLES):
+                    store.remove(ox.Quad(t.subject, t.predicate, t.object, graph))
+                continue
+            batch.append(raw.decode("utf-8"))
+            if len(batch) >= BULK_BATCH:
+                flush()
+    flush()
+    return n
+
+
+def split_blank(path: Path, tmp: Path) -> tuple[Path, Path]:
+    """``path``'s lines without / with a blank node (a ``_:`` inside an IRI or a literal only sends
+    a line to the slower, label-keeping side)."""
+    plain, blank = tmp / "plain.nt", tmp / "blank-added.nt"
+    with open(path, "rb") as fh, open(plain, "wb") as p, open(blank, "wb") as b:
+        for line in fh:
+            (b if b"_:" in line else p).write(line)
+    return plain, blank

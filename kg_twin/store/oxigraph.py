@@ -26,7 +26,7 @@ from kg_twin.errors import InputError, StoreBusy
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
 from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
-from kg_twin.store.bulk import bulk_into, extend_from, rdf_syntax_error, tsv_instances
+from kg_twin.store.bulk import bulk_into, extend_from, rdf_syntax_error, remove_lines, split_blank, text_diff, tsv_instances
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, sol_to_rdflib, syntax_error
 from kg_twin.store.functions import ExtensionFunctions, oxigraph_functions, query_context
@@ -236,29 +236,36 @@ class OxigraphStore:
             finally:
                 self._bump()
 
-    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False, replace: bool = False) -> None:
         """See :meth:`GraphStore.construct_into`. ``bulk``: each construct runs as a ``SELECT`` whose
         answer pyoxigraph writes as TSV, and its template instances are written as text (no term
         object per value) to a temporary N-Triples file next to the store (pyoxigraph keeps a whole
         CONSTRUCT answer in memory to deduplicate it), which the bulk loader reads in
         blocks once no query is open (``bulk_extend`` batches fed during the queries cost 40% more
-        CPU at 1M triples); a new graph is marked meanwhile (:mod:`kg_twin.store.pending`)."""
+        CPU at 1M triples); a new graph is marked meanwhile (:mod:`kg_twin.store.pending`).
+        ``replace`` with ``bulk`` on an existing graph: the graph is dumped and compared with the
+        answers as sorted text (:func:`~kg_twin.store.bulk.text_diff`), and only the difference is
+        written (dropping 857k quads cost 49 s of CPU, writing them 13 s); the graph is marked
+        meanwhile, so a crash leaves no graph rather than a mix."""
         self._check_writable()
         items = list(constructs)
-        if not items:
-            return
         if not bulk:
-            self.update(" ;\n".join(c.insert(graph) for c in items))
+            ops = ([f"DROP SILENT GRAPH <{graph}>"] if replace else []) + [c.insert(graph) for c in items]
+            if ops:
+                self.update(" ;\n".join(ops))
+            return
+        if not items:
+            if replace:
+                self.drop_graphs([graph])
+            return
+        if replace and self.has_graph(graph):
+            self._construct_diff(graph, items)
             return
         target = graph_term(graph)
         with self._write_lock, tempfile.TemporaryDirectory(prefix="kg-twin-construct-", dir=self.path.parent if self.path else None) as tmp:
-            spool = Path(tmp) / "answers.nt"
-            rows, blank = Path(tmp) / "rows.tsv", Path(tmp) / "blank.nt"
-            with open(spool, "wb") as out, open(blank, "wb") as blank_out:
-                for c in items:
-                    self._raw(c.select(), None, None).serialize(str(rows), ox.QueryResultsFormat.TSV)
-                    with open(rows, "rb") as fh:
-                        tsv_instances(fh, c, out, blank_out)
+            if replace:
+                self.drop_graphs([graph])  # a named graph without triples (pyoxigraph keeps it)
+            spool, blank = self._spool(items, Path(tmp))
             if not spool.stat().st_size and not blank.stat().st_size:
                 return
             new = isinstance(target, ox.NamedNode) and not self.has_graph(graph)
@@ -277,6 +284,42 @@ class OxigraphStore:
                 self._bump()
             if new:
                 pending.unmark(self._store, target)
+
+    def _spool(self, items: list[Construct], tmp: Path) -> tuple[Path, Path]:
+        """The template instances of ``items`` as N-Triples files: without / with a blank node."""
+        spool, rows, blank = tmp / "answers.nt", tmp / "rows.tsv", tmp / "blank.nt"
+        with open(spool, "wb") as out, open(blank, "wb") as blank_out:
+            for c in items:
+                self._raw(c.select(), None, None).serialize(str(rows), ox.QueryResultsFormat.TSV)
+                with open(rows, "rb") as fh:
+                    tsv_instances(fh, c, out, blank_out)
+        rows.unlink(missing_ok=True)
+        return spool, blank
+
+    def _construct_diff(self, graph: str, items: list[Construct]) -> None:
+        """``construct_into(replace=True, bulk=True)`` on an existing graph: only the difference is written."""
+        target = graph_term(graph)
+        with self._write_lock, tempfile.TemporaryDirectory(prefix="kg-twin-construct-", dir=self.path.parent if self.path else None) as tmp:
+            spool, blank = self._spool(items, Path(tmp))
+            old = Path(tmp) / "old.nt"
+            self._store.dump(str(old), ox.RdfFormat.N_TRIPLES, from_graph=target)
+            removed, added = text_diff(old, [spool, blank], Path(tmp))
+            for f in (old, spool, blank):
+                f.unlink()
+            pending.mark(self._store, target)
+            try:
+                remove_lines(self._store, target, removed)
+                plain, with_blank = split_blank(added, Path(tmp))
+                if plain.stat().st_size:
+                    bulk_into(self._store, target, {"path": str(plain), "format": ox.RdfFormat.N_TRIPLES})
+                if with_blank.stat().st_size:
+                    extend_from(self._store, target, str(with_blank))
+            except BaseException:
+                pending.discard(self._store, target)  # no inferred graph rather than a mix of two
+                raise
+            finally:
+                self._bump()
+            pending.unmark(self._store, target)
 
     def load(
         self,

@@ -58,3 +58,31 @@ def test_text_instances_equal_the_construct_answer(tmp_path):
         assert store.ask(f"ASK {{ GRAPH <{G}> {{ ?n <http://ex/p> <http://ex/a> }} GRAPH <{OUT}> {{ ?n a <http://ex/Super> }} FILTER(isBlank(?n)) }}")
     finally:
         store.close()
+
+
+def test_replace_writes_exactly_the_answers_into_an_existing_graph(tmp_path):
+    from kg_twin.settings import Settings
+    from kg_twin.store import open_store
+
+    store = open_store(Settings(data_dir=tmp_path))
+    try:
+        store.load(DATA.encode(), format="turtle", graph=G)
+        typed = Construct((("?s", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", "<http://ex/Super>"),), f"GRAPH <{G}> {{ ?s a <http://ex/Thing> }}")
+        values = Construct((("?s", "<http://ex/q>", "?o"),), f"GRAPH <{G}> {{ ?s <http://ex/p> ?o }}")
+        store.construct_into(OUT, [typed, values], bulk=True)
+        # stale content: a triple no construct answers, and one about the data's blank node
+        store.update(f"INSERT {{ GRAPH <{OUT}> {{ <http://ex/stale> <http://ex/q> 1 . ?n <http://ex/stale> ?n }} }} WHERE {{ GRAPH <{G}> {{ ?n <http://ex/p> <http://ex/a> }} }}")
+        store.update(f"DELETE DATA {{ GRAPH <{G}> {{ <http://ex/b> a <http://ex/Thing> }} }} ; INSERT DATA {{ GRAPH <{G}> {{ <http://ex/c> a <http://ex/Thing> }} }}")
+        store.construct_into(OUT, [typed, values], bulk=True, replace=True)
+        ref = scratch_store()
+        out = io.BytesIO()
+        store.dump(out, format="ntriples", graphs=[G])
+        ref.load(out.getvalue(), format="ntriples", graph=G)
+        expected = Graph().parse(data=b"".join(ref.construct(c.sparql()) for c in (typed, values)), format="nt")
+        assert isomorphic(_dump(store, OUT), expected)
+        assert not store.ask(f"ASK {{ GRAPH <{OUT}> {{ <http://ex/b> a <http://ex/Super> }} }}")
+        assert store.ask(f"ASK {{ GRAPH <{G}> {{ ?n a <http://ex/Thing> }} GRAPH <{OUT}> {{ ?n a <http://ex/Super> }} FILTER(isBlank(?n)) }}")
+        store.construct_into(OUT, [], bulk=True, replace=True)  # no answer: the graph goes
+        assert not store.has_graph(OUT)
+    finally:
+        store.close()
