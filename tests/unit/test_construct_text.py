@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg_twin.store import Construct, scratch_store
+from kg_twin.settings import Settings
+from kg_twin.store import Construct, open_store, scratch_store
 
 G, OUT = "http://g/data", "http://g/out"
 
@@ -29,9 +31,6 @@ def _dump(store, graph: str) -> Graph:
 
 
 def test_text_instances_equal_the_construct_answer(tmp_path):
-    from kg_twin.settings import Settings
-    from kg_twin.store import open_store
-
     store = open_store(Settings(data_dir=tmp_path))
     try:
         store.load(DATA.encode(), format="turtle", graph=G)
@@ -60,29 +59,37 @@ def test_text_instances_equal_the_construct_answer(tmp_path):
         store.close()
 
 
-def test_replace_writes_exactly_the_answers_into_an_existing_graph(tmp_path):
-    from kg_twin.settings import Settings
-    from kg_twin.store import open_store
+@pytest.fixture(params=["memory", "disk", "oxigraph"])
+def any_store(request, tmp_path):
+    if request.param == "memory":
+        s = open_store(Settings(store="memory"))
+    elif request.param == "disk":
+        s = open_store(Settings(data_dir=tmp_path))
+    else:  # a real external engine on loopback (tests/engines.py)
+        engine = request.getfixturevalue("oxigraph_engine")
+        s = open_store(engine.settings(data_dir=tmp_path))
+        engine.reset(s)
+    yield s
+    s.close()
 
-    store = open_store(Settings(data_dir=tmp_path))
-    try:
-        store.load(DATA.encode(), format="turtle", graph=G)
-        typed = Construct((("?s", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", "<http://ex/Super>"),), f"GRAPH <{G}> {{ ?s a <http://ex/Thing> }}")
-        values = Construct((("?s", "<http://ex/q>", "?o"),), f"GRAPH <{G}> {{ ?s <http://ex/p> ?o }}")
-        store.construct_into(OUT, [typed, values], bulk=True)
-        # stale content: a triple no construct answers, and one about the data's blank node
-        store.update(f"INSERT {{ GRAPH <{OUT}> {{ <http://ex/stale> <http://ex/q> 1 . ?n <http://ex/stale> ?n }} }} WHERE {{ GRAPH <{G}> {{ ?n <http://ex/p> <http://ex/a> }} }}")
-        store.update(f"DELETE DATA {{ GRAPH <{G}> {{ <http://ex/b> a <http://ex/Thing> }} }} ; INSERT DATA {{ GRAPH <{G}> {{ <http://ex/c> a <http://ex/Thing> }} }}")
-        store.construct_into(OUT, [typed, values], bulk=True, replace=True)
-        ref = scratch_store()
-        out = io.BytesIO()
-        store.dump(out, format="ntriples", graphs=[G])
-        ref.load(out.getvalue(), format="ntriples", graph=G)
-        expected = Graph().parse(data=b"".join(ref.construct(c.sparql()) for c in (typed, values)), format="nt")
-        assert isomorphic(_dump(store, OUT), expected)
-        assert not store.ask(f"ASK {{ GRAPH <{OUT}> {{ <http://ex/b> a <http://ex/Super> }} }}")
-        assert store.ask(f"ASK {{ GRAPH <{G}> {{ ?n a <http://ex/Thing> }} GRAPH <{OUT}> {{ ?n a <http://ex/Super> }} FILTER(isBlank(?n)) }}")
-        store.construct_into(OUT, [], bulk=True, replace=True)  # no answer: the graph goes
-        assert not store.has_graph(OUT)
-    finally:
-        store.close()
+
+def test_replace_writes_exactly_the_answers_into_an_existing_graph(any_store):
+    store = any_store
+    store.load(DATA.encode(), format="turtle", graph=G)
+    typed = Construct((("?s", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", "<http://ex/Super>"),), f"GRAPH <{G}> {{ ?s a <http://ex/Thing> }}")
+    values = Construct((("?s", "<http://ex/q>", "?o"),), f"GRAPH <{G}> {{ ?s <http://ex/p> ?o }}")
+    store.construct_into(OUT, [typed, values], bulk=True)
+    # stale content: a triple no construct answers, and one about the data's blank node
+    store.update(f"INSERT {{ GRAPH <{OUT}> {{ <http://ex/stale> <http://ex/q> 1 . ?n <http://ex/stale> ?n }} }} WHERE {{ GRAPH <{G}> {{ ?n <http://ex/p> <http://ex/a> }} }}")
+    store.update(f"DELETE DATA {{ GRAPH <{G}> {{ <http://ex/b> a <http://ex/Thing> }} }} ; INSERT DATA {{ GRAPH <{G}> {{ <http://ex/c> a <http://ex/Thing> }} }}")
+    store.construct_into(OUT, [typed, values], bulk=True, replace=True)
+    ref = scratch_store()
+    out = io.BytesIO()
+    store.dump(out, format="ntriples", graphs=[G])
+    ref.load(out.getvalue(), format="ntriples", graph=G)
+    expected = Graph().parse(data=b"".join(ref.construct(c.sparql()) for c in (typed, values)), format="nt")
+    assert isomorphic(_dump(store, OUT), expected)
+    assert not store.ask(f"ASK {{ GRAPH <{OUT}> {{ <http://ex/b> a <http://ex/Super> }} }}")
+    assert store.ask(f"ASK {{ GRAPH <{G}> {{ ?n a <http://ex/Thing> }} GRAPH <{OUT}> {{ ?n a <http://ex/Super> }} FILTER(isBlank(?n)) }}")
+    store.construct_into(OUT, [], bulk=True, replace=True)  # no answer: the graph goes
+    assert not store.has_graph(OUT)
