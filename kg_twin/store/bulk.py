@@ -164,13 +164,17 @@ def text_diff(old: Path, new: list[Path], tmp: Path) -> tuple[Path, Path]:
     """The lines of ``old`` that no file of ``new`` holds, and the lines of ``new`` that ``old``
     does not hold, each written once (N-Triples: one triple a line), as two files in ``tmp``.
     External sorts (``sort -u``, bounded memory, temporary files in ``tmp``) and one merge pass,
-    so millions of lines never become Python objects. The same triple written two ways (escapes)
+    so millions of lines never become Python objects; each input is deleted once sorted (the disk
+    holds about three copies of the text at the peak). The same triple written two ways (escapes)
     lands on both sides: removing then adding it is still exact."""
     env = dict(os.environ, LC_ALL="C")
     sort = ["sort", "-u", "-S", SORT_MEMORY, "-T", str(tmp)]
     old_s, new_s = tmp / "old.sorted", tmp / "new.sorted"
     subprocess.run([*sort, "-o", str(old_s), str(old)], check=True, env=env)
+    old.unlink()
     subprocess.run([*sort, "-o", str(new_s), *(str(p) for p in new)], check=True, env=env)
+    for p in new:
+        p.unlink()
     removed, added = tmp / "removed.nt", tmp / "added.nt"
     with open(removed, "wb") as out:
         subprocess.run(["comm", "-23", str(old_s), str(new_s)], check=True, env=env, stdout=out)

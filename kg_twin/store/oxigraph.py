@@ -303,9 +303,7 @@ class OxigraphStore:
             spool, blank = self._spool(items, Path(tmp))
             old = Path(tmp) / "old.nt"
             self._store.dump(str(old), ox.RdfFormat.N_TRIPLES, from_graph=target)
-            removed, added = text_diff(old, [spool, blank], Path(tmp))
-            for f in (old, spool, blank):
-                f.unlink()
+            removed, added = text_diff(old, [spool, blank], Path(tmp))  # consumes the three files
             pending.mark(self._store, target)
             try:
                 remove_lines(self._store, target, removed)
