@@ -5,9 +5,10 @@ entailments of the profile (:mod:`.profile`) that no asserted graph of the proje
 
     inferred = (tag-classes ∪ derive(asserted ∪ tag-classes)) − asserted
 
-* :func:`infer_project` computes it from scratch: one construct per class / property the data
-  uses, evaluated by the store and bulk-loaded into the inferred graph as it comes
-  (:meth:`~kg_twin.store.base.GraphStore.construct_into`: no data leaves the store).
+* :func:`infer_project` computes it from all the asserted graphs: one construct per class /
+  property the data uses, evaluated by the store and bulk-loaded into the inferred graph
+  (:meth:`~kg_twin.store.base.GraphStore.construct_into` with ``replace``: no data leaves the
+  store, and an existing inferred graph receives only the difference).
 * :func:`apply_change` maintains it after a write (delete / re-derive, "DRed"): every rule has
   one premise, so what a change adds is ``derive(added)``, and the only entailments a change
   can take away are in ``derive(removed)``; each of those is deleted unless it still has a
