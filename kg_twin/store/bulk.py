@@ -11,11 +11,12 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 import pyoxigraph as ox
 
 from kg_twin.errors import InputError
+from kg_twin.store import pending
 
 if TYPE_CHECKING:  # pragma: no cover
     from kg_twin.store.base import Construct
@@ -218,3 +219,59 @@ def split_blank(path: Path, tmp: Path) -> tuple[Path, Path]:
         for line in fh:
             (b if b"_:" in line else p).write(line)
     return plain, blank
+
+
+def spool_instances(constructs: Iterable["Construct"], select: Callable[[str], Any], tmp: Path) -> list[Path]:
+    """The template instances of ``constructs`` as two N-Triples files in ``tmp``: without and
+    with a blank node (:func:`tsv_instances`); ``select`` runs a query and returns pyoxigraph's
+    solutions."""
+    spool, rows, blank = tmp / "answers.nt", tmp / "rows.tsv", tmp / "blank.nt"
+    with open(spool, "wb") as out, open(blank, "wb") as blank_out:
+        for c in constructs:
+            select(c.select()).serialize(str(rows), ox.QueryResultsFormat.TSV)
+            with open(rows, "rb") as fh:
+                tsv_instances(fh, c, out, blank_out)
+    rows.unlink(missing_ok=True)
+    return [spool, blank]
+
+
+def _add(store: ox.Store, graph: Any, plain: Path, blank: Path) -> None:
+    if plain.stat().st_size:
+        bulk_into(store, graph, {"path": str(plain), "format": ox.RdfFormat.N_TRIPLES})
+    if blank.stat().st_size:
+        extend_from(store, graph, str(blank))  # the store's blank nodes, not new ones
+
+
+def add_files(store: ox.Store, graph: Any, files: list[Path], *, new: bool) -> None:
+    """Bulk-add the ``[plain, blank]`` files of :func:`spool_instances` to ``graph``; a ``new``
+    graph is marked meanwhile (a crash leaves no graph)."""
+    if not any(f.stat().st_size for f in files):
+        return
+    if new:
+        pending.mark(store, graph)
+    try:
+        _add(store, graph, *files)
+    except BaseException:
+        if new:
+            pending.discard(store, graph)
+        raise
+    if new:
+        pending.unmark(store, graph)
+
+
+def write_difference(store: ox.Store, graph: Any, new: list[Path], tmp: Path) -> None:
+    """Make ``graph`` hold exactly the lines of the N-Triples files ``new`` (consumed) by writing
+    only what differs from its content (dumped and compared as sorted text, :func:`text_diff`).
+    The graph is marked meanwhile (:mod:`kg_twin.store.pending`): a crash, or an error here,
+    leaves no graph rather than a mix of old and new."""
+    old = tmp / "old.nt"
+    store.dump(str(old), ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    removed, added = text_diff(old, new, tmp)
+    pending.mark(store, graph)
+    try:
+        remove_lines(store, graph, removed)
+        _add(store, graph, *split_blank(added, tmp))
+    except BaseException:
+        pending.discard(store, graph)
+        raise
+    pending.unmark(store, graph)

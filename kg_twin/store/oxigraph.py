@@ -26,7 +26,7 @@ from kg_twin.errors import InputError, StoreBusy
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
 from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
-from kg_twin.store.bulk import bulk_into, extend_from, rdf_syntax_error, remove_lines, split_blank, text_diff, tsv_instances
+from kg_twin.store.bulk import add_files, bulk_into, rdf_syntax_error, spool_instances, write_difference
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, run_query, sol_to_rdflib, syntax_error
 from kg_twin.store.functions import ExtensionFunctions, oxigraph_functions, query_context
@@ -238,86 +238,30 @@ class OxigraphStore:
 
     def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False, replace: bool = False) -> None:
         """See :meth:`GraphStore.construct_into`. ``bulk``: each construct runs as a ``SELECT`` whose
-        answer pyoxigraph writes as TSV, and its template instances are written as text (no term
-        object per value) to a temporary N-Triples file next to the store (pyoxigraph keeps a whole
-        CONSTRUCT answer in memory to deduplicate it), which the bulk loader reads in
-        blocks once no query is open (``bulk_extend`` batches fed during the queries cost 40% more
-        CPU at 1M triples); a new graph is marked meanwhile (:mod:`kg_twin.store.pending`).
-        ``replace`` with ``bulk`` on an existing graph: the graph is dumped and compared with the
-        answers as sorted text (:func:`~kg_twin.store.bulk.text_diff`), and only the difference is
-        written (dropping 857k quads cost 49 s of CPU, writing them 13 s); the graph is marked
-        meanwhile, so a crash leaves no graph rather than a mix."""
+        answer pyoxigraph writes as TSV; its template instances are written as text to temporary
+        N-Triples files next to the store (:func:`~kg_twin.store.bulk.spool_instances`; pyoxigraph
+        keeps a whole CONSTRUCT answer in memory to deduplicate it), which the bulk loader reads
+        once no query is open; a new graph is marked meanwhile (:mod:`kg_twin.store.pending`).
+        ``replace`` on an existing graph writes only the difference
+        (:func:`~kg_twin.store.bulk.write_difference`: dropping 857k quads cost 49 s of CPU,
+        writing them 13 s)."""
         self._check_writable()
         items = list(constructs)
-        if not bulk:
+        if not bulk or not items:
             ops = ([f"DROP SILENT GRAPH <{graph}>"] if replace else []) + [c.insert(graph) for c in items]
             if ops:
                 self.update(" ;\n".join(ops))
             return
-        if not items:
-            if replace:
-                self.drop_graphs([graph])
-            return
-        if replace and self.has_graph(graph):
-            self._construct_diff(graph, items)
-            return
         target = graph_term(graph)
         with self._write_lock, tempfile.TemporaryDirectory(prefix="kg-twin-construct-", dir=self.path.parent if self.path else None) as tmp:
-            if replace:
-                self.drop_graphs([graph])  # a named graph without triples (pyoxigraph keeps it)
-            spool, blank = self._spool(items, Path(tmp))
-            if not spool.stat().st_size and not blank.stat().st_size:
-                return
-            new = isinstance(target, ox.NamedNode) and not self.has_graph(graph)
-            if new:
-                pending.mark(self._store, target)
+            files = spool_instances(items, lambda q: self._raw(q, None, None), Path(tmp))
             try:
-                if spool.stat().st_size:
-                    bulk_into(self._store, target, {"path": str(spool), "format": ox.RdfFormat.N_TRIPLES})
-                if blank.stat().st_size:
-                    extend_from(self._store, target, str(blank))  # the data's blank nodes, not new ones
-            except BaseException:
-                if new:
-                    pending.discard(self._store, target)
-                raise
+                if replace and self.has_graph(graph):
+                    write_difference(self._store, target, files, Path(tmp))
+                else:
+                    add_files(self._store, target, files, new=isinstance(target, ox.NamedNode) and not self.has_graph(graph))
             finally:
                 self._bump()
-            if new:
-                pending.unmark(self._store, target)
-
-    def _spool(self, items: list[Construct], tmp: Path) -> tuple[Path, Path]:
-        """The template instances of ``items`` as N-Triples files: without / with a blank node."""
-        spool, rows, blank = tmp / "answers.nt", tmp / "rows.tsv", tmp / "blank.nt"
-        with open(spool, "wb") as out, open(blank, "wb") as blank_out:
-            for c in items:
-                self._raw(c.select(), None, None).serialize(str(rows), ox.QueryResultsFormat.TSV)
-                with open(rows, "rb") as fh:
-                    tsv_instances(fh, c, out, blank_out)
-        rows.unlink(missing_ok=True)
-        return spool, blank
-
-    def _construct_diff(self, graph: str, items: list[Construct]) -> None:
-        """``construct_into(replace=True, bulk=True)`` on an existing graph: only the difference is written."""
-        target = graph_term(graph)
-        with self._write_lock, tempfile.TemporaryDirectory(prefix="kg-twin-construct-", dir=self.path.parent if self.path else None) as tmp:
-            spool, blank = self._spool(items, Path(tmp))
-            old = Path(tmp) / "old.nt"
-            self._store.dump(str(old), ox.RdfFormat.N_TRIPLES, from_graph=target)
-            removed, added = text_diff(old, [spool, blank], Path(tmp))  # consumes the three files
-            pending.mark(self._store, target)
-            try:
-                remove_lines(self._store, target, removed)
-                plain, with_blank = split_blank(added, Path(tmp))
-                if plain.stat().st_size:
-                    bulk_into(self._store, target, {"path": str(plain), "format": ox.RdfFormat.N_TRIPLES})
-                if with_blank.stat().st_size:
-                    extend_from(self._store, target, str(with_blank))
-            except BaseException:
-                pending.discard(self._store, target)  # no inferred graph rather than a mix of two
-                raise
-            finally:
-                self._bump()
-            pending.unmark(self._store, target)
 
     def load(
         self,
