@@ -214,12 +214,13 @@ class GraphStore(Protocol):
         """Run a SPARQL update as one transaction (all or nothing). No access checks here."""
         ...
 
-    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False, replace: bool = False) -> None:
         """Add the answers of ``constructs`` to ``graph``, evaluated next to the data: nothing is
         serialized or held whole (template instances a CONSTRUCT drops, e.g. a literal subject,
         are dropped). ``bulk=False``: one transaction (for small answers). ``bulk=True``: the
         backend's bulk path, for millions of triples; all-or-nothing only when ``graph`` is new
-        (a crash leaves no graph)."""
+        (a crash leaves no graph). ``replace``: the graph holds exactly the answers afterwards
+        (a backend may write only the difference)."""
         ...
 
     def load(

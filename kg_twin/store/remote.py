@@ -243,12 +243,12 @@ class RemoteStore:
             raise UpstreamError("UPSTREAM", f"SPARQL engine unreachable: {e}") from None
         self._check(r, "upload")
 
-    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False, replace: bool = False) -> None:
         """See :meth:`GraphStore.construct_into`: one ``INSERT ... WHERE`` update, evaluated by the
-        engine (one transaction, whatever ``bulk`` says). Each template triple is its own insert
+        engine (one transaction, whatever ``bulk`` says; ``replace`` drops the graph first, in it). Each template triple is its own insert
         whose WHERE keeps only solutions that make it a valid triple: the standard skips the others,
         some engines (Virtuoso) fail the whole update on a literal subject instead."""
-        ops = []
+        ops = [f"DROP SILENT GRAPH <{graph}>"] if replace else []
         for c in constructs:
             for t in c.template:
                 checks = [f"!isLiteral({t[0]})"] if t[0].startswith("?") else []
