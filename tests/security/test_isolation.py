@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import httpx
@@ -176,3 +180,85 @@ def test_star_rule_check_is_stopped(srv: Any, world: dict) -> None:
     stopped_while_served(srv, world, slow, "QUERY_TIMEOUT")
     r = httpx.get(f"{srv.url}/projects/{world['pub']}/rules", headers=world["writer"], timeout=30)
     assert r.status_code == 200 and "star" not in {x.get("id") for x in r.json()["rules"]}, r.text
+
+
+@pytest.mark.slow
+def test_star_sh_select_cli(tmp_path: Any) -> None:
+    """``kg-twin validate --project`` (no server: the CLI owns the store) stops at ``--timeout`` too."""
+    env = {**os.environ, "KG_TWIN_DATA_DIR": str(tmp_path / "data"), "KG_TWIN_INFER_ON_CHANGE": "false"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "kg_twin", *args], capture_output=True, text=True, env=env, timeout=120)
+
+    data = tmp_path / "data.ttl"
+    data.write_text(f"<{EX}a> a <{EX}Thing> ; <{EX}p0> 1 .")
+    assert cli("project", "create", "cli").returncode == 0
+    assert cli("load", str(data), "--project", "cli").returncode == 0
+    shapes = tmp_path / "star.shapes.ttl"
+    shapes.write_text(sparql_shapes(f"SELECT $this WHERE {{ $this a <{EX}Thing> . {star()} }}"))
+    r = cli("validate", "--project", "cli", "--shapes", str(shapes), "--timeout", str(DEADLINE))
+    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-500:])
+    assert "VALIDATION_TIMEOUT" in r.stderr, r.stderr[-500:]
+    small = tmp_path / "small.shapes.ttl"
+    small.write_text(sparql_shapes(f"SELECT $this ?value WHERE {{ $this <{EX}p0> ?value . FILTER(?value > 0) }}"))
+    r = cli("validate", "--project", "cli", "--shapes", str(small), "--timeout", "60", "--format", "json")
+    assert r.returncode == 1, (r.returncode, r.stdout[-500:], r.stderr[-500:])
+    assert json.loads(r.stdout)["total"] == 1
+    bad = cli("validate", "--project", "cli", "--shapes", str(small), "--timeout", "0")
+    assert bad.returncode == 2 and "BAD_TIMEOUT" in bad.stderr, bad.stderr[-500:]
+    assert not (tmp_path / "data" / "jobs").exists() or not any((tmp_path / "data" / "jobs").iterdir()), "a copy was left behind"
+
+
+def job_workers(srv: Any) -> list[int]:
+    """Pids of the server's job workers (children running ``kg_twin.store.jobs``)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == srv.proc.pid and b"kg_twin.store.jobs" in cmd:
+            out.append(int(d.name))
+    return out
+
+
+@pytest.mark.slow
+def test_a_crash_while_rehearsing_costs_the_request_only(srv: Any, world: dict) -> None:
+    """A worker dying in the middle of an update (as on a native crash: SIGSEGV) gives 502, the
+    server lives on, nothing was written, and the next update works."""
+    before = graph_content(srv, world)
+    g = world["graph"]
+    text = (f"INSERT DATA {{ GRAPH <{g}> {{ <{EX}marker> <{EX}p> 1 }} }} ;\n"
+            f"INSERT {{ GRAPH <{g}> {{ ?x <{EX}q> 1 }} }} WHERE {{ GRAPH <{g}> {{ {star()} }} }}")
+    busy_before = set(job_workers(srv))
+    out: dict[str, Any] = {}
+    t = threading.Thread(target=lambda: out.update(r=httpx.post(f"{srv.url}/projects/{world['pub']}/sparql", params={"timeout": "30"}, content=text,
+                                                                 headers={"Content-Type": RU, **world["writer"]}, timeout=60)))
+    t.start()
+    time.sleep(1.5)  # the rehearsal is planning now, in one of the job workers
+    ticks = {p: _cpu_ticks(p) for p in job_workers(srv) if p in busy_before}
+    time.sleep(0.5)
+    busy = [p for p in ticks if _cpu_ticks(p) > ticks[p]]  # the one planning burns CPU, an idle one none
+    assert len(busy) == 1, (ticks, busy)
+    victim = busy[0]
+    os.kill(victim, signal.SIGSEGV)
+    t.join(timeout=60)
+    r = out["r"]
+    assert r.status_code == 502 and "JOB_WORKER_DIED" in r.text, (r.status_code, r.text[:500])
+    assert srv.alive()
+    assert isomorphic(graph_content(srv, world), before)
+    ok = httpx.post(f"{srv.url}/projects/{world['pub']}/sparql", content=f"INSERT {{ GRAPH <{g}> {{ ?s <{EX}seen> 2 }} }} WHERE {{ GRAPH <{g}> {{ ?s a <{EX}Thing> }} }} ; "
+                    f"DELETE WHERE {{ GRAPH <{g}> {{ ?s <{EX}seen> 2 }} }}", headers={"Content-Type": RU, **world["writer"]}, timeout=30)
+    assert ok.status_code == 204, ok.text
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
