@@ -68,7 +68,13 @@ def _worker_main(conn_in: Any, conn_out: Any) -> None:  # runs in the child proc
     from kg_twin import settings  # noqa: F401
     from kg_twin.store import oxigraph  # noqa: F401
 
-    functions = conn_in.recv()  # first message: the SPARQL extension function table
+    # first message: the SPARQL extension function table and the job functions seen so far
+    # (unpickling them imports their modules); the worker is ready to take jobs quickly then
+    try:
+        functions, _warm = conn_in.recv()
+        conn_out.send(("ready", None))
+    except (EOFError, OSError):
+        return  # the pool closed meanwhile
     while True:
         try:
             task = conn_in.recv()
@@ -124,9 +130,14 @@ class _Worker:
         os.close(c_write)
         self._send_conn = Connection(p_write, readable=False)
         self.recv_conn = Connection(p_read, writable=False)
-        self.send(functions)
-        if warm:
-            self.send({"warm": warm})
+        self.send((functions, list(warm or [])))
+
+    def ready(self) -> bool:
+        """Wait until the worker has imported what it needs (or died)."""
+        try:
+            return self.recv_conn.poll(STARTUP_S) and self.recv_conn.recv()[0] == "ready"
+        except (EOFError, OSError):
+            return False
 
     def send(self, obj: Any) -> None:
         self._send_conn.send(obj)
@@ -192,6 +203,10 @@ class JobPool:
         w: _Worker | None = None
         try:
             w = _Worker(self._functions, list(self._warm))
+            if not w.ready():
+                log.warning("a job worker did not start (exit status %s)", w.proc.poll())
+                w.kill()
+                w = None
         except OSError as e:
             log.warning("could not start a job worker: %s", e)
         with self._lock:

@@ -408,17 +408,23 @@ def validate_project(
     allowlist = list(twin.settings.service_allowlist)
     _check_shacl_sparql(sg)
     check_shapes(sg, allowlist=allowlist, limits=limits)  # refused here, before a worker starts
-    results, engines, elapsed, stats = twin.store.run_job(_project_job, graphs, closure, sg, engine, allowlist, limits, kind="validation", timeout_s=timeout_s)
+    # the ontology closure is read here (cached per file in this process) and handed over
+    hierarchy = ShaclView.empty()
+    for f in closure:
+        hierarchy.add_closure_file(f)
+    closure_data = (hierarchy.closure_pairs, hierarchy.closure_types)
+    results, engines, elapsed, stats = twin.store.run_job(_project_job, graphs, closure_data, sg, engine, allowlist, limits, kind="validation", timeout_s=timeout_s)
     out = Outcome(results, sg, engines, elapsed, stats)
     out.stats["shape_sets"] = names
     out.stats["graphs"] = graphs
     return out
 
 
-def _project_job(store: GraphStore, graphs: list[str], closure: list[Path | str], sg: rdflib.Graph, engine: str, allowlist: list[str], limits: Limits) -> tuple:
-    """Job: validate graphs of a (copy of the) store; SHACL-SPARQL runs wherever this runs."""
+def _project_job(store: GraphStore, graphs: list[str], closure: tuple[list, list], sg: rdflib.Graph, engine: str, allowlist: list[str], limits: Limits) -> tuple:
+    """Job: validate graphs of a (copy of the) store; SHACL-SPARQL runs wherever this runs.
+    ``closure``: the (subclass, superclass) and (individual, class) pairs of the ontology files."""
     view = store.view(graphs)
-    for f in closure:
-        view.add_closure_file(f)
+    view.closure_pairs.extend(closure[0])
+    view.closure_types.extend(closure[1])
     out = validate_view(view, sg, engine=engine, allowlist=allowlist, limits=limits)
     return out.results, out.engines, out.elapsed_s, out.stats
