@@ -128,7 +128,7 @@ def create_twin(settings: Settings, store: GraphStore | None = None, *, read_onl
         changes=changes,
         projects=projects,
         access=access,
-        queries=ProjectQueries(graph_store, naming, default_catalog, limits=Limits.of(settings), functions=functions),
+        queries=ProjectQueries(graph_store, naming, default_catalog, limits=Limits.of(settings), functions=functions, check_timeout_s=settings.query_timeout_s),
         ingest_jobs=JobManager(),
         ingest_staging=IngestStaging(open_store(settings.model_copy(update={"store": "memory"}), functions=functions)),
     )

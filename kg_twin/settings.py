@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `kg-twin serve` listens on")
     query_workers: int = Field(2, ge=1, le=64, description="Worker processes that run SPARQL queries (killable on timeout)")
     query_timeout_s: float = Field(30.0, gt=0, description="Server-wide SPARQL query timeout in seconds; requests may ask for less with ?timeout=")
+    validate_timeout_s: float = Field(300.0, gt=0, description="Server-wide time limit of a validation (POST /projects/{p}/validate) in seconds; requests may ask for less with ?timeout=")
     max_rows: int = Field(100_000, ge=1, description="Maximum SELECT rows / CONSTRUCT triples in one response (truncated beyond, with a signal)")
     max_query_bytes: int = Field(1_000_000, ge=1024, description="Maximum size of a SPARQL query or update text")
     max_sparql_depth: int = Field(64, ge=8, le=1000, description="Deepest nesting of { ( [ in any SPARQL text a client sends (queries, updates, SHACL-SPARQL, named queries, rules); the engine's parser crashes the process near 2,200")

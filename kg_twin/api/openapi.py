@@ -87,7 +87,8 @@ def limits_doc(settings: Settings) -> str:
         ("KG_TWIN_MAX_NESTING_DEPTH", settings.max_nesting_depth, "nesting of JSON bodies, JSON-LD and RDF/XML uploads, YAML mappings", "400 JSON_TOO_DEEP / RDF_TOO_DEEP / YAML_TOO_DEEP"),
         ("KG_TWIN_MAX_YAML_NODES", settings.max_yaml_nodes, "nodes of a YAML document once its aliases are expanded", "400 YAML_TOO_LARGE"),
         ("KG_TWIN_MAX_UPLOAD_BYTES", settings.max_upload_bytes, "bytes of an upload (graph store, ingest)", "413 UPLOAD_TOO_LARGE"),
-        ("KG_TWIN_QUERY_TIMEOUT_S", settings.query_timeout_s, "seconds a query may run (`?timeout=` may ask for less)", "503 QUERY_TIMEOUT"),
+        ("KG_TWIN_QUERY_TIMEOUT_S", settings.query_timeout_s, "seconds a query, an update or a named query's check may run (`?timeout=` may ask for less)", "503 QUERY_TIMEOUT / UPDATE_TIMEOUT / QUERY_CHECK_TIMEOUT"),
+        ("KG_TWIN_VALIDATE_TIMEOUT_S", settings.validate_timeout_s, "seconds a validation may run (`?timeout=` may ask for less)", "503 VALIDATION_TIMEOUT"),
         ("KG_TWIN_MAX_ROWS", settings.max_rows, "rows of a SELECT result / triples of a CONSTRUCT", "200, `X-KG-Twin-Truncated: true`"),
     ]
     lines = ["## Request limits", "", "| setting | value | what it bounds | over the limit |", "|---|---|---|---|"]

@@ -92,9 +92,13 @@ def default_catalog() -> Catalog:
 class ProjectQueries:
     """Named queries a project adds for itself, kept in its hidden ``_queries`` graph."""
 
-    def __init__(self, store: GraphStore, naming: Naming, catalog: Callable[[], Catalog], *, limits: Limits, functions: ExtensionFunctions | None = None) -> None:
+    def __init__(
+        self, store: GraphStore, naming: Naming, catalog: Callable[[], Catalog], *, limits: Limits, functions: ExtensionFunctions | None = None, check_timeout_s: float | None = None
+    ) -> None:
         """``catalog``: gives the installation's catalogue (read at first use: CLI commands that
-        need no named query never read and check the ``queries/`` folder)."""
+        need no named query never read and check the ``queries/`` folder). ``check_timeout_s``: a
+        project query's check runs in a killable worker with this deadline (503 ``QUERY_CHECK_TIMEOUT``)."""
+        self.check_timeout_s = check_timeout_s
         self.store = store
         self.functions = functions
         self.naming = naming
@@ -131,7 +135,8 @@ class ProjectQueries:
         key = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
         spec = self._cache.get(key)
         if spec is None:
-            spec = check(parse(name, text, origin="project", limits=self.limits), functions=self.functions)
+            parsed = parse(name, text, origin="project", limits=self.limits)
+            spec = self.store.run_job(_check_job, parsed, dict(self.functions or {}), kind="query check", timeout_s=self.check_timeout_s, copy=None)
             self._cache[key] = spec
         return spec
 
@@ -194,3 +199,8 @@ def resolve(queries: ProjectQueries, project: str, name: str) -> QuerySpec:
     if spec is None:
         raise NotFound("QUERY_NOT_FOUND", f"no named query {name!r} in project {project!r}", hint=f"list them with GET /projects/{project}/queries")
     return spec
+
+
+def _check_job(_store: object, spec: QuerySpec, functions: dict[str, Any]) -> QuerySpec:
+    """Job: :func:`check` a project's query (the engine plans it: a worker can be stopped)."""
+    return check(spec, functions=functions or None)

@@ -50,17 +50,20 @@ def validate_command(
     engine: str = typer.Option("kgtwin", "--engine", "-e", help="kgtwin (SPARQL on the store) | pyshacl | auto (kgtwin, pyshacl for SHACL-SPARQL shapes)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the report to this file instead of stdout"),
     list_sets: bool = typer.Option(False, "--list-shape-sets", help="list the shapes library and exit"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="with --project: seconds before the validation is stopped (default KG_TWIN_VALIDATE_TIMEOUT_S)"),
 ) -> None:
     """Validate RDF against SHACL shapes (exit 0 conforms, 1 violations, 2 error)."""
     try:
-        code = _run(data, shapes, shape_set, ontology, brick, project, data_dir, fmt, engine, output, list_sets)
+        if timeout is not None and not timeout > 0:
+            raise InputError("BAD_TIMEOUT", f"--timeout must be a positive number of seconds, not {timeout}")
+        code = _run(data, shapes, shape_set, ontology, brick, project, data_dir, fmt, engine, output, list_sets, timeout)
     except KgTwinError as e:
         _err(f"error: {e}")
         raise typer.Exit(2)
     raise typer.Exit(code)
 
 
-def _run(data, shapes, shape_set, ontology, brick, project, data_dir, fmt, engine, output, list_sets) -> int:
+def _run(data, shapes, shape_set, ontology, brick, project, data_dir, fmt, engine, output, list_sets, timeout=None) -> int:
     from kg_twin.validation import shapes as lib
     from kg_twin.validation.validator import ENGINES, validate_files
 
@@ -81,7 +84,7 @@ def _run(data, shapes, shape_set, ontology, brick, project, data_dir, fmt, engin
         sg = lib.load_shapes(shape_set, extra=shapes)
         outcome = validate_files(data, [], closure_files=closure, engine=engine, shapes=sg)
     else:
-        outcome = _validate_project(project, data_dir, shapes, shape_set, closure, engine)
+        outcome = _validate_project(project, data_dir, shapes, shape_set, closure, engine, timeout)
     s = outcome.summary
     _err(f"engine {s.engine}: {s.total} result(s) in {s.elapsed_s:.2f} s; conforms: {s.conforms}")
     body = _human(outcome).encode() if fmt == "human" else outcome.serialize(fmt)
@@ -93,14 +96,16 @@ def _run(data, shapes, shape_set, ontology, brick, project, data_dir, fmt, engin
     return 0 if outcome.conforms else 1
 
 
-def _validate_project(project, data_dir, shapes, shape_set, closure, engine):
+def _validate_project(project, data_dir, shapes, shape_set, closure, engine, timeout=None):
     from kg_twin.cli.common import locked as _locked, open_twin
     from kg_twin.validation.validator import validate_project
 
     read_only = _locked(data_dir)  # the server owns the store: read a snapshot of it
     twin = open_twin(data_dir, read_only=read_only)
     try:
-        return validate_project(twin, project, shape_files=shapes, shape_sets=shape_set or None, closure_files=closure or None, engine=engine)
+        # in a killable worker, on a copy of the store (or the store itself, read-only, next to a server)
+        timeout_s = timeout if timeout is not None else twin.settings.validate_timeout_s
+        return validate_project(twin, project, shape_files=shapes, shape_sets=shape_set or None, closure_files=closure or None, engine=engine, timeout_s=timeout_s)
     finally:
         try:
             twin.close()

@@ -210,8 +210,20 @@ class GraphStore(Protocol):
 
     def construct(self, sparql: str, *, dataset: Dataset | None = None, format: str = "ntriples") -> bytes: ...
 
-    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
-        """Run a SPARQL update as one transaction (all or nothing). No access checks here."""
+    def update(self, sparql: str, *, base_iri: str | None = None, timeout_s: float | None = None, if_generation: int | None = None) -> None:
+        """Run a SPARQL update as one transaction (all or nothing). No access checks here.
+        ``timeout_s``: client text; where the backend can, a plan running past the deadline is
+        stopped before anything is written (:class:`QueryTimeout` ``UPDATE_TIMEOUT``).
+        ``if_generation``: write only if the store is still at this :attr:`generation` (the text
+        was written for that state), else :class:`Conflict` ``STORE_CHANGED`` and nothing written."""
+        ...
+
+    def run_job(self, job: Callable[..., Any], *args: Any, kind: str, timeout_s: float | None, copy: str | None = "read") -> Any:
+        """``job(store, *args)`` where a runaway or a crash costs only this call: with ``timeout_s``
+        on the embedded on-disk store, in a killable worker process (:mod:`kg_twin.store.jobs`),
+        ``store`` being a read-only copy (``copy="read"``), a private writable copy (``"write"``)
+        or None; past the deadline, :class:`QueryTimeout` ``{KIND}_TIMEOUT``. Elsewhere the job
+        runs here, on this store. ``job`` and ``args`` must pickle (a module-level function)."""
         ...
 
     def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False, replace: bool = False) -> None:
@@ -310,6 +322,14 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def check_generation(current: int, expected: int | None) -> None:
+    """The test of ``update(if_generation=...)``, under the backend's writer lock."""
+    from kg_twin.errors import Conflict
+
+    if expected is not None and current != expected:
+        raise Conflict("STORE_CHANGED", "the store changed while the update was prepared", hint="send the update again")
 
 
 def scratch_store(settings: "Settings | None" = None, *, functions: "ExtensionFunctions | None" = None) -> GraphStore:

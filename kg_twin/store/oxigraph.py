@@ -25,11 +25,12 @@ import pyoxigraph as ox
 from kg_twin.errors import InputError, StoreBusy
 from kg_twin.formats import rdf_format_from_name
 from kg_twin.store import pending
-from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryRequest, QueryResult
+from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryRequest, QueryResult, check_generation
 from kg_twin.store.bulk import add_files, bulk_into, rdf_syntax_error, spool_instances, write_difference
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, portable, run_query, sol_to_rdflib, syntax_error
 from kg_twin.store.functions import ExtensionFunctions, oxigraph_functions, query_context
+from kg_twin.store.jobs import JobPool, make_copy, rehearse_update, remove_copy
 from kg_twin.store.pending import STAGING_PREFIX, Redo
 from kg_twin.store.threads import in_thread
 from kg_twin.store.view import ShaclView
@@ -62,6 +63,8 @@ class OxigraphStore:
         self._generation = 0
         self._snaps: Snapshots | None = None
         self._pool: QueryPool | None = None
+        workers = settings.query_workers if settings is not None else 2
+        self._jobs: JobPool | None = JobPool(workers, functions=self.function_table) if path is not None else None  # started on first use
         self._functions: dict[Any, Any] | None = None
         if self.path is None:
             self._store = ox.Store()
@@ -79,6 +82,7 @@ class OxigraphStore:
                 raise
             if not read_only:
                 self._recover()
+                shutil.rmtree(self.path.parent / "jobs", ignore_errors=True)  # copies a killed server left behind
 
     # ------------------------------------------------------------------ basics
     @property
@@ -87,6 +91,10 @@ class OxigraphStore:
 
     def _bump(self) -> None:
         self._generation += 1
+
+    @property
+    def _jobs_dir(self) -> Path | None:
+        return None if self.path is None else self.path.parent / "jobs"
 
     @property
     def snapshots_dir(self) -> Path | None:
@@ -169,9 +177,19 @@ class OxigraphStore:
         if self.read_only:
             raise StoreBusy("STORE_READ_ONLY", "the store is open read-only", hint="stop the server to write from the CLI, or use the REST API")
 
-    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None, timeout_s: float | None = None, if_generation: int | None = None) -> None:
+        """See :meth:`GraphStore.update`. With ``timeout_s`` the text is first rehearsed in a killable
+        worker on a copy of the store (:mod:`kg_twin.store.jobs`): with ``if_generation`` without
+        holding the writer lock (the copy is the state to write on if no write comes in between),
+        else under it."""
         self._check_writable()
+        rehearse = timeout_s is not None and self.path is not None
+        if rehearse and if_generation is not None:
+            self.run_job(rehearse_update, sparql, base_iri, kind="update", timeout_s=timeout_s, copy="write")
         with self._write_lock:
+            check_generation(self._generation, if_generation)
+            if rehearse and if_generation is None:
+                self.run_job(rehearse_update, sparql, base_iri, kind="update", timeout_s=timeout_s, copy="write")
             try:
                 self._store.update(sparql, base_iri=base_iri, custom_functions=self._funcs() or None)
             except SyntaxError as e:
@@ -469,6 +487,25 @@ class OxigraphStore:
         self._store.flush()
         self._store.backup(str(target))
 
+    # ------------------------------------------------------------------ isolated jobs
+    def run_job(self, job: Any, *args: Any, kind: str, timeout_s: float | None, copy: str | None = "read") -> Any:
+        """See :meth:`GraphStore.run_job` and :mod:`kg_twin.store.jobs`."""
+        if timeout_s is None or self.path is None:
+            if copy == "write":
+                raise ValueError("a writable copy needs an on-disk store and a deadline")
+            return job(self if copy else None, *args)
+        if copy == "write":
+            self._check_writable()
+        assert self._jobs is not None  # on-disk store, open (internal invariant)
+        if copy is None or (self.read_only and copy == "read"):  # a read-only opener reads the store itself
+            return self._jobs.run(job, args, kind=kind, timeout_s=timeout_s, copy=copy, path=str(self.path))
+        with self._write_lock:  # a consistent copy: no write in flight
+            target = make_copy(self._store, self._jobs_dir)
+        try:
+            return self._jobs.run(job, args, kind=kind, timeout_s=timeout_s, copy=copy, path=target)
+        finally:
+            remove_copy(target)
+
     # ------------------------------------------------------------------ snapshots + workers
     def snapshot(self) -> str:
         """The read-only checkpoint of the current generation the workers read (made if needed)."""
@@ -488,9 +525,11 @@ class OxigraphStore:
         return self._pool
 
     def start_workers(self) -> None:
-        """Start query workers now (the server does this at startup)."""
+        """Start query workers now (the server does this at startup), and a job worker."""
         if self.path is not None and not self.read_only:
             self._ensure_pool()
+            if self._jobs is not None:
+                self._jobs.start()
 
     @property
     def workers_killed(self) -> int:
@@ -500,6 +539,9 @@ class OxigraphStore:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self._jobs is not None:
+            self._jobs.close()
+            self._jobs = None
         if self.read_only:
             # a read-only opener (the CLI next to a running server) neither flushes nor owns
             # the snapshots: removing them would pull the files from under the server's workers
@@ -509,8 +551,8 @@ class OxigraphStore:
             self._store.flush()
         except (OSError, AttributeError):
             pass
-        snaps = self.snapshots_dir
-        if snaps is not None and snaps.exists():
-            shutil.rmtree(snaps, ignore_errors=True)
+        for d in (self.snapshots_dir, self._jobs_dir):
+            if d is not None and d.exists():
+                shutil.rmtree(d, ignore_errors=True)
         self._store = None  # type: ignore[assignment]
 

@@ -38,7 +38,7 @@ from kg_twin.formats import RESULT_FORMATS, rdf_format_from_name
 from kg_twin.sparql.bind import inject_values
 from kg_twin.sparql.protocol import query_form
 from kg_twin.store import engines
-from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryRequest, QueryResult
+from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryRequest, QueryResult, check_generation
 from kg_twin.store.bulk import rdf_syntax_error
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, run_query, sol_to_rdflib, to_ox_term
@@ -201,9 +201,11 @@ class RemoteStore:
         return ox.serialize(self._triples(sparql, dataset), format=OX_RDF[fmt.name]) or b""
 
     # ------------------------------------------------------------------ writes
-    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None, timeout_s: float | None = None, if_generation: int | None = None) -> None:
+        """``timeout_s`` is not enforced here: the engine runs the update under its own limits."""
         sparql = _with_base(sparql, base_iri)
         with self._lock:
+            check_generation(self._generation, if_generation)
             if self.engine == "virtuoso":
                 sparql = self._virtuoso_graph_ops(sparql)
             try:
@@ -424,6 +426,12 @@ class RemoteStore:
 
     def backup(self, target: str | Path) -> None:
         raise InputError("BACKUP_REMOTE", f"the store is an external engine ({self.base}): kg-twin cannot copy its files", hint="use the engine's own backup tools, or `kg-twin export`")
+
+    def run_job(self, job: Any, *args: Any, kind: str, timeout_s: float | None, copy: str | None = "read") -> Any:
+        """Runs here (the engine is another process already); no writable copy of a remote engine."""
+        if copy == "write":
+            raise ValueError("a remote engine has no writable copy")
+        return job(self if copy else None, *args)
 
     def close(self) -> None:
         self._client.close()

@@ -24,11 +24,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import rdflib
 
-from kg_twin.core import Core
 from kg_twin.errors import InputError
 from kg_twin.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_rdf
 from kg_twin.sparql.policy import check_shapes
@@ -39,6 +38,9 @@ from kg_twin.validation import engine as kg_engine
 from kg_twin.validation.engine import SH, Result, ShapesGraph
 from kg_twin.store.rdflib_io import parse_rdf, serialize_triples
 from kg_twin.validation.report import build_report, summarize
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kg_twin.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -295,12 +297,26 @@ def validate_upload(
     data_format: str = "turtle",
     base: str | None = None,
     engine: str = "kgtwin",
+    store: GraphStore | None = None,
+    timeout_s: float | None = None,
 ) -> Outcome:
     """Validate RDF text (e.g. a request body) against ``shapes``; nothing is stored.
-    ``base`` resolves the data's relative IRIs (as a file's ``file:`` IRI does for files)."""
+    ``base`` resolves the data's relative IRIs (as a file's ``file:`` IRI does for files).
+    ``store`` + ``timeout_s``: run where the store runs killable jobs (the server), with that deadline."""
+    if store is None:
+        return _upload_job(None, data, shapes, data_format, base, engine)
+    _check_shacl_sparql(shapes)
+    check_shapes(shapes, allowlist=(), limits=DEFAULT_LIMITS)  # refused here, before a worker starts
+    results, engines, elapsed, stats = store.run_job(_upload_job, data, shapes, data_format, base, engine, True, kind="validation", timeout_s=timeout_s, copy=None)
+    return Outcome(results, shapes, engines, elapsed, stats)
+
+
+def _upload_job(_store: object, data: bytes, shapes: rdflib.Graph, data_format: str, base: str | None, engine: str, parts: bool = False) -> Any:
+    """Job (or in-process): validate RDF text in a private in-memory view."""
     view = ShaclView.empty()
     view.load_bytes(data, data_format, DATA_GRAPH, base_iri=base)
-    return validate_view(view, shapes, engine=engine)
+    out = validate_view(view, shapes, engine=engine)
+    return (out.results, out.engines, out.elapsed_s, out.stats) if parts else out
 
 
 def validate_graphs(
@@ -355,8 +371,12 @@ def validate_project(
     closure_files: Sequence[Path | str] | None = None,
     engine: str = "kgtwin",
     graphs: Sequence[str] | None = None,
+    timeout_s: float | None = None,
 ) -> Outcome:
     """Validate a project's visible data graphs.
+
+    With ``timeout_s`` the validation (SHACL-SPARQL included) runs in a killable worker on a copy
+    of the store (:meth:`GraphStore.run_job`): past the deadline, 503 ``VALIDATION_TIMEOUT``.
 
     Shapes: the ones given (files, library set names, inline text), else the project's
     selection (or every library set that matches its data) plus its own ``_shapes`` graph.
@@ -368,17 +388,38 @@ def validate_project(
     graphs = list(graphs) if graphs is not None else list(twin.project_graphs(project, include_inferred=True))
     if not graphs:
         raise InputError("NO_DATA_GRAPHS", f"project {project!r} has no data graphs yet", hint="ingest or load data first", status=409)
-    view = twin.store.view(graphs)
-    for f in (closure_files if closure_files is not None else lib.closure_files()):
-        view.add_closure_file(f)
+    closure = list(closure_files if closure_files is not None else lib.closure_files())
+    limits = Limits.of(twin.settings)
     if shape_files or shape_sets or shapes_text:
         sg = lib.load_shapes(shape_sets or [], extra=shape_files)
         if shapes_text:
-            sg += parse_shapes(texts=shapes_text, limits=Limits.of(twin.settings))
+            sg += parse_shapes(texts=shapes_text, limits=limits)
         names = list(shape_sets or [])
     else:
+        view = twin.store.view(graphs)  # kg-twin's own queries: which library sets match the data
+        for f in closure:
+            view.add_closure_file(f)
         sg, names = lib.project_shapes(twin.store, twin.naming, project, view)
-    out = validate_view(view, sg, engine=engine, allowlist=twin.settings.service_allowlist, limits=Limits.of(twin.settings))
+    allowlist = list(twin.settings.service_allowlist)
+    _check_shacl_sparql(sg)
+    check_shapes(sg, allowlist=allowlist, limits=limits)  # refused here, before a worker starts
+    # the ontology closure is read here (cached per file in this process) and handed over
+    hierarchy = ShaclView.empty()
+    for f in closure:
+        hierarchy.add_closure_file(f)
+    closure_data = (hierarchy.closure_pairs, hierarchy.closure_types)
+    results, engines, elapsed, stats = twin.store.run_job(_project_job, graphs, closure_data, sg, engine, allowlist, limits, kind="validation", timeout_s=timeout_s)
+    out = Outcome(results, sg, engines, elapsed, stats)
     out.stats["shape_sets"] = names
     out.stats["graphs"] = graphs
     return out
+
+
+def _project_job(store: GraphStore, graphs: list[str], closure: tuple[list, list], sg: rdflib.Graph, engine: str, allowlist: list[str], limits: Limits) -> tuple:
+    """Job: validate graphs of a (copy of the) store; SHACL-SPARQL runs wherever this runs.
+    ``closure``: the (subclass, superclass) and (individual, class) pairs of the ontology files."""
+    view = store.view(graphs)
+    view.closure_pairs.extend(closure[0])
+    view.closure_types.extend(closure[1])
+    out = validate_view(view, sg, engine=engine, allowlist=allowlist, limits=limits)
+    return out.results, out.engines, out.elapsed_s, out.stats

@@ -237,7 +237,8 @@ async def project_sparql(project: str, request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
     if op.kind == "update":
         twin.access.require(caller, project, "writer")
-        await run_in_threadpool(run_project_update, twin, project, op.text, endpoint, op.using_graph_uri, op.using_named_graph_uri)
+        timeout = _timeout(twin, op.param("timeout"))
+        await run_in_threadpool(lambda: run_project_update(twin, project, op.text, endpoint, op.using_graph_uri, op.using_named_graph_uri, timeout_s=timeout))
         return Response(status_code=204)
     twin.access.require(caller, project, "reader")
     if op.kind == "none":

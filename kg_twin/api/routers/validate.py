@@ -13,9 +13,10 @@ summary (``application/json``, the default). Status 200 either way: a report tha
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -117,10 +118,16 @@ _DOC = {
     tags=["validation"],
     summary="SHACL-validate a project's graphs (or uploaded data) against shapes",
     response_class=Response,
-    responses=errors(400, *READ, 406, 413, 415),
+    responses=errors(400, *READ, 406, 409, 413, 415, 502, 503),
     openapi_extra=_DOC,
 )
-async def validate_project_endpoint(project: str, request: Request, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Response:
+async def validate_project_endpoint(
+    project: str,
+    request: Request,
+    timeout: str | None = Query(None, description="seconds before the validation is stopped (503 VALIDATION_TIMEOUT; at most KG_TWIN_VALIDATE_TIMEOUT_S)"),
+    twin: Twin = Depends(get_twin),
+    caller: Caller = Depends(get_caller),
+) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     from kg_twin.validation.validator import validate_project, validate_upload
@@ -155,12 +162,26 @@ async def validate_project_endpoint(project: str, request: Request, twin: Twin =
                 kwargs["graphs"] = wanted
         else:
             raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", f"cannot read shapes as {ctype or 'no content type'}", hint="send text/turtle, application/ld+json or application/json")
+    timeout_s = _timeout(twin.settings.validate_timeout_s, timeout)
     if upload is not None:
-        outcome = await run_in_threadpool(lambda: validate_upload(**upload))
+        outcome = await run_in_threadpool(lambda: validate_upload(**upload, store=twin.store, timeout_s=timeout_s))
     else:
-        outcome = await run_in_threadpool(lambda: validate_project(twin, project, **kwargs))
+        outcome = await run_in_threadpool(lambda: validate_project(twin, project, **kwargs, timeout_s=timeout_s))
     headers = {"X-Conforms": str(outcome.conforms).lower(), "X-Validation-Engine": outcome.summary.engine}
     return Response(content=outcome.serialize(fmt), media_type=media, headers=headers)
+
+
+def _timeout(limit: float, raw: str | None) -> float:
+    """``?timeout=`` in seconds, at most ``limit`` (the server's)."""
+    if raw is None or raw == "":
+        return limit
+    try:
+        v = float(raw)
+    except ValueError:
+        v = math.nan
+    if not math.isfinite(v) or v <= 0:
+        raise InputError("BAD_TIMEOUT", f"timeout must be a positive number of seconds, not {raw[:40]!r}", hint=f"e.g. ?timeout=60 (at most {limit:g}, KG_TWIN_VALIDATE_TIMEOUT_S)")
+    return min(v, limit)
 
 
 def _upload_spec(spec: dict[str, Any]) -> dict[str, Any]:
