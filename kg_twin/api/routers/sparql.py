@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from typing import Any
 
@@ -13,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller
 from kg_twin.api.openapi import errors
+from kg_twin.catalog.run import GEOJSON_MEDIA, to_geojson
 from kg_twin.errors import Forbidden, InputError, PayloadTooLarge
 from kg_twin.limits import Limits, check_sparql
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
@@ -30,7 +32,7 @@ _DESCRIPTION = (
     "SPARQL 1.1 Protocol: `query` (GET/POST form/`application/sparql-query`), `update` (POST form/"
     "`application/sparql-update`), `default-graph-uri`, `named-graph-uri`, `using-graph-uri`, `using-named-graph-uri`. "
     "Extra parameters: `timeout` (seconds, at most the server limit), `inferred=false` (exclude inferred triples), "
-    "`format` (json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept. "
+    "`format` (json, xml, csv, tsv, geojson (SELECT with a geo:wktLiteral column; or Accept: application/geo+json), turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept. "
     "Without a query or update: the service description. Errors are plain text (`CODE: message`, `where:`, `hint:`). "
     "Limits: the text at most KG_TWIN_MAX_QUERY_BYTES (413), nesting at most KG_TWIN_MAX_SPARQL_DEPTH (400), "
     "results at most KG_TWIN_MAX_ROWS rows (`X-KG-Twin-Truncated: true` beyond), KG_TWIN_QUERY_TIMEOUT_S (503)."
@@ -143,7 +145,8 @@ async def _run_query(
     if analysis.error is not None:
         raise analysis.error
     form = analysis.form
-    result_fmt, graph_fmt = _formats(request.headers.get("accept"), op.param("format"), form)
+    geojson = form == "SELECT" and _wants_geojson(request.headers.get("accept"), op.param("format"))
+    result_fmt, graph_fmt = ("json", "ntriples") if geojson else _formats(request.headers.get("accept"), op.param("format"), form)
     text = op.text
     if project is not None:
         # client graph names -> stored names, in the protocol parameters, FROM clauses and GRAPH patterns
@@ -170,10 +173,20 @@ async def _run_query(
     if res.truncated:
         headers["X-KG-Twin-Truncated"] = "true"
         headers["X-KG-Twin-Row-Limit"] = str(twin.settings.max_rows)
+    if geojson:  # SELECT results with a geo:wktLiteral column as a FeatureCollection (CRS84)
+        return Response(to_geojson(json.loads(res.body)), media_type=GEOJSON_MEDIA, headers=headers)
     mt = res.media_type
     if mt.startswith("text/") or mt.endswith("+json") or mt.endswith("+xml") or mt in ("application/n-triples", "application/n-quads", "application/trig"):
         mt += "; charset=utf-8"
     return Response(res.body, media_type=mt, headers=headers)
+
+
+def _wants_geojson(accept: str | None, fmt_param: str | None) -> bool:
+    """``format=geojson`` or an Accept that names GeoJSON first (SELECT only)."""
+    if fmt_param:
+        return fmt_param.strip().lower() in ("geojson", GEOJSON_MEDIA, "application/vnd.geo+json")
+    first = (accept or "").split(",")[0].split(";")[0].strip().lower()
+    return first in (GEOJSON_MEDIA, "application/vnd.geo+json")
 
 
 async def _read_body(request: Request, twin: Twin) -> bytes:
