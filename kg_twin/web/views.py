@@ -252,7 +252,7 @@ def provenance(twin: Core, project: str, iri: str) -> list[dict[str, Any]]:
         _PREFIX
         + f"SELECT DISTINCT ?g ?a ?label ?end ?status ?src ?file WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
         f"OPTIONAL {{ GRAPH <{pg}> {{ ?a prov:generated ?g ; prov:endedAtTime ?end . OPTIONAL {{ ?a rdfs:label ?label }} OPTIONAL {{ ?a kgt:status ?status }} "
-        "OPTIONAL { ?a prov:used ?src . ?src kgt:sha256 [] . OPTIONAL { ?src rdfs:label ?file } } } } } ORDER BY ?g DESC(?end)",
+        f"OPTIONAL {{ ?a prov:used ?src . FILTER(STRSTARTS(STR(?src), \"{twin.naming.base}id/{project}/source/\")) OPTIONAL {{ ?src rdfs:label ?file }} }} }} }} }} ORDER BY ?g DESC(?end)",
         dataset=Dataset(tuple(twin.project_graphs(project)), tuple(twin.project_graphs(project)) + (pg,)),
         bindings=_bind(iri),
     )

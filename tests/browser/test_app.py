@@ -47,14 +47,14 @@ def test_map_draws_every_building_and_extrudes_them(page: Page, demo_server: Dem
     assert expected > 1000  # the BD TOPO buildings of Olemps
     page.goto(demo_server.url + "/app/map?project=demo", timeout=120)
     # 2D: every building with a geometry is drawn
-    page.eval("document.getElementById('mode-3d').click()")
+    page.eval("void document.getElementById('mode-3d').click()")
     page.wait_for("window.kgTwinMap.getPitch() === 0 && window.kgTwinMap.getLayoutProperty('buildings-2d', 'visibility') === 'visible'")
-    page.eval("new Promise(r => window.kgTwinMap.once('idle', r))", timeout=120)
+    page.eval("new Promise(r => window.kgTwinMap.once('idle', () => r(true)))", timeout=120)
     assert _rendered(page, "buildings-2d") == expected
     # 3D: the same buildings as fill-extrusions, their height from kgt:height, seen from a pitch
-    page.eval("document.getElementById('mode-3d').click()")
+    page.eval("void document.getElementById('mode-3d').click()")
     page.wait_for("window.kgTwinMap.getPitch() > 40")
-    page.eval("new Promise(r => window.kgTwinMap.once('idle', r))", timeout=120)
+    page.eval("new Promise(r => window.kgTwinMap.once('idle', () => r(true)))", timeout=120)
     assert page.eval("window.kgTwinMap.getLayer('buildings-3d').type") == "fill-extrusion"
     heights = page.eval("window.kgTwinMap.queryRenderedFeatures({layers: ['buildings-3d']}).map(f => f.properties.height || 0)")
     assert heights and max(heights) > 10
@@ -64,14 +64,14 @@ def test_map_draws_every_building_and_extrudes_them(page: Page, demo_server: Dem
 def test_query_editor_runs_a_query(page: Page, demo_server: DemoServer) -> None:
     page.goto(demo_server.url + "/app/query?project=demo")
     page.wait_for("window.kgTwinYasgui && document.querySelectorAll('#examples button').length > 3")
-    page.eval("window.kgTwinYasgui.getTab().setQuery('SELECT ?b ?label WHERE { ?b a <https://w3id.org/bot#Building> ; <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?b LIMIT 7')")
-    page.eval("window.kgTwinYasgui.getTab().query()")
+    page.eval("void window.kgTwinYasgui.getTab().setQuery('SELECT ?b ?label WHERE { ?b a <https://w3id.org/bot#Building> ; <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?b LIMIT 7')")
+    page.eval("void window.kgTwinYasgui.getTab().query()")
     page.wait_for("document.querySelectorAll('.yasr table.dataTable tbody tr').length === 7", timeout=60)
     assert "Building BATIMENT" in page.text()
     # a geo:wktLiteral column: the results are also drawn on a map, through format=geojson
-    page.eval("document.querySelector('#examples button[data-query=list-buildings]').click()")
+    page.eval("void document.querySelector('#examples button[data-query=list-buildings]').click()")
     page.wait_for("window.kgTwinYasgui.getTab().getQuery().includes('footprint')")
-    page.eval("window.kgTwinYasgui.getTab().query()")
+    page.eval("void window.kgTwinYasgui.getTab().query()")
     page.wait_for("document.getElementById('map-note').textContent.includes('features')", timeout=90)
 
 

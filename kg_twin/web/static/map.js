@@ -45,7 +45,9 @@ function setup(fc) {
       map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
       map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
     }
-    const b = boundsOf(fc);
+    // the buildings' extent when there are buildings (a lone far-away feature would shrink them to dots)
+    const buildings = fc.features.filter((f) => f.properties.building);
+    const b = boundsOf(buildings.length ? { type: 'FeatureCollection', features: buildings } : fc);
     if (b) map.fitBounds(b, { padding: 30, animate: false });
     setMode(map, true);
     map.once('idle', () => { document.body.dataset.ready = 'true'; });
