@@ -71,8 +71,10 @@ def test_query_editor_runs_a_query(page: Page, demo_server: DemoServer) -> None:
     # a geo:wktLiteral column: the results are also drawn on a map, through format=geojson
     page.eval("void document.querySelector('#examples button[data-query=list-buildings]').click()")
     page.wait_for("window.kgTwinYasgui.getTab().getQuery().includes('footprint')")
+    page.eval("void window.kgTwinYasgui.getTab().setQuery(window.kgTwinYasgui.getTab().getQuery().replace('ORDER BY ?label ?building', 'ORDER BY ?building LIMIT 20'))")
     page.eval("void window.kgTwinYasgui.getTab().query()")
-    page.wait_for("document.getElementById('map-note').textContent.includes('features')", timeout=90)
+    page.wait_for("document.getElementById('map-note').textContent.includes('20 features')", timeout=90)
+    page.wait_for("window.kgTwinResultMap && window.kgTwinResultMap.loaded() && window.kgTwinResultMap.querySourceFeatures('results').length > 0")
 
 
 def test_entity_page_of_a_building(page: Page, demo_server: DemoServer) -> None:
@@ -80,6 +82,8 @@ def test_entity_page_of_a_building(page: Page, demo_server: DemoServer) -> None:
         r = c.post("/projects/demo/sparql", data={"query": "SELECT ?b WHERE { ?b a <https://w3id.org/bot#Building> ; <https://w3id.org/kg-twin/ontology#height> ?h FILTER(?h > 10) } ORDER BY ?b LIMIT 1"},
                    headers={"Accept": "application/sparql-results+json"})
         iri = r.json()["results"]["bindings"][0]["b"]["value"]
+        port = demo_server.url.rsplit(":", 1)[1]
+        assert iri.startswith(f"http://localhost:{port}/id/demo/building/")  # the base IRI defaults to the server's URL
         path = "/" + iri.split("/", 3)[3]  # the minted IRI's path: /id/demo/building/...
         turtle = c.get(path, headers={"Accept": "text/turtle"})
         assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle") and "kg-twin/ontology#height" in turtle.text

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
@@ -181,6 +181,11 @@ async def _run_query(
     return Response(res.body, media_type=mt, headers=headers)
 
 
+def _browser(request: Request) -> bool:
+    """A browser navigating here (its Accept names text/html first)."""
+    return (request.headers.get("accept") or "").split(",")[0].split(";")[0].strip().lower() == "text/html"
+
+
 def _wants_geojson(accept: str | None, fmt_param: str | None) -> bool:
     """``format=geojson`` or an Accept that names GeoJSON first (SELECT only)."""
     if fmt_param:
@@ -242,6 +247,8 @@ async def project_sparql(project: str, request: Request) -> Response:
         return Response(status_code=204)
     twin.access.require(caller, project, "reader")
     if op.kind == "none":
+        if _browser(request):  # a person opening the endpoint: the query editor on it
+            return RedirectResponse(f"/app/query?project={project}", status_code=303)
         return _describe(request, twin, endpoint, twin.dataset_of(project).mode == "union")
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     dataset = twin.query_dataset(project, include_inferred=inferred)
@@ -255,6 +262,8 @@ async def federated_sparql(request: Request) -> Response:
     if op.kind == "update":
         raise Forbidden("READ_ONLY_ENDPOINT", "the federated endpoint is read-only", hint="send updates to /projects/{project}/sparql")
     if op.kind == "none":
+        if _browser(request):
+            return RedirectResponse("/app/query", status_code=303)
         return _describe(request, twin, endpoint)
     projects = twin.access.readable_projects(caller)
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")

@@ -30,7 +30,7 @@ function setup(fc) {
   window.kgTwinMap = map;
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }));
   map.on('load', () => {
-    map.addSource('features', { type: 'geojson', data: fc });
+    map.addSource('features', { type: 'geojson', data: fc, tolerance: 0 }); // no simplification: small buildings stay drawn
     const notBuilding = ['!', ['get', 'building']];
     map.addLayer({ id: 'areas', type: 'fill', source: 'features', filter: ['all', ['==', ['geometry-type'], 'Polygon'], notBuilding], paint: { 'fill-color': '#f6ad55', 'fill-opacity': 0.12 } });
     map.addLayer({ id: 'area-lines', type: 'line', source: 'features', filter: ['all', ['!=', ['geometry-type'], 'Point'], notBuilding], paint: { 'line-color': '#dd6b20', 'line-width': 1 } });
