@@ -55,6 +55,8 @@ async function start() {
   yasgui.on('queryResponse', async (_y, t) => {
     mapDiv.style.display = 'none';
     note.textContent = '';
+    // YASR takes the response just after this event: wait for it
+    for (let i = 0; i < 50 && !(t.getYasr() && t.getYasr().results); i++) await new Promise((r) => setTimeout(r, 100));
     let raw = '';
     try { raw = t.getYasr().results.getOriginalResponseAsString(); } catch { raw = ''; }
     if (!raw.includes(WKT)) return;
