@@ -123,7 +123,16 @@ def overview(twin: Core, project: str, points: list[dict[str, Any]]) -> dict[str
             "graph": twin.naming.client_graph(project, str(r["graph"])) if "graph" in r else None,
         }
     runs = sorted(latest.values(), key=lambda x: x["ended"], reverse=True)
-    wkts = twin.store.select(_PREFIX + "SELECT ?w WHERE { ?f geo:hasDefaultGeometry|geo:hasGeometry ?g . ?g geo:asWKT ?w }", dataset=ds)
+    graphs = tuple(twin.project_graphs(project, include_inferred=False))
+    wkts = twin.store.select(_PREFIX + "SELECT ?g ?w WHERE { GRAPH ?g { ?x geo:asWKT ?w } }", dataset=Dataset((), graphs))
+    by_graph: dict[str, list[str]] = {}
+    for r in wkts:
+        by_graph.setdefault(str(r["g"]), []).append(str(r["w"]))
+    extents = []
+    for g, ws in sorted(by_graph.items(), key=lambda kv: -len(kv[1])):
+        e = extent(ws)
+        if e is not None:
+            extents.append({"graph": twin.naming.client_graph(project, g), "geometries": len(ws), "extent": e})
     live = points
     return {
         "base": twin.naming.base,
@@ -140,6 +149,7 @@ def overview(twin: Core, project: str, points: list[dict[str, Any]]) -> dict[str
         },
         "live": {"points": len(live), "reporting": sum(1 for p in live if p.get("last_time"))},
         "extent": extent([str(r["w"]) for r in wkts]),
+        "extents": extents,  # per graph, most geometries first
     }
 
 

@@ -6,8 +6,8 @@ browser requested no host but the server (the ``page`` fixture)."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +35,7 @@ def test_landing_lists_the_demo(page: Page, demo_server: DemoServer) -> None:
     assert "Demo territory" in text and "buildings" in text and "Live points" in text
     buildings = page.eval("document.querySelector('[data-project=demo]').innerText.match(/(\\d+) buildings/)[1]")
     assert int(buildings) == count(demo_server, "SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE { VALUES ?t { <https://w3id.org/bot#Building> <https://brickschema.org/schema/Brick#Building> } ?b a ?t }")
-    page.wait_for("document.querySelector('.smallmap canvas')")
+    page.wait_for("document.querySelector('.smallmap').dataset.ready === 'true'", timeout=60)
 
 
 def _rendered(page: Page, layer: str) -> int:
@@ -124,3 +124,20 @@ def test_live_value_changes_after_a_reading(page: Page, demo_server: DemoServer)
 def test_api_docs_render_offline(page: Page, demo_server: DemoServer) -> None:
     page.goto(demo_server.url + "/docs", ready="document.querySelectorAll('.opblock').length > 20")
     assert "/projects/{project}/sparql" in page.text()
+
+
+def test_ingest_dry_run_shows_the_mapping(page: Page, demo_server: DemoServer) -> None:
+    source = Path(__file__).resolve().parents[2] / "examples" / "building" / "thermostats.csv"
+    page.goto(demo_server.url + "/app/ingest?project=demo")
+    # the token, entered once in the header form, kept by the browser (never in a URL)
+    page.eval(f"void (document.getElementById('token').value = {json.dumps(demo_server.writer)})")
+    page.eval("void document.querySelector('#token-form button[type=submit]').click()")
+    page.wait_for("document.body.dataset.ready === 'true' && document.getElementById('token-state').textContent === 'token set'")
+    assert demo_server.writer not in page.eval("location.href")
+    root = page.conn.call("DOM.getDocument")["root"]["nodeId"]
+    node = page.conn.call("DOM.querySelector", {"nodeId": root, "selector": "#file"})["nodeId"]
+    page.conn.call("DOM.setFileInputFiles", {"files": [str(source)], "nodeId": node})
+    page.eval("void (document.getElementById('dry-run').checked = true)")
+    page.eval("void document.querySelector('main form button[type=submit]').click()")
+    page.wait_for("document.getElementById('mapping')", timeout=60)
+    assert "Dry run" in page.text()

@@ -37,9 +37,17 @@ async function card(p) {
   const table = el('table', { class: 'classes' }, el('tr', {}, el('th', {}, 'class'), el('th', {}, 'entities')),
     o.classes.slice(0, 12).map((c) => el('tr', {}, el('td', { title: c.class }, compact(c.class)), el('td', {}, String(c.count)))));
   box.append(el('div', { class: 'row' }, facts, mapDiv), el('details', {}, el('summary', {}, 'Entities by class'), table));
-  if (o.extent) {
+  if (o.extents.length) {
+    // one rectangle per graph with geometry; the view on the graph that has the most
     const map = newMap(mapDiv, { interactive: false });
-    map.on('load', () => drawGeoJSON(map, 'extent', extentPolygon(o.extent), '#dd6b20'));
+    const fc = { type: 'FeatureCollection', features: o.extents.map((x) => ({ ...extentPolygon(x.extent), properties: { graph: x.graph } })) };
+    map.on('load', () => {
+      drawGeoJSON(map, 'extent', fc, '#dd6b20');
+      const [w, s, e, n] = o.extents[0].extent;
+      map.fitBounds([[w, s], [e, n]], { padding: 10, animate: false });
+      map.once('idle', () => { mapDiv.dataset.ready = 'true'; });
+    });
+    mapDiv.title = o.extents.map((x) => `${x.graph}: ${x.geometries} geometries`).join('\n');
   } else {
     mapDiv.append(el('p', { class: 'muted' }, 'no geometry'));
   }

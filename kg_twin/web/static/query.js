@@ -52,11 +52,14 @@ async function start() {
     } }, q.name));
   }
   let map = null;
+  let previous = null; // the results shown before the running query
+  yasgui.on('query', (_y, t) => { previous = t.getYasr() ? t.getYasr().results : null; });
   yasgui.on('queryResponse', async (_y, t) => {
     mapDiv.style.display = 'none';
     note.textContent = '';
-    // YASR takes the response just after this event: wait for it
-    for (let i = 0; i < 50 && !(t.getYasr() && t.getYasr().results); i++) await new Promise((r) => setTimeout(r, 100));
+    // YASR takes the response just after this event: wait for the new results
+    const fresh = () => t.getYasr() && t.getYasr().results && t.getYasr().results !== previous;
+    for (let i = 0; i < 50 && !fresh(); i++) await new Promise((r) => setTimeout(r, 100));
     let raw = '';
     try { raw = t.getYasr().results.getOriginalResponseAsString(); } catch { raw = ''; }
     if (!raw.includes(WKT)) return;
