@@ -71,7 +71,9 @@ def test_query_editor_runs_a_query(page: Page, demo_server: DemoServer) -> None:
     # a geo:wktLiteral column: the results are also drawn on a map, through format=geojson
     page.eval("void document.querySelector('#examples button[data-query=list-buildings]').click()")
     page.wait_for("window.kgTwinYasgui.getTab().getQuery().includes('footprint')")
-    page.eval("void window.kgTwinYasgui.getTab().setQuery(window.kgTwinYasgui.getTab().getQuery().replace('ORDER BY ?label ?building', 'ORDER BY ?building LIMIT 20'))")
+    wkt_query = ("PREFIX geo: <http://www.opengis.net/ont/geosparql#> SELECT ?building ?footprint WHERE { "
+                 "?building a <https://w3id.org/bot#Building> ; geo:hasDefaultGeometry/geo:asWKT ?footprint } LIMIT 20")
+    page.eval(f"void window.kgTwinYasgui.getTab().setQuery({json.dumps(wkt_query)})")
     page.eval("void window.kgTwinYasgui.getTab().query()")
     page.wait_for("document.getElementById('map-note').textContent.includes('20 features')", timeout=90)
     page.wait_for("window.kgTwinResultMap && window.kgTwinResultMap.loaded() && window.kgTwinResultMap.querySourceFeatures('results').length > 0")

@@ -131,7 +131,10 @@ def _q(part: str) -> float:
     "/id/{project}/{rest:path}",
     summary="A minted IRI: the entity page (Accept: text/html) or its description in RDF (Turtle, N-Triples, JSON-LD, RDF/XML)",
     response_class=Response,
-    responses={200: {"description": "the page, or the Concise Bounded Description", "content": {"text/html": {}, "text/turtle": {}, "application/ld+json": {}}}, **errors(*READ, 406)},
+    responses={
+        200: {"description": "the page, or the Concise Bounded Description", "content": {"text/html": {}, **{RDF_FORMATS[f].media_type: {} for f in _RDF_OUT}}},
+        **errors(400, *READ, 406),
+    },
 )
 async def dereference(
     project: str,
@@ -147,6 +150,8 @@ async def dereference(
     fmt = rdf_format_from_name(format).name if format else negotiate(request.headers.get("accept"), _RDF_OUT, RDF_FORMATS, default="turtle")
     raw = request.scope.get("raw_path") or request.url.path.encode()
     iri = twin.naming.base + raw.decode("latin-1").split("?", 1)[0].lstrip("/")  # as minted: percent-encoded
+    if any(c in iri for c in '<>"{}|^`\\ ') or any(ord(c) < 0x21 for c in iri):
+        raise NotFound("RESOURCE_NOT_FOUND", f"{iri!r} is not an IRI kg-twin mints", hint="minted IRIs are {base}id/{project}/{kind}/{key}, percent-encoded")
     body = await run_in_threadpool(views.cbd, twin, project, iri, fmt)
     mt = RDF_FORMATS[fmt].media_type
     return Response(body, media_type=mt + ("; charset=utf-8" if mt.startswith("text/") else ""), headers={"Vary": "Accept"})
