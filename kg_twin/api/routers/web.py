@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
 from kg_twin.api.openapi import READ, errors
-from kg_twin.errors import InputError, NotFound
-from kg_twin.formats import RDF_FORMATS, negotiate, rdf_format_from_name
+from kg_twin.catalog.params import check_iri
+from kg_twin.errors import InputError, NotAcceptable, NotFound
+from kg_twin.formats import RDF_FORMATS, negotiate
 from kg_twin.service import Twin
 from kg_twin.web import views
 
@@ -106,7 +107,18 @@ async def project_entity(
         if not path or not path.startswith(f"/id/{project}/"):
             raise InputError("BAD_PARAMETER", "give iri=<IRI>, or path=/id/{project}/... of a minted IRI", hint=f"e.g. /projects/{project}/entity?iri=http://example.org/x")
         iri = twin.naming.base + path.lstrip("/")
-    return await run_in_threadpool(lambda: views.describe(twin, project, iri, twin.live_service().points(project)))
+    why = check_iri(iri) or ("it contains a control character" if any(0x7F <= ord(c) <= 0x9F for c in iri) else None)
+    if why:
+        raise InputError("BAD_IRI", f"{iri[:80]!r} is not an IRI: {why}", hint="give an absolute IRI, percent-encoded where needed")
+    subject = iri
+
+    def work() -> Any:
+        try:
+            return views.describe(twin, project, subject, twin.live_service().points(project))
+        except ValueError as e:  # the store's own IRI check (code points the check above lets through)
+            raise InputError("BAD_IRI", f"{subject[:80]!r} is not an IRI: {e}", hint="give an absolute IRI, percent-encoded where needed") from None
+
+    return await run_in_threadpool(work)
 
 
 def _wants_html(request: Request) -> bool:
@@ -147,7 +159,12 @@ async def dereference(
         return _page("entity")  # the page's script fetches the data with the user's token
     caller = await get_caller(request)
     twin.access.require(caller, project, "reader")
-    fmt = rdf_format_from_name(format).name if format else negotiate(request.headers.get("accept"), _RDF_OUT, RDF_FORMATS, default="turtle")
+    if format:
+        fmt = next((f for f in _RDF_OUT if format.strip().lower() in (f, RDF_FORMATS[f].media_type)), "")
+        if not fmt:
+            raise NotAcceptable("BAD_FORMAT", f"no RDF syntax {format[:40]!r} for a description", hint=f"format= one of {', '.join(_RDF_OUT)}, or ask with Accept")
+    else:
+        fmt = negotiate(request.headers.get("accept"), _RDF_OUT, RDF_FORMATS, default="turtle")
     raw = request.scope.get("raw_path") or request.url.path.encode()
     iri = twin.naming.base + raw.decode("latin-1").split("?", 1)[0].lstrip("/")  # as minted: percent-encoded
     if any(c in iri for c in '<>"{}|^`\\ ') or any(ord(c) < 0x21 for c in iri):
