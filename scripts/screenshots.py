@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,8 @@ def main() -> int:
             browser = Chromium(binary)
             page = browser.page()
             page.goto(url + "/app/map?project=demo", timeout=180)
-            page.eval("new Promise(r => window.kgTwinMap.once('idle', () => r(true)))", timeout=120)
+            page.wait_for("window.kgTwinMap.loaded() && !window.kgTwinMap.isMoving()", timeout=120)  # goto waited for the first idle
+            time.sleep(2)
             page.screenshot(OUT / "map-3d.png")
             page.goto(url + "/id/demo/building/BATIMENT0000000257022161")
             page.wait_for("document.getElementById('entity-map') === null || document.getElementById('entity-map').dataset.ready === 'true'")
