@@ -21,13 +21,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timezone
-from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -123,88 +120,6 @@ QUERIES = {
     "CONSTRUCT one asset": "CONSTRUCT { <http://localhost:8000/id/bench/building/B00001/AHU-1> ?p ?o . ?pt ?q ?v } WHERE { "
     "<http://localhost:8000/id/bench/building/B00001/AHU-1> ?p ?o . OPTIONAL { ?pt <https://brickschema.org/schema/Brick#isPointOf> <http://localhost:8000/id/bench/building/B00001/AHU-1> . ?pt ?q ?v } }",
 }
-
-
-def load_http(port: int, path: str, query: str, accept: str, concurrency: int, seconds: float) -> dict[str, float]:
-    lat: list[float] = []
-    errors = [0]
-    stop = time.monotonic() + seconds
-    target = path + "?" + urlencode({"query": query})
-    lock = threading.Lock()
-
-    def worker() -> None:
-        conn = HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        while time.monotonic() < stop:
-            t0 = time.perf_counter()
-            try:
-                conn.request("GET", target, headers={"Accept": accept})
-                r = conn.getresponse()
-                r.read()
-                if r.status != 200:
-                    errors[0] += 1
-            except OSError:
-                errors[0] += 1
-                conn.close()
-                conn = HTTPConnection("127.0.0.1", port, timeout=30)
-                continue
-            mine.append(time.perf_counter() - t0)
-        conn.close()
-        with lock:
-            lat.extend(mine)
-
-    th = [threading.Thread(target=worker) for _ in range(concurrency)]
-    t0 = time.monotonic()
-    for t in th:
-        t.start()
-    for t in th:
-        t.join()
-    dt = time.monotonic() - t0
-    lat.sort()
-    if not lat:
-        return {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "errors": errors[0]}
-    return {"rps": len(lat) / dt, "p50_ms": lat[len(lat) // 2] * 1000, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, "errors": errors[0]}
-
-
-def bench_http(n: int, seconds: float, concurrencies: list[int], work: Path) -> str:
-    from bench.generate import write
-
-    f = work / "http.nt"
-    write(f, n)
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        # kg-twin on its embedded store
-        data = work / "kgt-http"
-        env = dict(os.environ, PYTHONPATH=str(ROOT), KG_TWIN_DATA_DIR=str(data), KG_TWIN_INFER_ON_CHANGE="false")  # same work as oxigraph: no reasoner
-        subprocess.run([sys.executable, "-m", "kg_twin", "project", "create", "bench", "--public"], env=env, check=True, capture_output=True)
-        subprocess.run([sys.executable, "-m", "kg_twin", "load", str(f), "--project", "bench", "--graph", "district"], env=env, check=True, capture_output=True)
-        kport = free_port()
-        procs.append(subprocess.Popen([sys.executable, "-m", "kg_twin", "serve", "--port", str(kport)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        # oxigraph serve with the same triples
-        oxdir = work / "ox-http"
-        oxbin = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-        subprocess.run([oxbin, "load", "--location", str(oxdir), "--file", str(f)], check=True, capture_output=True)
-        oport = free_port()
-        procs.append(subprocess.Popen([oxbin, "serve-read-only", "--location", str(oxdir), "--bind", f"127.0.0.1:{oport}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_http(f"http://127.0.0.1:{kport}/health")
-        wait_http(f"http://127.0.0.1:{oport}/query?query=ASK%7B%7D")
-        rows = []
-        for name, q in QUERIES.items():
-            accept = "application/n-triples" if q.startswith("CONSTRUCT") else "application/sparql-results+json"
-            for c in concurrencies:
-                load_http(kport, "/projects/bench/sparql", q, accept, c, min(0.5, seconds))  # warm-up
-                k = load_http(kport, "/projects/bench/sparql", q, accept, c, seconds)
-                o = load_http(oport, "/query", q, accept, c, seconds)
-                rows.append([name, c, k["rps"], k["p50_ms"], k["p99_ms"], o["rps"], o["p50_ms"], o["p99_ms"], k["rps"] / o["rps"] if o["rps"] else float("nan"), k["errors"] + o["errors"]])
-        return table(["query", "clients", "kg-twin req/s", "p50 ms", "p99 ms", "oxigraph req/s", "p50 ms", "p99 ms", "kg-twin / oxigraph", "errors"], rows)
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 # ----------------------------------------------------------------------------- feature benches
@@ -312,14 +227,15 @@ def main(argv: list[str] | None = None) -> int:
             if len(curve) > 1 and plot_curve(curve, a.output.parent / "scale-curve.png"):  # beside the report
                 parts += ["![load time and memory against scale](scale-curve.png)", ""]
         if "http" in only:
+            from bench import http as http_bench
+
             n = 20_000 if a.quick else 200_000
-            md = bench_http(n, 0.5 if a.quick else 4.0, [1, 4] if a.quick else [1, 4, 16], work)
+            md = http_bench.run(n, 1.0 if a.quick else 6.0, [1, 4] if a.quick else [1, 4, 16], work)
             parts += ["## HTTP query throughput: kg-twin vs `oxigraph serve`", "",
-                      f"{n:,} generated triples in both servers; a bounded keep-alive client on the same machine (threads, `http.client`). "
-                      "kg-twin: `/projects/bench/sparql` (uvicorn + uvloop + httptools, 2 query worker processes, access control, row cap); "
-                      "oxigraph: `oxigraph serve-read-only`.", "", md, "",
-                      "Where kg-twin is behind: every query crosses a process boundary to a killable worker (so a runaway query can be stopped) "
-                      "and results are re-serialized with a row cap in Python; tiny lookups pay that fixed cost, large results much less.", ""]
+                      f"`python -m bench --only http` (or `python -m bench.http`): {n:,} generated triples in both servers, `wrk` as the client "
+                      "(POST `application/sparql-query`; the named query as GET). kg-twin: `/projects/bench/sparql` (uvicorn + uvloop + httptools, "
+                      "query worker processes, access control, dataset confinement, row cap, deadline); oxigraph: `oxigraph serve-read-only`. "
+                      "CPU per request from /proc (API process; its query workers apart). See docs/architecture.md, \"Where the time goes\".", "", md, ""]
         if "features" in only:
             quick = a.quick or a.features_quick
             for title, module, qargs, fargs in FEATURE_BENCHES:

@@ -67,6 +67,7 @@ def query_mix(file: str, work: str) -> dict:
     import statistics
 
     from bench.__main__ import QUERIES
+    from kg_twin.store import QueryRequest
 
     t, g = _bench_twin(work)
     t.store.load(file, format="ntriples", graph=g, bulk=True)
@@ -74,11 +75,11 @@ def query_mix(file: str, work: str) -> dict:
     out = {}
     for name, q in QUERIES.items():
         fmt = {"graph_format": "ntriples"} if q.startswith("CONSTRUCT") else {"result_format": "json"}
-        t.store.query(q, dataset=ds, max_rows=100_000, **fmt)  # warm-up
+        t.store.query(QueryRequest(q, dataset=ds, max_rows=100_000, **fmt))  # warm-up
         times = []
         for _ in range(5):
             t0 = time.perf_counter()
-            t.store.query(q, dataset=ds, max_rows=100_000, **fmt)
+            t.store.query(QueryRequest(q, dataset=ds, max_rows=100_000, **fmt))
             times.append(time.perf_counter() - t0)
         out[name] = statistics.median(times) * 1000
     t.close()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up a virtual environment and run the whole test suite (the command README gives; CI runs it too).
+# Set up a virtual environment and run the test suite (the command README gives; CI runs it with --all).
 # Under CI (CI=true) a system package that cannot be installed fails the run instead of skipping tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,4 +40,10 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Default: the fast stage (pytest -m "not slow", < 10 min on 2 cores). `--all` adds the slow stage:
+# external engines (oxigraph serve, Virtuoso, PostgreSQL), the browser, fault injection, whole W3C suites.
+if [ "${1:-}" = "--all" ]; then
+  shift
+  exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+fi
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -m "not slow" "$@"

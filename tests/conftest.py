@@ -137,3 +137,28 @@ def twin(tmp_path: Path) -> Iterator[Twin]:
     t = create_twin(Settings(store="memory", data_dir=tmp_path, base_iri="http://twin.test/"))
     yield t
     t.close()
+
+
+# Tests that run on an external engine (``oxigraph serve``, Virtuoso, PostgreSQL: see tests/engines.py)
+# belong to the slow stage: the default run (``pytest -m "not slow"``) keeps the embedded store only,
+# CI runs both stages (scripts/test.sh --all).
+EXTERNAL_ENGINE_PARAMS = {"oxigraph", "virtuoso", "postgresql"}
+EXTERNAL_ENGINE_FIXTURES = {"oxigraph_engine", "virtuoso_engine", "remote_engine", "postgres_engine", "oxigraph_url"}
+
+
+def runs_on_external_engine(item: pytest.Item) -> bool:
+    if EXTERNAL_ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return False
+    for value in callspec.params.values():
+        if isinstance(value, str) and (value in EXTERNAL_ENGINE_PARAMS or value.startswith("kg-twin@")):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if runs_on_external_engine(item):
+            item.add_marker(pytest.mark.slow)

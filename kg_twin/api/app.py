@@ -13,12 +13,14 @@ from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg_twin import __version__
 from kg_twin.api import openapi
-from kg_twin.api.routers import graphs, health, ingest, live, ontologies, projects, queries, sparql, validate, web
+from kg_twin.api.routers import graphs, health, ingest, links, live, ontologies, projects, queries, sparql, validate, web
 from kg_twin.errors import InputError, KgTwinError
 from kg_twin.reasoning.refresh import InferenceRefresher
 from kg_twin.service import Twin, create_twin
@@ -40,12 +42,99 @@ ROUTERS: list[APIRouter] = [
     ingest.router,
     queries.router,
     live.router,
+    links.router,
     web.router,  # the twin app: /, /app/*, /web/*, /id/* (minted IRIs)
 ]
 
 
 def _is_sparql_path(path: str) -> bool:
     return path == "/sparql" or path.endswith("/sparql")
+
+
+def error_response(path: str, exc: KgTwinError) -> Response:
+    """The one error answer: plain text on SPARQL endpoints, the JSON error body elsewhere."""
+    headers = {}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="kg-twin"'
+    if _is_sparql_path(path):
+        text = f"{exc.code}: {exc.message}"
+        if exc.where:
+            text += "\nwhere: " + ", ".join(f"{k} {v}" for k, v in exc.where.items())
+        if exc.hint:
+            text += f"\nhint: {exc.hint}"
+        return PlainTextResponse(text + "\n", status_code=exc.status, headers=headers)
+    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+
+def _inference_state(app: Any, project: str) -> str | None:
+    t = getattr(app.state, "twin", None)
+    if isinstance(t, Twin) and t.projects.exists(project):
+        return t.inference_state(project)
+    return None
+
+
+class _InferenceHeader:
+    """``KG-Twin-Inference: current|pending|failed|off`` on every answer about one project (plain
+    ASGI: no task group or response re-streaming per request, as ``@app.middleware`` would add)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        parts = scope["path"].split("/", 3) if scope["type"] == "http" else ()
+        if len(parts) < 3 or parts[1] != "projects" or not parts[2]:
+            await self.app(scope, receive, send)
+            return
+        project = parts[2]
+
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state = _inference_state(scope["app"], project)
+                if state is not None:
+                    MutableHeaders(scope=message)["KG-Twin-Inference"] = state
+            await send(message)
+
+        await self.app(scope, receive, with_header)
+
+
+class KgTwinApp(FastAPI):
+    """The FastAPI application with one lean route in front: SPARQL protocol GET/POST on
+    ``/sparql`` and ``/projects/{p}/sparql`` go straight to their handlers (the same functions the
+    declared routes call, so OpenAPI and behaviour stay one), skipping the middleware stack and
+    the dependency machinery, which cost more per request than the query path itself
+    (docs/architecture.md, "Where the time goes")."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "POST"):
+            path: str = scope["path"]
+            if path == "/sparql":
+                await self._sparql(scope, receive, send, None)
+                return
+            if path.startswith("/projects/") and path.endswith("/sparql"):
+                project = path[10:-7]
+                if project and "/" not in project:
+                    await self._sparql(scope, receive, send, project)
+                    return
+        await super().__call__(scope, receive, send)
+
+    async def _sparql(self, scope: Scope, receive: Receive, send: Send, project: str | None) -> None:
+        scope["app"] = self
+        request = Request(scope, receive, send)
+        try:
+            if project is None:
+                response = await sparql.federated_sparql(request)
+            else:
+                response = await sparql.project_sparql(project, request)
+        except KgTwinError as e:
+            response = error_response(scope["path"], e)
+        except Exception:  # the same answer as the app's handler of unexpected errors
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            response = error_response(scope["path"], KgTwinError("INTERNAL", "internal server error (details are in the server log)"))
+        if project is not None:
+            state = _inference_state(self, project)
+            if state is not None:
+                response.headers["KG-Twin-Inference"] = state
+        await response(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, twin: Twin | None = None) -> FastAPI:
@@ -83,7 +172,7 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
             if owned:
                 t.close()
 
-    app = FastAPI(
+    app = KgTwinApp(
         title="kg-twin",
         version=__version__,
         description="Semantic digital twin of a territory: SPARQL 1.1 Protocol, Graph Store Protocol and REST API over projects.",
@@ -98,30 +187,11 @@ def create_app(settings: Settings | None = None, *, twin: Twin | None = None) ->
     if twin is not None:
         app.state.twin = twin
 
-    @app.middleware("http")
-    async def _inference_header(request: Request, call_next: Any) -> Any:
-        """``KG-Twin-Inference: current|pending|failed|off`` on every answer about one project."""
-        response = await call_next(request)
-        parts = request.url.path.split("/")
-        if len(parts) > 2 and parts[1] == "projects" and parts[2]:
-            t = getattr(request.app.state, "twin", None)
-            if isinstance(t, Twin) and t.projects.exists(parts[2]):
-                response.headers["KG-Twin-Inference"] = t.inference_state(parts[2])
-        return response
+    app.add_middleware(_InferenceHeader)
 
     @app.exception_handler(KgTwinError)
     async def _kg_error(request: Request, exc: KgTwinError) -> Any:
-        headers = {}
-        if exc.status == 401:
-            headers["WWW-Authenticate"] = 'Bearer realm="kg-twin"'
-        if _is_sparql_path(request.url.path):
-            text = f"{exc.code}: {exc.message}"
-            if exc.where:
-                text += "\nwhere: " + ", ".join(f"{k} {v}" for k, v in exc.where.items())
-            if exc.hint:
-                text += f"\nhint: {exc.hint}"
-            return PlainTextResponse(text + "\n", status_code=exc.status, headers=headers)
-        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+        return error_response(request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Any:

@@ -22,7 +22,7 @@ from kg_twin.core import Core
 from kg_twin.errors import InputError, NotAcceptable
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, Format, negotiate, rdf_format_from_name
 from kg_twin.sparql.lexer import check_services
-from kg_twin.store import Dataset
+from kg_twin.store import Dataset, QueryRequest, QueryResult
 
 GEOJSON = "geojson"
 GEOJSON_MEDIA = "application/geo+json"
@@ -138,7 +138,20 @@ def choose_format(spec: QuerySpec, accept: str | None, fmt: str | None) -> str:
     return negotiate(accept, candidates, SELECT_FORMATS, default="json")
 
 
-def run(
+@dataclass(frozen=True)
+class Call:
+    """A named-query call ready to run: the :class:`QueryRequest` and what shapes its answer."""
+
+    request: QueryRequest
+    spec: QuerySpec
+    args: list[tuple[str, str]]
+    fmt: str
+    page: int | None
+    base_url: str | None
+    max_rows: int
+
+
+def prepare(
     twin: Core,
     project: str,
     spec: QuerySpec,
@@ -146,11 +159,9 @@ def run(
     *,
     accept: str | None = None,
     base_url: str | None = None,
-) -> CallResult:
-    """Run ``spec`` on ``project`` for request arguments ``args`` (name, value pairs).
-
-    The caller's access has been checked already (reader role).
-    """
+) -> Call:
+    """Bind the arguments (name, value pairs) of a call of ``spec`` on ``project``: 400 on bad
+    parameters, before anything runs. The caller's access has been checked already (reader role)."""
     args = list(args)
     bindings, options = bind(spec, args)
     page = page_of(spec, options)
@@ -161,7 +172,7 @@ def run(
     ds = twin.dataset_for([project])
     graph_form = spec.form in ("CONSTRUCT", "DESCRIBE")
     store_fmt = "json" if fmt == GEOJSON or graph_form else fmt
-    res = twin.store.query(
+    request = QueryRequest(
         text,
         dataset=Dataset(ds.default_graphs, ds.named_graphs),
         result_format=store_fmt,
@@ -169,20 +180,41 @@ def run(
         max_rows=twin.settings.max_rows,
         timeout_s=timeout,
         bindings=bindings or None,
+        project=project,
     )
+    return Call(request, spec, args, fmt, page, base_url, twin.settings.max_rows)
+
+
+def answer(call: Call, res: QueryResult) -> CallResult:
+    """The HTTP-ready answer of a call from the store's result."""
+    spec, page = call.spec, call.page
     headers: dict[str, str] = {"Vary": "Accept"}
     if res.truncated:
         headers["X-KG-Twin-Truncated"] = "true"
-        headers["X-KG-Twin-Row-Limit"] = str(twin.settings.max_rows)
-    if page is not None and base_url is not None:
-        headers.update(_page_links(base_url, args, page, full=(res.count or 0) >= (spec.pagination or 0)))
-    if fmt == GEOJSON:
+        headers["X-KG-Twin-Row-Limit"] = str(call.max_rows)
+    if page is not None and call.base_url is not None:
+        headers.update(_page_links(call.base_url, call.args, page, full=(res.count or 0) >= (spec.pagination or 0)))
+    if call.fmt == GEOJSON:
         body = to_geojson(json.loads(res.body), exclude=spec.parameter_variables, name=spec.name)
-        return CallResult(body, GEOJSON_MEDIA, headers, res.count, res.truncated, fmt)
+        return CallResult(body, GEOJSON_MEDIA, headers, res.count, res.truncated, call.fmt)
     mt = res.media_type
     if mt.startswith("text/") or mt.endswith("+json") or mt.endswith("+xml") or mt in ("application/n-triples", "application/trig"):
         mt += "; charset=utf-8"
-    return CallResult(res.body, mt, headers, res.count, res.truncated, fmt)
+    return CallResult(res.body, mt, headers, res.count, res.truncated, call.fmt)
+
+
+def run(
+    twin: Core,
+    project: str,
+    spec: QuerySpec,
+    args: Iterable[tuple[str, str]],
+    *,
+    accept: str | None = None,
+    base_url: str | None = None,
+) -> CallResult:
+    """Run ``spec`` on ``project`` for request arguments ``args`` (:func:`prepare`, the query, :func:`answer`)."""
+    call = prepare(twin, project, spec, args, accept=accept, base_url=base_url)
+    return answer(call, twin.store.query(call.request))
 
 
 def _page_links(base_url: str, args: list[tuple[str, str]], page: int, *, full: bool) -> dict[str, str]:

@@ -382,7 +382,7 @@ def check(spec: QuerySpec, *, functions: ExtensionFunctions | None = None) -> Qu
     projected, and pagination on a query with its own LIMIT. Fills ``spec.variables``.
     ``functions``: the deployment's SPARQL extension functions (the query may call them)."""
     from kg_twin.settings import Settings
-    from kg_twin.store import Dataset, open_store
+    from kg_twin.store import Dataset, QueryRequest, open_store
 
     where = {"query": spec.name}
     if not spec.summary:
@@ -400,7 +400,7 @@ def check(spec: QuerySpec, *, functions: ExtensionFunctions | None = None) -> Qu
     for text in texts:
         try:
             # the check never calls a remote endpoint, allow-listed or not: SERVICE goes nowhere here
-            res = scratch.query(without_services(text), dataset=Dataset((), ()), result_format="json", bindings=bindings or None)
+            res = scratch.query(QueryRequest(without_services(text), dataset=Dataset((), ()), bindings=bindings or None))
         except InputError as e:
             e.where = {**where, **e.where}
             e.message = f"query {spec.name}: {e.message}"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from kg_twin.cli import ingest as ingest_cli
+from kg_twin.cli import link as link_cli
 from kg_twin.cli import live as live_cli
 from kg_twin.cli import ontologies as ontologies_cli
 from kg_twin.cli import points as points_cli
@@ -210,6 +211,7 @@ def query(
 ) -> None:
     """Run a SPARQL query on a project (works while the server runs: read-only)."""
     from kg_twin.sparql.protocol import query_form
+    from kg_twin.store import QueryRequest
 
     text = Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql
     twin = run(lambda: open_twin(data_dir, read_only=_locked(data_dir)))
@@ -226,7 +228,8 @@ def query(
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         result_fmt = "json" if fmt == "table" or graph_form else fmt
         graph_fmt = fmt if graph_form and fmt != "table" else "turtle"
-        res = run(lambda: twin.store.query(text, dataset=dataset, result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout))
+        request = QueryRequest(text, dataset=dataset, result_format=result_fmt, graph_format=graph_fmt, max_rows=twin.settings.max_rows, timeout_s=timeout, project=project)
+        res = run(lambda: twin.store.query(request))
         if fmt == "table" and res.kind == "bindings":
             print_table(res.body)
         elif fmt == "table" and res.kind == "boolean":
@@ -393,7 +396,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli):
+for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli, link_cli):
     _module.register(app)
 
 

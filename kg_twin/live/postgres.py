@@ -11,12 +11,12 @@ transactions).
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import psycopg
 
 from kg_twin.errors import InputError, UpstreamError
-from kg_twin.live.timeseries import AGGREGATES, Obs, Row, Series
+from kg_twin.live.sqlseries import AGGREGATES, Obs, SqlSeriesStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -50,18 +50,20 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-class PostgresTimeSeriesStore:
+class PostgresTimeSeriesStore(SqlSeriesStore):
     """:class:`TimeSeriesStore` in a PostgreSQL database (``url``: a libpq connection URL).
 
     ``read_only=True`` opens read-only sessions (query workers, the CLI next to a running server).
     """
 
+    PARAM = "%s"
+    NOT_SAME = "IS DISTINCT FROM"
+
     def __init__(self, url: str, *, read_only: bool = False) -> None:
+        super().__init__()
         self.url = url
         self.read_only = read_only
         self._local = threading.local()
-        self._write_lock = threading.Lock()
-        self._series_cache: dict[tuple[str, str], int] = {}
         self._conns: list[psycopg.Connection[Any]] = []
         self._conns_lock = threading.Lock()
         if not read_only:
@@ -84,33 +86,14 @@ class PostgresTimeSeriesStore:
         return c
 
     # series -----------------------------------------------------------------
-    def ensure_series(self, scope: str, point: str, *, ts_id: str, project: str, unit: str | None = None) -> int:
-        key = (scope, point)
-        sid = self._series_cache.get(key)
-        if sid is not None:
-            return sid
-        c = self._conn()
-        row = c.execute("SELECT id FROM series WHERE scope=%s AND point=%s", key).fetchone()
-        if row is None:
-            with self._write_lock:
-                c.execute("INSERT INTO series (scope, point, ts_id, project, unit) VALUES (%s,%s,%s,%s,%s) ON CONFLICT (scope, point) DO NOTHING", (scope, point, ts_id, project, unit))
-                row = c.execute("SELECT id FROM series WHERE scope=%s AND point=%s", key).fetchone()
-        elif unit is not None:
-            c.execute("UPDATE series SET unit=%s, ts_id=%s WHERE id=%s AND (unit IS DISTINCT FROM %s OR ts_id IS DISTINCT FROM %s)", (unit, ts_id, row[0], unit, ts_id))
-        assert row is not None  # inserted or found just above
-        self._series_cache[key] = int(row[0])
-        return int(row[0])
-
     def ensure_many(self, scope: str, project: str, points: Sequence[tuple[str, str, "str | None"]]) -> dict[str, int]:
         """Create the series of many ``(point, ts_id, unit)`` at once (one transaction); point -> series id."""
         c = self._conn()
+        insert, inserts, update, updates = self.series_rows(scope, project, points)
         with self._write_lock, c.transaction(), c.cursor() as cur:
-            cur.executemany("INSERT INTO series (scope, point, ts_id, project, unit) VALUES (%s,%s,%s,%s,%s) ON CONFLICT (scope, point) DO NOTHING", [(scope, p, t, project, u) for p, t, u in points])
-            cur.executemany("UPDATE series SET ts_id=%s, unit=%s WHERE scope=%s AND point=%s AND (ts_id IS DISTINCT FROM %s OR unit IS DISTINCT FROM %s)", [(t, u, scope, p, t, u) for p, t, u in points])
-        out = {p: int(i) for i, p in c.execute("SELECT id, point FROM series WHERE scope=%s", (scope,))}
-        for p, i in out.items():
-            self._series_cache[(scope, p)] = i
-        return out
+            cur.executemany(insert, inserts)
+            cur.executemany(update, updates)
+        return self.cache_scope(scope)
 
     def latest_times(self, series: Sequence[int]) -> dict[int, int]:
         ids = list(series)
@@ -119,24 +102,8 @@ class PostgresTimeSeriesStore:
         rows = self._conn().execute("SELECT series, MAX(ts) FROM obs WHERE series = ANY(%s) GROUP BY series", (ids,))
         return {int(a): int(b) for a, b in rows}
 
-    def find_series(self, *, project: str | None = None, scopes: Sequence[str] | None = None, point: str | None = None, ts_id: str | None = None) -> list[Series]:
-        where, args = [], []
-        if project is not None:
-            where.append("project=%s")
-            args.append(project)
-        if scopes is not None:
-            if not scopes:
-                return []
-            where.append("scope = ANY(%s)")
-            args.append(list(scopes))
-        if point is not None:
-            where.append("point=%s")
-            args.append(point)
-        if ts_id is not None:
-            where.append("ts_id=%s")
-            args.append(ts_id)
-        sql = "SELECT id, scope, point, ts_id, project, unit FROM series" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return [Series(int(r[0]), *r[1:]) for r in self._conn().execute(sql, args)]
+    def scope_filter(self, scopes: Sequence[str]) -> tuple[str, list]:
+        return "scope = ANY(?)", [list(scopes)]
 
     # data -------------------------------------------------------------------
     def append(self, batch: Sequence[Obs]) -> int:
@@ -159,25 +126,6 @@ class PostgresTimeSeriesStore:
         barg = start_ms if every_ms is None else every_ms
         sql = f"SELECT {bucket} AS b, {_PG_AGG[agg]}, COUNT(*) FROM obs WHERE series=%s AND ts>=%s AND ts<%s GROUP BY b ORDER BY b"
         return [(int(b), None if v is None else float(v), int(n)) for b, v, n in self._conn().execute(sql, (barg, series, start_ms, end_ms))]
-
-    def raw(self, series: int, start_ms: int, end_ms: int, limit: int) -> list[Row]:
-        sql = "SELECT ts, value, quality FROM obs WHERE series=%s AND ts>=%s AND ts<%s ORDER BY ts LIMIT %s"
-        return [(int(t), float(v), q) for t, v, q in self._conn().execute(sql, (series, start_ms, end_ms, limit))]
-
-    def latest(self, series: int) -> Row | None:
-        r = self._conn().execute("SELECT ts, value, quality FROM obs WHERE series=%s ORDER BY ts DESC LIMIT 1", (series,)).fetchone()
-        return (int(r[0]), float(r[1]), r[2]) if r else None
-
-    def latest_all(self, series_ids: Iterable[int]) -> dict[int, Row]:
-        out = {}
-        for sid in series_ids:
-            r = self.latest(sid)
-            if r:
-                out[sid] = r
-        return out
-
-    def count(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM obs").fetchone()[0])  # type: ignore[index]
 
     def delete_project(self, project: str) -> None:
         c = self._conn()

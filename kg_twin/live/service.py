@@ -48,6 +48,7 @@ from kg_twin.core import Core
 from kg_twin.errors import KgTwinError
 from kg_twin.live.events import EventHub
 from kg_twin.live.points import Catalog, Point, PointCatalogs, normalize_unit
+from kg_twin.store import QueryRequest
 from kg_twin.live.readings import BadTime, RawReading, Reading, format_time, parse_time, parse_value
 from kg_twin.live.rules import Rule, RuleStore, parse_rule
 from kg_twin.live.timeseries import TimeSeriesStore, open_history
@@ -593,13 +594,8 @@ class LiveService:
 
     def _run_rule_query(self, project: str, rule: Rule) -> dict[str, dict[str, Any]]:
         """Keys (with their bindings) for which the rule currently holds."""
-        res = self.core.store.query(
-            rule.query or "",
-            dataset=self.core.dataset_for([project]),
-            result_format="json",
-            max_rows=10_000,
-            timeout_s=min(10.0, self.settings.query_timeout_s),
-        )
+        request = QueryRequest(rule.query or "", dataset=self.core.dataset_for([project]), max_rows=10_000, timeout_s=min(10.0, self.settings.query_timeout_s), project=project)
+        res = self.core.store.query(request)
         data = json.loads(res.body)
         if "boolean" in data:
             return {"": {}} if data["boolean"] else {}

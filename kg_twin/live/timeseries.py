@@ -27,27 +27,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence, runtime_checkable
+from typing import Protocol, Sequence, runtime_checkable
 
 from kg_twin.errors import InputError
+from kg_twin.live.sqlseries import AGGREGATES, Obs, Row, Series, SqlSeriesStore
 
-AGGREGATES = {"avg": "AVG(value)", "min": "MIN(value)", "max": "MAX(value)", "count": "COUNT(value)", "sum": "SUM(value)", "first": None, "last": None}
+__all__ = ["AGGREGATES", "Obs", "Row", "Series", "SQLiteTimeSeriesStore", "TimeSeriesStore", "open_history"]
 
 WAL_CHECKPOINT_PAGES = 10_000
-Row = tuple[int, float, "str | None"]  # (ts_ms, value, quality)
-Obs = tuple[int, int, float, "str | None"]  # (series, ts_ms, value, quality)
-
-
-@dataclass(frozen=True)
-class Series:
-    id: int
-    scope: str
-    point: str
-    ts_id: str
-    project: str
-    unit: str | None
 
 
 @runtime_checkable
@@ -106,7 +94,7 @@ CREATE TABLE IF NOT EXISTS obs (
 """
 
 
-class SQLiteTimeSeriesStore:
+class SQLiteTimeSeriesStore(SqlSeriesStore):
     """:class:`TimeSeriesStore` in one SQLite file (WAL): one writer process, any number of readers.
 
     ``read_only=True`` opens the file with ``mode=ro`` (query workers, CLI while the server runs).
@@ -114,11 +102,10 @@ class SQLiteTimeSeriesStore:
     """
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        super().__init__()
         self.path = Path(path)
         self.read_only = read_only
         self._local = threading.local()
-        self._write_lock = threading.Lock()
-        self._series_cache: dict[tuple[str, str], int] = {}
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             c = self._conn()
@@ -143,38 +130,20 @@ class SQLiteTimeSeriesStore:
         return c
 
     # series -----------------------------------------------------------------
-    def ensure_series(self, scope: str, point: str, *, ts_id: str, project: str, unit: str | None = None) -> int:
-        key = (scope, point)
-        sid = self._series_cache.get(key)
-        if sid is not None:
-            return sid
-        c = self._conn()
-        row = c.execute("SELECT id FROM series WHERE scope=? AND point=?", key).fetchone()
-        if row is None:
-            with self._write_lock:
-                c.execute("INSERT OR IGNORE INTO series (scope, point, ts_id, project, unit) VALUES (?,?,?,?,?)", (scope, point, ts_id, project, unit))
-                row = c.execute("SELECT id FROM series WHERE scope=? AND point=?", key).fetchone()
-        elif unit is not None:
-            c.execute("UPDATE series SET unit=?, ts_id=? WHERE id=? AND (unit IS NOT ? OR ts_id IS NOT ?)", (unit, ts_id, row[0], unit, ts_id))
-        self._series_cache[key] = int(row[0])
-        return int(row[0])
-
     def ensure_many(self, scope: str, project: str, points: Sequence[tuple[str, str, "str | None"]]) -> dict[str, int]:
         """Create the series of many ``(point, ts_id, unit)`` at once (one transaction); point -> series id."""
         c = self._conn()
+        insert, inserts, update, updates = self.series_rows(scope, project, points)
         with self._write_lock:
             c.execute("BEGIN")
             try:
-                c.executemany("INSERT OR IGNORE INTO series (scope, point, ts_id, project, unit) VALUES (?,?,?,?,?)", [(scope, p, t, project, u) for p, t, u in points])
-                c.executemany("UPDATE series SET ts_id=?, unit=? WHERE scope=? AND point=? AND (ts_id IS NOT ? OR unit IS NOT ?)", [(t, u, scope, p, t, u) for p, t, u in points])
+                c.executemany(insert, inserts)
+                c.executemany(update, updates)
                 c.execute("COMMIT")
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
-        out = {p: i for i, p in c.execute("SELECT id, point FROM series WHERE scope=?", (scope,))}
-        for p, i in out.items():
-            self._series_cache[(scope, p)] = i
-        return out
+        return self.cache_scope(scope)
 
     def latest_times(self, series: Sequence[int]) -> dict[int, int]:
         """Newest timestamp of each series that has readings."""
@@ -186,25 +155,6 @@ class SQLiteTimeSeriesStore:
             q = f"SELECT series, MAX(ts) FROM obs WHERE series IN ({','.join('?' * len(chunk))}) GROUP BY series"
             out.update({int(a): int(b) for a, b in c.execute(q, chunk)})
         return out
-
-    def find_series(self, *, project: str | None = None, scopes: Sequence[str] | None = None, point: str | None = None, ts_id: str | None = None) -> list[Series]:
-        where, args = [], []
-        if project is not None:
-            where.append("project=?")
-            args.append(project)
-        if scopes is not None:
-            if not scopes:
-                return []
-            where.append(f"scope IN ({','.join('?' * len(scopes))})")
-            args.extend(scopes)
-        if point is not None:
-            where.append("point=?")
-            args.append(point)
-        if ts_id is not None:
-            where.append("ts_id=?")
-            args.append(ts_id)
-        sql = "SELECT id, scope, point, ts_id, project, unit FROM series" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return [Series(*r) for r in self._conn().execute(sql, args)]
 
     # data -------------------------------------------------------------------
     def append(self, batch: Sequence[Obs]) -> int:
@@ -234,25 +184,6 @@ class SQLiteTimeSeriesStore:
             return [(int(b), v, int(n)) for b, v, _t, n in c.execute(sql, (barg, series, start_ms, end_ms))]
         sql = f"SELECT {bucket} AS b, {AGGREGATES[agg]}, COUNT(*) FROM obs WHERE series=? AND ts>=? AND ts<? GROUP BY b ORDER BY b"
         return [(int(b), v, int(n)) for b, v, n in c.execute(sql, (barg, series, start_ms, end_ms))]
-
-    def raw(self, series: int, start_ms: int, end_ms: int, limit: int) -> list[Row]:
-        sql = "SELECT ts, value, quality FROM obs WHERE series=? AND ts>=? AND ts<? ORDER BY ts LIMIT ?"
-        return [tuple(r) for r in self._conn().execute(sql, (series, start_ms, end_ms, limit))]  # type: ignore[misc]
-
-    def latest(self, series: int) -> Row | None:
-        r = self._conn().execute("SELECT ts, value, quality FROM obs WHERE series=? ORDER BY ts DESC LIMIT 1", (series,)).fetchone()
-        return tuple(r) if r else None  # type: ignore[return-value]
-
-    def latest_all(self, series_ids: Iterable[int]) -> dict[int, Row]:
-        out = {}
-        for sid in series_ids:
-            r = self.latest(sid)
-            if r:
-                out[sid] = r
-        return out
-
-    def count(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM obs").fetchone()[0])
 
     def delete_project(self, project: str) -> None:
         c = self._conn()

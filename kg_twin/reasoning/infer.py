@@ -5,9 +5,10 @@ entailments of the profile (:mod:`.profile`) that no asserted graph of the proje
 
     inferred = (tag-classes ∪ derive(asserted ∪ tag-classes)) − asserted
 
-* :func:`infer_project` computes it from scratch: one construct per class / property the data
-  uses, evaluated by the store and bulk-loaded into the inferred graph as it comes
-  (:meth:`~kg_twin.store.base.GraphStore.construct_into`: no data leaves the store).
+* :func:`infer_project` computes it from all the asserted graphs: one construct per class /
+  property the data uses, evaluated by the store and bulk-loaded into the inferred graph
+  (:meth:`~kg_twin.store.base.GraphStore.construct_into` with ``replace``: no data leaves the
+  store, and an existing inferred graph receives only the difference).
 * :func:`apply_change` maintains it after a write (delete / re-derive, "DRed"): every rule has
   one premise, so what a change adds is ``derive(added)``, and the only entailments a change
   can take away are in ``derive(removed)``; each of those is deleted unless it still has a
@@ -187,7 +188,7 @@ def _infer_project(store: GraphStore, naming: Naming, project: str, modules: Ite
     graphs = asserted_graphs(store, naming, project)
     st = InferenceStats(project=project, graph=inf, asserted_graphs=graphs, ontology_modules=prof.modules, profile_rows=prof.rows())
     st.seconds["profile"] = round(time.perf_counter() - t0, 3)
-    store.drop_graphs([inf, tg])
+    store.drop_graphs([tg])  # the inferred graph is replaced below (only its difference is written)
     t1 = time.perf_counter()
     pairs, st.tag_ambiguous = tag_classes(store, graphs, prof)
     st.tag_classes = len(pairs)
@@ -195,12 +196,13 @@ def _infer_project(store: GraphStore, naming: Naming, project: str, modules: Ite
     st.seconds["tags"] = round(time.perf_counter() - t1, 3)
     premises = graphs + ([tg] if pairs else [])
     # the store evaluates one construct per class / property the data uses and bulk-loads the
-    # answers into the (new) inferred graph as they come (nothing held whole, no file)
+    # answers into the inferred graph (a recomputation writes only what changed: dropping a
+    # graph costs several times what writing it does)
     t2 = time.perf_counter()
     constructs = list(derive_constructs(store, prof, premises))
     if pairs:
         constructs.append(Construct((("?s", "?p", "?o"),), f"GRAPH <{tg}> {{ ?s ?p ?o }}"))
-    store.construct_into(inf, constructs, bulk=True)
+    store.construct_into(inf, constructs, bulk=True, replace=True)
     st.seconds["derive"] = round(time.perf_counter() - t2, 3)
     # then what is also asserted leaves it: only asserted triples a template can have written
     t4 = time.perf_counter()

@@ -136,6 +136,7 @@ class Analysis:
     from_default: tuple[str, ...]
     from_named: tuple[str, ...]
     error: InputError | None = None  # the engine's view of the text does not tokenize: refuse after the checks
+    limit: int | None = None  # the top-level LIMIT (outside every brace): the answer has at most that many rows
 
 
 @lru_cache(maxsize=2048)
@@ -145,6 +146,8 @@ def analyze(text: str, base: str | None = None) -> Analysis:
     >>> a = analyze("PREFIX e: <http://e/> SELECT * FROM e:g { SERVICE <http://s/> { ?s ?p ?o } }")
     >>> a.form, a.services, a.from_default
     ('SELECT', ('http://s/',), ('http://e/g',))
+    >>> analyze("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 5 } } ORDER BY ?s LIMIT 20").limit
+    20
     """
     from kg_twin.sparql.lexer import service_targets, token_views
 
@@ -157,6 +160,7 @@ def analyze(text: str, base: str | None = None) -> Analysis:
     dflt: list[str] = []
     named: list[str] = []
     depth = 0
+    limit: int | None = None
     i = 0
     n = len(toks)
     while i < n:
@@ -176,6 +180,8 @@ def analyze(text: str, base: str | None = None) -> Analysis:
                     continue
             elif up in _FORMS and not form:
                 form = up
+            elif up == "LIMIT" and depth == 0 and i + 1 < n and toks[i + 1].text.isdigit():
+                limit = int(toks[i + 1].text)
             elif up == "FROM" and depth == 0 and i + 1 < n:
                 if toks[i + 1].upper == "NAMED" and i + 2 < n:
                     named.append(pro.resolve(toks[i + 2]) or "")
@@ -185,7 +191,7 @@ def analyze(text: str, base: str | None = None) -> Analysis:
                 i += 2
                 continue
         i += 1
-    return Analysis(form, tuple(services), tuple(dflt), tuple(named), error)
+    return Analysis(form, tuple(services), tuple(dflt), tuple(named), error, limit)
 
 
 def query_form(text: str) -> str:

@@ -4,7 +4,7 @@ A backend holds quads in named graphs and answers SPARQL 1.1. The contract is
 deliberately small so that any SPARQL 1.1 engine (through the protocol and the
 graph store protocol) can implement it:
 
-* :meth:`GraphStore.query`   - run a query on a dataset, get serialized results (bounded rows, deadline)
+* :meth:`GraphStore.query`   - run a :class:`QueryRequest` (text, dataset, formats, row cap, deadline), get serialized results
 * :meth:`GraphStore.select`  - convenience for internal code: rows of rdflib terms
 * :meth:`GraphStore.update`  - run a SPARQL update (atomic)
 * :meth:`GraphStore.load`    - parse RDF into one graph (atomic; ``replace`` swaps the graph)
@@ -31,7 +31,7 @@ import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Literal, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
     from kg_twin.settings import Settings
@@ -54,12 +54,48 @@ class Dataset:
     named_graphs: tuple[str, ...] | None = None
 
 
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query, as one value from the protocol router (or the CLI, a named query, internal code)
+    to the engine, and across the pipe to a query worker process.
+
+    ``text``: the SPARQL text as the engine runs it (for a project endpoint: after dataset
+    confinement). ``dataset``: the graphs it may see, in stored names (``Dataset()``: the whole
+    store). ``result_format`` (SELECT/ASK) and ``graph_format`` (CONSTRUCT/DESCRIBE): kg-twin format
+    names. ``max_rows``: the row cap (``None``: no cap can apply, e.g. a top-level ``LIMIT`` below
+    it; the engine then serializes the answer itself). ``timeout_s``: the deadline (``None``: run
+    here, unbounded - internal callers only). ``bindings``: variables (names without '?') pre-bound
+    to rdflib terms or N-Triples strings, substituted, never pasted into the text. ``project`` and
+    ``mode`` (the project's default-graph mode) say where the query came from (logs, extension
+    functions); the store never widens the dataset from them. ``count_rows=False``: the caller
+    needs no :attr:`QueryResult.count`, so the engine may serialize the answer itself (in one
+    call, not row by row) whenever it stays under the cap.
+
+    >>> r = QueryRequest("ASK {}", timeout_s=5)
+    >>> r.result_format, r.max_rows, r.dataset
+    ('json', None, Dataset(default_graphs=None, named_graphs=None))
+    """
+
+    text: str
+    dataset: Dataset = Dataset()
+    result_format: str = "json"
+    graph_format: str = "ntriples"
+    max_rows: int | None = None
+    timeout_s: float | None = None
+    base_iri: str | None = None
+    bindings: Mapping[str, Any] | None = None
+    project: str | None = None
+    mode: str | None = None
+    count_rows: bool = True
+
+
 @dataclass
 class QueryResult:
     """A serialized query answer.
 
     ``kind``: ``bindings`` (SELECT), ``boolean`` (ASK) or ``graph`` (CONSTRUCT/DESCRIBE).
-    ``truncated`` is true when the row cap cut the answer.
+    ``truncated`` is true when the row cap cut the answer; ``count`` is None when the rows were
+    not counted (``QueryRequest.count_rows=False``).
     """
 
     kind: Literal["bindings", "boolean", "graph"]
@@ -153,40 +189,16 @@ class PendingLoad:
 class GraphStore(Protocol):
     """Storage contract (see module doc)."""
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        result_format: str = "json",
-        graph_format: str = "ntriples",
-        max_rows: int | None = None,
-        timeout_s: float | None = None,
-        base_iri: str | None = None,
-        bindings: dict[str, Any] | None = None,
-    ) -> QueryResult:
-        """Run a SELECT/ASK/CONSTRUCT/DESCRIBE query.
+    def query(self, request: "QueryRequest") -> QueryResult:
+        """Run a SELECT/ASK/CONSTRUCT/DESCRIBE query (see :class:`QueryRequest`).
 
-        ``timeout_s`` set: the query runs where it can be stopped, and
+        ``request.timeout_s`` set: the query runs where it can be stopped, and
         :class:`kg_twin.errors.QueryTimeout` is raised when the deadline passes.
-        ``bindings`` pre-binds variables (names without '?') to rdflib terms or
-        strings in N-Triples syntax; values are substituted, never pasted into text.
         Syntax errors raise :class:`kg_twin.errors.InputError` (code ``SPARQL_SYNTAX``).
         """
         ...
 
-    async def aquery(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        result_format: str = "json",
-        graph_format: str = "ntriples",
-        max_rows: int | None = None,
-        timeout_s: float | None = None,
-        base_iri: str | None = None,
-        bindings: dict[str, Any] | None = None,
-    ) -> QueryResult:
+    async def aquery(self, request: "QueryRequest") -> QueryResult:
         """:meth:`query` for the event loop (never blocks it)."""
         ...
 
@@ -202,12 +214,13 @@ class GraphStore(Protocol):
         """Run a SPARQL update as one transaction (all or nothing). No access checks here."""
         ...
 
-    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False, replace: bool = False) -> None:
         """Add the answers of ``constructs`` to ``graph``, evaluated next to the data: nothing is
         serialized or held whole (template instances a CONSTRUCT drops, e.g. a literal subject,
         are dropped). ``bulk=False``: one transaction (for small answers). ``bulk=True``: the
         backend's bulk path, for millions of triples; all-or-nothing only when ``graph`` is new
-        (a crash leaves no graph)."""
+        (a crash leaves no graph). ``replace``: the graph holds exactly the answers afterwards
+        (a backend may write only the difference)."""
         ...
 
     def load(

@@ -3,16 +3,17 @@ query worker processes (see :mod:`kg_twin.store.workers`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
-from typing import Any
+from typing import Any, Mapping
 
 import pyoxigraph as ox
 
 from kg_twin.errors import Conflict, InputError, KgTwinError, NotFound, QueryTimeout, UpstreamError
 from kg_twin.formats import RDF_FORMATS, RESULT_FORMATS
 from kg_twin.store import results as _results
-from kg_twin.store.base import DEFAULT, QueryResult
+from kg_twin.store.base import DEFAULT, QueryRequest, QueryResult
 
 #: kg-twin's RDF format names (:data:`kg_twin.formats.RDF_FORMATS`) -> pyoxigraph's enums
 OX_RDF: dict[str, ox.RdfFormat] = {name: ox.RdfFormat.from_media_type(f.media_type) for name, f in RDF_FORMATS.items()}
@@ -75,7 +76,14 @@ def to_ox_term(v: Any) -> Any:
     raise TypeError(f"cannot convert {v!r} to an RDF term")
 
 
-def query_with_bindings(store: Any, sparql: str, bindings: dict[str, Any] | None, **kw: Any) -> Any:
+def portable(request: QueryRequest) -> QueryRequest:
+    """``request`` with its bindings as N-Triples strings (what crosses the pipe to a worker)."""
+    if not request.bindings:
+        return request
+    return dataclasses.replace(request, bindings={k: str(to_ox_term(v)) for k, v in request.bindings.items()})
+
+
+def query_with_bindings(store: Any, sparql: str, bindings: Mapping[str, Any] | None, **kw: Any) -> Any:
     """Run a query with pre-bound variables: engine substitution (SEP-0007) where it applies,
     else a VALUES block built from library-serialized terms (never from user text)."""
     if not bindings:
@@ -152,75 +160,145 @@ def dataset_kwargs(default_graphs: Any, named_graphs: Any) -> dict[str, Any]:
     return kw
 
 
-def run_query(
-    store: Any,
-    sparql: str,
-    *,
-    default_graphs: Any = None,
-    named_graphs: Any = None,
-    result_format: str = "json",
-    graph_format: str = "ntriples",
-    max_rows: int | None = None,
-    base_iri: str | None = None,
-    bindings: dict[str, Any] | None = None,
-    deadline: float | None = None,
-    custom_functions: dict[Any, Any] | None = None,
-) -> QueryResult:
-    t0 = time.perf_counter()
-    kw = dataset_kwargs(default_graphs, named_graphs)
+#: kg-twin's result format names -> pyoxigraph's, for answers the engine serializes itself
+OX_RESULTS: dict[str, ox.QueryResultsFormat] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+#: the fewest bytes one more row (solution or triple) adds to an answer in each format: an answer
+#: natively serialized below ``MIN_ROW_BYTES * (cap + 1)`` bytes has at most ``cap`` rows
+MIN_ROW_BYTES: dict[str, int] = {"json": 2, "xml": 17, "csv": 2, "tsv": 1, "ntriples": 8}
+
+
+class _Budget:
+    """A write target for pyoxigraph's serializers that refuses to grow past ``limit`` bytes."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.size = 0
+        self.parts: list[bytes] = []
+        self.over = False
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.limit is not None and self.size >= self.limit:
+            self.over = True
+            raise OSError("answer over the row cap's byte budget")
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _native(res: Any, request: QueryRequest) -> QueryResult | None:
+    """The answer serialized by pyoxigraph in one call (nothing per row in Python), or None when it
+    might hold more rows than the cap (its bytes reached ``MIN_ROW_BYTES * (cap + 1)``): the caller
+    then runs the capped path. Memory stays bounded by that budget."""
+    solutions = isinstance(res, ox.QuerySolutions)
+    fmt = request.result_format if solutions else request.graph_format
+    cap = request.max_rows
+    budget = _Budget(None if cap is None else MIN_ROW_BYTES.get(fmt, 1) * (cap + 1))
+    try:
+        if solutions:
+            res.serialize(budget, format=OX_RESULTS[fmt])
+        else:
+            ox.serialize(res, budget, format=OX_RDF[fmt])
+    except OSError:
+        if budget.over:
+            return None
+        raise
+    body = b"".join(budget.parts)
+    if solutions:
+        return QueryResult("bindings", body, RESULT_FORMATS[fmt].media_type, fmt, extra={"variables": [v.value for v in res.variables]})
+    return QueryResult("graph", body, RDF_FORMATS[fmt].media_type, fmt)
+
+
+def _evaluate(store: Any, request: QueryRequest, custom_functions: dict[Any, Any] | None) -> Any:
+    ds = request.dataset
+    kw = dataset_kwargs(ds.default_graphs, ds.named_graphs)
     if custom_functions:
         kw["custom_functions"] = custom_functions
     try:
-        res = query_with_bindings(store, sparql, bindings, base_iri=base_iri, **kw)
+        return query_with_bindings(store, request.text, request.bindings, base_iri=request.base_iri, **kw)
     except SyntaxError as e:
-        raise syntax_error(e, sparql) from None
+        raise syntax_error(e, request.text) from None
     except (OSError, RuntimeError) as e:
         raise engine_error(e) from None
+
+
+def run_query(store: Any, request: QueryRequest, *, deadline: float | None = None, custom_functions: dict[Any, Any] | None = None) -> QueryResult:
+    """Evaluate ``request`` on a pyoxigraph store and serialize the answer.
+
+    Without ``deadline`` (in a worker process, which is killed instead) and when the caller needs
+    no row count (``request.count_rows`` false), pyoxigraph serializes the answer itself
+    (:func:`_native`); if that answer may exceed the row cap, or otherwise, rows are pulled one by
+    one up to the cap and serialized here (``deadline`` checked between rows)."""
+    t0 = time.perf_counter()
+    res = _evaluate(store, request, custom_functions)
     try:
         if isinstance(res, ox.QueryBoolean):
-            fmt = result_format
+            fmt = request.result_format
             body = _results.boolean(bool(res), fmt)
             return QueryResult("boolean", body, RESULT_FORMATS[fmt].media_type, fmt, count=1, elapsed_s=time.perf_counter() - t0)
-        if isinstance(res, ox.QuerySolutions):
-            variables = [v.value for v in res.variables]
-            # variables added by the dataset rewriting (kg_twin.sparql.dataset) are never answered
-            keep = [j for j, v in enumerate(variables) if not v.startswith(HELPER_VARIABLE_PREFIX)]
-            if len(keep) != len(variables):
-                variables = [variables[j] for j in keep]
-            else:
-                keep = list(range(len(variables)))
-            rows: list[list[Any]] = []
-            truncated = False
-            for i, sol in enumerate(res):
-                if max_rows is not None and len(rows) >= max_rows:
-                    truncated = True
-                    break
-                rows.append([sol[j] for j in keep])
-                if deadline is not None and (i & 1023) == 0 and time.monotonic() > deadline:
-                    raise QueryTimeout("QUERY_TIMEOUT", "query exceeded its time limit")
-            fmt = result_format
-            body = _results.SERIALIZERS[fmt](variables, rows, truncated)
-            return QueryResult("bindings", body, RESULT_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(rows), elapsed_s=time.perf_counter() - t0, extra={"variables": variables})
-        # QueryTriples
-        triples = []
-        truncated = False
-        for i, t in enumerate(res):
-            if max_rows is not None and len(triples) >= max_rows:
-                truncated = True
-                break
-            triples.append(t)
-            if deadline is not None and (i & 1023) == 0 and time.monotonic() > deadline:
-                raise QueryTimeout("QUERY_TIMEOUT", "query exceeded its time limit")
-        fmt = graph_format
-        if fmt in ("nquads", "trig"):
-            body = ox.serialize([ox.Quad(t.subject, t.predicate, t.object) for t in triples], format=OX_RDF[fmt])
-        else:
-            body = ox.serialize(triples, format=OX_RDF[fmt])
-        return QueryResult("graph", body or b"", RDF_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(triples), elapsed_s=time.perf_counter() - t0)
+        solutions = isinstance(res, ox.QuerySolutions)
+        if (
+            deadline is None
+            and not request.count_rows
+            and (request.graph_format not in ("nquads", "trig") if not solutions else not any(v.value.startswith(HELPER_VARIABLE_PREFIX) for v in res.variables))
+        ):
+            out = _native(res, request)
+            if out is not None:
+                out.elapsed_s = time.perf_counter() - t0
+                return out
+            res = _evaluate(store, request, custom_functions)  # over the budget: again, capped
+        if solutions:
+            return _solutions(res, request.result_format, request.max_rows, deadline, t0)
+        return _triples(res, request.graph_format, request.max_rows, deadline, t0)
     except KgTwinError:
         raise
     except (OSError, RuntimeError) as e:
         raise engine_error(e) from None
+
+
+def _triples(res: Any, fmt: str, max_rows: int | None, deadline: float | None, t0: float) -> QueryResult:
+    triples = []
+    truncated = False
+    for i, t in enumerate(res):
+        if max_rows is not None and len(triples) >= max_rows:
+            truncated = True
+            break
+        triples.append(t)
+        if deadline is not None and (i & 1023) == 0 and time.monotonic() > deadline:
+            raise QueryTimeout("QUERY_TIMEOUT", "query exceeded its time limit")
+    if fmt in ("nquads", "trig"):
+        body = ox.serialize([ox.Quad(t.subject, t.predicate, t.object) for t in triples], format=OX_RDF[fmt])
+    else:
+        body = ox.serialize(triples, format=OX_RDF[fmt])
+    return QueryResult("graph", body or b"", RDF_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(triples), elapsed_s=time.perf_counter() - t0)
+
+
+def _solutions(res: Any, fmt: str, max_rows: int | None, deadline: float | None, t0: float) -> QueryResult:
+    variables = [v.value for v in res.variables]
+    # variables added by the dataset rewriting (kg_twin.sparql.dataset) are never answered
+    keep = [j for j, v in enumerate(variables) if not v.startswith(HELPER_VARIABLE_PREFIX)]
+    if len(keep) != len(variables):
+        variables = [variables[j] for j in keep]
+    rows: list[list[Any]] = []
+    truncated = False
+    for i, sol in enumerate(res):
+        if max_rows is not None and len(rows) >= max_rows:
+            truncated = True
+            break
+        rows.append([sol[j] for j in keep])
+        if deadline is not None and (i & 1023) == 0 and time.monotonic() > deadline:
+            raise QueryTimeout("QUERY_TIMEOUT", "query exceeded its time limit")
+    body = _results.SERIALIZERS[fmt](variables, rows, truncated)
+    return QueryResult("bindings", body, RESULT_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(rows), elapsed_s=time.perf_counter() - t0, extra={"variables": variables})
 
 
 def sol_to_rdflib(t: Any) -> Any:

@@ -28,7 +28,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator, Mapping
 
 import httpx
 import pyoxigraph as ox
@@ -38,7 +38,7 @@ from kg_twin.formats import RESULT_FORMATS, rdf_format_from_name
 from kg_twin.sparql.bind import inject_values
 from kg_twin.sparql.protocol import query_form
 from kg_twin.store import engines
-from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryResult
+from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryRequest, QueryResult
 from kg_twin.store.bulk import rdf_syntax_error
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, run_query, sol_to_rdflib, to_ox_term
@@ -127,7 +127,7 @@ class RemoteStore:
         return params
 
     @staticmethod
-    def _bind(sparql: str, bindings: dict[str, Any] | None) -> str:
+    def _bind(sparql: str, bindings: Mapping[str, Any] | None) -> str:
         if not bindings:
             return sparql
         return inject_values(sparql, {k.lstrip("?$"): str(to_ox_term(v)) for k, v in bindings.items()})
@@ -149,11 +149,11 @@ class RemoteStore:
             raise UpstreamError("UPSTREAM", f"SPARQL engine unreachable: {e}") from None
         return self._check(r, "query")
 
-    def _results(self, sparql: str, dataset: Dataset | None, bindings: dict[str, Any] | None, timeout_s: float | None = None) -> Any:
+    def _results(self, sparql: str, dataset: Dataset | None, bindings: Mapping[str, Any] | None, timeout_s: float | None = None) -> Any:
         r = self._post_query(self._bind(sparql, bindings), dataset, "application/sparql-results+json", timeout_s)
         return engines.parse_json_results(r.content)
 
-    def _triples(self, sparql: str, dataset: Dataset | None, bindings: dict[str, Any] | None = None, timeout_s: float | None = None) -> list[ox.Triple]:
+    def _triples(self, sparql: str, dataset: Dataset | None, bindings: Mapping[str, Any] | None = None, timeout_s: float | None = None) -> list[ox.Triple]:
         r = self._post_query(self._bind(sparql, bindings), dataset, "application/n-triples", timeout_s)
         try:
             return list(engines.read_ntriples(r.content))
@@ -161,51 +161,28 @@ class RemoteStore:
             raise UpstreamError("UPSTREAM_RESULTS", f"the engine's N-Triples answer does not parse: {e}") from None
 
     # ------------------------------------------------------------------ queries
-    def query(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        result_format: str = "json",
-        graph_format: str = "ntriples",
-        max_rows: int | None = None,
-        timeout_s: float | None = None,
-        base_iri: str | None = None,
-        bindings: dict[str, Any] | None = None,
-    ) -> QueryResult:
+    def query(self, request: QueryRequest) -> QueryResult:
         t0 = time.perf_counter()
-        sparql = _with_base(sparql, base_iri)
+        sparql, dataset, bindings, timeout_s = _with_base(request.text, request.base_iri), request.dataset, request.bindings, request.timeout_s
         # answers are re-serialized by the local capped serializers: one code path for every backend
         if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
             scratch = ox.Store()
             scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self._triples(sparql, dataset, bindings, timeout_s))
-            res = run_query(scratch, "CONSTRUCT WHERE { ?s ?p ?o }", graph_format=graph_format, max_rows=max_rows)
+            res = run_query(scratch, QueryRequest("CONSTRUCT WHERE { ?s ?p ?o }", graph_format=request.graph_format, max_rows=request.max_rows))
         else:
             kind, variables, rows = self._results(sparql, dataset, bindings, timeout_s)
+            fmt = request.result_format
             if kind == "boolean":
-                res = run_query(ox.Store(), "ASK {}" if variables else "ASK { FILTER(false) }", result_format=result_format)
+                res = run_query(ox.Store(), QueryRequest("ASK {}" if variables else "ASK { FILTER(false) }", result_format=fmt))
             else:
-                kept, truncated = collect(rows, variables, max_rows)
-                body = SERIALIZERS[result_format](variables, kept, truncated)
-                res = QueryResult("bindings", body, RESULT_FORMATS[result_format].media_type, result_format, truncated=truncated, count=len(kept), extra={"variables": variables})
+                kept, truncated = collect(rows, variables, request.max_rows)
+                body = SERIALIZERS[fmt](variables, kept, truncated)
+                res = QueryResult("bindings", body, RESULT_FORMATS[fmt].media_type, fmt, truncated=truncated, count=len(kept), extra={"variables": variables})
         res.elapsed_s = time.perf_counter() - t0
         return res
 
-    async def aquery(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        result_format: str = "json",
-        graph_format: str = "ntriples",
-        max_rows: int | None = None,
-        timeout_s: float | None = None,
-        base_iri: str | None = None,
-        bindings: dict[str, Any] | None = None,
-    ) -> QueryResult:
-        return await in_thread(
-            lambda: self.query(sparql, dataset=dataset, result_format=result_format, graph_format=graph_format, max_rows=max_rows, timeout_s=timeout_s, base_iri=base_iri, bindings=bindings)
-        )
+    async def aquery(self, request: QueryRequest) -> QueryResult:
+        return await in_thread(self.query, request)
 
     def select(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         kind, variables, rows = self._results(sparql, dataset, bindings)
@@ -266,12 +243,12 @@ class RemoteStore:
             raise UpstreamError("UPSTREAM", f"SPARQL engine unreachable: {e}") from None
         self._check(r, "upload")
 
-    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False) -> None:
+    def construct_into(self, graph: str, constructs: Iterable[Construct], *, bulk: bool = False, replace: bool = False) -> None:
         """See :meth:`GraphStore.construct_into`: one ``INSERT ... WHERE`` update, evaluated by the
-        engine (one transaction, whatever ``bulk`` says). Each template triple is its own insert
+        engine (one transaction, whatever ``bulk`` says; ``replace`` drops the graph first, in it). Each template triple is its own insert
         whose WHERE keeps only solutions that make it a valid triple: the standard skips the others,
         some engines (Virtuoso) fail the whole update on a literal subject instead."""
-        ops = []
+        ops = [f"DROP SILENT GRAPH <{graph}>"] if replace else []
         for c in constructs:
             for t in c.template:
                 checks = [f"!isLiteral({t[0]})"] if t[0].startswith("?") else []

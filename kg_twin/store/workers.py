@@ -12,8 +12,10 @@ other workers meanwhile.
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import sys
+import uuid
 from multiprocessing.connection import Connection
 from pathlib import Path
 import os
@@ -23,6 +25,7 @@ import time
 from typing import Any, Callable
 
 from kg_twin.errors import KgTwinError, QueryTimeout, UpstreamError
+from kg_twin.store.base import QueryRequest, QueryResult
 
 log = logging.getLogger(__name__)
 
@@ -38,34 +41,66 @@ def _worker_main(conn_in: Any, conn_out: Any) -> None:  # runs in the child proc
     store = None
     while True:
         try:
-            task = conn_in.recv()
+            task = conn_in.recv()  # (snapshot path, QueryRequest, extension function context) or None
         except EOFError:
             return
         if task is None:
             return
+        snapshot, request, context = task
         try:
-            if task["snapshot"] != current_path:
+            if snapshot != current_path:
                 store = None
-                store = ox.Store.read_only(task["snapshot"])
-                current_path = task["snapshot"]
-            with query_context(**(task.get("context") or {})):
-                res = run_query(
-                    store,
-                    task["sparql"],
-                    default_graphs=task["default_graphs"],
-                    named_graphs=task["named_graphs"],
-                    result_format=task["result_format"],
-                    graph_format=task["graph_format"],
-                    max_rows=task["max_rows"],
-                    base_iri=task["base_iri"],
-                    bindings=task["bindings"],
-                    custom_functions=functions or None,
-                )
+                store = ox.Store.read_only(snapshot)
+                current_path = snapshot
+            with query_context(**context):
+                res = run_query(store, request, custom_functions=functions or None)
             conn_out.send(("ok", res))
         except KgTwinError as e:
             conn_out.send(("error", e))
         except Exception as e:  # reported to the caller as a 502, never silently
             conn_out.send(("error", UpstreamError("QUERY_FAILED", f"query failed in worker: {type(e).__name__}: {e}")))
+
+
+class Snapshots:
+    """Read-only checkpoints of an on-disk store for the workers (``{directory}/<generation>-<id>``):
+    made lazily at the first query after a write (~15 ms, hard links), removed once no worker reads
+    them and a newer one exists."""
+
+    def __init__(self, directory: Path, store: Any, write_lock: Any, generation: Callable[[], int]) -> None:
+        self.directory = directory
+        self._store = store
+        self._write_lock = write_lock
+        self._generation = generation
+        self._lock = threading.Lock()
+        self._gen = -1
+        self._path: str | None = None
+        self._last_gc: Any = None
+        shutil.rmtree(directory, ignore_errors=True)  # what an earlier process left
+
+    def current(self) -> str:
+        with self._lock:
+            if self._path and self._gen == self._generation():
+                return self._path
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with self._write_lock:
+                gen = self._generation()
+                target = self.directory / f"{gen:010d}-{uuid.uuid4().hex[:8]}"
+                self._store.backup(str(target))
+            self._path, self._gen = str(target), gen
+            return self._path
+
+    def collect(self, in_use: set[str]) -> None:
+        """Remove the checkpoints no worker reads, except the current one."""
+        key = (self._gen, frozenset(in_use))
+        if key == self._last_gc:
+            return  # nothing changed since the last sweep
+        self._last_gc = key
+        if not self.directory.exists():
+            return
+        keep = in_use | {self._path}
+        for d in self.directory.iterdir():
+            if str(d) not in keep:
+                shutil.rmtree(d, ignore_errors=True)
 
 
 class _Worker:
@@ -166,7 +201,8 @@ class QueryPool:
             hint="add LIMIT, restrict the patterns, or ask for a longer ?timeout= (up to the server limit)",
         )
 
-    def run(self, task: dict[str, Any], timeout_s: float) -> Any:
+    def run(self, request: QueryRequest, context: dict[str, Any], timeout_s: float) -> QueryResult:
+        """Answer ``request`` in a worker; :class:`QueryTimeout` (worker killed) past ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
         try:
             worker = self._idle.get(timeout=max(timeout_s, 0.001))
@@ -176,10 +212,9 @@ class QueryPool:
                 f"no query worker became free within {timeout_s:g} s",
                 hint="the server is saturated by long queries; retry later or raise KG_TWIN_QUERY_WORKERS",
             ) from None
-        task = dict(task, snapshot=self._snapshot())
-        worker.snapshot = task["snapshot"]
+        worker.snapshot = self._snapshot()
         try:
-            worker.send(task)
+            worker.send((worker.snapshot, request, context))
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not worker.poll(remaining):
                 raise self._kill(worker, timeout_s)
@@ -194,7 +229,7 @@ class QueryPool:
             raise payload
         return payload
 
-    async def arun(self, task: dict[str, Any], timeout_s: float) -> Any:
+    async def arun(self, request: QueryRequest, context: dict[str, Any], timeout_s: float) -> QueryResult:
         """Like :meth:`run`, waiting for the answer on the event loop (no thread hop)."""
         import asyncio
 
@@ -203,14 +238,13 @@ class QueryPool:
         except queue.Empty:
             from kg_twin.store.threads import in_thread
 
-            return await in_thread(self.run, task, timeout_s)
+            return await in_thread(self.run, request, context, timeout_s)
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout_s
-        task = dict(task, snapshot=self._snapshot())
-        worker.snapshot = task["snapshot"]
+        worker.snapshot = self._snapshot()
         fd = worker._recv.fileno()
         try:
-            worker.send(task)
+            worker.send((worker.snapshot, request, context))
             ready: asyncio.Future[None] = loop.create_future()
             loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
             try:

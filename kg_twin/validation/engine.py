@@ -38,21 +38,20 @@ triples are never validated.
 from __future__ import annotations
 import itertools
 import os
-import re
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 import rdflib
-from rdflib import RDF, RDFS, URIRef
+from rdflib import RDF, RDFS
 
-from kg_twin.errors import InputError
-from kg_twin.store.view import RDF_LANGSTRING, XSD_STRING, ShaclQueryError, ShaclView, from_rdflib, is_bnode, is_iri, is_literal, sparql_term
-from kg_twin.validation.compiler import _COMPARE, _COMPONENT, _LOCAL, _NODEKINDS, Compiler, _NotCompilable
+from kg_twin.store.view import ShaclQueryError, ShaclView, from_rdflib, is_iri, is_literal, sparql_term
+from kg_twin.validation.components import check_all
+from kg_twin.validation.compiler import _COMPONENT, _LOCAL, Compiler, _NotCompilable
 from kg_twin.validation.model import _TARGET_PREDS, ENGINE_NAME, SH, Result, Shape, UnsupportedShape, _is_true  # noqa: F401 - re-exported
 from kg_twin.validation.nodeset import NodeSet
 from kg_twin.validation.sparql_eval import SparqlEvaluator
 from kg_twin.validation.shapes_graph import ShapesGraph, iri, path_to_sparql  # noqa: F401 - re-exported
-from kg_twin.validation.xsd import XSD_NS, _lang_matches, xsd_lexical_ok
+
 
 class Engine:
     """Evaluate a shapes graph over a :class:`ShaclView` (see the module doc)."""
@@ -324,216 +323,13 @@ class Engine:
             fast = self._pushdown(shape, ns)
             if fast is not None:
                 return sparql_results + fast
-        if shape.is_property:
-            values = ns.values(shape.path_sparql)
-            vns = ns.value_set(shape.path_sparql)
-        else:
-            values = {n: [n] for n in ns.nodes()}
-            vns = ns
-        out: list[Result] = []
-
-        def add(focus, value, comp, path=shape.path) -> None:
-            out.append(Result(focus, path, value, shape.node, comp, shape.severity, shape.messages))
-
-        def per_value(ok: Callable[[Any], bool], comp) -> None:
-            for f, vs in values.items():
-                for v in vs:
-                    if not ok(v):
-                        add(f, v, comp)
-
-        p = shape.params
-        for cls in p.get(SH["class"], []):
-            inst = self.instances(vns, cls)
-            per_value(lambda v, inst=inst: v in inst, SH.ClassConstraintComponent)
-        for dt in p.get(SH.datatype, []):
-            per_value(lambda v, dt=str(dt): self._datatype_ok(v, dt), SH.DatatypeConstraintComponent)
-        for nk in p.get(SH.nodeKind, []):
-            if nk not in _NODEKINDS:
-                raise InputError("SHACL_BAD_NODEKIND", f"unknown sh:nodeKind {nk} in shape {shape.node}")
-            allow = _NODEKINDS[nk]
-            per_value(lambda v, a=allow: (a[0] and is_iri(v)) or (a[1] and is_bnode(v)) or (a[2] and is_literal(v)), SH.NodeKindConstraintComponent)
-        if shape.is_property:
-            for n in p.get(SH.minCount, []):
-                for f, vs in values.items():
-                    if len(vs) < int(n):
-                        add(f, None, SH.MinCountConstraintComponent)
-            for n in p.get(SH.maxCount, []):
-                for f, vs in values.items():
-                    if len(vs) > int(n):
-                        add(f, None, SH.MaxCountConstraintComponent)
-        for pred, (expr, comp) in _COMPARE.items():
-            for lit in p.get(pred, []):
-                bad = self._compare_failures(ns, shape, expr.format(lit=sparql_term(from_rdflib(lit)), v="{v}"))
-                for f, vs in values.items():
-                    for v in vs:
-                        if (f, v) in bad:
-                            add(f, v, comp)
-        for n in p.get(SH.minLength, []):
-            per_value(lambda v, n=int(n): not is_bnode(v) and len(v.value) >= n, SH.MinLengthConstraintComponent)
-        for n in p.get(SH.maxLength, []):
-            per_value(lambda v, n=int(n): not is_bnode(v) and len(v.value) <= n, SH.MaxLengthConstraintComponent)
-        if SH.pattern in p:
-            flags = str(shape.one(SH.flags) or "")
-            fl = 0
-            for ch, bit in (("i", re.IGNORECASE), ("s", re.DOTALL), ("m", re.MULTILINE), ("x", re.VERBOSE)):
-                if ch in flags:
-                    fl |= bit
-            for pat in p[SH.pattern]:
-                rx = re.compile(str(pat), fl)
-                per_value(lambda v, rx=rx: not is_bnode(v) and rx.search(v.value) is not None, SH.PatternConstraintComponent)
-        for lst in p.get(SH.languageIn, []):
-            ranges = [str(x) for x in self.shapes.list_of(lst)]
-            per_value(lambda v, r=ranges: is_literal(v) and bool(v.language) and any(_lang_matches(v.language, x) for x in r), SH.LanguageInConstraintComponent)
-        if shape.is_property:
-            for flag in p.get(SH.uniqueLang, []):
-                if not _is_true(flag):
-                    continue
-                for f, vs in values.items():
-                    langs = defaultdict(int)
-                    for v in vs:
-                        if is_literal(v) and v.language:
-                            langs[v.language.lower()] += 1
-                    for _lang, c in langs.items():
-                        if c > 1:
-                            add(f, None, SH.UniqueLangConstraintComponent)
-        for prop in p.get(SH.equals, []):
-            other = ns.values(iri(prop))
-            for f, vs in values.items():
-                a, b = set(vs), set(other.get(f, []))
-                for v in vs:
-                    if v not in b:
-                        add(f, v, SH.EqualsConstraintComponent)
-                for v in other.get(f, []):
-                    if v not in a:
-                        add(f, v, SH.EqualsConstraintComponent)
-        for prop in p.get(SH.disjoint, []):
-            other = ns.values(iri(prop))
-            for f, vs in values.items():
-                b = set(other.get(f, []))
-                for v in vs:
-                    if v in b:
-                        add(f, v, SH.DisjointConstraintComponent)
-        for pred, op, comp in ((SH.lessThan, "<", SH.LessThanConstraintComponent), (SH.lessThanOrEquals, "<=", SH.LessThanOrEqualsConstraintComponent)):
-            for prop in p.get(pred, []):
-                for f, v in self._less_failures(ns, shape, iri(prop), op):
-                    add(f, v, comp)
-        for lst in p.get(SH["in"], []):
-            allowed = {from_rdflib(x) for x in self.shapes.list_of(lst)}
-            per_value(lambda v, a=allowed: v in a, SH.InConstraintComponent)
-        for hv in p.get(SH.hasValue, []):
-            t = from_rdflib(hv)
-            for f, vs in values.items():
-                if t not in vs:
-                    add(f, None, SH.HasValueConstraintComponent)
-        if any(_is_true(c) for c in p.get(SH.closed, [])):
-            allowed = set()
-            for ps in p.get(SH.property, []):
-                path = self.shapes.g.value(ps, SH.path)
-                if isinstance(path, URIRef):
-                    allowed.add(path)
-            for lst in p.get(SH.ignoredProperties, []):
-                allowed.update(x for x in self.shapes.list_of(lst) if isinstance(x, URIRef))
-            rev = defaultdict(list)
-            for f, vs in values.items():
-                for v in vs:
-                    rev[v].append(f)
-            x, pv, o = self.var(), self.var(), self.var()
-            filt = f"FILTER({pv} NOT IN ({', '.join(iri(a) for a in allowed)}))" if allowed else ""
-            for f, pred, val in self.rows(f"SELECT DISTINCT {x} {pv} {o} WHERE {{ {vns.pattern(x)} {x} {pv} {o} . {filt} }}"):
-                for focus in rev.get(f, ()):
-                    add(focus, val, SH.ClosedConstraintComponent, path=URIRef(pred.value))
-        for sn in p.get(SH.node, []):
-            bad = self.failing(sn, vns)
-            per_value(lambda v, b=bad: v not in b, SH.NodeConstraintComponent)
-        for sn in p.get(SH["not"], []):
-            bad = self.failing(sn, vns)
-            per_value(lambda v, b=bad: v in b, SH.NotConstraintComponent)
-        for lst in p.get(SH["and"], []):
-            bads = [self.failing(sn, vns) for sn in self.shapes.list_of(lst)]
-            per_value(lambda v, bs=bads: not any(v in b for b in bs), SH.AndConstraintComponent)
-        for lst in p.get(SH["or"], []):
-            bads = [self.failing(sn, vns) for sn in self.shapes.list_of(lst)]
-            per_value(lambda v, bs=bads: any(v not in b for b in bs), SH.OrConstraintComponent)
-        for lst in p.get(SH.xone, []):
-            bads = [self.failing(sn, vns) for sn in self.shapes.list_of(lst)]
-            per_value(lambda v, bs=bads: sum(1 for b in bs if v not in b) == 1, SH.XoneConstraintComponent)
-        if shape.is_property:
-            for q in p.get(SH.qualifiedValueShape, []):
-                self._qualified(shape, q, values, vns, add)
-        for ps in p.get(SH.property, []):
-            nested = self.evaluate(self.shapes.shape(ps), vns)
-            if shape.is_property and nested:
-                # one result per (focus node, value node) pair, as for any other constraint
-                mult: dict = defaultdict(int)
-                for vs in values.values():
-                    for v in vs:
-                        mult[v] += 1
-                nested = [r for r in nested for _ in range(mult.get(r.focus, 1))]
-            out.extend(nested)
-        return sparql_results + out
+        return sparql_results + check_all(self, shape, ns)
 
     def instances(self, ns: NodeSet, cls) -> set:
         """Nodes of ``ns`` that are SHACL instances of ``cls`` (data types, or closure individuals)."""
         x = self.var()
         found = {r[0] for r in self.rows(f"SELECT DISTINCT {x} WHERE {{ {ns.pattern(x)} {self._type_pattern(x, cls)} }}")}
         return found | self.closure_instances(cls)
-
-    def _datatype_ok(self, v, dt: str) -> bool:
-        if not is_literal(v):
-            return False
-        if dt == RDF_LANGSTRING:
-            return bool(v.language)
-        if v.language or v.datatype.value != dt:
-            return False
-        if dt == XSD_STRING or not dt.startswith(XSD_NS):
-            return True
-        key = (v.value, dt)
-        ok = self._dt_ok.get(key)
-        if ok is None:
-            ok = xsd_lexical_ok(v.value, dt)
-            self._dt_ok[key] = ok
-        return ok
-
-    def _compare_failures(self, ns: NodeSet, shape: Shape, expr: str) -> set:
-        x, v = self.var(), self.var()
-        if shape.is_property:
-            q = f"SELECT DISTINCT {x} {v} WHERE {{ {ns.pattern(x)} {x} {shape.path_sparql} {v} . FILTER(!COALESCE({expr.format(v=v)}, false)) }}"
-            return {(a, b) for a, b in self.rows(q)}
-        q = f"SELECT DISTINCT {x} WHERE {{ {ns.pattern(x)} FILTER(!COALESCE({expr.format(v=x)}, false)) }}"
-        return {(a, a) for (a,) in self.rows(q)}
-
-    def _less_failures(self, ns: NodeSet, shape: Shape, prop: str, op: str) -> list:
-        x, v, o = self.var(), self.var(), self.var()
-        if shape.is_property:
-            q = f"SELECT DISTINCT {x} {v} {o} WHERE {{ {ns.pattern(x)} {x} {shape.path_sparql} {v} . {x} {prop} {o} . FILTER(!COALESCE({v} {op} {o}, false)) }}"
-            return [(a, b) for a, b, _ in self.rows(q)]
-        q = f"SELECT DISTINCT {x} {o} WHERE {{ {ns.pattern(x)} {x} {prop} {o} . FILTER(!COALESCE({x} {op} {o}, false)) }}"
-        return [(a, a) for a, _ in self.rows(q)]
-
-    def _qualified(self, shape: Shape, q, values: dict, vns: NodeSet, add) -> None:
-        p = shape.params
-        qmin = p.get(SH.qualifiedMinCount)
-        qmax = p.get(SH.qualifiedMaxCount)
-        if not qmin and not qmax:
-            return
-        conform_bad = self.failing(q, vns)
-        sib_bad: list[set] = []
-        if any(_is_true(d) for d in p.get(SH.qualifiedValueShapesDisjoint, [])):
-            siblings = set()
-            for parent in self.shapes.parents(shape.node):
-                for ps in self.shapes.g.objects(parent, SH.property):
-                    if ps == shape.node:
-                        continue
-                    for sq in self.shapes.g.objects(ps, SH.qualifiedValueShape):
-                        if sq != q:
-                            siblings.add(sq)
-            sib_bad = [self.failing(s, vns) for s in siblings]
-        for f, vs in values.items():
-            n = sum(1 for v in vs if v not in conform_bad and all(v in b for b in sib_bad))
-            if qmin and n < int(qmin[0]):
-                add(f, None, SH.QualifiedMinCountConstraintComponent)
-            if qmax and n > int(qmax[0]):
-                add(f, None, SH.QualifiedMaxCountConstraintComponent)
 
 
 def run(view: ShaclView, shapes: rdflib.Graph, *, shape_filter=None) -> tuple[list[Result], dict]:

@@ -13,8 +13,8 @@ The same pass enforces the spec's restrictions: no ``MINUS``, ``VALUES`` or ``SE
 ``AS $v`` for a pre-bound ``$v``, and subqueries that return every pre-bound variable (except
 ``$shapesGraph`` and ``$currentShape``). A query breaking them is refused, never run.
 
->>> import pyoxigraph as ox
->>> text, fns = prebind("SELECT $this WHERE { { FILTER ($this = <http://x/a>) } FILTER bound($this) }", {"this": ox.NamedNode("http://x/a")})
+>>> from rdflib import URIRef
+>>> text, fns = prebind("SELECT $this WHERE { { FILTER ($this = <http://x/a>) } FILTER bound($this) }", {"this": from_rdflib(URIRef("http://x/a"))})
 >>> text
 'SELECT $this WHERE { { FILTER (<http://x/a> = <http://x/a>) } FILTER (true) }'
 >>> try:
@@ -30,9 +30,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import pyoxigraph as ox
+from rdflib import URIRef
 
 from kg_twin.errors import InputError
+from kg_twin.store.view import from_rdflib, is_bnode
 
 FN_NS = "urn:x-kg-twin:prebound:"
 OPTIONAL_PREBOUND = {"shapesGraph", "currentShape"}
@@ -250,8 +251,8 @@ def prebind(text: str, bindings: dict[str, Any], *, path: str | None = None) -> 
             in_projection = proj_depth is not None and len(stack) == proj_depth
             if in_projection or not stack:
                 out.append(t.text)  # SELECT $this, GROUP BY $this: the variable stays
-            elif isinstance(term, ox.BlankNode):
-                fn = ox.NamedNode(FN_NS + name)
+            elif is_bnode(term):
+                fn = from_rdflib(URIRef(FN_NS + name))
                 fns[fn] = lambda term=term: term
                 if stack[-1][0] == "(":
                     out.append(f"<{fn.value}>()")

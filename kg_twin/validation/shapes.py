@@ -33,7 +33,7 @@ from kg_twin.errors import InputError, NotFound
 from kg_twin.store.view import rdf_format_of
 from kg_twin.terms import KGT, Naming
 from kg_twin.validation.engine import SH, ShapesGraph
-from kg_twin.validation.parsing import parse_rdf
+from kg_twin.store.rdflib_io import parse_rdf
 
 SHAPES_DIR = Path(__file__).resolve().parents[2] / "shapes"
 ONTOLOGIES_DIR = Path(__file__).resolve().parents[2] / "ontologies"

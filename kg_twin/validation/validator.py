@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import pyoxigraph as ox
 import rdflib
 
 from kg_twin.core import Core
@@ -38,11 +37,10 @@ from kg_twin.store.base import GraphStore
 from kg_twin.store.view import CLOSURE_GRAPH, DATA_GRAPH, ShaclView, from_rdflib, to_rdflib
 from kg_twin.validation import engine as kg_engine
 from kg_twin.validation.engine import SH, Result, ShapesGraph
-from kg_twin.validation.parsing import parse_rdf
+from kg_twin.store.rdflib_io import parse_rdf, serialize_triples
 from kg_twin.validation.report import build_report, summarize
 
 log = logging.getLogger(__name__)
-_OX_FORMATS = {"json-ld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}
 
 ENGINES = ("kgtwin", "pyshacl", "auto")
 
@@ -91,10 +89,7 @@ class Outcome:
         if fmt == "turtle":
             out = self.report.serialize(format="turtle")  # rdflib: nested [ ] results, the shapes' prefixes
             return out.encode() if isinstance(out, str) else out
-        # pyoxigraph's writers keep every literal as written (rdflib's JSON-LD writer turns an
-        # ill-typed "none"^^xsd:boolean into false)
-        triples = [ox.Triple(from_rdflib(s), from_rdflib(p), from_rdflib(o)) for s, p, o in self.report]
-        return ox.serialize(triples, format=_OX_FORMATS[fmt])
+        return serialize_triples(self.report, fmt)  # literals as written, also ill-typed ones
 
     def result_keys(self) -> set[tuple]:
         """Comparable (focus, path, value, shape, component, severity) tuples (engine-independent)."""

@@ -10,7 +10,7 @@ import pytest
 
 from kg_twin.service import sparql_functions
 from kg_twin.settings import Settings
-from kg_twin.store import Dataset, open_store
+from kg_twin.store import Dataset, QueryRequest, open_store
 
 P = """PREFIX geof: <http://www.opengis.net/def/function/geosparql/>
 PREFIX geo: <http://www.opengis.net/ont/geosparql#>
@@ -130,8 +130,8 @@ def test_functions_run_in_query_workers(tmp_path: object) -> None:
     s = open_store(settings, functions=sparql_functions(settings))  # the workers receive the CRS-aware relations too
     try:
         s.load(f'<http://x/a> <{"http://www.opengis.net/ont/geosparql#asWKT"}> {INSIDE.replace("geo:wktLiteral", "<http://www.opengis.net/ont/geosparql#wktLiteral>")} .'.encode(), format="turtle", graph="http://g")
-        res = s.query(P + f"SELECT ?d WHERE {{ ?s geo:asWKT ?w BIND(geof:distance(?w, {OUTSIDE}) AS ?d) FILTER(geof:sfWithin(?w, {SQUARE})) }}",
-                      dataset=Dataset(("http://g",), ()), timeout_s=20)
+        res = s.query(QueryRequest(P + f"SELECT ?d WHERE {{ ?s geo:asWKT ?w BIND(geof:distance(?w, {OUTSIDE}) AS ?d) FILTER(geof:sfWithin(?w, {SQUARE})) }}",
+                                   dataset=Dataset(("http://g",), ()), timeout_s=20))
         import json
 
         rows = json.loads(res.body)["results"]["bindings"]

@@ -15,13 +15,8 @@ PKG = Path(__file__).resolve().parents[2] / "kg_twin"
 
 FEATURES = ("api", "cli", "ingest", "live", "geo", "validation", "reasoning", "catalog")
 
-# pyoxigraph outside kg_twin/store: the SHACL engine reads the store through pyoxigraph terms
-# (validation/ is being moved onto the GraphStore contract).
-KNOWN_PYOXIGRAPH = {
-    "kg_twin/validation/parsing.py",
-    "kg_twin/validation/prebinding.py",
-    "kg_twin/validation/validator.py",
-}
+# pyoxigraph outside kg_twin/store: none (validation/ reads terms and files through kg_twin.store).
+KNOWN_PYOXIGRAPH: set[str] = set()
 # importlib on kg_twin's own modules: the ingest reader registry (readers register themselves when
 # their package is walked; to become an explicit list or entry points).
 KNOWN_IMPORTLIB = {

@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 
 from kg_twin.errors import InputError, QueryTimeout
 from kg_twin.settings import Settings
-from kg_twin.store import Dataset, open_store
+from kg_twin.store import Dataset, QueryRequest, open_store
 
 TTL = b"""@prefix ex: <http://ex/> .
 ex:a ex:p 1 ; ex:q "x"@en .
@@ -77,16 +77,16 @@ def test_dataset_restricts_graphs_and_from_clauses(mem):
     mem.load(b"<http://a> <http://p> \"2\" .", format="ntriples", graph="http://g/2")
     ds = Dataset(("http://g/1",), ("http://g/1",))
     q = "SELECT ?o FROM <http://g/2> FROM NAMED <http://g/2> { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
-    body = json.loads(mem.query(q, dataset=ds).body)
+    body = json.loads(mem.query(QueryRequest(q, dataset=ds)).body)
     assert {b["o"]["value"] for b in body["results"]["bindings"]} == {"1"}
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
 def test_row_cap_signals_truncation(mem, fmt):
     mem.load(b"".join(f"<http://s{i}> <http://p> \"{i}\" .\n".encode() for i in range(50)), format="ntriples", graph="http://g")
-    r = mem.query("SELECT * { GRAPH ?g { ?s ?p ?o } }", result_format=fmt, max_rows=10)
+    r = mem.query(QueryRequest("SELECT * { GRAPH ?g { ?s ?p ?o } }", result_format=fmt, max_rows=10))
     assert r.truncated and r.count == 10
-    r = mem.query("SELECT * { GRAPH ?g { ?s ?p ?o } }", result_format=fmt, max_rows=100)
+    r = mem.query(QueryRequest("SELECT * { GRAPH ?g { ?s ?p ?o } }", result_format=fmt, max_rows=100))
     assert not r.truncated and r.count == 50
 
 
@@ -95,14 +95,14 @@ def test_results_parse_back(mem):
 
     mem.load(TTL, format="turtle", graph="http://g")
     for fmt, parser in (("json", "json"), ("xml", "xml"), ("csv", "csv"), ("tsv", "tsv")):
-        body = mem.query("SELECT ?s ?o { GRAPH ?g { ?s <http://ex/p> ?o } } ORDER BY ?o", result_format=fmt).body
+        body = mem.query(QueryRequest("SELECT ?s ?o { GRAPH ?g { ?s <http://ex/p> ?o } } ORDER BY ?o", result_format=fmt)).body
         res = Result.parse(io.BytesIO(body), format=parser)
         assert [str(r[1]) for r in res] == ["1", "2"], fmt
 
 
 def test_syntax_error_has_position(mem):
     with pytest.raises(InputError) as e:
-        mem.query("SELECT * WHERE {\n ?s ?p \n")
+        mem.query(QueryRequest("SELECT * WHERE {\n ?s ?p \n"))
     assert e.value.code == "SPARQL_SYNTAX" and e.value.where["line"] >= 2
 
 
@@ -111,10 +111,10 @@ def test_runaway_query_is_killed_and_others_continue(disk):
     ds = Dataset(("http://g",), ())
     t0 = time.monotonic()
     with pytest.raises(QueryTimeout):
-        disk.query("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", dataset=ds, timeout_s=1)
+        disk.query(QueryRequest("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", dataset=ds, timeout_s=1))
     assert time.monotonic() - t0 < 5
     assert disk.workers_killed == 1
-    r = disk.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", dataset=ds, timeout_s=10)
+    r = disk.query(QueryRequest("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", dataset=ds, timeout_s=10))
     assert json.loads(r.body)["results"]["bindings"][0]["n"]["value"] == "3000"
 
 
@@ -122,7 +122,7 @@ def test_writes_are_visible_to_worker_queries(disk):
     ds = Dataset(("http://g",), ())
     for i in range(3):
         disk.update(f"INSERT DATA {{ GRAPH <http://g> {{ <http://s> <http://p> {i} }} }}")
-        r = disk.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", dataset=ds, timeout_s=10)
+        r = disk.query(QueryRequest("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", dataset=ds, timeout_s=10))
         assert json.loads(r.body)["results"]["bindings"][0]["n"]["value"] == str(i + 1)
 
 
@@ -262,7 +262,7 @@ def test_big_ntriples_load_in_blocks_reports_the_line_in_the_whole_file(disk, tm
 
 
 def _size_in_snapshot(store, graph: str) -> int:
-    r = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", timeout_s=10)
+    r = store.query(QueryRequest(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", timeout_s=10))
     return int(json.loads(r.body)["results"]["bindings"][0]["n"]["value"])
 
 

@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 
 from kg_twin.errors import InputError
 from kg_twin.settings import Settings
-from kg_twin.store import Construct, Dataset, open_store, scratch_store
+from kg_twin.store import Construct, Dataset, QueryRequest, open_store, scratch_store
 
 TTL = b"""@prefix ex: <http://ex/> .
 ex:a ex:p 1 ; ex:q "x"@en ; ex:r [ ex:s "blank" ] .
@@ -110,10 +110,10 @@ def test_construct_into_adds_the_construct_answers(store, bulk):
 def test_query_on_dataset_with_row_cap(store):
     store.load(TTL, format="turtle", graph=G1)
     store.load(b"<http://ex/z> <http://ex/p> \"9\" .", format="ntriples", graph=G2)
-    r = store.query("SELECT ?s ?o WHERE { ?s <http://ex/p> ?o } ORDER BY ?o", dataset=Dataset((G1,), (G1,)), result_format="json", timeout_s=10)
+    r = store.query(QueryRequest("SELECT ?s ?o WHERE { ?s <http://ex/p> ?o } ORDER BY ?o", dataset=Dataset((G1,), (G1,)), result_format="json", timeout_s=10))
     vals = [b["o"]["value"] for b in json.loads(r.body)["results"]["bindings"]]
     assert vals == ["1", "2"]
-    r = store.query("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=Dataset((G1,), (G1, G2)), max_rows=3, timeout_s=10)
+    r = store.query(QueryRequest("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=Dataset((G1,), (G1, G2)), max_rows=3, timeout_s=10))
     assert r.truncated and r.count == 3
     rows = store.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=Dataset((), (G2,)))
     assert {str(x["g"]) for x in rows} == {G2}

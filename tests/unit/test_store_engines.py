@@ -26,7 +26,7 @@ from kg_twin.errors import InputError
 from kg_twin.ingest.pipeline import IngestOptions, ingest
 from kg_twin.service import create_twin
 from kg_twin.settings import Settings
-from kg_twin.store import open_store
+from kg_twin.store import QueryRequest, open_store
 from kg_twin.validation.validator import validate_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +119,7 @@ def test_parse_check_aquery_and_backup(backend, tmp_path):
     with pytest.raises(InputError):
         store.parse_check(b"<http://a> <http://p> .", format="ntriples")
     store.load(DATA.encode(), format="turtle", graph="http://g/data")
-    res = asyncio.run(store.aquery("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://g/data> { ?s ?p ?o } }", timeout_s=10))
+    res = asyncio.run(store.aquery(QueryRequest("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://g/data> { ?s ?p ?o } }", timeout_s=10)))
     assert json.loads(res.body)["results"]["bindings"][0]["n"]["value"] == "9"
     if name in ("memory", "oxigraph", "virtuoso"):
         with pytest.raises(InputError):

@@ -24,7 +24,7 @@ from kg_twin.api import schemas
 from kg_twin.api.deps import get_caller, get_twin
 from kg_twin.api.openapi import READ, errors
 from kg_twin.catalog.catalog import MAX_QUERY_FILE_BYTES, Catalog, default_catalog, resolve
-from kg_twin.catalog.run import GEOJSON_MEDIA, run
+from kg_twin.catalog.run import GEOJSON_MEDIA, answer, prepare
 from kg_twin.catalog.spec import QuerySpec
 from kg_twin.errors import Conflict, InputError, NotFound, PayloadTooLarge, UnsupportedMediaType
 from kg_twin.service import Twin
@@ -107,17 +107,10 @@ def _description(spec: QuerySpec) -> str:
 
 async def _call(project: str, name: str, request: Request, twin: Twin, caller: Caller, catalog: Catalog) -> Response:
     twin.access.require(caller, project, "reader")
-    spec = await run_in_threadpool(resolve, twin.queries, project, name)
+    spec = catalog.get(name) or await run_in_threadpool(resolve, twin.queries, project, name)  # a project's own: read from the store
     base_url = str(request.url).split("?", 1)[0]
-    res = await run_in_threadpool(
-        run,
-        twin,
-        project,
-        spec,
-        list(request.query_params.multi_items()),
-        accept=request.headers.get("accept"),
-        base_url=base_url,
-    )
+    call = prepare(twin, project, spec, list(request.query_params.multi_items()), accept=request.headers.get("accept"), base_url=base_url)
+    res = answer(call, await twin.store.aquery(call.request))
     if res.count is not None:
         res.headers["X-KG-Twin-Rows"] = str(res.count)
     return Response(res.body, media_type=res.media_type, headers=res.headers)

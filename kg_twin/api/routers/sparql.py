@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,7 +21,7 @@ from kg_twin.limits import Limits, check_sparql
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
 from kg_twin.service import Twin
 from kg_twin.sparql.dataset import ProjectDataset
-from kg_twin.store import Dataset
+from kg_twin.store import Dataset, QueryRequest
 from kg_twin.sparql.lexer import check_service_targets
 from kg_twin.store.convert import convert
 from kg_twin.sparql.protocol import analyze, choose_dataset, parse_operation
@@ -137,43 +138,55 @@ def _formats(accept: str | None, fmt_param: str | None, form: str) -> tuple[str,
     return negotiate(accept, RESULT_OUTPUT, RESULT_FORMATS, default="json"), "ntriples"
 
 
-async def _run_query(
-    request: Request, twin: Twin, op: Any, dataset: Dataset, may_read: Any, endpoint: str, project: ProjectDataset | None = None
-) -> Response:
+@lru_cache(maxsize=1024)
+def _confined(project: ProjectDataset, text: str, named: tuple[str, ...], base: str, merged: int) -> str:
+    """The query text on stored names (:meth:`ProjectDataset.rewrite_query`), cached: a pure
+    function of the text, the project's naming and mode, and the dataset's graphs, so that a change
+    of any of them is a new key, never a stale answer."""
+    return project.rewrite_query(text, list(named), base=base, merged=merged)
+
+
+def query_request(twin: Twin, accept: str | None, op: Any, dataset: Dataset, may_read: Any, endpoint: str, project: str | None = None, pds: ProjectDataset | None = None) -> QueryRequest:
+    """The :class:`QueryRequest` of a protocol query: checks (SERVICE allow-list, syntax), result
+    format, the dataset the caller may see (403 beyond it), confinement to the project's stored
+    names, the deadline and the row cap (none when a top-level ``LIMIT`` keeps the answer under it)."""
     analysis = analyze(op.text, endpoint)
     check_service_targets(analysis.services, twin.settings.service_allowlist)
     if analysis.error is not None:
         raise analysis.error
-    form = analysis.form
-    geojson = form == "SELECT" and _wants_geojson(request.headers.get("accept"), op.param("format"))
-    result_fmt, graph_fmt = ("json", "ntriples") if geojson else _formats(request.headers.get("accept"), op.param("format"), form)
+    geojson = analysis.form == "SELECT" and _wants_geojson(accept, op.param("format"))
+    result_fmt, graph_fmt = ("json", "ntriples") if geojson else _formats(accept, op.param("format"), analysis.form)
     text = op.text
-    if project is not None:
+    if pds is not None:
         # client graph names -> stored names, in the protocol parameters, FROM clauses and GRAPH patterns
-        op = dataclasses.replace(
-            op,
-            default_graph_uri=[project.read_name(g) for g in op.default_graph_uri],
-            named_graph_uri=[project.read_name(g) for g in op.named_graph_uri],
-        )
-    default_graphs, named_graphs = choose_dataset(op, dataset, may_read, base=endpoint, map_name=None if project is None else (lambda g: project.read_name(g)))
-    if project is not None:
-        text = project.rewrite_query(op.text, list(named_graphs), base=endpoint, merged=len(default_graphs))
-
-    timeout = _timeout(twin, op.param("timeout"))
-    res = await twin.store.aquery(
+        op = dataclasses.replace(op, default_graph_uri=[pds.read_name(g) for g in op.default_graph_uri], named_graph_uri=[pds.read_name(g) for g in op.named_graph_uri])
+    default_graphs, named_graphs = choose_dataset(op, dataset, may_read, base=endpoint, map_name=None if pds is None else pds.read_name)
+    if pds is not None:
+        text = _confined(pds, op.text, tuple(named_graphs), endpoint, len(default_graphs))
+    cap = twin.settings.max_rows
+    limit = analysis.limit if text is op.text else analyze(text, endpoint).limit
+    return QueryRequest(
         text,
         dataset=Dataset(default_graphs, named_graphs),
         result_format=result_fmt,
         graph_format=graph_fmt,
-        max_rows=twin.settings.max_rows,
-        timeout_s=timeout,
+        max_rows=None if limit is not None and limit <= cap else cap,
+        timeout_s=_timeout(twin, op.param("timeout")),
         base_iri=endpoint,
+        project=project,
+        mode=None if pds is None else pds.mode,
+        count_rows=False,
     )
+
+
+async def _run_query(request: Request, twin: Twin, query: QueryRequest, geojson: bool = False) -> Response:
+    """Run ``query``; ``geojson``: the client asked for GeoJSON (a SELECT's JSON results are converted)."""
+    res = await twin.store.aquery(query)
     headers = {"Vary": "Accept"}
     if res.truncated:
         headers["X-KG-Twin-Truncated"] = "true"
         headers["X-KG-Twin-Row-Limit"] = str(twin.settings.max_rows)
-    if geojson:  # SELECT results with a geo:wktLiteral column as a FeatureCollection (CRS84)
+    if geojson and query.result_format == "json":  # SELECT results with a geo:wktLiteral column as a FeatureCollection (CRS84)
         return Response(to_geojson(json.loads(res.body)), media_type=GEOJSON_MEDIA, headers=headers)
     mt = res.media_type
     if mt.startswith("text/") or mt.endswith("+json") or mt.endswith("+xml") or mt in ("application/n-triples", "application/n-quads", "application/trig"):
@@ -252,7 +265,8 @@ async def project_sparql(project: str, request: Request) -> Response:
         return _describe(request, twin, endpoint, twin.dataset_of(project).mode == "union")
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     dataset = twin.query_dataset(project, include_inferred=inferred)
-    return await _run_query(request, twin, op, dataset, lambda g: twin.owns_graph(project, g), endpoint, twin.dataset_of(project))
+    query = query_request(twin, request.headers.get("accept"), op, dataset, lambda g: twin.owns_graph(project, g), endpoint, project, twin.dataset_of(project))
+    return await _run_query(request, twin, query, _wants_geojson(request.headers.get("accept"), op.param("format")))
 
 
 @router.get("/sparql", operation_id="federated_sparql_get", summary="Federated read-only SPARQL endpoint over every project the caller may read", response_class=Response, responses=_ERRORS, openapi_extra=_GET_DOC)
@@ -277,5 +291,6 @@ async def federated_sparql(request: Request) -> Response:
         p = twin.naming.project_of_graph(g)
         return p is not None and p in readable and twin.owns_graph(p, g)
 
-    return await _run_query(request, twin, op, dataset, may_read, endpoint)
+    query = query_request(twin, request.headers.get("accept"), op, dataset, may_read, endpoint)
+    return await _run_query(request, twin, query, _wants_geojson(request.headers.get("accept"), op.param("format")))
 

@@ -1,6 +1,10 @@
-"""Shapes graphs read by pyoxigraph's parsers into rdflib: relative IRIs resolve against the file's
-``file:`` IRI (or the given base), and literals stay as written (rdflib's own parser would turn
-``"1"^^xsd:boolean`` into ``true``, which SHACL does not treat alike: uniqueLang-002).
+"""Small RDF documents (shapes graphs, validation reports) between files and rdflib, through
+pyoxigraph's parsers and writers.
+
+Parsing: relative IRIs resolve against the file's ``file:`` IRI (or the given base), and literals stay as
+written (rdflib's own parser would turn ``"1"^^xsd:boolean`` into ``true``, which SHACL does not treat
+alike: uniqueLang-002). Writing: literals stay as written too (rdflib's JSON-LD writer turns an ill-typed
+``"none"^^xsd:boolean`` into ``false``).
 
 >>> g = parse_rdf(data=b'<> <http://x/p> "1"^^<http://www.w3.org/2001/XMLSchema#boolean> .', fmt="turtle", base="file:///tmp/s.ttl")
 >>> [(str(s), str(o)) for s, _p, o in g]
@@ -10,12 +14,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 import pyoxigraph as ox
 import rdflib
 
 from kg_twin.errors import InputError
-from kg_twin.store.view import rdf_format_of, to_rdflib
+from kg_twin.store.view import from_rdflib, rdf_format_of, to_rdflib
 
 
 def parse_rdf(path: Path | str | None = None, *, data: bytes | str | None = None, fmt: str | None = None, base: str | None = None) -> rdflib.Graph:
@@ -41,3 +46,16 @@ def parse_rdf(path: Path | str | None = None, *, data: bytes | str | None = None
     for t in triples:
         g.add(t)
     return g
+
+
+WRITE_FORMATS = {"json-ld": ox.RdfFormat.JSON_LD, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}
+
+
+def serialize_triples(triples: Iterable[tuple], fmt: str) -> bytes:
+    """rdflib triples written by pyoxigraph as JSON-LD, N-Triples or RDF/XML (``WRITE_FORMATS``).
+
+    >>> from rdflib import Literal, URIRef, XSD
+    >>> serialize_triples([(URIRef("http://x/s"), URIRef("http://x/p"), Literal("none", datatype=XSD.boolean, normalize=False))], "ntriples")
+    b'<http://x/s> <http://x/p> "none"^^<http://www.w3.org/2001/XMLSchema#boolean> .\\n'
+    """
+    return ox.serialize([ox.Triple(from_rdflib(s), from_rdflib(p), from_rdflib(o)) for s, p, o in triples], format=WRITE_FORMATS[fmt])
