@@ -14,7 +14,7 @@ The SPARQL extension functions the store may call are chosen here too
 part of it they use; only ``api``, ``cli`` and ``demo`` import this module.
 
 >>> import tempfile
->>> from kg_twin.settings import Settings
+>>> from kg_twin.settings import Settings, record_base, with_recorded_base
 >>> twin = create_twin(Settings(store="memory", data_dir=tempfile.mkdtemp()))
 >>> twin.projects.create("campus").id
 'campus'
@@ -40,7 +40,7 @@ from kg_twin.ingest.staging import IngestStaging
 from kg_twin.limits import Limits
 from kg_twin.live import functions as live_functions
 from kg_twin.live.service import LiveService
-from kg_twin.settings import Settings
+from kg_twin.settings import Settings, record_base, with_recorded_base
 from kg_twin.store import GraphStore, open_store
 from kg_twin.terms import Naming
 
@@ -115,8 +115,12 @@ class Twin(Core):
 def create_twin(settings: Settings, store: GraphStore | None = None, *, read_only: bool = False) -> Twin:
     """Build a deployment from its settings (``store``: use this store instead of opening one)."""
     functions = sparql_functions(settings)
+    settings = with_recorded_base(settings)  # the base a data dir's names were minted with
+    new_store = store is None and settings.store == "oxigraph" and not settings.store_path.exists()
     naming = Naming(settings.base_iri)
     graph_store = store if store is not None else open_store(settings, read_only=read_only, functions=functions)
+    if new_store and not read_only:
+        record_base(settings)
     changes = ChangeFeed()
     tokens = TokenStore(settings.auth_db_path)
     projects = ProjectRegistry(graph_store, naming, changes=changes, tokens=tokens)

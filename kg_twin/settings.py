@@ -63,3 +63,53 @@ class Settings(BaseSettings):
     @property
     def sources_path(self) -> Path:
         return Path(self.data_dir) / "sources"
+
+
+BASE_IRI_FILE = "base-iri"  # in the data dir: the base IRI the store's names were minted with
+
+
+def with_recorded_base(settings: Settings) -> Settings:
+    """``settings`` with the base IRI a data dir's store was created with, unless the base is set
+    explicitly (``KG_TWIN_BASE_IRI`` or an argument): the names stored use that base, so a later
+    ``kg-twin serve --port N`` on the same data dir keeps it.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / BASE_IRI_FILE).write_text("http://localhost:9000/\\n")
+    >>> with_recorded_base(Settings(data_dir=d)).base_iri
+    'http://localhost:9000/'
+    >>> with_recorded_base(Settings(data_dir=d, base_iri="https://twin.example.org/")).base_iri
+    'https://twin.example.org/'
+    """
+    if "base_iri" in settings.model_fields_set:
+        return settings
+    recorded = Path(settings.data_dir) / BASE_IRI_FILE
+    if recorded.is_file():
+        base = recorded.read_text(encoding="utf-8").strip()
+        if base:
+            return settings.model_copy(update={"base_iri": base})
+    return settings
+
+
+def record_base(settings: Settings) -> None:
+    """Write the base IRI into a new data dir (temp file + rename), once."""
+    target = Path(settings.data_dir) / BASE_IRI_FILE
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(settings.base_iri + "\n", encoding="utf-8")
+    tmp.replace(target)
+
+
+def served_base(host: str, port: int) -> str:
+    """The URL a server bound to ``host:port`` is reached at, as a base IRI (loopback and wildcard
+    addresses become ``localhost``).
+
+    >>> served_base("127.0.0.1", 8765), served_base("twin.example.org", 80)
+    ('http://localhost:8765/', 'http://twin.example.org:80/')
+    """
+    name = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "") else host
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}/"

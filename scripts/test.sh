@@ -14,6 +14,15 @@ if ! command -v mosquitto >/dev/null 2>&1; then
   fi
   [ -x /usr/sbin/mosquitto ] && export PATH="$PATH:/usr/sbin"
 fi
+# Debian's chromium for the browser tests (tests/browser, driven headless over the DevTools protocol).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || { echo "warning: could not install chromium; the browser tests will be skipped" >&2; [ "${CI:-}" != "true" ] || exit 1; }
+  else
+    echo "note: chromium not found (apt-get install chromium); the browser tests will be skipped" >&2
+  fi
+fi
 # External engines the store tests start themselves (tests/engines.py): Virtuoso Open Source 7 and
 # PostgreSQL (time series); `oxigraph serve` comes from PyPI with the test extras.
 missing=()

@@ -49,8 +49,12 @@ def serve(
     from kg_twin import demo as demo_data
     from kg_twin.api.app import create_app
     from kg_twin.service import create_twin
+    from kg_twin.settings import BASE_IRI_FILE, served_base
 
     s = settings_for(data_dir, host=host, port=port, mqtt_url=mqtt)
+    if "base_iri" not in s.model_fields_set and not (Path(s.data_dir) / BASE_IRI_FILE).exists() and not s.store_path.exists():
+        # a new data dir: minted IRIs are this server's URLs, so they dereference out of the box
+        s = s.model_copy(update={"base_iri": served_base(s.host, s.port)})
     try:
         twin = create_twin(s)
     except KgTwinError as e:

@@ -175,7 +175,13 @@ def test_catalogue_example_runs(client: object, admin_token: str, name: str) -> 
     assert "{" not in url, f"{name}: example has unfilled required parameters: {url}"
     r = client.get(url, headers={"Authorization": f"Bearer {admin_token}", "Accept": "application/sparql-results+json"})  # type: ignore[attr-defined]
     assert r.status_code == 200, r.text
-    assert r.json()["results"]["bindings"], f"{name}: example returns nothing"
+    if name not in DEMO_EXAMPLES:
+        assert r.json()["results"]["bindings"], f"{name}: example returns nothing"
+
+
+# examples placed in the demo territory (Olemps), not in this fixture (Grenoble): that they find
+# buildings there is checked against the demo by tests/browser/test_examples.py
+DEMO_EXAMPLES = {"find-buildings-in-area", "find-buildings-in-bbox", "find-features-near-point"}
 
 
 def test_filters_really_filter(client: object, admin_token: str) -> None:

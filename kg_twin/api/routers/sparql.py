@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller
 from kg_twin.api.openapi import errors
+from kg_twin.catalog.run import GEOJSON_MEDIA, to_geojson
 from kg_twin.errors import Forbidden, InputError, PayloadTooLarge
 from kg_twin.limits import Limits, check_sparql
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, RESULT_OUTPUT, negotiate, rdf_format_from_name
@@ -31,7 +33,7 @@ _DESCRIPTION = (
     "SPARQL 1.1 Protocol: `query` (GET/POST form/`application/sparql-query`), `update` (POST form/"
     "`application/sparql-update`), `default-graph-uri`, `named-graph-uri`, `using-graph-uri`, `using-named-graph-uri`. "
     "Extra parameters: `timeout` (seconds, at most the server limit), `inferred=false` (exclude inferred triples), "
-    "`format` (json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept. "
+    "`format` (json, xml, csv, tsv, geojson (SELECT with a geo:wktLiteral column; or Accept: application/geo+json), turtle, ntriples, jsonld, rdfxml, nquads, trig) overriding Accept. "
     "Without a query or update: the service description. Errors are plain text (`CODE: message`, `where:`, `hint:`). "
     "Limits: the text at most KG_TWIN_MAX_QUERY_BYTES (413), nesting at most KG_TWIN_MAX_SPARQL_DEPTH (400), "
     "results at most KG_TWIN_MAX_ROWS rows (`X-KG-Twin-Truncated: true` beyond), KG_TWIN_QUERY_TIMEOUT_S (503)."
@@ -152,7 +154,8 @@ def query_request(twin: Twin, accept: str | None, op: Any, dataset: Dataset, may
     check_service_targets(analysis.services, twin.settings.service_allowlist)
     if analysis.error is not None:
         raise analysis.error
-    result_fmt, graph_fmt = _formats(accept, op.param("format"), analysis.form)
+    geojson = analysis.form == "SELECT" and _wants_geojson(accept, op.param("format"))
+    result_fmt, graph_fmt = ("json", "ntriples") if geojson else _formats(accept, op.param("format"), analysis.form)
     text = op.text
     if pds is not None:
         # client graph names -> stored names, in the protocol parameters, FROM clauses and GRAPH patterns
@@ -176,16 +179,32 @@ def query_request(twin: Twin, accept: str | None, op: Any, dataset: Dataset, may
     )
 
 
-async def _run_query(request: Request, twin: Twin, query: QueryRequest) -> Response:
+async def _run_query(request: Request, twin: Twin, query: QueryRequest, geojson: bool = False) -> Response:
+    """Run ``query``; ``geojson``: the client asked for GeoJSON (a SELECT's JSON results are converted)."""
     res = await twin.store.aquery(query)
     headers = {"Vary": "Accept"}
     if res.truncated:
         headers["X-KG-Twin-Truncated"] = "true"
         headers["X-KG-Twin-Row-Limit"] = str(twin.settings.max_rows)
+    if geojson and query.result_format == "json":  # SELECT results with a geo:wktLiteral column as a FeatureCollection (CRS84)
+        return Response(to_geojson(json.loads(res.body)), media_type=GEOJSON_MEDIA, headers=headers)
     mt = res.media_type
     if mt.startswith("text/") or mt.endswith("+json") or mt.endswith("+xml") or mt in ("application/n-triples", "application/n-quads", "application/trig"):
         mt += "; charset=utf-8"
     return Response(res.body, media_type=mt, headers=headers)
+
+
+def _browser(request: Request) -> bool:
+    """A browser navigating here (its Accept names text/html first)."""
+    return (request.headers.get("accept") or "").split(",")[0].split(";")[0].strip().lower() == "text/html"
+
+
+def _wants_geojson(accept: str | None, fmt_param: str | None) -> bool:
+    """``format=geojson`` or an Accept that names GeoJSON first (SELECT only)."""
+    if fmt_param:
+        return fmt_param.strip().lower() in ("geojson", GEOJSON_MEDIA, "application/vnd.geo+json")
+    first = (accept or "").split(",")[0].split(";")[0].strip().lower()
+    return first in (GEOJSON_MEDIA, "application/vnd.geo+json")
 
 
 async def _read_body(request: Request, twin: Twin) -> bytes:
@@ -242,11 +261,13 @@ async def project_sparql(project: str, request: Request) -> Response:
         return Response(status_code=204)
     twin.access.require(caller, project, "reader")
     if op.kind == "none":
+        if _browser(request):  # a person opening the endpoint: the query editor on it
+            return RedirectResponse(f"/app/query?project={project}", status_code=303)
         return _describe(request, twin, endpoint, twin.dataset_of(project).mode == "union")
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     dataset = twin.query_dataset(project, include_inferred=inferred)
     query = query_request(twin, request.headers.get("accept"), op, dataset, lambda g: twin.owns_graph(project, g), endpoint, project, twin.dataset_of(project))
-    return await _run_query(request, twin, query)
+    return await _run_query(request, twin, query, _wants_geojson(request.headers.get("accept"), op.param("format")))
 
 
 @router.get("/sparql", operation_id="federated_sparql_get", summary="Federated read-only SPARQL endpoint over every project the caller may read", response_class=Response, responses=_ERRORS, openapi_extra=_GET_DOC)
@@ -256,6 +277,8 @@ async def federated_sparql(request: Request) -> Response:
     if op.kind == "update":
         raise Forbidden("READ_ONLY_ENDPOINT", "the federated endpoint is read-only", hint="send updates to /projects/{project}/sparql")
     if op.kind == "none":
+        if _browser(request):
+            return RedirectResponse("/app/query", status_code=303)
         return _describe(request, twin, endpoint)
     projects = twin.access.readable_projects(caller)
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
@@ -269,5 +292,6 @@ async def federated_sparql(request: Request) -> Response:
         p = twin.naming.project_of_graph(g)
         return p is not None and p in readable and twin.owns_graph(p, g)
 
-    return await _run_query(request, twin, query_request(twin, request.headers.get("accept"), op, dataset, may_read, endpoint))
+    query = query_request(twin, request.headers.get("accept"), op, dataset, may_read, endpoint)
+    return await _run_query(request, twin, query, _wants_geojson(request.headers.get("accept"), op.param("format")))
 
