@@ -104,6 +104,8 @@ def register(app: typer.Typer) -> None:
                     document_only = True
                     say(f"{f.name}: stored as a document only: no reader structures this file (exit 3; `kg-twin readers` lists the formats; "
                         "--reader NAME forces one, --reader document catalogues it on purpose, --strict refuses it)", markup=False)
+                for w in rep.warnings:
+                    say(f"{f.name}: warning [{w['code']}] {w['message']}" + (f" (hint: {w['hint']})" if w.get("hint") else ""), markup=False)
                 if rep.diff:
                     d = rep.diff
                     say(f"{f.name}: re-ingest: {d['added']} entities added, {d['removed']} removed, {d['changed']} changed, "

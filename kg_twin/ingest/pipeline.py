@@ -234,6 +234,16 @@ def read(run: Run) -> None:
     run.say("read", {"records": run.read_count, "done": True})
 
 
+def extent_findings(mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    """The coordinate checks of a feature mapping's CRS choices (one list for all its layers)."""
+    layers = mapping.get("layers") if isinstance(mapping.get("layers"), dict) else {None: mapping}
+    out = []
+    for name, m in layers.items():
+        for f in ((m or {}).get("crs") or {}).get("extent") or []:
+            out.append({**f, "layer": name or m.get("layer")})
+    return out
+
+
 def propose(run: Run) -> None:
     """The mapping used: the reviewed one given, or the handler's proposal (YAML round trip either way)."""
     handler, given = _handler(run), run.opts.mapping
@@ -246,6 +256,9 @@ def propose(run: Run) -> None:
     run.mapping = mapping
     run.mapping_hash = mapping_hash(mapping)
     run.report.mapping = mapping
+    run.report.warnings = extent_findings(mapping)
+    for w in run.report.warnings:
+        run.say("warning", {"code": w["code"], "message": w["message"], "hint": w.get("hint")})
     run.timer.lap("propose")
 
 
