@@ -54,6 +54,7 @@ from typing import Any, Iterable
 
 from kg_twin.errors import InputError, KgTwinError, ShapeViolation
 from kg_twin.ingest.base import IngestTwin, MapContext, SourceHandler
+from kg_twin.ingest.corrections import load_corrections, with_kept_corrections
 from kg_twin.ingest.handlers import detect, get_handler, handler_names, load_handlers, unavailable_handlers
 from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
 from kg_twin.ingest.provenance import PROVENANCE_GRAPH, provenance_update
@@ -253,6 +254,8 @@ def propose(run: Run) -> None:
         proposal = handler.propose(run.records, _ctx(run)) if run.records else {"version": 1, "handler": handler.name, "note": "no records to profile"}
         mapping = roundtrip(with_read_options(normalize(proposal), run.opts.options.get("read")))
     mapping.setdefault("handler", handler.name)
+    # a person's corrections of this source's point classes, kept from earlier reviews
+    mapping = with_kept_corrections(mapping, load_corrections(run.twin.settings.data_dir, run.project, run.slug))
     run.mapping = mapping
     run.mapping_hash = mapping_hash(mapping)
     run.report.mapping = mapping
