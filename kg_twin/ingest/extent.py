@@ -102,6 +102,39 @@ def check_crs_extent(points: Sequence[tuple[float, float]], crs: str) -> list[di
              "outside": len(outside), "checked": len(points)}]
 
 
+def crs84_bounds(points: Sequence[tuple[float, float]], crs: str) -> Bounds | None:
+    """Bounds in degrees of coordinates given in ``crs`` (None when none transforms)."""
+    deg = _to_degrees(points, crs) if points else []
+    return bounds_of(p for p in deg if -180 <= p[0] <= 180 and -90 <= p[1] <= 90)
+
+
+def project_bounds(store: Any, graphs: Sequence[str], limit: int = 2000) -> Bounds | None:
+    """Bounds in degrees of (up to ``limit``) CRS84 geometries already in these graphs."""
+    import shapely
+
+    if not graphs:
+        return None
+    values = " ".join(f"<{g}>" for g in graphs)
+    rows = store.select(
+        "SELECT ?w WHERE { VALUES ?g { " + values + " } GRAPH ?g { ?x <http://www.opengis.net/ont/geosparql#asWKT> ?w } } LIMIT " + str(int(limit))
+    )
+    pts: list[tuple[float, float]] = []
+    for r in rows:
+        text = str(r["w"]).strip()
+        if text.startswith("<"):
+            if not text.startswith("<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"):
+                continue  # another CRS: not comparable in degrees here
+            text = text.split(">", 1)[1]
+        try:
+            g = shapely.from_wkt(text)
+        except Exception:  # noqa: BLE001 - shapely raises GEOSException for bad WKT; a bad literal is skipped
+            continue
+        if g is not None and not g.is_empty:
+            x0, y0, x1, y1 = g.bounds
+            pts += [(x0, y0), (x1, y1)]
+    return bounds_of(pts)
+
+
 def bounds_of(points: Iterable[tuple[float, float]]) -> Bounds | None:
     pts = list(points)
     if not pts:

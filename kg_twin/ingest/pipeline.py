@@ -55,6 +55,7 @@ from typing import Any, Iterable
 from kg_twin.errors import InputError, KgTwinError, ShapeViolation
 from kg_twin.ingest.base import IngestTwin, MapContext, SourceHandler
 from kg_twin.ingest.corrections import load_corrections, with_kept_corrections
+from kg_twin.ingest.extent import check_project_extent, project_bounds
 from kg_twin.ingest.handlers import detect, get_handler, handler_names, load_handlers, unavailable_handlers
 from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
 from kg_twin.ingest.provenance import PROVENANCE_GRAPH, provenance_update
@@ -245,6 +246,21 @@ def extent_findings(mapping: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def far_findings(run: Run, mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    """Layers lying far from the project's other features (``FAR_FROM_PROJECT``)."""
+    layers = mapping.get("layers") if isinstance(mapping.get("layers"), dict) else {None: mapping}
+    boxes = {name: ((m or {}).get("crs") or {}).get("bounds_crs84") for name, m in layers.items()}
+    if not any(boxes.values()):
+        return []
+    others = [g for g in run.twin.project_graphs(run.project, include_inferred=False) if g != run.graph]
+    project = project_bounds(run.twin.store, others)
+    out = []
+    for name, box in boxes.items():
+        if box and len(box) == 4:
+            out += [{**f, "layer": name or mapping.get("layer")} for f in check_project_extent(tuple(box), project)]  # type: ignore[arg-type]
+    return out
+
+
 def propose(run: Run) -> None:
     """The mapping used: the reviewed one given, or the handler's proposal (YAML round trip either way)."""
     handler, given = _handler(run), run.opts.mapping
@@ -259,7 +275,7 @@ def propose(run: Run) -> None:
     run.mapping = mapping
     run.mapping_hash = mapping_hash(mapping)
     run.report.mapping = mapping
-    run.report.warnings = extent_findings(mapping)
+    run.report.warnings = extent_findings(mapping) + far_findings(run, mapping)
     for w in run.report.warnings:
         run.say("warning", {"code": w["code"], "message": w["message"], "hint": w.get("hint")})
     run.timer.lap("propose")

@@ -77,3 +77,23 @@ def test_ingest_reports_coordinates_outside_the_declared_crs(twin, tmp_path: Pat
     assert "degrees" in rep.warnings[0]["message"]
     rep = ingest(twin, "x", p, IngestOptions(dry_run=True))
     assert rep.warnings == []
+
+
+def test_ingest_reports_a_layer_far_from_the_project(tmp_path_factory, tmp_path: Path) -> None:
+    t = create_twin(Settings(store="memory", data_dir=tmp_path_factory.mktemp("far"), base_iri="http://twin.test/"))
+    t.projects.create("olemps")
+    try:
+        for ext in ("shp", "shx", "dbf", "prj", "cpg"):
+            (tmp_path / f"COMMUNE.{ext}").write_bytes((DATA / f"COMMUNE.{ext}").read_bytes())
+        rep = ingest(t, "olemps", tmp_path / "COMMUNE.shp", IngestOptions(accept="violations"))
+        assert rep.status == "published" and rep.warnings == []
+        lyon = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": 1}, "geometry": {"type": "Point", "coordinates": [4.85, 45.76]}}]}
+        p = tmp_path / "lyon.geojson"
+        p.write_text(json.dumps(lyon), encoding="utf-8")
+        rep = ingest(t, "olemps", p, IngestOptions(dry_run=True))
+        assert [w["code"] for w in rep.warnings] == ["FAR_FROM_PROJECT"] and 200 < rep.warnings[0]["distance_km"] < 260
+        near = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": 1}, "geometry": {"type": "Point", "coordinates": [2.55, 44.35]}}]}
+        p.write_text(json.dumps(near), encoding="utf-8")
+        assert ingest(t, "olemps", p, IngestOptions(dry_run=True)).warnings == []
+    finally:
+        t.close()

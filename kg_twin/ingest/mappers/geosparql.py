@@ -30,7 +30,7 @@ from kg_twin.errors import InputError
 from kg_twin.geo.crs import ToCRS84, crs_iri, parse_crs
 from kg_twin.geo.geometry import WKT_LITERAL, GeometryError, prepare_many
 from kg_twin.ingest.base import MapContext, RecordSource, Triple
-from kg_twin.ingest.extent import check_crs_extent, sample
+from kg_twin.ingest.extent import check_crs_extent, crs84_bounds, sample
 from kg_twin.ingest.mappers.attributes import _curie, convert, expand, pick_key, pick_label, profile_columns
 from kg_twin.ingest.mappers.layers import OSM_TAG_COLUMNS, classify_layer
 from kg_twin.ingest.mappers.layers import normalise as normalise_layer
@@ -106,11 +106,16 @@ def _with_extent_check(crs: dict[str, Any], records: list[Record]) -> dict[str, 
     if not crs.get("value"):
         return crs
     pts = sample(p for p in (_first_xy(r.fields.get("geometry")) for r in records) if p is not None)
+    bounds = None
     try:
         findings = check_crs_extent(pts, str(crs["value"]))
+        bounds = crs84_bounds(pts, str(crs["value"])) if not findings else None
     except Exception as e:  # noqa: BLE001 - pyproj: a CRS it cannot transform is reported, not fatal here
         findings = [{"code": "CRS_UNCHECKED", "message": f"the extent of {crs['value']} could not be checked: {e}", "hint": "check the CRS with --crs EPSG:CODE"}]
-    return {**crs, "extent": findings} if findings else crs
+    out = {**crs, "extent": findings} if findings else dict(crs)
+    if bounds is not None:
+        out["bounds_crs84"] = [round(v, 6) for v in bounds]  # compared with the project's other features
+    return out
 
 
 def _by_layer(records: Iterable[Record], default: str) -> dict[str, list[Record]]:
