@@ -24,6 +24,7 @@ from kg_twin.terms import BRICK
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus.csv"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_IRI_ESCAPES = {ch: "%{:02X}".format(ord(ch)) for ch in '[]{}|^`\\"'}  # characters IRIs may not hold
 
 
 @dataclass(frozen=True)
@@ -64,23 +65,25 @@ def pinned_class(iri: str, idx: BrickIndex) -> str | None:
 
 
 def points_of_model(path: str | Path, building: str, *, idx: BrickIndex | None = None) -> list[Example]:
-    """Typed points of a Brick model file (Turtle, read leniently: old models have bad IRIs)."""
-    import pyoxigraph as ox
+    """Typed points of a Brick model file (Turtle). Old models carry characters IRIs may not hold
+    (``%`` that is no escape, ``[``, ``|``, ...); they are percent-escaped before parsing and decoded
+    back in the names (:func:`local_name`)."""
+    from kg_twin.store.base import scratch_store
 
     idx = idx or brick_index()
-    store = ox.Store()
-    fmt = ox.RdfFormat.from_extension(Path(path).suffix.lstrip(".")) or ox.RdfFormat.TURTLE
-    store.load(path=str(path), format=fmt, lenient=True)
+    text = Path(path).read_text(encoding="utf-8")
+    text = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", text)
+    text = re.sub(r"<([^<>\s]*)>", lambda m: "<" + "".join(_IRI_ESCAPES.get(ch, ch) for ch in m.group(1)) + ">", text)
+    store = scratch_store()
+    store.load(text.encode("utf-8"), format="turtle", graph="urn:kg-twin:corpus")
     classes: dict[str, set[str]] = {}
     labels: dict[str, str] = {}
-    for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None, None):
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
-            cls = pinned_class(q.object.value, idx)
-            if cls is not None and idx.is_a(cls, BRICK + "Point"):
-                classes.setdefault(q.subject.value, set()).add(cls)
-    for q in store.quads_for_pattern(None, ox.NamedNode(RDFS_LABEL), None, None):
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
-            labels.setdefault(q.subject.value, q.object.value)
+    for r in store.select(f"SELECT ?s ?c WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}> ?c }} FILTER(isIRI(?s) && isIRI(?c)) }}"):
+        cls = pinned_class(str(r["c"]), idx)
+        if cls is not None and idx.is_a(cls, BRICK + "Point"):
+            classes.setdefault(str(r["s"]), set()).add(cls)
+    for r in store.select(f"SELECT ?s ?l WHERE {{ GRAPH ?g {{ ?s <{RDFS_LABEL}> ?l }} FILTER(isIRI(?s) && isLiteral(?l)) }}"):
+        labels.setdefault(str(r["s"]), str(r["l"]))
     out: list[Example] = []
     for s, cs in sorted(classes.items()):
         specific = {c for c in cs if not any(o != c and idx.is_a(o, c) for o in cs)} - {BRICK + "Point"}
