@@ -52,7 +52,7 @@ NEIGHBOURS = 15  # nearest training names per name
 BRICK_LABEL_WEIGHT = 0.3  # one Brick class label counts as a third of a building's name
 RULE_HEAD_START = 0.35  # added to the probability of the rules' first class, times their confidence
 REVIEW_BELOW = 0.5
-ASSERT_FROM = 0.1  # below this the point is typed brick:Point only (and flagged)  # confidence under which an assignment goes to the review list
+ASSERT_FROM = 0.1  # a name the rules cannot read stays brick:Point unless a candidate reaches this  # confidence under which an assignment goes to the review list
 _LETTERS = re.compile(r"[a-z]+")
 Rules = Callable[[str], Classification]
 
@@ -154,8 +154,8 @@ class LearnedModel:
         top = rule.candidates[0].brick_class if rule.candidates else None
         ranked = sorted(zip(cands, p), key=lambda cp: (-(cp[1] + (RULE_HEAD_START * rule.confidence if cp[0] == top else 0.0)), cp[0]))
         best, conf = ranked[0]
-        if conf < ASSERT_FROM:
-            best = BRICK + "Point"  # no candidate is even remotely likely: assert nothing more specific
+        if conf < ASSERT_FROM and rule.point_class == BRICK + "Point":
+            best = BRICK + "Point"  # the rules read nothing and no candidate is even remotely likely
         why = f"learned re-ranking ({conf:.0%} likely right); rules: {rule.why}"
         return replace(
             rule,
