@@ -1,4 +1,13 @@
-"""Structuring throughput of the GIS (shapefile, GeoPackage) / CityJSON / IFC / document handlers.
+"""Structuring: point-name classification (leave-one-building-out) and handler throughput.
+
+First the point-name table (``bench/label_lobo.py``): per building of the corpus, the learned model
+trained on the other buildings vs. the rule classifier, in the same run (strict / entailing top-1,
+top-3, macro-F1, accuracy of flagged vs. unflagged assignments). Then the throughput of the GIS
+(shapefile, GeoPackage) / CityJSON / IFC / document handlers.
+
+    python -m bench.structuring                 # both (several minutes)
+    python -m bench.structuring --labels-only   # the classifier table only
+    python -m bench.structuring --no-labels     # the throughput table only
 
 For each source type: read (file -> records), propose (mapping), map (records -> typed triples,
 serialized to N-Triples). Prints one row per source with records/s and triples/s over the whole
@@ -150,7 +159,17 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one repetition, fewer documents")
+    ap.add_argument("--labels-only", action="store_true", help="only the point-name classifier table")
+    ap.add_argument("--no-labels", action="store_true", help="only the throughput table")
+    ap.add_argument("--building", action="append", help="score only this building (repeatable)")
     args = ap.parse_args(argv)
+    if not args.no_labels:
+        from bench.label_lobo import report, run as run_labels
+
+        print(report(run_labels(args.building)), flush=True)
+        print()
+    if args.labels_only:
+        return 0
     rows = run(args.quick)
     cols = ["source", "records", "rejects", "triples", "read_s", "total_s", "cpu_s", "records_per_s", "triples_per_s"]
     widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}

@@ -77,4 +77,5 @@ class IngestReport(BaseModel):
     activity: str | None = None  # PROV activity IRI
     mapping: dict[str, Any] | None = None
     document_only: bool = False  # no reader structures the file: catalogued as a document only
+    warnings: list[dict[str, Any]] = Field(default_factory=list)  # checks that did not stop the ingest (coordinates vs. extent, ...)
     diff: dict[str, int] | None = None  # re-ingest: previous / staged / added / removed / changed / unchanged entities

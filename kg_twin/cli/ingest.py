@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         crs: Optional[str] = typer.Option(None, "--crs", help="CRS of GIS files without one, e.g. EPSG:2154"),
         agent: Optional[str] = typer.Option(None, "--agent", help="who runs the ingest (recorded as prov:wasAssociatedWith; default cli:$USER)"),
         json_out: bool = typer.Option(False, "--json", help="print the ingest reports as JSON (one object per file, as a list)"),
+        review_out: bool = typer.Option(False, "--review", help="list the point classes that wait for a person (low confidence); correct them with `kg-twin review`"),
         data_dir: Optional[Path] = DataDir,
     ) -> None:
         """Ingest files: detect, read, propose a mapping, map to RDF, validate with SHACL, publish."""
@@ -104,6 +105,8 @@ def register(app: typer.Typer) -> None:
                     document_only = True
                     say(f"{f.name}: stored as a document only: no reader structures this file (exit 3; `kg-twin readers` lists the formats; "
                         "--reader NAME forces one, --reader document catalogues it on purpose, --strict refuses it)", markup=False)
+                for w in rep.warnings:
+                    say(f"{f.name}: warning [{w['code']}] {w['message']}" + (f" (hint: {w['hint']})" if w.get("hint") else ""), markup=False)
                 if rep.diff:
                     d = rep.diff
                     say(f"{f.name}: re-ingest: {d['added']} entities added, {d['removed']} removed, {d['changed']} changed, "
@@ -123,6 +126,15 @@ def register(app: typer.Typer) -> None:
                     say(f"{f.name} -> <{rep.graph}>: {rep.triples} triples, {rep.mapped}/{rep.records} records mapped, {rep.rejected} rejected; {vtxt}", markup=False)
                     for r in rep.rejects[:10]:
                         say(f"  rejected {r.origin.describe()}: [{r.code}] {r.reason}", markup=False)
+                    if review_out and rep.graph:
+                        from kg_twin.ingest.corrections import review_list
+
+                        slug = rep.graph.rstrip("/").rsplit("/", 1)[-1]
+                        items = review_list(twin.store, rep.graph)
+                        say(f"{f.name}: {len(items)} point class(es) wait for review" + (f" (correct with: kg-twin review -p {project} {slug} --set 'NAME=brick:Class')" if items else ""), markup=False)
+                        for it in items[:200]:
+                            conf = "-" if it["confidence"] is None else f"{it['confidence']:.2f}"
+                            say(f"  review {it['name']!r}: {it['class']} ({conf}; {it['reason']})", markup=False)
                     if len(rep.rejects) > 10:
                         say(f"  ... {len(rep.rejects) - 10} more in rejects.csv next to the source")
         finally:

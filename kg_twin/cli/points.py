@@ -13,7 +13,7 @@ from types import ModuleType
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -82,5 +82,44 @@ def _load_corrections(path: Path):
         _m().fail(e)
 
 
+def review(
+    project: str = typer.Option(..., "--project", "-p", help="the project"),
+    source: str = typer.Argument(..., help="the source's graph name (as `kg-twin ingest` printed it, e.g. points.csv)"),
+    set_: Optional[list[str]] = typer.Option(None, "--set", "-s", help="a correction NAME=brick:Class (repeatable); kept and applied at every ingest of the source"),
+    json_out: bool = typer.Option(False, "--json", help="print the review list as JSON"),
+    data_dir: Optional[Path] = common.DataDir,
+) -> None:
+    """Point classes waiting for a person (low confidence), and corrections kept for the next ingest."""
+    from kg_twin.errors import InputError, KgTwinError
+    from kg_twin.ingest.corrections import review_list, save_corrections
+
+    try:
+        if set_:
+            fixes = {}
+            for item in set_:
+                name, sep, cls = item.rpartition("=")
+                if not sep or not name.strip() or not cls.strip():
+                    raise InputError("BAD_CORRECTION", f"--set {item!r}: expected NAME=brick:Class", hint="e.g. --set 'VAV-1 DPRPOS=brick:Damper_Position_Setpoint'")
+                fixes[name.strip()] = cls.strip()
+            kept = save_corrections(common.settings_for(data_dir).data_dir, project, source, fixes)
+            common.err.print(f"{len(fixes)} correction(s) kept for {source} ({len(kept)} in all); re-ingest the file to apply them", highlight=False, markup=False)
+        twin = common.open_twin(data_dir, read_only=True)
+        try:
+            graph = twin.naming.graph(project, source)
+            items = review_list(twin.store, graph) if twin.store.has_graph(graph) else []
+        finally:
+            twin.close()
+    except KgTwinError as e:
+        _m().fail(e)
+    if json_out:
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return
+    for it in items:
+        conf = "-" if it["confidence"] is None else f"{it['confidence']:.2f}"
+        sys.stdout.write(f"{it['name']}\t{it['class']}\t{conf}\t{it['reason']}\n")
+    common.err.print(f"{len(items)} point(s) of {source} wait for review; correct with --set 'NAME=brick:Class'", highlight=False, markup=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("classify")(classify)
+    app.command("review")(review)

@@ -1,13 +1,12 @@
 """The ingest handlers: which are installed, and which one reads a file.
 
-Handler modules register themselves (:func:`kg_twin.ingest.base.register`) when imported:
-every module of ``kg_twin.ingest.readers`` and ``kg_twin.ingest.mappers``, plus the modules
-named in ``KG_TWIN_INGEST_HANDLERS`` (comma-separated; third-party readers).
+kg-twin's own handlers are the plain import table of :func:`_import_builtin` (each module registers
+its handler with :func:`kg_twin.ingest.base.register` when imported). Third-party handler modules
+are named in ``KG_TWIN_INGEST_HANDLERS`` (comma-separated dotted names) and resolved by name.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import pkgutil
@@ -18,38 +17,41 @@ from kg_twin.ingest.base import HANDLERS, SourceHandler
 
 log = logging.getLogger(__name__)
 
-HANDLER_PACKAGES = ("kg_twin.ingest.readers", "kg_twin.ingest.mappers")
 # extra handler modules (third-party readers), comma-separated: KG_TWIN_INGEST_HANDLERS=pkg.mod,other.mod
 EXTRA_HANDLERS_ENV = "KG_TWIN_INGEST_HANDLERS"
 SNIFF_BYTES = 64 * 1024
 
 _unavailable: dict[str, str] = {}  # handler module -> why it could not be imported
+_builtin_loaded = False
+
+
+def _import_builtin() -> None:
+    """Import kg-twin's own handler modules (plain imports; they register themselves).
+
+    The IFC reader needs ifcopenshell's compiled wheel, which some platforms lack: when it cannot be
+    imported, it is listed by :func:`unavailable_handlers` and the other readers still work.
+    """
+    global _builtin_loaded
+    if _builtin_loaded:
+        return
+    from kg_twin.ingest.mappers import haystack, rdf, table  # noqa: F401
+    from kg_twin.ingest.readers import citygml, cityjson, document, geojson, geopackage, shapefile  # noqa: F401
+
+    try:
+        from kg_twin.ingest.readers import ifc  # noqa: F401
+    except ImportError as e:
+        _unavailable["kg_twin.ingest.readers.ifc"] = str(e)
+        log.warning("ingest handler module kg_twin.ingest.readers.ifc is unavailable: %s", e)
+    _builtin_loaded = True
 
 
 def load_handlers() -> dict[str, SourceHandler]:
-    """Import every handler module (they register themselves) and return the registry.
-
-    A module that cannot be imported (missing optional dependency) is logged and listed by
-    :func:`unavailable_handlers`; the others still work.
-    """
-    for pkg_name in HANDLER_PACKAGES:
-        try:
-            pkg = importlib.import_module(pkg_name)
-        except ModuleNotFoundError:
-            continue
-        for info in pkgutil.iter_modules(pkg.__path__):
-            name = f"{pkg_name}.{info.name}"
-            if name in _unavailable:
-                continue
-            try:
-                importlib.import_module(name)
-            except ImportError as e:
-                _unavailable[name] = str(e)
-                log.warning("ingest handler module %s is unavailable: %s", name, e)
+    """Import every handler module (they register themselves) and return the registry."""
+    _import_builtin()
     for name in filter(None, (x.strip() for x in os.environ.get(EXTRA_HANDLERS_ENV, "").split(","))):
         try:
-            importlib.import_module(name)
-        except ImportError as e:
+            pkgutil.resolve_name(name)  # a third-party module named by configuration
+        except (ImportError, AttributeError, ValueError) as e:
             raise InputError("HANDLER_IMPORT", f"cannot import ingest handler module {name!r} ({EXTRA_HANDLERS_ENV}): {e}", hint=f"fix {EXTRA_HANDLERS_ENV} or install the module") from None
     return HANDLERS
 

@@ -54,6 +54,8 @@ from typing import Any, Iterable
 
 from kg_twin.errors import InputError, KgTwinError, ShapeViolation
 from kg_twin.ingest.base import IngestTwin, MapContext, SourceHandler
+from kg_twin.ingest.corrections import load_corrections, with_kept_corrections
+from kg_twin.ingest.extent import check_project_extent, project_bounds
 from kg_twin.ingest.handlers import detect, get_handler, handler_names, load_handlers, unavailable_handlers
 from kg_twin.ingest.mapping import dump_yaml, mapping_hash, normalize, roundtrip
 from kg_twin.ingest.provenance import PROVENANCE_GRAPH, provenance_update
@@ -234,6 +236,31 @@ def read(run: Run) -> None:
     run.say("read", {"records": run.read_count, "done": True})
 
 
+def extent_findings(mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    """The coordinate checks of a feature mapping's CRS choices (one list for all its layers)."""
+    layers = mapping.get("layers") if isinstance(mapping.get("layers"), dict) else {None: mapping}
+    out = []
+    for name, m in layers.items():
+        for f in ((m or {}).get("crs") or {}).get("extent") or []:
+            out.append({**f, "layer": name or m.get("layer")})
+    return out
+
+
+def far_findings(run: Run, mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    """Layers lying far from the project's other features (``FAR_FROM_PROJECT``)."""
+    layers = mapping.get("layers") if isinstance(mapping.get("layers"), dict) else {None: mapping}
+    boxes = {name: ((m or {}).get("crs") or {}).get("bounds_crs84") for name, m in layers.items()}
+    if not any(boxes.values()):
+        return []
+    others = [g for g in run.twin.project_graphs(run.project, include_inferred=False) if g != run.graph]
+    project = project_bounds(run.twin.store, others)
+    out = []
+    for name, box in boxes.items():
+        if box and len(box) == 4:
+            out += [{**f, "layer": name or mapping.get("layer")} for f in check_project_extent(tuple(box), project)]  # type: ignore[arg-type]
+    return out
+
+
 def propose(run: Run) -> None:
     """The mapping used: the reviewed one given, or the handler's proposal (YAML round trip either way)."""
     handler, given = _handler(run), run.opts.mapping
@@ -243,9 +270,14 @@ def propose(run: Run) -> None:
         proposal = handler.propose(run.records, _ctx(run)) if run.records else {"version": 1, "handler": handler.name, "note": "no records to profile"}
         mapping = roundtrip(with_read_options(normalize(proposal), run.opts.options.get("read")))
     mapping.setdefault("handler", handler.name)
+    # a person's corrections of this source's point classes, kept from earlier reviews
+    mapping = with_kept_corrections(mapping, load_corrections(run.twin.settings.data_dir, run.project, run.slug))
     run.mapping = mapping
     run.mapping_hash = mapping_hash(mapping)
     run.report.mapping = mapping
+    run.report.warnings = extent_findings(mapping) + far_findings(run, mapping)
+    for w in run.report.warnings:
+        run.say("warning", {"code": w["code"], "message": w["message"], "hint": w.get("hint")})
     run.timer.lap("propose")
 
 

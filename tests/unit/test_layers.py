@@ -17,11 +17,8 @@ FEATURES = ("api", "cli", "ingest", "live", "geo", "validation", "reasoning", "c
 
 # pyoxigraph outside kg_twin/store: none (validation/ reads terms and files through kg_twin.store).
 KNOWN_PYOXIGRAPH: set[str] = set()
-# importlib on kg_twin's own modules: the ingest reader registry (readers register themselves when
-# their package is walked; to become an explicit list or entry points).
-KNOWN_IMPORTLIB = {
-    "kg_twin/ingest/handlers.py",
-}
+# importlib on kg_twin's own modules: none (the ingest readers are a plain import table).
+KNOWN_IMPORTLIB: set[str] = set()
 
 
 def modules() -> list[tuple[str, str, ast.Module]]:

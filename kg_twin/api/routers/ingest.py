@@ -27,6 +27,7 @@ from typing import Any, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -220,3 +221,27 @@ def list_readers() -> Any:
         "unavailable": unavailable_handlers(),
     }
 
+
+
+class CorrectionsBody(BaseModel):
+    corrections: dict[str, str] = Field(..., description="point name -> Brick point class (brick:X, X or a full IRI)", max_length=10000)
+
+
+@router.get("/projects/{project}/review/{source}", summary="Point classes of a source that wait for a person (low confidence), and the kept corrections", responses=errors(400, *READ))
+def get_review(project: str, source: str, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Any:
+    from kg_twin.ingest.corrections import corrections_path, load_corrections, review_list
+
+    twin.access.require(caller, project, "reader")
+    corrections_path(twin.settings.data_dir, project, source)  # a bad source name is a 400
+    graph = twin.naming.graph(project, source)
+    items = review_list(twin.store, graph) if twin.store.has_graph(graph) else []
+    return {"source": source, "graph": graph, "items": items, "corrections": load_corrections(twin.settings.data_dir, project, source)}
+
+
+@router.post("/projects/{project}/review/{source}", summary="Keep a person's corrections of point classes; every later ingest of the source applies them", responses=errors(400, *READ))
+def post_review(project: str, source: str, body: CorrectionsBody, twin: Twin = Depends(get_twin), caller: Caller = Depends(get_caller)) -> Any:
+    from kg_twin.ingest.corrections import save_corrections
+
+    twin.access.require(caller, project, "writer")
+    kept = save_corrections(twin.settings.data_dir, project, source, body.corrections)
+    return {"source": source, "corrections": kept, "applied": "at the next ingest of the source (POST /projects/{project}/ingest)"}

@@ -24,14 +24,16 @@ Project properties minted for attribute columns are described once per map run
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Iterator, Union
 
 from kg_twin.errors import InputError
 from kg_twin.geo.crs import ToCRS84, crs_iri, parse_crs
 from kg_twin.geo.geometry import WKT_LITERAL, GeometryError, prepare_many
 from kg_twin.ingest.base import MapContext, RecordSource, Triple
+from kg_twin.ingest.extent import check_crs_extent, crs84_bounds, sample
 from kg_twin.ingest.mappers.attributes import _curie, convert, expand, pick_key, pick_label, profile_columns
+from kg_twin.ingest.mappers.layers import OSM_TAG_COLUMNS, classify_layer
+from kg_twin.ingest.mappers.layers import normalise as normalise_layer
 from kg_twin.models import Record, Reject
 from kg_twin.rdf import IRI, RDF_TYPE, XSD_BOOLEAN, Literal
 from kg_twin.terms import BOT, DCTERMS, GEO, KGT, OWL, QUDT, RDFS, SF
@@ -52,9 +54,6 @@ K_SOURCE_WKT = IRI(KGT + "sourceWKT")
 AS_WKT = IRI(GEO + "asWKT")
 BOT_BUILDING = BOT + "Building"
 
-# layer / feature type names that hold buildings (lower case, compared without separators)
-BUILDING_LAYERS = {"batiment", "batiments", "bati", "building", "buildings", "bldg", "gebouw", "gebouwen", "pand", "panden",
-                   "bati_indifferencie", "bati_remarquable", "bati_industriel"}
 CITY_TYPES = {
     "Building": ["geo:Feature", "bot:Building"],
     "BuildingPart": ["geo:Feature", "kgt:BuildingPart"],
@@ -62,20 +61,20 @@ CITY_TYPES = {
 }
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9_]", "", name.lower().replace("-", "_").replace(" ", "_"))
-
-
-def propose_classes(layer: str, types: set[str]) -> dict[str, Any]:
+def propose_classes(layer: str, types: set[str], rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Classes of a layer's features: CityJSON / CityGML object types, else the layer's name and
+    columns (:func:`kg_twin.ingest.mappers.layers.classify_layer`)."""
     if types:
         by_type = {t: CITY_TYPES.get(t, ["geo:Feature"]) for t in sorted(types)}
         return {"value": ["geo:Feature"], "by_type": by_type, "kind": "feature", "confidence": 1.0,
                 "reason": "CityJSON object types: " + ", ".join(sorted(types))}
-    if _norm(layer) in BUILDING_LAYERS or _norm(layer).rstrip("s") in BUILDING_LAYERS:
-        return {"value": ["geo:Feature", "bot:Building"], "kind": "building", "confidence": 0.9,
-                "reason": f"layer name {layer!r} is a building layer name"}
-    return {"value": ["geo:Feature"], "kind": "feature", "confidence": 0.6,
-            "reason": f"layer {layer!r}: no more specific class known; edit classes.value to add one"}
+    rows = rows or []
+    columns = sorted({str(k) for r in rows[:1000] for k in r})
+    values: dict[str, set[str]] = {}
+    for c in columns:
+        if normalise_layer(c) in OSM_TAG_COLUMNS:
+            values[c] = {str(r[c]) for r in rows if r.get(c) not in (None, "")}
+    return classify_layer(layer, columns, values)
 
 
 def resolve_crs_choice(records: list[Record], ctx: MapContext) -> dict[str, Any]:
@@ -89,6 +88,34 @@ def resolve_crs_choice(records: list[Record], ctx: MapContext) -> dict[str, Any]
         return dict(declared)
     reason = (declared or {}).get("reason") or "the file declares no coordinate reference system"
     return {"value": None, "confidence": 0.0, "reason": reason}
+
+
+def _first_xy(geom: Any) -> tuple[float, float] | None:
+    coords = geom.get("coordinates") if isinstance(geom, dict) else None
+    if coords is None and isinstance(geom, dict) and geom.get("geometries"):
+        return _first_xy(geom["geometries"][0])
+    while isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (list, tuple)):
+        coords = coords[0]
+    if isinstance(coords, (list, tuple)) and len(coords) >= 2 and all(isinstance(v, (int, float)) for v in coords[:2]):
+        return float(coords[0]), float(coords[1])
+    return None
+
+
+def _with_extent_check(crs: dict[str, Any], records: list[Record]) -> dict[str, Any]:
+    """The CRS choice, with ``extent`` findings when the coordinates lie outside the CRS's area of use."""
+    if not crs.get("value"):
+        return crs
+    pts = sample(p for p in (_first_xy(r.fields.get("geometry")) for r in records) if p is not None)
+    bounds = None
+    try:
+        findings = check_crs_extent(pts, str(crs["value"]))
+        bounds = crs84_bounds(pts, str(crs["value"])) if not findings else None
+    except Exception as e:  # noqa: BLE001 - pyproj: a CRS it cannot transform is reported, not fatal here
+        findings = [{"code": "CRS_UNCHECKED", "message": f"the extent of {crs['value']} could not be checked: {e}", "hint": "check the CRS with --crs EPSG:CODE"}]
+    out = {**crs, "extent": findings} if findings else dict(crs)
+    if bounds is not None:
+        out["bounds_crs84"] = [round(v, 6) for v in bounds]  # compared with the project's other features
+    return out
 
 
 def _by_layer(records: Iterable[Record], default: str) -> dict[str, list[Record]]:
@@ -123,8 +150,8 @@ def _propose_layer(records: list[Record], ctx: MapContext, handler: str) -> dict
         "handler": handler,
         "layer": layer,
         "features": len(records),
-        "crs": resolve_crs_choice(records, ctx),
-        "classes": propose_classes(layer, types),
+        "crs": _with_extent_check(resolve_crs_choice(records, ctx), records),
+        "classes": propose_classes(layer, types, rows),
         "key": key,
         "label": label,
         "geometry": {"invalid": "reject", "keep_source": False,
@@ -169,6 +196,9 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
     classes = mapping.get("classes") or {}
     base_classes = [IRI(expand(c)) for c in classes.get("value", ["geo:Feature"])]
     by_type = {t: [IRI(expand(c)) for c in cs] for t, cs in (classes.get("by_type") or {}).items()}
+    by_value = classes.get("by_value") or {}
+    value_col = by_value.get("column")
+    by_val = {str(v): [IRI(expand(c)) for c in cs] for v, cs in (by_value.get("classes") or {}).items()}
     kind = str(classes.get("kind") or "feature")
     key_col = (mapping.get("key") or {}).get("column")
     label_col = (mapping.get("label") or {}).get("column")
@@ -235,7 +265,8 @@ def _map_layer(records: Iterable[Record], mapping: dict[str, Any], ctx: MapConte
             fkind = "building"
         s = ctx.mint(fkind, key)
         g = ctx.mint("geometry", f"{fkind}-{key}")
-        for c in by_type.get(ftype, base_classes) if ftype else base_classes:
+        own = by_val.get(str(props.get(value_col)), []) if value_col else []
+        for c in dict.fromkeys([*(by_type.get(ftype, base_classes) if ftype else base_classes), *own]):
             yield (s, A, c)
         if label_col and props.get(label_col) not in (None, ""):
             label = str(props[label_col]).strip()

@@ -24,7 +24,8 @@ from typing import Any, Iterable, Iterator, Union
 from kg_twin.errors import InputError
 from kg_twin.ingest.base import MapContext, RecordSource, Triple, register
 from kg_twin.ingest.sniffing import json_top
-from kg_twin.ingest.labels import brick_index, classify
+from kg_twin.ingest.labels import brick_index
+from kg_twin.ingest.labels.learned import classify_point
 from kg_twin.ingest.mappers.table import A, CONFIDENCE, HAS_UNIT, LABEL, ORIGIN, REVIEW, SOURCE, UNIT_TEXT, expand_curie
 from kg_twin.ingest.mappers.units import qudt_unit
 from kg_twin.models import Origin, Record, Reject
@@ -201,7 +202,7 @@ class HaystackHandler(RecordSource):
                     name = _value(f.get("navName")) or _value(f.get("dis")) or _ref_dis(f["id"])
                     if kind == "point" and name:
                         # fall back to the point-name classifier (with the unit as a hint)
-                        cl = classify(str(name), unit=qudt_unit(_value(f.get("unit"))) if f.get("unit") else None)
+                        cl = classify_point(str(name), unit=qudt_unit(_value(f.get("unit"))) if f.get("unit") else None)
                         if not cl.flagged:
                             klass, conf = cl.point_class, round(cl.confidence * 0.8, 3)
                             review += f"; class from the point name: {cl.why}"

@@ -45,6 +45,7 @@ from kg_twin.ingest.labels import (
     find_equipment,
     review_report,
 )
+from kg_twin.ingest.labels.learned import CLASSIFIERS, classify_point
 from kg_twin.ingest.mappers.units import qudt_unit
 from kg_twin.ingest.readers.table import TEXT_EXTENSIONS, XLSX_EXTENSIONS, read_table, sniff_table
 from kg_twin.models import Record, Reject
@@ -362,6 +363,7 @@ class TableHandler(RecordSource):
         made: set[str] = set()  # side entities already emitted (equipment, rooms)
         fixed_class = IRI(expand_curie(cls_spec["value"])) if "value" in cls_spec else None
         corrections = _corrections(cls_spec)
+        method = str(cls_spec.get("classifier") or "learned")
 
         def side_entity(kind_: str, key: str, klass: str, origin: str) -> Iterator[Triple]:
             iri = ctx.mint(kind_, key)
@@ -416,7 +418,7 @@ class TableHandler(RecordSource):
                     text = f.get(cls_spec["classify"])
                     text = str(text) if text is not None else key
                     if kind == "point":
-                        cl = corrections.apply(classify(text, unit=qudt_unit(f.get(unit_col)) if unit_col else None))
+                        cl = corrections.apply(classify_point(text, unit=qudt_unit(f.get(unit_col)) if unit_col else None, method=method))
                         klass = IRI(cl.point_class)
                     else:
                         refs, _ = find_equipment(text)
@@ -455,7 +457,7 @@ class TableHandler(RecordSource):
                     elif role == "point":
                         pt = ctx.mint("point", sv)
                         if d.get("class") == "classify" or not d.get("class"):
-                            pklass = classify(sv).point_class
+                            pklass = classify_point(sv).point_class
                         else:
                             pklass = expand_curie(d["class"])
                         out += [(pt, A, IRI(pklass)), (pt, LABEL, Literal(sv)), (pt, SOURCE, src), (pt, ORIGIN, Literal(f"{origin} column {col}"))]
@@ -483,8 +485,8 @@ class TableHandler(RecordSource):
         spec = m["entity"].get("class") or {}
         if m["entity"]["kind"] != "point" or "classify" not in spec:
             return review_report([])
-        col, corrections = spec["classify"], _corrections(spec)
-        return review_report(corrections.apply(classify(str(r.fields.get(col)))) for r in records if isinstance(r, Record) and r.fields.get(col) is not None)
+        col, corrections, method = spec["classify"], _corrections(spec), str(spec.get("classifier") or "learned")
+        return review_report(corrections.apply(classify_point(str(r.fields.get(col)), method=method)) for r in records if isinstance(r, Record) and r.fields.get(col) is not None)
 
 
 def _corrections(cls_spec: dict[str, Any]) -> Corrections:
@@ -526,6 +528,9 @@ def _check_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
                 "entity.class.corrections must sit beside 'classify' and map point names to Brick classes",
                 hint="e.g. class: {classify: Point Name, corrections: {'AHU-1 DSP': brick:Supply_Air_Static_Pressure_Sensor}}",
             )
+    if isinstance(cls, dict) and str(cls.get("classifier") or "learned") not in CLASSIFIERS:
+        raise InputError("BAD_MAPPING", f"entity.class.classifier must be one of {', '.join(CLASSIFIERS)}, not {cls.get('classifier')!r}",
+                         hint="classifier: learned (the default) or classifier: rules")
     for col, d in (mapping.get("columns") or {}).items():
         if not isinstance(d, dict) or d.get("role") not in ROLES:
             raise InputError("BAD_MAPPING", f"column {col!r}: role must be one of {', '.join(ROLES)}", where={"column": col})
