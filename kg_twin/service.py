@@ -29,12 +29,14 @@ part of it they use; only ``api``, ``cli`` and ``demo`` import this module.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any, Callable
 
 from kg_twin.access import Access, TokenStore
 from kg_twin.catalog.catalog import Catalog, ProjectQueries, default_catalog
 from kg_twin.core import ChangeFeed, Core, ProjectInfo, ProjectRegistry, check_mode
 from kg_twin.geo import functions as geo_functions
+from kg_twin.history.recorder import RecordingStore
 from kg_twin.ingest.jobs import JobManager
 from kg_twin.ingest.staging import IngestStaging
 from kg_twin.limits import Limits
@@ -117,6 +119,8 @@ def create_twin(settings: Settings, store: GraphStore | None = None, *, read_onl
     functions = sparql_functions(settings)
     naming = Naming(settings.base_iri)
     graph_store = store if store is not None else open_store(settings, read_only=read_only, functions=functions)
+    if settings.history and not isinstance(graph_store, RecordingStore):
+        graph_store = RecordingStore(graph_store, naming, tmp_dir=Path(settings.data_dir) / "tmp")
     changes = ChangeFeed()
     tokens = TokenStore(settings.auth_db_path)
     projects = ProjectRegistry(graph_store, naming, changes=changes, tokens=tokens)
