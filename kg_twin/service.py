@@ -36,6 +36,8 @@ from kg_twin.access import Access, TokenStore
 from kg_twin.catalog.catalog import Catalog, ProjectQueries, default_catalog
 from kg_twin.core import ChangeFeed, Core, ProjectInfo, ProjectRegistry, check_mode
 from kg_twin.geo import functions as geo_functions
+from kg_twin.history.asof import AsOf
+from kg_twin.history.log import History
 from kg_twin.history.recorder import RecordingStore
 from kg_twin.ingest.jobs import JobManager
 from kg_twin.ingest.staging import IngestStaging
@@ -85,6 +87,9 @@ class Twin(Core):
         self.queries = queries
         self.ingest_jobs = ingest_jobs
         self.ingest_staging = ingest_staging
+        self.history = History(self)
+        self.as_of = AsOf(self, self.history)
+        changes.on_change(self.history.apply_retention)
         self._live: LiveService | None = None
         self._live_lock = threading.Lock()
 

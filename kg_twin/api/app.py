@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg_twin import __version__
 from kg_twin.api import openapi
-from kg_twin.api.routers import graphs, health, ingest, live, ontologies, projects, queries, sparql, validate
+from kg_twin.api.routers import graphs, health, history, ingest, live, ontologies, projects, queries, sparql, validate
 from kg_twin.errors import InputError, KgTwinError
 from kg_twin.reasoning.refresh import InferenceRefresher
 from kg_twin.service import Twin, create_twin
@@ -40,6 +40,7 @@ ROUTERS: list[APIRouter] = [
     ingest.router,
     queries.router,
     live.router,
+    history.router,
 ]
 
 

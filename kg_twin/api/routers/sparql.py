@@ -48,6 +48,7 @@ _QUERY_PARAMS = [
     _param("named-graph-uri", "a named graph of the query's dataset (repeatable)", many=True),
     _param("timeout", "seconds before the query is stopped (at most KG_TWIN_QUERY_TIMEOUT_S)"),
     _param("inferred", "'false' leaves the inferred triples out"),
+    _param("asOf", "project endpoint: answer on the dataset as it was at this version number or ISO 8601 time (read-only)"),
     _param("format", "result format, overriding Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig"),
 ]
 _FORM = {
@@ -223,6 +224,13 @@ def _describe(request: Request, twin: Twin, endpoint: str, union: bool = True) -
 @router.post("/projects/{project}/sparql", operation_id="project_sparql_post", summary="SPARQL endpoint of one project (queries and updates)", response_class=Response, responses={**_ERRORS, **_UPDATE_OK}, openapi_extra=_POST_DOC)
 async def project_sparql(project: str, request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
+    as_of = op.param("asOf")
+    if as_of is not None:  # the dataset as it was at a version or a time (kg_twin/history), read-only
+        twin.access.require(caller, project, "reader")
+        if op.kind == "update":
+            raise Forbidden("READ_ONLY_AS_OF", "an as-of dataset is read-only", hint="send the update without asOf, or restore the version (POST /projects/{project}/restore)")
+        view = await run_in_threadpool(twin.as_of.view, project, as_of)
+        return await _run_query(request, twin, op, view.dataset, view.owns, endpoint, view.project)
     if op.kind == "update":
         twin.access.require(caller, project, "writer")
         await run_in_threadpool(run_project_update, twin, project, op.text, endpoint, op.using_graph_uri, op.using_named_graph_uri)
