@@ -39,6 +39,7 @@ from kg_twin.geo import functions as geo_functions
 from kg_twin.history.asof import AsOf
 from kg_twin.history.log import History
 from kg_twin.history.recorder import RecordingStore
+from kg_twin.history.scenarios import Scenarios
 from kg_twin.ingest.jobs import JobManager
 from kg_twin.ingest.staging import IngestStaging
 from kg_twin.limits import Limits
@@ -89,6 +90,7 @@ class Twin(Core):
         self.ingest_staging = ingest_staging
         self.history = History(self)
         self.as_of = AsOf(self, self.history)
+        self.scenarios = Scenarios(self, self.history, self.as_of)
         changes.on_change(self.history.apply_retention)
         self._live: LiveService | None = None
         self._live_lock = threading.Lock()

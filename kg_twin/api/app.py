@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg_twin import __version__
 from kg_twin.api import openapi
-from kg_twin.api.routers import graphs, health, history, ingest, live, ontologies, projects, queries, sparql, validate
+from kg_twin.api.routers import graphs, health, history, ingest, live, ontologies, projects, queries, scenarios, sparql, validate
 from kg_twin.errors import InputError, KgTwinError
 from kg_twin.reasoning.refresh import InferenceRefresher
 from kg_twin.service import Twin, create_twin
@@ -41,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     queries.router,
     live.router,
     history.router,
+    scenarios.router,
 ]
 
 
