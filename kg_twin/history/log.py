@@ -54,6 +54,7 @@ class Version:
     removed: int = 0
     graphs: list[str] = field(default_factory=list)  # client names
     sealed: bool = True
+    prov_activity: str = ""  # the PROV activity the write recorded (an ingest's), if any
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,11 +93,11 @@ class History:
         lg = self.names.log(project)
         flt = f"FILTER(?n >= {seqs[0]} && ?n <= {seqs[1]})" if seqs else ""
         rows = self.core.store.select(
-            f"""SELECT ?v ?n ?t ?act ?agent ?label ?a ?r ?sealed (GROUP_CONCAT(STR(?g); separator=" ") AS ?gs) WHERE {{ GRAPH <{lg}> {{
+            f"""SELECT ?v ?n ?t ?act ?agent ?label ?a ?r ?sealed ?pa (GROUP_CONCAT(STR(?g); separator=" ") AS ?gs) WHERE {{ GRAPH <{lg}> {{
                 ?v <{KGT}seq> ?n ; <{PROV}generatedAtTime> ?t ; <{KGT}activity> ?act ; <{KGT}agent> ?agent .
                 OPTIONAL {{ ?v <{RDFS}label> ?label }} OPTIONAL {{ ?v <{KGT}added> ?a }} OPTIONAL {{ ?v <{KGT}removed> ?r }}
-                OPTIONAL {{ ?v <{KGT}sealed> ?sealed }} OPTIONAL {{ ?v <{KGT}graph> ?g }} {flt} }} }}
-               GROUP BY ?v ?n ?t ?act ?agent ?label ?a ?r ?sealed ORDER BY DESC(?n)"""
+                OPTIONAL {{ ?v <{KGT}sealed> ?sealed }} OPTIONAL {{ ?v <{KGT}graph> ?g }} OPTIONAL {{ ?v <{PROV}wasGeneratedBy> ?pa }} {flt} }} }}
+               GROUP BY ?v ?n ?t ?act ?agent ?label ?a ?r ?sealed ?pa ORDER BY DESC(?n)"""
         )
         ds = self.core.dataset_of(project)
         out = [
@@ -111,6 +112,7 @@ class History:
                 removed=_int(r.get("r")),
                 graphs=[ds.client(g) for g in str(r.get("gs", "")).split()],
                 sealed="sealed" not in r,
+                prov_activity=str(r.get("pa", "")),
             )
             for r in rows
         ]

@@ -36,7 +36,7 @@ import uuid
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 from kg_twin.errors import KgTwinError
 from kg_twin.history.actor import current
@@ -51,19 +51,20 @@ from kg_twin.terms import KGT, PROV, RDF, RDFS, XSD, Naming
 log = logging.getLogger(__name__)
 
 _WILD = re.compile(r"GRAPH\s*[?$]|\b(ALL|NAMED)\b", re.IGNORECASE)
+_ACTIVITY = re.compile(r"<([^<>\s]+)>\s+(?:a|<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type>)\s+<http://www\.w3\.org/ns/prov#Activity>")
 
 
 class _RecordedPending(PendingLoad):
     """A backend's pending load whose commit also records the version."""
 
-    def __init__(self, inner: PendingLoad, extra: str, after: Any) -> None:
+    def __init__(self, inner: PendingLoad, extra: Callable[[str], str], after: Any) -> None:
         super().__init__(lambda data, fmt: inner.add(data, format=fmt), self._commit_both)
         self._inner = inner
         self._extra = extra
         self._after = after
 
     def _commit_both(self, update: str) -> None:
-        self._inner.commit(" ;\n".join(u for u in (update, self._extra) if u.strip()))
+        self._inner.commit(" ;\n".join(u for u in (update, self._extra(update)) if u.strip()))
         self._after()
 
     def wait(self) -> None:
@@ -153,7 +154,8 @@ class RecordingStore:
     def forget(self, project: str) -> None:
         self._seq.pop(project, None)
 
-    def _record(self, project: str, seq: int, *, whole: Iterable[str] = (), activity: str = "") -> str:
+    def _record(self, project: str, seq: int, *, whole: Iterable[str] = (), activity: str = "", text: str = "") -> str:
+        """The version record (``text``: the write's SPARQL, whose PROV activities it links to)."""
         token, label, act = current()
         v = IRI(self.names.version(project, seq))
         w = NTriplesWriter()
@@ -167,6 +169,8 @@ class RecordingStore:
         w.add(v, IRI(KGT + "sealed"), Literal("false", XSD + "boolean"))
         for g in whole:
             w.add(v, IRI(KGT + "addsWholeGraph"), IRI(g))
+        for act_iri in dict.fromkeys(_ACTIVITY.findall(text) if "prov#Activity" in text else []):
+            w.add(v, IRI(PROV + "wasGeneratedBy"), IRI(act_iri))
         return f"INSERT DATA {{ GRAPH <{self.names.log(project)}> {{ {w.getvalue().decode('utf-8')} }} }}"
 
     def _capture_ops(self, project: str, seq: int, graph: str, before: str) -> list[str]:
@@ -193,6 +197,8 @@ class RecordingStore:
         projects = sorted({p for g in touched if (p := self.naming.project_of_graph(g)) is not None})
         if not projects or any(self.names.log(p) in w.written for p in projects):
             self.inner.update(sparql, base_iri=base_iri)  # nothing versioned, or a project being deleted with its history
+            for p in projects:
+                self.forget(p)
             return
         with self.inner.transaction():
             seqs = {p: self.last_seq(p) + 1 for p in projects}
@@ -241,7 +247,7 @@ class RecordingStore:
             for p, s, g in sorted(pairs):
                 plus, minus = self.names.delta(p, s, "+", g), self.names.delta(p, s, "-", g)
                 out.append(f"DELETE {{ GRAPH <{plus}> {{ ?s ?p ?o }} GRAPH <{minus}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{plus}> {{ ?s ?p ?o }} GRAPH <{minus}> {{ ?s ?p ?o }} }}")
-        out += [self._record(p, s, activity="update") for p, s in seqs.items()]
+        out += [self._record(p, s, activity="update", text=sparql) for p, s in seqs.items()]
         return " ;\n".join(out)
 
     def _general_capture(self, sparql: str, w: Writes, touched: set[str], seqs: dict[str, int]) -> str:
@@ -260,7 +266,7 @@ class RecordingStore:
             pre.append(f"ADD SILENT GRAPH <{g}> TO GRAPH <{before}>")
             post += self._capture_ops(p, s, g, before)
             post.append(f"DROP SILENT GRAPH <{before}>")
-        post += [self._record(p, s, activity="update") for p, s in seqs.items()]
+        post += [self._record(p, s, activity="update", text=sparql) for p, s in seqs.items()]
         return " ;\n".join([*pre, body, *post])
 
     def drop_graphs(self, graphs: Iterable[str]) -> None:
@@ -370,7 +376,7 @@ class RecordingStore:
                 self._seq[p] = seq
                 self.seal(p, seq)
 
-            yield _RecordedPending(h, self._record(p, seq, whole=[graph], activity="load"), after)
+            yield _RecordedPending(h, lambda update: self._record(p, seq, whole=[graph], activity="load", text=update), after)
 
     # ------------------------------------------------------------------ sealing
     def seal(self, project: str, seq: int) -> Patch:

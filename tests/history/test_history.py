@@ -21,6 +21,8 @@ from rdflib.compare import isomorphic
 
 from kg_twin.api.app import create_app
 from kg_twin.cli.main import load_dataset_file
+from kg_twin.ingest.pipeline import ingest
+from kg_twin.ingest.run import IngestOptions
 from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 from kg_twin.sparql.update import run_project_update
@@ -66,6 +68,11 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Twin, obje
     g = lambda name: twin.naming.graph(P, name)  # noqa: E731
     ttl = tmp / "sites.ttl"
     ttl.write_text(f"<{EX}b1> a <{EX}Building> ; <{EX}name> 'B1' .\n<{EX}b2> a <{EX}Building> ; <{EX}name> 'B2' .\n")
+    src1, src2 = tmp / "s1" / "survey.ttl", tmp / "s2" / "survey.ttl"
+    src1.parent.mkdir()
+    src2.parent.mkdir()
+    src1.write_text(f"<{EX}b1> <{EX}height> 12 .\n<{EX}b2> <{EX}height> 30 .\n")
+    src2.write_text(f"<{EX}b1> <{EX}height> 14 .\n<{EX}b2> <{EX}height> 30 .\n")
     nq = tmp / "extra.nq"
     nq.write_text(f"<{EX}s1> <{EX}in> <{EX}b1> <{EX}graphs/extra> .\n<{EX}s1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EX}Space> <{EX}graphs/extra> .\n<{EX}s1> <{EX}name> \"S1\" .\n")
     writes = [
@@ -78,6 +85,8 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Twin, obje
         lambda: twin.store.load(f"<{EX}z3> a <{EX}Zone> .".encode(), format="turtle", graph=g("zones")),  # add
         lambda: load_dataset_file(twin, P, nq, "nquads"),  # dataset file (kg-twin load of N-Quads)
         lambda: twin.store.drop_graphs([g("zones")]),
+        lambda: ingest(twin, P, src1, IngestOptions(graph="survey", validate=False)),  # ingest: new graph + provenance
+        lambda: ingest(twin, P, src2, IngestOptions(graph="survey", validate=False)),  # re-ingest: replaced graph
         lambda: run_project_update(twin, P, f"COPY <{EX}graphs/points> TO <{EX}graphs/copy> ; CLEAR GRAPH <{EX}graphs/points>"),
         lambda: run_project_update(twin, P, "INSERT DATA { <http://example.org/b1> <http://example.org/floors> 4 }"),  # already there: no change
     ]
@@ -115,6 +124,8 @@ def test_every_write_path_made_one_version(scene):
     assert total == len(saved) - 1 and all(v.sealed for v in versions)
     assert versions[0].added == 0 and versions[0].removed == 0  # the no-op
     assert {v.activity for v in versions} == {"update", "load"}
+    ingests = [v for v in versions if v.prov_activity]  # an ingest's version links its PROV activity
+    assert len(ingests) == 2 and all(twin.store.ask(f"ASK {{ GRAPH ?g {{ <{v.prov_activity}> a <http://www.w3.org/ns/prov#Activity> }} }}") for v in ingests)
 
 
 def test_as_of_every_version_is_the_dataset_saved_then(scene):
