@@ -83,11 +83,33 @@ class RecordingStore:
         self.recover()
 
     # ------------------------------------------------------------------ reads: the backend's
-    def query(self, sparql: str, **kw: Any) -> QueryResult:
-        return self.inner.query(sparql, **kw)
+    def query(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        result_format: str = "json",
+        graph_format: str = "ntriples",
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        base_iri: str | None = None,
+        bindings: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        return self.inner.query(sparql, dataset=dataset, result_format=result_format, graph_format=graph_format, max_rows=max_rows, timeout_s=timeout_s, base_iri=base_iri, bindings=bindings)
 
-    async def aquery(self, sparql: str, **kw: Any) -> QueryResult:
-        return await self.inner.aquery(sparql, **kw)
+    async def aquery(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        result_format: str = "json",
+        graph_format: str = "ntriples",
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        base_iri: str | None = None,
+        bindings: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        return await self.inner.aquery(sparql, dataset=dataset, result_format=result_format, graph_format=graph_format, max_rows=max_rows, timeout_s=timeout_s, base_iri=base_iri, bindings=bindings)
 
     def select(self, sparql: str, *, dataset: Dataset | None = None, bindings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return self.inner.select(sparql, dataset=dataset, bindings=bindings)
@@ -317,11 +339,12 @@ class RecordingStore:
                 ops.append(f"ADD SILENT GRAPH <{staging}> TO GRAPH <{target}>")
             else:
                 plus, minus = self.names.delta(project, seq, "+", target), self.names.delta(project, seq, "-", target)
+                # only the delta is written to the target: a re-load that changes little writes little
                 ops.append(f"INSERT {{ GRAPH <{plus}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staging}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{target}> {{ ?s ?p ?o }} }} }}")
                 if replace:
                     ops.append(f"INSERT {{ GRAPH <{minus}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{staging}> {{ ?s ?p ?o }} }} }}")
-                    ops.append(f"DROP SILENT GRAPH <{target}>")
-                ops.append(f"ADD SILENT GRAPH <{staging}> TO GRAPH <{target}>")
+                    ops.append(f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{minus}> {{ ?s ?p ?o }} }}")
+                ops.append(f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{plus}> {{ ?s ?p ?o }} }}")
             ops.append(f"DROP SILENT GRAPH <{staging}>")
         ops.append(self._record(project, seq, whole=whole, activity="load"))
         self.inner.update(" ;\n".join(ops))
