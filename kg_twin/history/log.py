@@ -97,8 +97,9 @@ class History:
                 ?v <{KGT}seq> ?n ; <{PROV}generatedAtTime> ?t ; <{KGT}activity> ?act ; <{KGT}agent> ?agent .
                 OPTIONAL {{ ?v <{RDFS}label> ?label }} OPTIONAL {{ ?v <{KGT}added> ?a }} OPTIONAL {{ ?v <{KGT}removed> ?r }}
                 OPTIONAL {{ ?v <{KGT}sealed> ?sealed }} OPTIONAL {{ ?v <{KGT}graph> ?g }} OPTIONAL {{ ?v <{PROV}wasGeneratedBy> ?pa }} {flt} }} }}
-               GROUP BY ?v ?n ?t ?act ?agent ?label ?a ?r ?sealed ?pa ORDER BY DESC(?n)"""
+               GROUP BY ?v ?n ?t ?act ?agent ?label ?a ?r ?sealed ?pa ORDER BY DESC(?n) LIMIT {int(limit)} OFFSET {int(offset)}"""
         )
+        total = self.core.store.select(f"SELECT (COUNT(?v) AS ?c) WHERE {{ GRAPH <{lg}> {{ ?v <{KGT}seq> ?n {flt} }} }}")
         ds = self.core.dataset_of(project)
         out = [
             Version(
@@ -116,7 +117,7 @@ class History:
             )
             for r in rows
         ]
-        return out[offset : offset + limit], len(out)
+        return out, _int(total[0].get("c")) if total else 0
 
     def version(self, project: str, seq: int) -> Version:
         found, _ = self.versions(project, seqs=(seq, seq))
