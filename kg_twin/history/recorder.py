@@ -176,8 +176,9 @@ class RecordingStore:
     def forget(self, project: str) -> None:
         self._seq.pop(project, None)
 
-    def _record(self, project: str, seq: int, *, whole: Iterable[str] = (), activity: str = "", text: str = "") -> str:
-        """The version record (``text``: the write's SPARQL, whose PROV activities it links to)."""
+    def _record(self, project: str, seq: int, *, whole: Iterable[str] = (), activity: str = "", text: str = "", patch: Patch | None = None) -> str:
+        """The version record (``text``: the write's SPARQL, whose PROV activities it links to;
+        ``patch``: the delta when known already, recorded sealed)."""
         token, label, act = current()
         v = IRI(self.names.version(project, seq))
         w = NTriplesWriter()
@@ -188,7 +189,10 @@ class RecordingStore:
         w.add(v, IRI(KGT + "agent"), Literal(token or "local"))
         if label:
             w.add(v, IRI(RDFS + "label"), Literal(label))
-        w.add(v, IRI(KGT + "sealed"), Literal("false", XSD + "boolean"))
+        if patch is None:
+            w.add(v, IRI(KGT + "sealed"), Literal("false", XSD + "boolean"))
+        else:
+            _sealed(w, v, patch)
         for g in whole:
             w.add(v, IRI(KGT + "addsWholeGraph"), IRI(g))
         for act_iri in dict.fromkeys(_ACTIVITY.findall(text) if "prov#Activity" in text else []):
@@ -329,27 +333,28 @@ class RecordingStore:
             return self.inner.graph_size(graph)
 
     def _publish(self, project: str, pairs: list[tuple[str, str]], *, replace: bool) -> None:
-        """Staging graphs into their targets, with the delta and the version: one transaction."""
+        """Staging graphs into their targets with the version, in one transaction. The delta is
+        computed first, under the writer lock (the staging graph against the target, as N-Quads
+        rows), and recorded sealed; only the delta is written to the target, so a re-load that
+        changes little writes little. Memory: the rows of both graphs."""
         seq = self.last_seq(project) + 1
         ops: list[str] = []
-        whole: list[str] = []
+        patch = Patch()
         for staging, target in pairs:
-            if not self.inner.has_graph(target):
-                whole.append(target)
-                ops.append(f"ADD SILENT GRAPH <{staging}> TO GRAPH <{target}>")
+            new = set(_quads(self.inner.dump_bytes(format="ntriples", graphs=[staging]), target))
+            old = set(_quads(self.inner.dump_bytes(format="ntriples", graphs=[target]), target)) if self.inner.has_graph(target) else set()
+            patch.added += sorted(new - old)
+            if replace:
+                patch.removed += sorted(old - new)
+                ops.append(f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{staging}> {{ ?s ?p ?o }} }} }}")
+            if old:
+                ops.append(f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staging}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{target}> {{ ?s ?p ?o }} }} }}")
             else:
-                plus, minus = self.names.delta(project, seq, "+", target), self.names.delta(project, seq, "-", target)
-                # only the delta is written to the target: a re-load that changes little writes little
-                ops.append(f"INSERT {{ GRAPH <{plus}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staging}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{target}> {{ ?s ?p ?o }} }} }}")
-                if replace:
-                    ops.append(f"INSERT {{ GRAPH <{minus}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{staging}> {{ ?s ?p ?o }} }} }}")
-                    ops.append(f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{minus}> {{ ?s ?p ?o }} }}")
-                ops.append(f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{plus}> {{ ?s ?p ?o }} }}")
+                ops.append(f"ADD SILENT GRAPH <{staging}> TO GRAPH <{target}>")
             ops.append(f"DROP SILENT GRAPH <{staging}>")
-        ops.append(self._record(project, seq, whole=whole, activity="load"))
+        ops.append(self._record(project, seq, activity="load", patch=patch))
         self.inner.update(" ;\n".join(ops))
         self._seq[project] = seq
-        self.seal(project, seq)
 
     def _load_dataset(self, source: Any, *, format: str, base_iri: str | None, bulk: bool | None) -> int:
         """A dataset file: its versioned graphs go through staging graphs, one publish per project."""
@@ -407,13 +412,8 @@ class RecordingStore:
         v = self.names.version(project, seq)
         logg = self.names.log(project)
         patch, dgs = self.unsealed_patch(project, seq)
-        graphs = sorted(patch.graphs())
         w = NTriplesWriter()
-        w.add(IRI(v), IRI(KGT + "patch"), Literal(patch.pack(), KGT + "RDFPatchZ"))
-        w.add(IRI(v), IRI(KGT + "added"), Literal(str(len(patch.added)), XSD + "integer"))
-        w.add(IRI(v), IRI(KGT + "removed"), Literal(str(len(patch.removed)), XSD + "integer"))
-        for g in graphs:
-            w.add(IRI(v), IRI(KGT + "graph"), IRI(g))
+        _sealed(w, IRI(v), patch)
         ops = [
             f"DELETE WHERE {{ GRAPH <{logg}> {{ <{v}> <{KGT}sealed> ?x }} }}",
             f"DELETE WHERE {{ GRAPH <{logg}> {{ <{v}> <{KGT}addsWholeGraph> ?x }} }}",
@@ -458,6 +458,15 @@ class RecordingStore:
                 self.inner.drop_graphs(leftovers)
         except KgTwinError as e:  # read-only (a CLI next to the server): the owner seals
             log.info("history recovery skipped: %s", e)
+
+
+def _sealed(w: NTriplesWriter, v: IRI, patch: Patch) -> None:
+    """The sealed form of a version's delta: the compressed RDF Patch, counts, graphs changed."""
+    w.add(v, IRI(KGT + "patch"), Literal(patch.pack(), KGT + "RDFPatchZ"))
+    w.add(v, IRI(KGT + "added"), Literal(str(len(patch.added)), XSD + "integer"))
+    w.add(v, IRI(KGT + "removed"), Literal(str(len(patch.removed)), XSD + "integer"))
+    for g in sorted(patch.graphs()):
+        w.add(v, IRI(KGT + "graph"), IRI(g))
 
 
 def _quads(ntriples: bytes, graph: str) -> list[str]:
