@@ -55,7 +55,8 @@ _ACTIVITY = re.compile(r"<([^<>\s]+)>\s+(?:a|<http://www\.w3\.org/1999/02/22-rdf
 
 
 class _RecordedPending(PendingLoad):
-    """A backend's pending load whose commit also records the version."""
+    """A backend's pending load whose commit also records the version (``extra``: the commit's
+    update -> the update with its delta capture and version records)."""
 
     def __init__(self, inner: PendingLoad, extra: Callable[[str], str], after: Any) -> None:
         super().__init__(lambda data, fmt: inner.add(data, format=fmt), self._commit_both)
@@ -64,7 +65,7 @@ class _RecordedPending(PendingLoad):
         self._after = after
 
     def _commit_both(self, update: str) -> None:
-        self._inner.commit(" ;\n".join(u for u in (update, self._extra(update)) if u.strip()))
+        self._inner.commit(self._extra(update))
         self._after()
 
     def wait(self) -> None:
@@ -208,10 +209,26 @@ class RecordingStore:
 
     # ------------------------------------------------------------------ writes
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        with self.inner.transaction():
+            wrapped = self._wrap(sparql, base_iri)
+            if wrapped is None:
+                self.inner.update(sparql, base_iri=base_iri)
+                return
+            text, seqs = wrapped
+            self.inner.update(text, base_iri=base_iri)
+            for p, s in seqs.items():
+                self._seq[p] = s
+                self.seal(p, s)
+
+    def _wrap(self, sparql: str, base_iri: str | None, *, seqs: dict[str, int] | None = None, whole: dict[str, list[str]] | None = None, activity: str = "update") -> tuple[str, dict[str, int]] | None:
+        """The update with its delta capture and version records (one text, one transaction), and
+        the version number of each project it writes; ``None`` when it writes nothing versioned.
+        ``seqs``/``whole``: versions already started (a pending load's) and the new graphs they add."""
+        seqs = dict(seqs or {})
+        whole = whole or {}
         root = self.naming.graph_root
         if root not in sparql or not (any(self.names.versioned(g) for g in re.findall(r"<(" + re.escape(root) + r"[^>\s]*)>", sparql)) or _WILD.search(sparql)):
-            self.inner.update(sparql, base_iri=base_iri)
-            return
+            return None
         w = analyze(sparql, base_iri)
         touched = {g for g in w.written if self.names.versioned(g)}
         if w.wildcard:
@@ -222,19 +239,20 @@ class RecordingStore:
                 touched |= {g for g in existing if g.startswith(pre) and self.names.versioned(g)}
         projects = sorted({p for g in touched if (p := self.naming.project_of_graph(g)) is not None})
         if not projects or any(self.names.log(p) in w.written for p in projects):
-            self.inner.update(sparql, base_iri=base_iri)  # nothing versioned, or a project being deleted with its history
-            for p in projects:
+            for p in projects:  # nothing versioned, or a project being deleted with its history
                 self.forget(p)
-            return
-        with self.inner.transaction():
-            seqs = {p: self.last_seq(p) + 1 for p in projects}
-            text = self._data_capture(sparql, w, seqs) if w.data_only and not w.prologue else self._general_capture(sparql, w, touched, seqs)
-            self.inner.update(text, base_iri=base_iri)
-            for p, s in seqs.items():
-                self._seq[p] = s
-                self.seal(p, s)
+            return None
+        for p in projects:
+            seqs.setdefault(p, self.last_seq(p) + 1)
 
-    def _data_capture(self, sparql: str, w: Writes, seqs: dict[str, int]) -> str:
+        def record(p: str, s: int) -> str:
+            return self._record(p, s, activity=activity, text=sparql, whole=whole.get(p, ()))
+
+        if w.data_only and not w.prologue:
+            return self._data_capture(sparql, w, seqs, record), seqs
+        return self._general_capture(sparql, w, touched, seqs, record), seqs
+
+    def _data_capture(self, sparql: str, w: Writes, seqs: dict[str, int], record: Callable[[str, int], str]) -> str:
         """INSERT DATA / DELETE DATA: candidates in scratch graphs, compared with the targets."""
         text = _unescaped(sparql)
         toks = w.toks
@@ -273,10 +291,10 @@ class RecordingStore:
             for p, s, g in sorted(pairs):
                 plus, minus = self.names.delta(p, s, "+", g), self.names.delta(p, s, "-", g)
                 out.append(f"DELETE {{ GRAPH <{plus}> {{ ?s ?p ?o }} GRAPH <{minus}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{plus}> {{ ?s ?p ?o }} GRAPH <{minus}> {{ ?s ?p ?o }} }}")
-        out += [self._record(p, s, activity="update", text=sparql) for p, s in seqs.items()]
+        out += [record(p, s) for p, s in seqs.items()]
         return " ;\n".join(out)
 
-    def _general_capture(self, sparql: str, w: Writes, touched: set[str], seqs: dict[str, int]) -> str:
+    def _general_capture(self, sparql: str, w: Writes, touched: set[str], seqs: dict[str, int], record: Callable[[str, int], str]) -> str:
         """Any update: before-images of the graphs it may write, compared after it."""
         body = sparql.rstrip().rstrip(";")
         pre: list[str] = []
@@ -292,7 +310,7 @@ class RecordingStore:
             pre.append(f"ADD SILENT GRAPH <{g}> TO GRAPH <{before}>")
             post += self._capture_ops(p, s, g, before)
             post.append(f"DROP SILENT GRAPH <{before}>")
-        post += [self._record(p, s, activity="update", text=sparql) for p, s in seqs.items()]
+        post += [record(p, s) for p, s in seqs.items()]
         return " ;\n".join([*pre, body, *post])
 
     def drop_graphs(self, graphs: Iterable[str]) -> None:
@@ -398,13 +416,22 @@ class RecordingStore:
             return
         p = self.naming.project_of_graph(graph) or ""
         with self.inner.pending_load(source, format=format, graph=graph, base_iri=base_iri) as h:
-            seq = self.last_seq(p) + 1
+            seqs = {p: self.last_seq(p) + 1}
+
+            def wrap(update: str) -> str:
+                # the commit's own update (an ingest's provenance) is captured in the same version
+                wrapped = self._wrap(update, None, seqs=seqs, whole={p: [graph]}, activity="load") if update.strip() else None
+                if wrapped is None:
+                    return " ;\n".join(u for u in (update, self._record(p, seqs[p], whole=[graph], activity="load", text=update)) if u.strip())
+                seqs.update(wrapped[1])
+                return wrapped[0]
 
             def after() -> None:
-                self._seq[p] = seq
-                self.seal(p, seq)
+                for q, s in seqs.items():
+                    self._seq[q] = s
+                    self.seal(q, s)
 
-            yield _RecordedPending(h, lambda update: self._record(p, seq, whole=[graph], activity="load", text=update), after)
+            yield _RecordedPending(h, wrap, after)
 
     # ------------------------------------------------------------------ sealing
     def seal(self, project: str, seq: int) -> Patch:

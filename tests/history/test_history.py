@@ -58,6 +58,14 @@ def _same(a: dict[str, Graph], b: dict[str, Graph]) -> bool:
     return all(isomorphic(a.get(k, Graph()), b.get(k, Graph())) for k in keys)
 
 
+def _pending(twin: Twin, source: Path, graph: str, prov: str) -> None:
+    nt = source.with_suffix(".nt")
+    nt.write_bytes(twin.store.dump_bytes(format="ntriples", graphs=[twin.naming.graph(P, "sites")]))
+    with twin.store.pending_load(nt, format="ntriples", graph=graph) as h:
+        h.add(f"<{EX}extra> <{EX}p> \"1\" .".encode())
+        h.commit(f"INSERT DATA {{ GRAPH <{prov}> {{ <{EX}load1> a <http://www.w3.org/ns/prov#Activity> }} }}")
+
+
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Twin, object, list[tuple[int, bytes, set[str]]]]]:
     from fastapi.testclient import TestClient
@@ -86,6 +94,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Twin, obje
         lambda: load_dataset_file(twin, P, nq, "nquads"),  # dataset file (kg-twin load of N-Quads)
         lambda: twin.store.drop_graphs([g("zones")]),
         lambda: ingest(twin, P, src1, IngestOptions(graph="survey", validate=False)),  # ingest: new graph + provenance
+        lambda: _pending(twin, ttl, g("pending"), g("provenance")),  # a big ingest's path: bulk load + commit update
         lambda: ingest(twin, P, src2, IngestOptions(graph="survey", validate=False)),  # re-ingest: replaced graph
         lambda: run_project_update(twin, P, f"COPY <{EX}graphs/points> TO <{EX}graphs/copy> ; CLEAR GRAPH <{EX}graphs/points>"),
         lambda: run_project_update(twin, P, "INSERT DATA { <http://example.org/b1> <http://example.org/floors> 4 }"),  # already there: no change
@@ -125,7 +134,7 @@ def test_every_write_path_made_one_version(scene):
     assert versions[0].added == 0 and versions[0].removed == 0  # the no-op
     assert {v.activity for v in versions} == {"update", "load"}
     ingests = [v for v in versions if v.prov_activity]  # an ingest's version links its PROV activity
-    assert len(ingests) == 2 and all(twin.store.ask(f"ASK {{ GRAPH ?g {{ <{v.prov_activity}> a <http://www.w3.org/ns/prov#Activity> }} }}") for v in ingests)
+    assert len(ingests) == 3 and all(twin.store.ask(f"ASK {{ GRAPH ?g {{ <{v.prov_activity}> a <http://www.w3.org/ns/prov#Activity> }} }}") for v in ingests)
 
 
 def test_as_of_every_version_is_the_dataset_saved_then(scene):
