@@ -41,10 +41,10 @@ from typing import IO, Any, Callable, Iterable, Iterator
 from kg_twin.errors import KgTwinError
 from kg_twin.history.actor import current
 from kg_twin.history.names import HistoryNames
-from kg_twin.history.patch import Patch
+from kg_twin.history.patch import Patch, split_quad
 from kg_twin.history.writes import Writes, analyze
 from kg_twin.rdf import IRI, Literal, NTriplesWriter
-from kg_twin.store.base import Construct, Dataset, GraphStore, PendingLoad, QueryResult
+from kg_twin.store.base import Construct, Dataset, GraphStore, PendingLoad, QueryResult, scratch_store
 from kg_twin.store.convert import rename_graphs
 from kg_twin.terms import KGT, PROV, RDF, RDFS, XSD, Naming
 
@@ -214,15 +214,17 @@ class RecordingStore:
             if wrapped is None:
                 self.inner.update(sparql, base_iri=base_iri)
                 return
-            text, seqs = wrapped
+            text, seqs, sealed = wrapped
             self.inner.update(text, base_iri=base_iri)
             for p, s in seqs.items():
                 self._seq[p] = s
-                self.seal(p, s)
+                if not sealed:
+                    self.seal(p, s)
 
-    def _wrap(self, sparql: str, base_iri: str | None, *, seqs: dict[str, int] | None = None, whole: dict[str, list[str]] | None = None, activity: str = "update") -> tuple[str, dict[str, int]] | None:
-        """The update with its delta capture and version records (one text, one transaction), and
-        the version number of each project it writes; ``None`` when it writes nothing versioned.
+    def _wrap(self, sparql: str, base_iri: str | None, *, seqs: dict[str, int] | None = None, whole: dict[str, list[str]] | None = None, activity: str = "update") -> tuple[str, dict[str, int], bool] | None:
+        """The update with its delta capture and version records (one text, one transaction), the
+        version number of each project it writes, and whether those are recorded sealed already;
+        ``None`` when it writes nothing versioned.
         ``seqs``/``whole``: versions already started (a pending load's) and the new graphs they add."""
         seqs = dict(seqs or {})
         whole = whole or {}
@@ -249,8 +251,50 @@ class RecordingStore:
             return self._record(p, s, activity=activity, text=sparql, whole=whole.get(p, ()))
 
         if w.data_only and not w.prologue:
-            return self._data_capture(sparql, w, seqs, record), seqs
-        return self._general_capture(sparql, w, touched, seqs, record), seqs
+            patches = None if any(whole.values()) else self._data_delta(sparql, w)
+            if patches is not None:  # the delta is known before the write: recorded sealed, with it
+                recs = [self._record(p, s, activity=activity, text=sparql, patch=patches.get(p, Patch())) for p, s in seqs.items()]
+                return " ;\n".join([sparql.rstrip().rstrip(";"), *recs]), seqs, True
+            return self._data_capture(sparql, w, seqs, record), seqs, False
+        return self._general_capture(sparql, w, touched, seqs, record), seqs, False
+
+    def _data_delta(self, sparql: str, w: Writes) -> dict[str, Patch] | None:
+        """The delta of an INSERT DATA / DELETE DATA update, per project, computed before it runs
+        (under the writer lock): its blocks parsed (as TriG, in a scratch store), one query for
+        which of their quads the store holds, the operations played in order. ``None`` when a
+        block is not TriG too (then the candidate graphs of :meth:`_data_capture` are used)."""
+        text = _unescaped(sparql)
+        toks = w.toks
+        ops: list[tuple[str, list[str]]] = []
+        for op in w.ops:
+            block = text[toks[op.start + 2].end : toks[op.end - 1].start]
+            scratch = scratch_store()
+            try:
+                scratch.load(block.encode("utf-8"), format="trig", graph=None)
+                rows = [q for q in scratch.dump_bytes(format="nquads").decode("utf-8").splitlines() if q.strip()]
+            except KgTwinError:
+                return None
+            finally:
+                scratch.close()
+            ops.append((op.kind, [q for q in rows if self.names.versioned(split_quad(q)[1])]))
+        quads = list(dict.fromkeys(q for _, qs in ops for q in qs))
+        present: set[str] = set()
+        for i in range(0, len(quads), 20_000):
+            chunk = quads[i : i + 20_000]
+            vals = " ".join(f"({k} {split_quad(q)[0]} <{split_quad(q)[1]}>)" for k, q in enumerate(chunk))
+            rows = self.inner.select(f"SELECT ?i WHERE {{ VALUES (?i ?s ?p ?o ?g) {{ {vals} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+            present |= {chunk[int(r["i"].toPython())] for r in rows}
+        state = {q: q in present for q in quads}
+        for kind, qs in ops:
+            for q in qs:
+                state[q] = kind == "INSERT DATA"
+        out: dict[str, Patch] = {}
+        for q in quads:
+            if state[q] != (q in present):
+                p = self.naming.project_of_graph(split_quad(q)[1]) or ""
+                patch = out.setdefault(p, Patch())
+                (patch.added if state[q] else patch.removed).append(q)
+        return out
 
     def _data_capture(self, sparql: str, w: Writes, seqs: dict[str, int], record: Callable[[str, int], str]) -> str:
         """INSERT DATA / DELETE DATA: candidates in scratch graphs, compared with the targets."""
