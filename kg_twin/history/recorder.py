@@ -15,15 +15,17 @@ between the two leaves the delta in quad form, which readers accept and the next
 How the delta is captured in the write's own transaction:
 
 * ``INSERT DATA`` / ``DELETE DATA`` of triples in named graphs (the common edit, and what
-  confinement makes of a client's data update): each block is first inserted into a scratch
-  candidate graph; the candidates absent from (insert) or present in (delete) the target are the
-  delta. Cost: about twice the data written, whatever the size of the graph.
+  confinement makes of a client's data update): the delta is computed before the update runs,
+  under the writer lock (its blocks parsed, one lookup query), and recorded sealed in the update's
+  transaction. A block that is not TriG too: each block is inserted into a scratch candidate graph;
+  the candidates absent from (insert) or present in (delete) the target are the delta.
 * any other update (``DELETE/INSERT … WHERE``, ``COPY``, …): the graphs it may write are copied to
   scratch before-images first, and compared after. Cost: the size of the graphs it writes.
 * ``DROP``/``CLEAR`` only: the graph's content is the removed delta.
 * loads: a new graph is bulk-loaded as before (``pending_load``) and the version says "the whole
-  graph was added" (the seal reads it); an existing graph gets a staging graph, compared with it
-  and moved/added into it in one transaction.
+  graph was added" (the seal reads it); an existing graph gets a staging graph, the delta is
+  computed from both graphs' rows and written (delta only) with the sealed version in one
+  transaction.
 """
 
 from __future__ import annotations
