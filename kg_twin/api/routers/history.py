@@ -23,7 +23,7 @@ from kg_twin.service import Twin
 
 router = APIRouter(tags=["history"])
 PATCH_MT = "application/rdf-patch"
-_READ_ERRORS = errors(400, 401, 404, 410)
+_READ_ERRORS = errors(400, 401, 403, 404, 410)
 
 
 class RestoreIn(BaseModel):

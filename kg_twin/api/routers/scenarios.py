@@ -32,7 +32,7 @@ class ScenarioIn(BaseModel):
     title: str = ""
 
 
-@router.get("/projects/{project}/scenarios", operation_id="list_scenarios", summary="Scenarios of a project", responses=errors(401, 404))
+@router.get("/projects/{project}/scenarios", operation_id="list_scenarios", summary="Scenarios of a project", responses=errors(401, 403, 404))
 async def list_scenarios(project: str, caller: Caller = Depends(get_caller), twin: Twin = Depends(get_twin)) -> dict[str, Any]:
     twin.access.require(caller, project, "reader")
     found = await run_in_threadpool(twin.scenarios.list, project)
@@ -46,7 +46,7 @@ async def create_scenario(project: str, body: ScenarioIn, caller: Caller = Depen
     return {"ok": True, "scenario": s.to_dict(), "sparql": f"/projects/{project}/scenarios/{s.id}/sparql"}
 
 
-@router.get("/projects/{project}/scenarios/{scenario}", operation_id="get_scenario", summary="A scenario and its changes against its base version", responses=errors(401, 404))
+@router.get("/projects/{project}/scenarios/{scenario}", operation_id="get_scenario", summary="A scenario and its changes against its base version", responses=errors(401, 403, 404))
 async def get_scenario(project: str, scenario: str, caller: Caller = Depends(get_caller), twin: Twin = Depends(get_twin)) -> dict[str, Any]:
     twin.access.require(caller, project, "reader")
 
@@ -75,7 +75,7 @@ async def promote(project: str, scenario: str, caller: Caller = Depends(get_call
     return {"ok": True, "project": project, "scenario": scenario, **out}
 
 
-@router.get("/projects/{project}/scenarios/{scenario}/sparql", operation_id="scenario_sparql_get", summary="SPARQL queries on a scenario (base version + its edits)", response_class=Response, responses=errors(400, 401, 404, 503, plain=True))
+@router.get("/projects/{project}/scenarios/{scenario}/sparql", operation_id="scenario_sparql_get", summary="SPARQL queries on a scenario (base version + its edits)", response_class=Response, responses=errors(400, 401, 403, 404, 503, plain=True))
 @router.post("/projects/{project}/scenarios/{scenario}/sparql", operation_id="scenario_sparql_post", summary="SPARQL queries and updates on a scenario", response_class=Response, responses=errors(400, 401, 403, 404, 503, plain=True))
 async def scenario_sparql(project: str, scenario: str, request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
@@ -99,7 +99,7 @@ def _run_named(twin: Twin, view: View, text: str, bindings: dict[str, Any], time
     return json.loads(res.body)
 
 
-@router.get("/projects/{project}/scenarios/{scenario}/compare", operation_id="compare_scenario", summary="Run a named query (an indicator) on the base version and on the scenario, side by side", responses=errors(400, 401, 404, 503))
+@router.get("/projects/{project}/scenarios/{scenario}/compare", operation_id="compare_scenario", summary="Run a named query (an indicator) on the base version and on the scenario, side by side", responses=errors(400, 401, 403, 404, 503))
 async def compare(project: str, scenario: str, query: str, request: Request, caller: Caller = Depends(get_caller), twin: Twin = Depends(get_twin)) -> dict[str, Any]:
     twin.access.require(caller, project, "reader")
     spec = resolve(twin.queries, project, query)
