@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from kg_twin.access import Caller
 from kg_twin.api.deps import get_caller, get_twin
 from kg_twin.api.openapi import errors
-from kg_twin.api.routers.sparql import _request, _run_query
+from kg_twin.api.routers.sparql import _ERRORS, _GET_DOC, _POST_DOC, _UPDATE_OK, _request, _run_query
 from kg_twin.catalog.catalog import resolve
 from kg_twin.catalog.run import bind, timeout_of
 from kg_twin.errors import InputError
@@ -75,8 +75,8 @@ async def promote(project: str, scenario: str, caller: Caller = Depends(get_call
     return {"ok": True, "project": project, "scenario": scenario, **out}
 
 
-@router.get("/projects/{project}/scenarios/{scenario}/sparql", operation_id="scenario_sparql_get", summary="SPARQL queries on a scenario (base version + its edits)", response_class=Response, responses=errors(400, 401, 403, 404, 503, plain=True))
-@router.post("/projects/{project}/scenarios/{scenario}/sparql", operation_id="scenario_sparql_post", summary="SPARQL queries and updates on a scenario", response_class=Response, responses=errors(400, 401, 403, 404, 503, plain=True))
+@router.get("/projects/{project}/scenarios/{scenario}/sparql", operation_id="scenario_sparql_get", summary="SPARQL queries on a scenario (base version + its edits)", response_class=Response, responses=_ERRORS, openapi_extra=_GET_DOC)
+@router.post("/projects/{project}/scenarios/{scenario}/sparql", operation_id="scenario_sparql_post", summary="SPARQL queries and updates on a scenario", response_class=Response, responses={**_ERRORS, **_UPDATE_OK}, openapi_extra=_POST_DOC)
 async def scenario_sparql(project: str, scenario: str, request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
     if op.kind == "update":
