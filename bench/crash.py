@@ -13,7 +13,9 @@ when it opens the store) and classifies the target graph:
 * ``partial``  - anything else (the failure this bench exists to catch)
 
 A trial also checks that every other graph is unchanged, that no hidden staging/pending graph is
-left, and that the next write works; a failed check counts as ``damaged``. Everything stays on
+left, that the project's history agrees with its data (replaying every recorded version from the
+empty project gives exactly the graphs in the store: no version without its data, no data without
+its version), and that the next write works; a failed check counts as ``damaged``. Everything stays on
 127.0.0.1 and every process started here is killed or stopped before the run ends.
 """
 
@@ -108,14 +110,38 @@ class Bench:
 
     # ------------------------------------------------------------------ store side
     def _open(self) -> Any:
+        """The store as every kg-twin process opens it: bulk-write recovery, then history recovery."""
+        from kg_twin.history.recorder import RecordingStore
         from kg_twin.store.oxigraph import OxigraphStore
+        from kg_twin.terms import Naming
 
-        return OxigraphStore(self.settings.store_path, settings=self.settings)
+        return RecordingStore(OxigraphStore(self.settings.store_path, settings=self.settings), Naming(self.settings.base_iri))
+
+    def _history_problems(self, store: Any) -> list[str]:
+        """Replaying the recorded versions from the empty project must give the stored graphs."""
+        from kg_twin.history.patch import Patch, net
+
+        names = store.names
+        graphs = [g for g in store.graphs() if names.versioned(g) and self.naming.project_of_graph(g) == PROJECT]
+        present = {line for line in store.dump_bytes(format="nquads", graphs=graphs).decode().splitlines() if line.strip()}
+        lg = names.log(PROJECT)
+        rows = store.select(f"SELECT ?n ?b WHERE {{ GRAPH <{lg}> {{ ?v <https://w3id.org/kg-twin/ontology#seq> ?n OPTIONAL {{ ?v <https://w3id.org/kg-twin/ontology#patch> ?b }} }} }} ORDER BY ?n")
+        if any("b" not in r for r in rows):
+            return ["a version is still unsealed after recovery"]
+        replay = net([Patch.unpack(str(r["b"])) for r in rows])
+        out = []
+        if replay.removed:
+            out.append(f"history removes {len(replay.removed)} quads never added")
+        if set(replay.added) != present:
+            out.append(f"history and data disagree: {len(present - set(replay.added))} stored quads without a version, {len(set(replay.added) - present)} recorded quads missing")
+        return out
 
     def _digest(self, store: Any) -> dict[str, str]:
         """Every graph -> hash of its sorted N-Triples (the big graphs of earlier trials: their size)."""
         out = {}
         for g in store.graphs():
+            if "/_history" in g:
+                continue  # the project's history changes with every write: checked by _history_problems
             n = store.graph_size(g)
             if n > 20_000:
                 out[g] = f"{n} triples"
@@ -161,6 +187,7 @@ class Bench:
                     continue  # a published ingest records its provenance
                 if before.get(g) != after.get(g):
                     t.problems.append(f"graph <{g}> changed")
+            t.problems += self._history_problems(store)
             probe = self.naming.graph(PROJECT, "probe")
             if store.load(_small("probe", 10), format="ntriples", graph=probe) != 10:
                 t.problems.append("the next write did not store its triples")
@@ -170,7 +197,13 @@ class Bench:
         finally:
             store.close()
         raw = ox.Store.read_only(str(self.settings.store_path))
-        hidden = [g.value for g in raw.named_graphs() if isinstance(g, ox.NamedNode) and g.value.startswith(HIDDEN_PREFIX) and next(iter(raw.quads_for_pattern(None, None, None, g)), None)]
+        hidden = [
+            g.value
+            for g in raw.named_graphs()
+            if isinstance(g, ox.NamedNode)
+            and (g.value.startswith(HIDDEN_PREFIX) or any(f"/_history/{k}/" in g.value for k in "sbcd"))  # staging, pending marks, history scratch
+            and next(iter(raw.quads_for_pattern(None, None, None, g)), None)
+        ]
         del raw
         if hidden:
             t.problems.append(f"hidden graphs left: {hidden}")

@@ -29,12 +29,17 @@ part of it they use; only ``api``, ``cli`` and ``demo`` import this module.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any, Callable
 
 from kg_twin.access import Access, TokenStore
 from kg_twin.catalog.catalog import Catalog, ProjectQueries, default_catalog
 from kg_twin.core import ChangeFeed, Core, ProjectInfo, ProjectRegistry, check_mode
 from kg_twin.geo import functions as geo_functions
+from kg_twin.history.asof import AsOf
+from kg_twin.history.log import History
+from kg_twin.history.recorder import RecordingStore
+from kg_twin.history.scenarios import Scenarios
 from kg_twin.ingest.jobs import JobManager
 from kg_twin.ingest.staging import IngestStaging
 from kg_twin.limits import Limits
@@ -83,6 +88,10 @@ class Twin(Core):
         self.queries = queries
         self.ingest_jobs = ingest_jobs
         self.ingest_staging = ingest_staging
+        self.history = History(self)
+        self.as_of = AsOf(self, self.history)
+        self.scenarios = Scenarios(self, self.history, self.as_of)
+        changes.on_change(self.history.apply_retention)
         self._live: LiveService | None = None
         self._live_lock = threading.Lock()
 
@@ -121,6 +130,8 @@ def create_twin(settings: Settings, store: GraphStore | None = None, *, read_onl
     graph_store = store if store is not None else open_store(settings, read_only=read_only, functions=functions)
     if new_store and not read_only:
         record_base(settings)
+    if settings.history and not isinstance(graph_store, RecordingStore):
+        graph_store = RecordingStore(graph_store, naming, tmp_dir=Path(settings.data_dir) / "tmp")
     changes = ChangeFeed()
     tokens = TokenStore(settings.auth_db_path)
     projects = ProjectRegistry(graph_store, naming, changes=changes, tokens=tokens)

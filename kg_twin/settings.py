@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     mqtt_topic: str = Field("twin/{project}/{point}", description="MQTT topic template of readings; needs the {project} and {point} levels")
     live_flush_s: float = Field(0.25, gt=0, le=0.5, description="Interval (s) at which buffered last-known values are written to the state graphs (one SPARQL update per project)")
     live_notify: bool = Field(False, description="Call change listeners (inference, caches) after each state flush; off: state updates do not trigger inference rebuilds")
+    # history (kg_twin/history, docs/history.md)
+    history: bool = Field(True, description="Record a version (delta, who, when) of every write to a project's asserted graphs; off: only the present is kept")
+    history_keep_versions: int = Field(0, ge=0, description="Retention: keep at most this many versions per project (0: all); older ones are folded into the oldest kept")
+    history_keep_days: float = Field(0, ge=0, description="Retention: drop versions older than this many days (0: keep); the newest version is always kept")
 
     @property
     def store_path(self) -> Path:

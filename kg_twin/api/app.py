@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg_twin import __version__
 from kg_twin.api import openapi
-from kg_twin.api.routers import graphs, health, ingest, links, live, ontologies, projects, queries, sparql, validate, web
+from kg_twin.api.routers import graphs, health, history, ingest, links, live, ontologies, projects, queries, scenarios, sparql, validate, web
 from kg_twin.errors import InputError, KgTwinError
 from kg_twin.reasoning.refresh import InferenceRefresher
 from kg_twin.service import Twin, create_twin
@@ -42,6 +42,8 @@ ROUTERS: list[APIRouter] = [
     ingest.router,
     queries.router,
     live.router,
+    history.router,
+    scenarios.router,
     links.router,
     web.router,  # the twin app: /, /app/*, /web/*, /id/* (minted IRIs)
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from kg_twin.access import Caller
+from kg_twin.history.actor import set_agent
 from kg_twin.service import Twin
 
 
@@ -20,4 +21,5 @@ async def get_caller(request: Request) -> Caller:
     twin: Twin = request.app.state.twin
     caller = twin.access.caller_from_header(request.headers.get("authorization"))
     request.state.caller = caller
+    set_agent(caller.token_id or "anonymous", caller.label)  # who a version records (kg_twin/history)
     return caller

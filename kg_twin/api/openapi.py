@@ -41,6 +41,7 @@ DESCRIPTIONS: dict[int, str] = {
     405: "Method not supported here",
     406: "The requested format (Accept or ?format=) cannot be produced",
     409: "Conflicts with the current state",
+    410: "Gone: dropped by the retention settings",
     413: "The body is over a size limit (named in the body, with the setting that raises it)",
     415: "Unsupported Content-Type",
     422: "Semantically invalid input",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from kg_twin.cli import history as history_cli
 from kg_twin.cli import ingest as ingest_cli
 from kg_twin.cli import link as link_cli
 from kg_twin.cli import live as live_cli
@@ -207,6 +208,7 @@ def query(
     project: Optional[str] = typer.Option(None, "--project", "-p", help="project (default: all projects)"),
     fmt: str = typer.Option("table", "--format", "-f", help="table, json, xml, csv, tsv (SELECT/ASK); turtle, ntriples, jsonld, rdfxml (CONSTRUCT)"),
     timeout: Optional[float] = typer.Option(None, help="seconds"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="answer on the project as it was at this version number or ISO 8601 time (needs --project)"),
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Run a SPARQL query on a project (works while the server runs: read-only)."""
@@ -219,7 +221,12 @@ def query(
         projects = [project] if project else twin.projects.ids()
         for p in projects:
             run(lambda: twin.projects.get(p))
-        if project:
+        if as_of is not None:
+            if not project:
+                fail(KgTwinError("AS_OF_NEEDS_PROJECT", "--as-of needs --project", hint="kg-twin query --project P --as-of 12 QUERY"))
+            view = run(lambda: twin.as_of.view(project, as_of))  # materialises past graphs: needs the store read-write
+            dataset, text = view.dataset, view.rewrite(text)
+        elif project:
             dataset = twin.query_dataset(project)  # the project endpoint's dataset, client graph names
             text = twin.dataset_of(project).rewrite_query(text, list(dataset.named_graphs or ()), merged=len(dataset.default_graphs or ()))
         else:
@@ -396,7 +403,7 @@ def token_revoke(token_id: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 # ---------------------------------------------------------------- feature commands
-for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli, link_cli):
+for _module in (ingest_cli, points_cli, validate_cli, ontologies_cli, queries_cli, live_cli, link_cli, history_cli):
     _module.register(app)
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer, auth
+from kg_twin.history.recorder import RecordingStore
 
 CROSS = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
@@ -29,7 +30,8 @@ def test_runaway_query_is_killed_while_others_answer(live_server: LiveServer) ->
     p = srv.create_project("slow")
     srv.put_graph(p, "default", "".join(f"<urn:s{i}> <urn:p> {i} .\n" for i in range(300)), "text/turtle")
     tok = srv.token(p, "reader")
-    pool = srv.twin.store._pool  # the on-disk store's worker pool
+    store = srv.twin.store.inner if isinstance(srv.twin.store, RecordingStore) else srv.twin.store  # the backend under the history recorder
+    pool = store._pool  # the on-disk store's worker pool
     assert pool is not None
     killed_before = srv.twin.store.workers_killed
     pids_before = {w.proc.pid for w in pool._all}

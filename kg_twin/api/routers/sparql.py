@@ -51,6 +51,7 @@ _QUERY_PARAMS = [
     _param("named-graph-uri", "a named graph of the query's dataset (repeatable)", many=True),
     _param("timeout", "seconds before the query is stopped (at most KG_TWIN_QUERY_TIMEOUT_S)"),
     _param("inferred", "'false' leaves the inferred triples out"),
+    _param("asOf", "project endpoint: answer on the dataset as it was at this version number or ISO 8601 time (read-only)"),
     _param("format", "result format, overriding Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, nquads, trig"),
 ]
 _FORM = {
@@ -179,6 +180,14 @@ def query_request(twin: Twin, accept: str | None, op: Any, dataset: Dataset, may
     )
 
 
+async def answer(request: Request, twin: Twin, op: Any, dataset: Dataset, may_read: Any, endpoint: str, project: str, pds: ProjectDataset) -> Response:
+    """The response to the protocol query ``op`` on a project's ``dataset`` (its present graphs, an
+    as-of view or a scenario: ``pds`` names the stored graphs the client's names read)."""
+    accept = request.headers.get("accept")
+    query = query_request(twin, accept, op, dataset, may_read, endpoint, project, pds)
+    return await _run_query(request, twin, query, _wants_geojson(accept, op.param("format")))
+
+
 async def _run_query(request: Request, twin: Twin, query: QueryRequest, geojson: bool = False) -> Response:
     """Run ``query``; ``geojson``: the client asked for GeoJSON (a SELECT's JSON results are converted)."""
     res = await twin.store.aquery(query)
@@ -254,6 +263,13 @@ def _describe(request: Request, twin: Twin, endpoint: str, union: bool = True) -
 @router.post("/projects/{project}/sparql", operation_id="project_sparql_post", summary="SPARQL endpoint of one project (queries and updates)", response_class=Response, responses={**_ERRORS, **_UPDATE_OK}, openapi_extra=_POST_DOC)
 async def project_sparql(project: str, request: Request) -> Response:
     twin, caller, op, endpoint = await _request(request)
+    as_of = op.param("asOf")
+    if as_of is not None:  # the dataset as it was at a version or a time (kg_twin/history), read-only
+        twin.access.require(caller, project, "reader")
+        if op.kind == "update":
+            raise Forbidden("READ_ONLY_AS_OF", "an as-of dataset is read-only", hint="send the update without asOf, or restore the version (POST /projects/{project}/restore)")
+        view = await run_in_threadpool(twin.as_of.view, project, as_of)
+        return await answer(request, twin, op, view.dataset, view.owns, endpoint, project, view.project)
     if op.kind == "update":
         twin.access.require(caller, project, "writer")
         timeout = _timeout(twin, op.param("timeout"))
@@ -266,8 +282,7 @@ async def project_sparql(project: str, request: Request) -> Response:
         return _describe(request, twin, endpoint, twin.dataset_of(project).mode == "union")
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     dataset = twin.query_dataset(project, include_inferred=inferred)
-    query = query_request(twin, request.headers.get("accept"), op, dataset, lambda g: twin.owns_graph(project, g), endpoint, project, twin.dataset_of(project))
-    return await _run_query(request, twin, query, _wants_geojson(request.headers.get("accept"), op.param("format")))
+    return await answer(request, twin, op, dataset, lambda g: twin.owns_graph(project, g), endpoint, project, twin.dataset_of(project))
 
 
 @router.get("/sparql", operation_id="federated_sparql_get", summary="Federated read-only SPARQL endpoint over every project the caller may read", response_class=Response, responses=_ERRORS, openapi_extra=_GET_DOC)
