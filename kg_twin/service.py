@@ -35,6 +35,7 @@ from kg_twin.access import Access, TokenStore
 from kg_twin.catalog.catalog import Catalog, ProjectQueries, default_catalog
 from kg_twin.core import ChangeFeed, Core, ProjectInfo, ProjectRegistry, check_mode
 from kg_twin.geo import functions as geo_functions
+from kg_twin.geo import relations as geo_relations
 from kg_twin.ingest.jobs import JobManager
 from kg_twin.ingest.staging import IngestStaging
 from kg_twin.limits import Limits
@@ -49,17 +50,17 @@ __all__ = ["ProjectInfo", "Twin", "check_mode", "create_twin", "sparql_functions
 
 def sparql_functions(settings: Settings) -> dict[str, Callable[..., Any]]:
     """The SPARQL extension functions of this deployment (IRI -> function), in one place:
-    GeoSPARQL functions pyoxigraph lacks, the live twin's history aggregates, and with
-    ``KG_TWIN_CRS_RELATIONS=true`` CRS-aware ``geof:sf*`` relations instead of the built-in ones.
+    the GeoSPARQL functions (kg_twin.geo: every ``geof:`` function, WKT and GML, any EPSG CRS), the
+    live twin's history aggregates. With ``KG_TWIN_CRS_RELATIONS=false`` the eight ``geof:sf*``
+    relations are pyoxigraph's built-in ones (faster, CRS84 WKT only).
 
-    >>> sorted(k.rsplit("/", 1)[-1] for k in sparql_functions(Settings()) if "geosparql" in k)
-    ['area', 'buffer', 'distance', 'envelope']
-    >>> len(sparql_functions(Settings(crs_relations=True))) - len(sparql_functions(Settings()))
+    >>> len([k for k in sparql_functions(Settings()) if "geosparql" in k])
+    67
+    >>> len(sparql_functions(Settings())) - len(sparql_functions(Settings(crs_relations=False)))
     8
     """
     table: dict[str, Callable[..., Any]] = {**geo_functions.FUNCTIONS, **live_functions.FUNCTIONS}
-    if settings.crs_relations:
-        table.update(geo_functions.RELATIONS)
+    table.update({k: v for k, v in geo_relations.RELATIONS.items() if settings.crs_relations or k.rsplit("/", 1)[-1] not in geo_relations.SF_NAMES})
     return table
 
 
