@@ -36,13 +36,14 @@ from kg_twin.catalog.catalog import Catalog, ProjectQueries, default_catalog
 from kg_twin.core import ChangeFeed, Core, ProjectInfo, ProjectRegistry, check_mode
 from kg_twin.geo import functions as geo_functions
 from kg_twin.geo import relations as geo_relations
+from kg_twin.geo.index import SpatialIndex
 from kg_twin.ingest.jobs import JobManager
 from kg_twin.ingest.staging import IngestStaging
 from kg_twin.limits import Limits
 from kg_twin.live import functions as live_functions
 from kg_twin.live.service import LiveService
 from kg_twin.settings import Settings
-from kg_twin.store import GraphStore, open_store
+from kg_twin.store import Dataset, GraphStore, open_store
 from kg_twin.terms import Naming
 
 __all__ = ["ProjectInfo", "Twin", "check_mode", "create_twin", "sparql_functions"]
@@ -86,6 +87,9 @@ class Twin(Core):
         self.ingest_staging = ingest_staging
         self._live: LiveService | None = None
         self._live_lock = threading.Lock()
+        # the R-trees of the projects' geometries, rebuilt after their writes (kg_twin.geo.index)
+        self.spatial = SpatialIndex(store, lambda p: Dataset(tuple(self.project_graphs(p)), ()), lambda p: self.inference_state(p) != "pending")
+        changes.on_change(self.spatial.invalidate)
 
     @property
     def catalog(self) -> Catalog:

@@ -117,6 +117,7 @@ async def _call(project: str, name: str, request: Request, twin: Twin, caller: C
         list(request.query_params.multi_items()),
         accept=request.headers.get("accept"),
         base_url=base_url,
+        spatial=twin.spatial,
     )
     if res.count is not None:
         res.headers["X-KG-Twin-Rows"] = str(res.count)
