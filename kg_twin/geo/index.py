@@ -35,6 +35,7 @@ import shapely
 from kg_twin.errors import KgTwinError
 from kg_twin.geo.literals import GML_LITERAL, WKT_LITERAL, parse_literal
 from kg_twin.geo.prefilter import Lit, prefilter
+from kg_twin.geo.topology import expand
 from kg_twin.store import Dataset, GraphStore
 
 log = logging.getLogger(__name__)
@@ -157,8 +158,10 @@ class SpatialIndex:
 
     # query rewriting --------------------------------------------------------
     def rewrite(self, text: str, projects: list[str], *, bindings: dict[str, Any] | None = None, base: str | None = None) -> str:
-        """``text`` with index-backed ``VALUES`` pre-filters (:func:`kg_twin.geo.prefilter.prefilter`)
-        over the R-trees of ``projects``; the text itself when nothing applies."""
+        """``text`` with the GeoSPARQL topology rewrite rules applied (:func:`kg_twin.geo.topology.expand`)
+        and index-backed ``VALUES`` pre-filters (:func:`kg_twin.geo.prefilter.prefilter`) over the
+        R-trees of ``projects``; the text itself when nothing applies."""
+        text = expand(text, base)
         dataset = Dataset((), ())
 
         def fold(select: str) -> Any:
