@@ -34,6 +34,7 @@ from typing import Any, Callable
 from kg_twin.access import Access, TokenStore
 from kg_twin.catalog.catalog import Catalog, ProjectQueries, default_catalog
 from kg_twin.core import ChangeFeed, Core, ProjectInfo, ProjectRegistry, check_mode
+from kg_twin.geo import aggregates as geo_aggregates
 from kg_twin.geo import functions as geo_functions
 from kg_twin.geo import relations as geo_relations
 from kg_twin.geo.index import SpatialIndex
@@ -56,11 +57,11 @@ def sparql_functions(settings: Settings) -> dict[str, Callable[..., Any]]:
     relations are pyoxigraph's built-in ones (faster, CRS84 WKT only).
 
     >>> len([k for k in sparql_functions(Settings()) if "geosparql" in k])
-    67
+    73
     >>> len(sparql_functions(Settings())) - len(sparql_functions(Settings(crs_relations=False)))
     8
     """
-    table: dict[str, Callable[..., Any]] = {**geo_functions.FUNCTIONS, **live_functions.FUNCTIONS}
+    table: dict[str, Callable[..., Any]] = {**geo_functions.FUNCTIONS, **geo_aggregates.AGGREGATES, **live_functions.FUNCTIONS}
     table.update({k: v for k, v in geo_relations.RELATIONS.items() if settings.crs_relations or k.rsplit("/", 1)[-1] not in geo_relations.SF_NAMES})
     return table
 

@@ -13,6 +13,7 @@ from kg_twin.errors import Conflict, InputError, KgTwinError, NotFound, QueryTim
 from kg_twin.formats import RDF_FORMATS, RESULT_FORMATS
 from kg_twin.store import results as _results
 from kg_twin.store.base import DEFAULT, QueryResult
+from kg_twin.store.functions import engine_kwargs
 
 #: kg-twin's RDF format names (:data:`kg_twin.formats.RDF_FORMATS`) -> pyoxigraph's enums
 OX_RDF: dict[str, ox.RdfFormat] = {name: ox.RdfFormat.from_media_type(f.media_type) for name, f in RDF_FORMATS.items()}
@@ -168,8 +169,7 @@ def run_query(
 ) -> QueryResult:
     t0 = time.perf_counter()
     kw = dataset_kwargs(default_graphs, named_graphs)
-    if custom_functions:
-        kw["custom_functions"] = custom_functions
+    kw.update(engine_kwargs(custom_functions))
     try:
         res = query_with_bindings(store, sparql, bindings, base_iri=base_iri, **kw)
     except SyntaxError as e:

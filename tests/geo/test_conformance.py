@@ -418,11 +418,25 @@ def test_req30_32_query_rewrite(twin: Twin, prop: str) -> None:
 
 
 # ------------------------------------------------------------------ 1.1 aggregates
-def test_11_aggregates_not_registered(store: Any) -> None:
-    """geof:aggUnion & co.: pyoxigraph 0.5 can run custom aggregates, but kg-twin's store contract does
-    not pass them yet (docs/geosparql.md); the closest working form, GROUP_CONCAT + geof:union, is shown."""
-    q = P + f"""SELECT (geof:aggUnion(?w) AS ?u) WHERE {{ VALUES ?w {{ {w('POINT(0 0)')} {w('POINT(1 1)')} }} }}"""
-    with pytest.raises(Exception):
-        store.select(q)
-    u, _ = geom_of(store, f"geof:union({w('POINT(0 0)')}, {w('POINT(1 1)')})")
-    assert u.equals(shapely.MultiPoint([(0, 0), (1, 1)]))
+@pytest.mark.parametrize("fn,ref", [
+    ("aggUnion", lambda gs: shapely.union_all(gs)),
+    ("aggConvexHull", lambda gs: shapely.convex_hull(shapely.GeometryCollection(gs))),
+    ("aggBoundingBox", lambda gs: shapely.envelope(shapely.GeometryCollection(gs))),
+    ("aggBoundingCircle", lambda gs: shapely.minimum_bounding_circle(shapely.GeometryCollection(gs))),
+    ("aggCentroid", lambda gs: shapely.centroid(shapely.GeometryCollection(gs))),
+    ("aggConcaveHull", lambda gs: shapely.concave_hull(shapely.GeometryCollection(gs), ratio=0.5)),
+])
+def test_11_aggregates(store: Any, fn: str, ref: Any) -> None:
+    """geof:agg*: custom aggregates (GROUP BY); the group's geometries in the first one's CRS (a Lambert-93
+    member is reprojected); a non-geometry member leaves the group unbound. Reference: shapely, 1e-6 degree."""
+    from kg_twin.geo.literals import parse_literal
+
+    members = ["POLYGON((5.76 45.19, 5.77 45.19, 5.77 45.2, 5.76 45.19))", "POINT(5.78 45.21)", "LINESTRING(5.75 45.18, 5.755 45.2)"]
+    l93_member = w(l93(members[1]), L93)
+    q = P + f"""SELECT ?k (geof:{fn}(?w) AS ?x) WHERE {{ VALUES (?k ?w) {{ (1 {w(members[0])}) (1 {l93_member}) (1 {w(members[2])}) (2 {w(members[0])}) (2 "not a geometry") }} }} GROUP BY ?k ORDER BY ?k"""
+    rows = store.select(q)
+    assert len(rows) == 2 and "x" not in rows[1]
+    t = rows[0]["x"]
+    got = parse_literal(str(t), str(t.datatype))
+    assert got.crs.endswith("CRS84")
+    assert shapely.normalize(got.geom).equals_exact(shapely.normalize(ref([swkt.loads(m) for m in members])), 1e-6)
