@@ -64,6 +64,7 @@ class _Query:
         self.toks = tokenize(self.src)
         self.pro = Prologue(base)
         self.body = self.pro.feed(self.toks, 0)
+        self._iris: dict[int, str | None] = {}
         n = len(self.toks)
         self.encl = [-1] * n  # innermost open bracket ({ ( [) around each token
         self.close = [-1] * n  # matching closer of each opener
@@ -76,13 +77,17 @@ class _Query:
                 self.close[stack.pop()] = i
 
     def iri(self, i: int) -> str | None:
+        if i < 0 or i >= len(self.toks):
+            return None
         t = self.toks[i]
-        if t.kind in ("IRI", "PNAME"):
+        if t.kind not in ("IRI", "PNAME"):
+            return None
+        if i not in self._iris:
             try:
-                return self.pro.resolve(t)
+                self._iris[i] = self.pro.resolve(t)
             except KgTwinError:
-                return None
-        return None
+                self._iris[i] = None
+        return self._iris[i]
 
     def is_punct(self, i: int, text: str) -> bool:
         return 0 <= i < len(self.toks) and self.toks[i].kind == "PUNCT" and self.toks[i].text == text

@@ -70,12 +70,17 @@ def holds(name: str, ga: Any, gb: Any) -> bool:
     """Whether relation ``name`` holds between two shapely geometries (same CRS)."""
     if ga.is_empty or gb.is_empty:
         return name in ("sfDisjoint", "ehDisjoint", "rcc8dc")
-    if name == "sfCrosses":  # OGC: defined for (point|line, line|area) and (line, line) with a 0-dim interior
-        return bool(shapely.crosses(ga, gb))
-    if name == "sfOverlaps":  # OGC: same dimension; lines use 1*T***T**
-        return bool(shapely.overlaps(ga, gb))
+    named = _NAMED.get(name)
+    if named is not None:  # GEOS's named predicates compute the same patterns without the whole matrix
+        return bool(named(ga, gb))
     matrix = shapely.relate(ga, gb)
     return any(_match(matrix, p) for p in PATTERNS[name])
+
+
+# sfCrosses / sfOverlaps: the OGC Simple Features definitions, which depend on the dimensions
+# (GeoSPARQL's single patterns T*T****** / T*T***T** are those of the area cases)
+_NAMED = {"sfEquals": shapely.equals, "sfDisjoint": shapely.disjoint, "sfIntersects": shapely.intersects, "sfTouches": shapely.touches,
+          "sfWithin": shapely.within, "sfContains": shapely.contains, "sfCrosses": shapely.crosses, "sfOverlaps": shapely.overlaps}
 
 
 def _match(matrix: str, pattern: str) -> bool:
