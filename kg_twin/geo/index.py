@@ -157,6 +157,11 @@ class SpatialIndex:
         return len(self.tree(project).terms)
 
     # query rewriting --------------------------------------------------------
+    @staticmethod
+    def applies(text: str) -> bool:
+        """Whether :meth:`rewrite` may change ``text`` (a cheap test: no GeoSPARQL name, no work)."""
+        return "geosparql" in text or "geof:" in text or "geo:" in text
+
     def rewrite(self, text: str, projects: list[str], *, bindings: dict[str, Any] | None = None, base: str | None = None) -> str:
         """``text`` with the GeoSPARQL topology rewrite rules applied (:func:`kg_twin.geo.topology.expand`)
         and index-backed ``VALUES`` pre-filters (:func:`kg_twin.geo.prefilter.prefilter`) over the

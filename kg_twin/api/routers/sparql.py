@@ -233,7 +233,8 @@ async def project_sparql(project: str, request: Request) -> Response:
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     dataset = twin.query_dataset(project, include_inferred=inferred)
     # geometry filters read their candidates from the project's R-tree (kg_twin.geo.prefilter)
-    op = dataclasses.replace(op, text=await run_in_threadpool(twin.spatial.rewrite, op.text, [project], base=endpoint))
+    if twin.spatial.applies(op.text):
+        op = dataclasses.replace(op, text=await run_in_threadpool(twin.spatial.rewrite, op.text, [project], base=endpoint))
     return await _run_query(request, twin, op, dataset, lambda g: twin.owns_graph(project, g), endpoint, twin.dataset_of(project))
 
 
