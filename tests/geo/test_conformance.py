@@ -440,3 +440,15 @@ def test_11_aggregates(store: Any, fn: str, ref: Any) -> None:
     got = parse_literal(str(t), str(t.datatype))
     assert got.crs.endswith("CRS84")
     assert shapely.normalize(got.geom).equals_exact(shapely.normalize(ref([swkt.loads(m) for m in members])), 1e-6)
+
+
+def test_11_measures_as_data_agree_with_the_functions(store: Any) -> None:
+    """geo:hasMetricArea & co. as data (kg_twin.geo.properties, for mappers) = the geof:metric* functions."""
+    from kg_twin.geo.properties import properties
+
+    got = {p.rsplit("#", 1)[1]: v for p, v in properties(BLOCK)}
+    assert math.isclose(float(got["hasMetricArea"].value), val(store, f"geof:metricArea({w(BLOCK)})"), rel_tol=1e-9)
+    assert math.isclose(float(got["hasMetricPerimeterLength"].value), val(store, f"geof:metricPerimeter({w(BLOCK)})"), rel_tol=1e-9)
+    assert "hasMetricLength" not in got and got["dimension"].value == "2" and got["isSimple"].value == "true"
+    line = {p.rsplit("#", 1)[1]: v for p, v in properties("LINESTRING(5.76 45.19, 5.77 45.19)")}
+    assert math.isclose(float(line["hasMetricLength"].value), GEOD.inv(5.76, 45.19, 5.77, 45.19)[2], rel_tol=1e-9)
