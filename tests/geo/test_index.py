@@ -155,6 +155,10 @@ def test_project_endpoint_uses_the_index(twin: Twin) -> None:
     assert r.status_code == 200, r.text
     got = sorted(b["f"]["value"] for b in r.json()["results"]["bindings"])
     assert got == sorted(v for row in rows(twin, text) for k, v in row if k == "f")
+    with TestClient(create_app(twin.settings, twin=twin)) as c:  # the federated endpoint: every readable project's tree
+        r = c.post("/sparql", content=text, headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json", "Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and sorted(b["f"]["value"] for b in r.json()["results"]["bindings"]) == got
+    assert "VALUES ?w" in twin.spatial.rewrite(text, ["city"])
     assert prefilter(text, lambda box: None).text == text  # no index: nothing changes
 
 

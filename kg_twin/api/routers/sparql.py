@@ -258,5 +258,7 @@ async def federated_sparql(request: Request) -> Response:
         p = twin.naming.project_of_graph(g)
         return p is not None and p in readable and twin.owns_graph(p, g)
 
+    if twin.spatial.applies(op.text):  # candidates from the R-trees of the projects the caller may read
+        op = dataclasses.replace(op, text=await run_in_threadpool(twin.spatial.rewrite, op.text, list(projects), base=endpoint))
     return await _run_query(request, twin, op, dataset, may_read, endpoint)
 
