@@ -70,7 +70,7 @@ def ntriples(n: int, seed: int = 42) -> bytes:
 
 
 def make_twin(data: bytes, crs_relations: bool) -> Twin:
-    twin = create_twin(Settings(store="memory", data_dir=tempfile.mkdtemp(prefix="bench-geo-"), crs_relations=crs_relations))
+    twin = create_twin(Settings(store="memory", data_dir=tempfile.mkdtemp(prefix="bench-geo-"), crs_relations=crs_relations, query_timeout_s=3600))
     twin.projects.create("city")
     twin.store.load(data, format="ntriples", graph=twin.naming.graph("city", "buildings"))
     twin.notify("city")
