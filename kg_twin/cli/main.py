@@ -205,6 +205,7 @@ def query(
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Run a SPARQL query on a project (works while the server runs: read-only)."""
+    from kg_twin.geo.topology import expand as expand_topology
     from kg_twin.sparql.protocol import query_form
 
     text = Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql
@@ -213,6 +214,7 @@ def query(
         projects = [project] if project else twin.projects.ids()
         for p in projects:
             run(lambda: twin.projects.get(p))
+        text = expand_topology(text)  # GeoSPARQL topology properties (the query-rewrite rules; no index here)
         if project:
             dataset = twin.query_dataset(project)  # the project endpoint's dataset, client graph names
             text = twin.dataset_of(project).rewrite_query(text, list(dataset.named_graphs or ()), merged=len(dataset.default_graphs or ()))

@@ -166,3 +166,19 @@ def test_too_many_candidates_leave_the_query_alone() -> None:
     text = P + QUERIES["within"]
     res = prefilter(text, lambda box: [f'"POINT({i} 0)"^^<{G}wktLiteral>' for i in range(10)], max_candidates=5)
     assert res.text == text and res.notes
+
+
+def test_cli_query_answers_topology_properties(tmp_path) -> None:
+    """``kg-twin query`` applies the GeoSPARQL rewrite rules too (no index in a one-shot command)."""
+    from tests.cli.test_cli import kg, ok
+
+    data = tmp_path / "f.ttl"
+    data.write_text(f"""@prefix geo: <{G}> .
+<http://x/a> geo:hasDefaultGeometry <http://x/a-g> . <http://x/a-g> geo:asWKT "POINT(1 1)"^^geo:wktLiteral .
+<http://x/d> geo:hasDefaultGeometry <http://x/d-g> . <http://x/d-g> geo:asWKT "POLYGON((0 0, 2 0, 2 2, 0 2, 0 0))"^^geo:wktLiteral .
+""")
+    ok(kg(tmp_path, "project", "create", "t"))
+    ok(kg(tmp_path, "load", str(data), "-p", "t"))
+    q = P + "SELECT ?f WHERE { ?f geo:sfWithin <http://x/d> }"
+    doc = json.loads(ok(kg(tmp_path, "query", q, "-p", "t", "-f", "json")).stdout)
+    assert sorted(b["f"]["value"] for b in doc["results"]["bindings"]) == ["http://x/a", "http://x/a-g", "http://x/d", "http://x/d-g"]  # a geometry is within itself
