@@ -39,7 +39,7 @@ from kg_twin.errors import KgTwinError
 from kg_twin.geo.literals import GEOMETRY_DATATYPES, parse_literal
 from kg_twin.geo.metric import ANGULAR_UNITS, LINEAR_UNITS, UOM
 from kg_twin.geo.relations import BBOX_BOUND
-from kg_twin.sparql.lexer import Prologue, Token, tokenize, unescape_codepoints
+from kg_twin.sparql.lexer import Prologue, tokenize, unescape_codepoints
 
 log = logging.getLogger(__name__)
 
