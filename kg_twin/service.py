@@ -35,7 +35,10 @@ from typing import Any, Callable
 from kg_twin.access import Access, TokenStore
 from kg_twin.catalog.catalog import Catalog, ProjectQueries, default_catalog
 from kg_twin.core import ChangeFeed, Core, ProjectInfo, ProjectRegistry, check_mode
+from kg_twin.geo import aggregates as geo_aggregates
 from kg_twin.geo import functions as geo_functions
+from kg_twin.geo import relations as geo_relations
+from kg_twin.geo.index import SpatialIndex
 from kg_twin.history.asof import AsOf
 from kg_twin.history.log import History
 from kg_twin.history.recorder import RecordingStore
@@ -46,7 +49,7 @@ from kg_twin.limits import Limits
 from kg_twin.live import functions as live_functions
 from kg_twin.live.service import LiveService
 from kg_twin.settings import Settings, record_base, with_recorded_base
-from kg_twin.store import GraphStore, open_store
+from kg_twin.store import Dataset, GraphStore, open_store
 from kg_twin.terms import Naming
 
 __all__ = ["ProjectInfo", "Twin", "check_mode", "create_twin", "sparql_functions"]
@@ -54,17 +57,17 @@ __all__ = ["ProjectInfo", "Twin", "check_mode", "create_twin", "sparql_functions
 
 def sparql_functions(settings: Settings) -> dict[str, Callable[..., Any]]:
     """The SPARQL extension functions of this deployment (IRI -> function), in one place:
-    GeoSPARQL functions pyoxigraph lacks, the live twin's history aggregates, and with
-    ``KG_TWIN_CRS_RELATIONS=true`` CRS-aware ``geof:sf*`` relations instead of the built-in ones.
+    the GeoSPARQL functions (kg_twin.geo: every ``geof:`` function, WKT and GML, any EPSG CRS), the
+    live twin's history aggregates. With ``KG_TWIN_CRS_RELATIONS=false`` the eight ``geof:sf*``
+    relations are pyoxigraph's built-in ones (faster, CRS84 WKT only).
 
-    >>> sorted(k.rsplit("/", 1)[-1] for k in sparql_functions(Settings()) if "geosparql" in k)
-    ['area', 'buffer', 'distance', 'envelope']
-    >>> len(sparql_functions(Settings(crs_relations=True))) - len(sparql_functions(Settings()))
+    >>> len([k for k in sparql_functions(Settings()) if "geosparql" in k])
+    73
+    >>> len(sparql_functions(Settings())) - len(sparql_functions(Settings(crs_relations=False)))
     8
     """
-    table: dict[str, Callable[..., Any]] = {**geo_functions.FUNCTIONS, **live_functions.FUNCTIONS}
-    if settings.crs_relations:
-        table.update(geo_functions.RELATIONS)
+    table: dict[str, Callable[..., Any]] = {**geo_functions.FUNCTIONS, **geo_aggregates.AGGREGATES, **live_functions.FUNCTIONS}
+    table.update({k: v for k, v in geo_relations.RELATIONS.items() if settings.crs_relations or k.rsplit("/", 1)[-1] not in geo_relations.SF_NAMES})
     return table
 
 
@@ -94,6 +97,9 @@ class Twin(Core):
         changes.on_change(self.history.apply_retention)
         self._live: LiveService | None = None
         self._live_lock = threading.Lock()
+        # the R-trees of the projects' geometries, rebuilt after their writes (kg_twin.geo.index)
+        self.spatial = SpatialIndex(store, lambda p: Dataset(tuple(self.project_graphs(p)), ()), lambda p: self.inference_state(p) != "pending")
+        changes.on_change(self.spatial.invalidate)
 
     @property
     def catalog(self) -> Catalog:

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(16 * 1024**2, ge=1024, description="Maximum size of a JSON request body (rules, observations, validation requests)")
     max_upload_bytes: int = Field(10 * 1024**3, ge=1024, description="Maximum size of an uploaded RDF file (Graph Store Protocol, load)")
     anonymous_read_all: bool = Field(False, description="Development only: let anonymous callers read every project")
-    crs_relations: bool = Field(False, description="Replace pyoxigraph's built-in GeoSPARQL sf* relations (CRS84 WKT only) with CRS-aware shapely ones (6-8x slower)")
+    crs_relations: bool = Field(True, description="GeoSPARQL sf* relations on WKT and GML in any CRS (shapely); false: pyoxigraph's built-in ones (CRS84 WKT only, faster on scans)")
     service_allowlist: list[str] = Field(default_factory=list, description="IRI prefixes of remote SPARQL endpoints that SERVICE may call (empty: SERVICE disabled)")
     store: str = Field("oxigraph", description="Store backend: 'oxigraph' (embedded, on disk), 'memory' (tests) or the URL of a SPARQL 1.1 engine")
     store_query_path: str = Field("query", description="Remote engine: path of the SPARQL query endpoint, relative to KG_TWIN_STORE")

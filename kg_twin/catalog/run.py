@@ -21,6 +21,7 @@ from kg_twin.catalog.spec import QuerySpec, paged_text
 from kg_twin.core import Core
 from kg_twin.errors import InputError, NotAcceptable
 from kg_twin.formats import GRAPH_OUTPUT, RDF_FORMATS, RESULT_FORMATS, Format, negotiate, rdf_format_from_name
+from kg_twin.geo.index import SpatialIndex
 from kg_twin.sparql.lexer import check_services
 from kg_twin.store import Dataset, QueryRequest, QueryResult
 
@@ -159,9 +160,12 @@ def prepare(
     *,
     accept: str | None = None,
     base_url: str | None = None,
+    spatial: SpatialIndex | None = None,
 ) -> Call:
     """Bind the arguments (name, value pairs) of a call of ``spec`` on ``project``: 400 on bad
-    parameters, before anything runs. The caller's access has been checked already (reader role)."""
+    parameters, before anything runs. The caller's access has been checked already (reader role).
+    ``spatial``: the deployment's spatial index; geometry filters then read candidates from it
+    (:mod:`kg_twin.geo.prefilter`)."""
     args = list(args)
     bindings, options = bind(spec, args)
     page = page_of(spec, options)
@@ -169,6 +173,8 @@ def prepare(
     timeout = timeout_of(twin.settings.query_timeout_s, options.get("timeout"))
     text = paged_text(spec, page) if page is not None else spec.text
     check_services(text, twin.settings.service_allowlist)
+    if spatial is not None:
+        text = spatial.rewrite(text, [project], bindings=bindings)
     ds = twin.dataset_for([project])
     graph_form = spec.form in ("CONSTRUCT", "DESCRIBE")
     store_fmt = "json" if fmt == GEOJSON or graph_form else fmt
@@ -211,9 +217,10 @@ def run(
     *,
     accept: str | None = None,
     base_url: str | None = None,
+    spatial: SpatialIndex | None = None,
 ) -> CallResult:
     """Run ``spec`` on ``project`` for request arguments ``args`` (:func:`prepare`, the query, :func:`answer`)."""
-    call = prepare(twin, project, spec, args, accept=accept, base_url=base_url)
+    call = prepare(twin, project, spec, args, accept=accept, base_url=base_url, spatial=spatial)
     return answer(call, twin.store.query(call.request))
 
 

@@ -212,6 +212,7 @@ def query(
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Run a SPARQL query on a project (works while the server runs: read-only)."""
+    from kg_twin.geo.topology import expand as expand_topology
     from kg_twin.sparql.protocol import query_form
     from kg_twin.store import QueryRequest
 
@@ -221,6 +222,7 @@ def query(
         projects = [project] if project else twin.projects.ids()
         for p in projects:
             run(lambda: twin.projects.get(p))
+        text = expand_topology(text)  # GeoSPARQL topology properties (the query-rewrite rules; no index here)
         if as_of is not None:
             if not project:
                 fail(KgTwinError("AS_OF_NEEDS_PROJECT", "--as-of needs --project", hint="kg-twin query --project P --as-of 12 QUERY"))

@@ -14,6 +14,7 @@ from kg_twin.errors import Conflict, InputError, KgTwinError, NotFound, QueryTim
 from kg_twin.formats import RDF_FORMATS, RESULT_FORMATS
 from kg_twin.store import results as _results
 from kg_twin.store.base import DEFAULT, QueryRequest, QueryResult
+from kg_twin.store.functions import engine_kwargs
 
 #: kg-twin's RDF format names (:data:`kg_twin.formats.RDF_FORMATS`) -> pyoxigraph's enums
 OX_RDF: dict[str, ox.RdfFormat] = {name: ox.RdfFormat.from_media_type(f.media_type) for name, f in RDF_FORMATS.items()}
@@ -221,8 +222,7 @@ def _native(res: Any, request: QueryRequest) -> QueryResult | None:
 def _evaluate(store: Any, request: QueryRequest, custom_functions: dict[Any, Any] | None) -> Any:
     ds = request.dataset
     kw = dataset_kwargs(ds.default_graphs, ds.named_graphs)
-    if custom_functions:
-        kw["custom_functions"] = custom_functions
+    kw.update(engine_kwargs(custom_functions))
     try:
         return query_with_bindings(store, request.text, request.bindings, base_iri=request.base_iri, **kw)
     except SyntaxError as e:

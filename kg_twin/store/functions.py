@@ -7,7 +7,9 @@ function, a :func:`functools.partial` of one, or an instance of a module-level c
 
 Functions receive kg_twin.rdf terms (IRI / Literal / BNode) and return a Python value (str, int,
 float, bool, datetime, kg_twin.rdf term) or None (unbound). An error (ValueError, TypeError,
-ArithmeticError) leaves the expression unbound, as SPARQL wants.
+ArithmeticError) leaves the expression unbound, as SPARQL wants. An :class:`Aggregate` entry is a
+custom aggregate (``SELECT (<iri>(?x) AS ?y) … GROUP BY …``): its factory makes an accumulator with
+``add(term)`` and ``result()``; an error in ``add`` leaves the group's value unbound.
 
 >>> from kg_twin.settings import Settings
 >>> from kg_twin.store import open_store
@@ -79,6 +81,60 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+class Aggregate:
+    """A custom aggregate in the extension table: ``factory()`` -> an accumulator (``add``, ``result``).
+    Module-level, so the table stays picklable for the query workers."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self.factory = factory
+
+
+class _Accumulator:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.failed = False
+
+    def accumulate(self, term: Any) -> None:
+        if self.failed:
+            return
+        try:
+            self.inner.add(_from_ox(term))
+        except (ValueError, TypeError, ArithmeticError):
+            self.failed = True
+
+    def finish(self) -> Any:
+        from kg_twin.store.execute import to_ox_term
+
+        if self.failed:
+            return None
+        try:
+            out = self.inner.result()
+        except (ValueError, TypeError, ArithmeticError):
+            return None
+        return None if out is None else to_ox_term(out)
+
+
+class _OxAggregate:
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self.factory = factory
+
+    def __call__(self) -> _Accumulator:
+        return _Accumulator(self.factory())
+
+
 def oxigraph_functions(functions: ExtensionFunctions | None) -> dict[Any, Any]:
-    """The table wrapped for pyoxigraph (store package only)."""
-    return {ox.NamedNode(iri): _wrap(fn) for iri, fn in (functions or {}).items()}
+    """The table wrapped for pyoxigraph (store package only); pass it on with :func:`engine_kwargs`."""
+    return {ox.NamedNode(iri): _OxAggregate(fn.factory) if isinstance(fn, Aggregate) else _wrap(fn) for iri, fn in (functions or {}).items()}
+
+
+def engine_kwargs(wrapped: dict[Any, Any] | None) -> dict[str, Any]:
+    """pyoxigraph keyword arguments (``custom_functions``, ``custom_aggregate_functions``) for a wrapped table."""
+    kw: dict[str, Any] = {}
+    if wrapped:
+        scalar = {k: v for k, v in wrapped.items() if not isinstance(v, _OxAggregate)}
+        aggregates = {k: v for k, v in wrapped.items() if isinstance(v, _OxAggregate)}
+        if scalar:
+            kw["custom_functions"] = scalar
+        if aggregates:
+            kw["custom_aggregate_functions"] = aggregates
+    return kw

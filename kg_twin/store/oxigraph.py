@@ -29,7 +29,7 @@ from kg_twin.store.base import DEFAULT, Construct, Dataset, PendingLoad, QueryRe
 from kg_twin.store.bulk import add_files, bulk_into, rdf_syntax_error, spool_instances, write_difference
 from kg_twin.store.convert import parse_check
 from kg_twin.store.execute import OX_RDF, engine_error, graph_term, portable, run_query, sol_to_rdflib, syntax_error
-from kg_twin.store.functions import ExtensionFunctions, oxigraph_functions, query_context
+from kg_twin.store.functions import ExtensionFunctions, engine_kwargs, oxigraph_functions, query_context
 from kg_twin.store.jobs import JobPool, make_copy, rehearse_update, remove_copy
 from kg_twin.store.pending import STAGING_PREFIX, Redo
 from kg_twin.store.threads import in_thread
@@ -137,9 +137,7 @@ class OxigraphStore:
 
         ds = dataset or Dataset()
         kw = dataset_kwargs(ds.default_graphs, ds.named_graphs)
-        funcs = self._funcs()
-        if funcs:
-            kw["custom_functions"] = funcs
+        kw.update(engine_kwargs(self._funcs()))
         try:
             return query_with_bindings(self._store, sparql, bindings, **kw)
         except SyntaxError as e:
@@ -191,7 +189,7 @@ class OxigraphStore:
             if rehearse and if_generation is None:
                 self.run_job(rehearse_update, sparql, base_iri, kind="update", timeout_s=timeout_s, copy="write")
             try:
-                self._store.update(sparql, base_iri=base_iri, custom_functions=self._funcs() or None)
+                self._store.update(sparql, base_iri=base_iri, **engine_kwargs(self._funcs()))
             except SyntaxError as e:
                 raise syntax_error(e, sparql, "update") from None
             except (OSError, RuntimeError) as e:  # a missing graph, an unknown function, a failed SERVICE call

@@ -53,24 +53,25 @@ def test_relations(store: object, expr: str, expected: bool) -> None:
     assert one(store, expr) is expected
 
 
-def test_builtin_relations_need_crs84(store: object) -> None:
-    """pyoxigraph's relations leave other CRSs unbound; the opt-in shapely ones reproject."""
-    from kg_twin.geo.functions import RELATIONS, sf_within
+def test_relations_reproject_other_crs(store: object) -> None:
+    """The default relations (kg_twin.geo.relations) reproject; pyoxigraph's built-in ones
+    (KG_TWIN_CRS_RELATIONS=false) leave another CRS unbound."""
+    from kg_twin.geo.relations import RELATIONS
     from kg_twin.rdf import Literal
 
-    assert one(store, f"geof:sfWithin({LATLON}, {SQUARE})") is None
+    assert one(store, f"geof:sfWithin({LATLON}, {SQUARE})") is True  # EPSG:4326 in its latitude/longitude axis order
     W = "http://www.opengis.net/ont/geosparql#wktLiteral"
     latlon = Literal("<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(45.195 5.765)", W)
     square = Literal("POLYGON((5.76 45.19, 5.77 45.19, 5.77 45.20, 5.76 45.20, 5.76 45.19))", W)
-    assert sf_within(latlon, square) is True  # EPSG:4326 in its latitude/longitude axis order
-    assert len(RELATIONS) == 8
+    assert RELATIONS["http://www.opengis.net/def/function/geosparql/sfWithin"](latlon, square) is True
+    assert len(RELATIONS) == 25  # 8 simple features + 8 Egenhofer + 8 RCC8 + relate
 
 
 def test_crs_relations_setting() -> None:
     query = P + f"SELECT ?x WHERE {{ BIND(geof:sfWithin({LATLON}, {SQUARE}) AS ?x) }}"
-    builtin = open_store(Settings(store="memory"), functions=sparql_functions(Settings()))
-    assert "x" not in builtin.select(query)[0]  # pyoxigraph's relation: a latitude/longitude WKT is not CRS84
-    aware = Settings(store="memory", crs_relations=True)
+    builtin = Settings(store="memory", crs_relations=False)
+    assert "x" not in open_store(builtin, functions=sparql_functions(builtin)).select(query)[0]  # pyoxigraph's relation: CRS84 only
+    aware = Settings(store="memory")
     assert open_store(aware, functions=sparql_functions(aware)).select(query)[0]["x"].toPython() is True
 
 
@@ -136,5 +137,7 @@ def test_functions_run_in_query_workers(tmp_path: object) -> None:
 
         rows = json.loads(res.body)["results"]["bindings"]
         assert len(rows) == 1 and 1100 < float(rows[0]["d"]["value"]) < 1300
+        res = s.query(P + "SELECT (geof:aggBoundingBox(?w) AS ?b) WHERE { ?s geo:asWKT ?w }", dataset=Dataset(("http://g",), ()), timeout_s=20)
+        assert json.loads(res.body)["results"]["bindings"][0]["b"]["value"] == "POINT (5.765 45.195)"  # a custom aggregate in a worker (envelope of one point)
     finally:
         s.close()

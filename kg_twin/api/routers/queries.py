@@ -109,7 +109,11 @@ async def _call(project: str, name: str, request: Request, twin: Twin, caller: C
     twin.access.require(caller, project, "reader")
     spec = catalog.get(name) or await run_in_threadpool(resolve, twin.queries, project, name)  # a project's own: read from the store
     base_url = str(request.url).split("?", 1)[0]
-    call = prepare(twin, project, spec, list(request.query_params.multi_items()), accept=request.headers.get("accept"), base_url=base_url)
+    args, accept = list(request.query_params.multi_items()), request.headers.get("accept")
+    if twin.spatial.applies(spec.text):  # geometry filters read candidates from the project's R-tree (may rebuild it)
+        call = await run_in_threadpool(lambda: prepare(twin, project, spec, args, accept=accept, base_url=base_url, spatial=twin.spatial))
+    else:
+        call = prepare(twin, project, spec, args, accept=accept, base_url=base_url)
     res = answer(call, await twin.store.aquery(call.request))
     if res.count is not None:
         res.headers["X-KG-Twin-Rows"] = str(res.count)

@@ -282,6 +282,9 @@ async def project_sparql(project: str, request: Request) -> Response:
         return _describe(request, twin, endpoint, twin.dataset_of(project).mode == "union")
     inferred = (op.param("inferred") or "true").lower() not in ("false", "0", "no")
     dataset = twin.query_dataset(project, include_inferred=inferred)
+    # geometry filters read their candidates from the project's R-tree (kg_twin.geo.prefilter)
+    if twin.spatial.applies(op.text):
+        op = dataclasses.replace(op, text=await run_in_threadpool(twin.spatial.rewrite, op.text, [project], base=endpoint))
     return await answer(request, twin, op, dataset, lambda g: twin.owns_graph(project, g), endpoint, project, twin.dataset_of(project))
 
 
@@ -307,6 +310,8 @@ async def federated_sparql(request: Request) -> Response:
         p = twin.naming.project_of_graph(g)
         return p is not None and p in readable and twin.owns_graph(p, g)
 
+    if twin.spatial.applies(op.text):  # candidates from the R-trees of the projects the caller may read
+        op = dataclasses.replace(op, text=await run_in_threadpool(twin.spatial.rewrite, op.text, list(projects), base=endpoint))
     query = query_request(twin, request.headers.get("accept"), op, dataset, may_read, endpoint)
     return await _run_query(request, twin, query, _wants_geojson(request.headers.get("accept"), op.param("format")))
 
