@@ -127,7 +127,7 @@ def test_every_kgt_term_has_label_and_definition(term):
     defs = list(KGT_GRAPH.objects(term, SKOS.definition)) + list(KGT_GRAPH.objects(term, RDFS.comment))
     assert defs and all(len(str(d)) > 20 for d in defs), f"{term} has no definition"
     kinds = set(KGT_GRAPH.objects(term, RDF.type))
-    assert kinds & {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.NamedIndividual}, f"{term} is not declared"
+    assert kinds & {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.NamedIndividual, RDFS.Datatype}, f"{term} is not declared"
 
 
 _USE = re.compile(r"""KGT\s*\}?\s*\+\s*["']([A-Za-z_][A-Za-z0-9_]*)["']|\{KGT\}([A-Za-z_][A-Za-z0-9_]*)|kgt:([A-Za-z_][A-Za-z0-9_]*)""")
