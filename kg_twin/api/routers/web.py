@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,20 @@ from kg_twin.web import views
 router = APIRouter(tags=["app"])
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-PAGES = {"query", "map", "validation", "live", "ingest", "entity"}
+
+# page name -> (title, ES module under web/static/, extra <head> lines); each page is web/pages/page.html
+# filled in with its row: the shell, the styles, the module that draws it
+_YASGUI = '<link rel="stylesheet" href="/web/vendor/yasgui/yasgui.min.css">\n<script src="/web/vendor/yasgui/yasgui.min.js"></script>\n'
+_SHELLS: dict[str, tuple[str, str, str]] = {
+    "index": ("Projects", "landing", ""),
+    "query": ("Query", "query", _YASGUI),
+    "map": ("Map", "map", ""),
+    "validation": ("Validation", "validation", ""),
+    "live": ("Live", "live", ""),
+    "ingest": ("Ingest", "ingest", ""),
+    "entity": ("Entity", "entity", ""),
+}
+PAGES = set(_SHELLS) - {"index"}
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".html": "text/html", ".md": "text/markdown", ".txt": "text/plain", ".png": "image/png", ".svg": "image/svg+xml"}
 _RDF_OUT = ["turtle", "ntriples", "jsonld", "rdfxml", "nquads", "trig"]
 
@@ -45,17 +59,23 @@ def _cache(request: Request, twin: Twin) -> views.ViewCache:
     return cache
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(WEB / "pages" / f"{name}.html", media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+@lru_cache(maxsize=None)
+def _shell(name: str) -> bytes:
+    title, module, head = _SHELLS[name]
+    return (WEB / "pages" / "page.html").read_text(encoding="utf-8").format(title=title, module=module, head=head).encode()
+
+
+def _page(name: str) -> Response:
+    return Response(_shell(name), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/", include_in_schema=False)
-def landing() -> FileResponse:
+def landing() -> Response:
     return _page("index")
 
 
 @router.get("/app/{page}", include_in_schema=False)
-def app_page(page: str) -> FileResponse:
+def app_page(page: str) -> Response:
     if page not in PAGES:
         raise NotFound("PAGE_NOT_FOUND", f"no page {page!r}", hint=f"pages: /, {', '.join('/app/' + p for p in sorted(PAGES))}")
     return _page(page)
