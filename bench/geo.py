@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
+from kg_twin.store import QueryRequest
 
 G = "http://www.opengis.net/ont/geosparql#"
 P = """PREFIX geo: <http://www.opengis.net/ont/geosparql#>
@@ -78,7 +79,7 @@ def make_twin(data: bytes, crs_relations: bool) -> Twin:
 
 
 def answer(twin: Twin, text: str) -> list[str]:
-    res = twin.store.query(text, dataset=twin.query_dataset("city"), result_format="json")
+    res = twin.store.query(QueryRequest(text, dataset=twin.query_dataset("city"), result_format="json"))
     return sorted(b["f"]["value"] for b in json.loads(res.body)["results"]["bindings"])
 
 

@@ -35,6 +35,7 @@ from bench.generate import BASE, triples
 from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
 from kg_twin.sparql.update import run_project_update
+from kg_twin.store import QueryRequest
 
 P = "bench"
 REV = "<http://example.org/bench#revision>"
@@ -137,18 +138,18 @@ def main(argv: list[str] | None = None) -> int:
             sview = twin.scenarios.view(P, "bench")
             for name, q in QUERIES:
                 text = ds.rewrite_query(q, list(present.named_graphs or ()), merged=len(present.default_graphs or ()))
-                base_t = median_time(lambda: twin.store.query(text, dataset=present), a.runs)
+                base_t = median_time(lambda: twin.store.query(QueryRequest(text, dataset=present)), a.runs)
                 row = {"query": name, "present_s": base_t}
                 for back in (1, 5):
                     seq = max(0, head - back)
                     t0 = time.perf_counter()
                     view = twin.as_of.view(P, str(seq))
-                    twin.store.query(view.rewrite(q), dataset=view.dataset)
+                    twin.store.query(QueryRequest(view.rewrite(q), dataset=view.dataset))
                     row[f"asof{back}_cold_s"] = time.perf_counter() - t0
                     vt = view.rewrite(q)
-                    row[f"asof{back}_s"] = median_time(lambda: twin.store.query(vt, dataset=view.dataset), a.runs)
+                    row[f"asof{back}_s"] = median_time(lambda: twin.store.query(QueryRequest(vt, dataset=view.dataset)), a.runs)
                 st = sview.rewrite(q)
-                row["scenario_s"] = median_time(lambda: twin.store.query(st, dataset=sview.dataset), a.runs)
+                row["scenario_s"] = median_time(lambda: twin.store.query(QueryRequest(st, dataset=sview.dataset)), a.runs)
                 r["queries"].append(row)
             twin.scenarios.delete(P, "bench")
             # views are a cache: drop them so the storage compared is data + history only

@@ -36,7 +36,7 @@ from kg_twin.errors import KgTwinError
 from kg_twin.geo.literals import GML_LITERAL, WKT_LITERAL, parse_literal
 from kg_twin.geo.prefilter import Lit, prefilter
 from kg_twin.geo.topology import expand
-from kg_twin.store import Dataset, GraphStore
+from kg_twin.store import Dataset, GraphStore, QueryRequest
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class SpatialIndex:
 
     def _build(self, project: str, old: _Tree | None) -> _Tree:
         t0 = time.perf_counter()
-        body = self.store.query(_QUERY, dataset=self.dataset_of(project), result_format="tsv").body.decode("utf-8")
+        body = self.store.query(QueryRequest(_QUERY, dataset=self.dataset_of(project), result_format="tsv")).body.decode("utf-8")
         terms = sorted({line for line in body.split("\n")[1:] if line.startswith('"')})
         known = old.bounds if old is not None else {}
         new = [t for t in terms if t not in known]

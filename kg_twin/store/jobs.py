@@ -24,7 +24,6 @@ modules whose jobs it runs.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import shutil
 import subprocess
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kg_twin.errors import KgTwinError, QueryTimeout, UpstreamError
+from kg_twin.store.child import Child
 
 log = logging.getLogger(__name__)
 
@@ -108,28 +108,12 @@ def _run_task(task: dict[str, Any], functions: dict[str, Any]) -> Any:
         store = None
 
 
-class _Worker:
-    """A child interpreter running :func:`_worker_main`, talking over two pipes (no fork: no
-    RocksDB state or lock is inherited, the parent's ``__main__`` is never re-imported)."""
+class _Worker(Child):
+    """A job worker: ``python -m kg_twin.store.jobs`` (:class:`~kg_twin.store.child.Child`) running
+    :func:`_worker_main`, given the extension-function table and the job functions to import first."""
 
     def __init__(self, functions: dict[str, Any], warm: list[Callable[..., Any]] | None = None) -> None:
-        c_read, p_write = os.pipe()
-        p_read, c_write = os.pipe()
-        env = dict(os.environ)
-        pkg_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kg_twin.store.jobs", str(c_read), str(c_write)],
-            pass_fds=(c_read, c_write),
-            stdin=subprocess.DEVNULL,
-            env=env,
-            close_fds=True,
-        )
-        os.close(c_read)
-        os.close(c_write)
-        self._send_conn = Connection(p_write, readable=False)
-        self.recv_conn = Connection(p_read, writable=False)
-        self.send((functions, list(warm or [])))
+        super().__init__("kg_twin.store.jobs", (functions, list(warm or [])))
 
     def ready(self) -> bool:
         """Wait until the worker has imported what it needs (or died)."""
@@ -137,24 +121,6 @@ class _Worker:
             return self.recv_conn.poll(STARTUP_S) and self.recv_conn.recv()[0] == "ready"
         except (EOFError, OSError):
             return False
-
-    def send(self, obj: Any) -> None:
-        self._send_conn.send(obj)
-
-    def kill(self) -> None:
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for c in (self._send_conn, self.recv_conn):
-            try:
-                c.close()
-            except OSError:
-                pass
 
 
 class JobPool:

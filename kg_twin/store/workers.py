@@ -25,6 +25,7 @@ import time
 from typing import Any, Callable
 
 from kg_twin.errors import KgTwinError, QueryTimeout, UpstreamError
+from kg_twin.store.child import Child
 from kg_twin.store.base import QueryRequest, QueryResult
 
 log = logging.getLogger(__name__)
@@ -103,56 +104,13 @@ class Snapshots:
                 shutil.rmtree(d, ignore_errors=True)
 
 
-class _Worker:
-    """A child interpreter (``python -m kg_twin.store.workers``) talking over two pipes.
-
-    A fresh interpreter (not fork, not multiprocessing spawn) is used so that no
-    RocksDB state or lock is inherited and the parent's ``__main__`` is never re-imported.
-    """
+class _Worker(Child):
+    """A query worker: ``python -m kg_twin.store.workers`` (:class:`~kg_twin.store.child.Child`),
+    given the extension-function table first; ``snapshot`` is the store checkpoint it has open."""
 
     def __init__(self, functions: dict[str, Any]) -> None:
-        c_read, p_write = os.pipe()  # parent -> child
-        p_read, c_write = os.pipe()  # child -> parent
-        env = dict(os.environ)
-        pkg_root = str(Path(__file__).resolve().parents[2])  # so the child imports this very kg_twin
-        env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kg_twin.store.workers", str(c_read), str(c_write)],
-            pass_fds=(c_read, c_write),
-            stdin=subprocess.DEVNULL,
-            env=env,
-            close_fds=True,
-        )
-        os.close(c_read)
-        os.close(c_write)
-        self._send = Connection(p_write, readable=False)
-        self._recv = Connection(p_read, writable=False)
+        super().__init__("kg_twin.store.workers", functions)
         self.snapshot: str | None = None
-        self._send.send(functions)
-
-    def send(self, obj: Any) -> None:
-        self._send.send(obj)
-
-    def poll(self, timeout: float) -> bool:
-        return self._recv.poll(timeout)
-
-    def recv(self) -> Any:
-        return self._recv.recv()
-
-    def kill(self) -> None:
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for c in (self._send, self._recv):
-            try:
-                c.close()
-            except OSError:
-                pass
 
 
 class QueryPool:
@@ -242,7 +200,7 @@ class QueryPool:
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout_s
         worker.snapshot = self._snapshot()
-        fd = worker._recv.fileno()
+        fd = worker.recv_conn.fileno()
         try:
             worker.send((worker.snapshot, request, context))
             ready: asyncio.Future[None] = loop.create_future()

@@ -137,7 +137,7 @@ def test_functions_run_in_query_workers(tmp_path: object) -> None:
 
         rows = json.loads(res.body)["results"]["bindings"]
         assert len(rows) == 1 and 1100 < float(rows[0]["d"]["value"]) < 1300
-        res = s.query(P + "SELECT (geof:aggBoundingBox(?w) AS ?b) WHERE { ?s geo:asWKT ?w }", dataset=Dataset(("http://g",), ()), timeout_s=20)
+        res = s.query(QueryRequest(P + "SELECT (geof:aggBoundingBox(?w) AS ?b) WHERE { ?s geo:asWKT ?w }", dataset=Dataset(("http://g",), ()), timeout_s=20))
         assert json.loads(res.body)["results"]["bindings"][0]["b"]["value"] == "POINT (5.765 45.195)"  # a custom aggregate in a worker (envelope of one point)
     finally:
         s.close()

@@ -16,7 +16,7 @@ from shapely import wkt as swkt
 
 from kg_twin.service import Twin, create_twin, sparql_functions
 from kg_twin.settings import Settings
-from kg_twin.store import open_store
+from kg_twin.store import QueryRequest, open_store
 
 GEO = "http://www.opengis.net/ont/geosparql#"
 P = """PREFIX geo: <http://www.opengis.net/ont/geosparql#>
@@ -405,7 +405,7 @@ def test_req30_32_query_rewrite(twin: Twin, prop: str) -> None:
         for subject_form in ("", "-g"):
             q = P + f"SELECT ?a WHERE {{ ?a geo:{prop} <http://x/outer{subject_form}> }}"
             got = {r["a"].rsplit("/", 1)[-1] for r in map(lambda b: {k: v["value"] for k, v in b.items()}, json.loads(
-                twin.store.query(twin.spatial.rewrite(q, ["geo"]), dataset=twin.query_dataset("geo"), result_format="json").body)["results"]["bindings"])}
+                twin.store.query(QueryRequest(twin.spatial.rewrite(q, ["geo"]), dataset=twin.query_dataset("geo"), result_format="json")).body)["results"]["bindings"])}
             expected = {n + suffix for n, g in geoms.items() if _reference(prop, swkt.loads(g), swkt.loads(outer))
                         for suffix in ("", "-g")} | {"asserted"} if subject_form == "" else \
                        {n + suffix for n, g in geoms.items() if _reference(prop, swkt.loads(g), swkt.loads(outer)) for suffix in ("", "-g")}

@@ -13,7 +13,7 @@ import pytest
 from kg_twin.geo.prefilter import prefilter
 from kg_twin.service import Twin, create_twin
 from kg_twin.settings import Settings
-from kg_twin.store import Dataset
+from kg_twin.store import Dataset, QueryRequest
 
 G = "http://www.opengis.net/ont/geosparql#"
 P = """PREFIX geo: <http://www.opengis.net/ont/geosparql#>
@@ -59,7 +59,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
 
 
 def rows(twin: Twin, text: str, bindings: dict | None = None) -> list[tuple]:
-    res = twin.store.query(text, dataset=twin.dataset_for(["city"]), result_format="json", bindings=bindings)
+    res = twin.store.query(QueryRequest(text, dataset=twin.dataset_for(["city"]), result_format="json", bindings=bindings))
     doc = json.loads(res.body)
     return sorted(tuple(sorted((k, v["value"]) for k, v in b.items())) for b in doc["results"]["bindings"])
 
