@@ -32,126 +32,36 @@ Every channel (REST batches, MQTT, the simulator, the CLI) calls :meth:`LiveServ
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
 from kg_twin.core import Core
 from kg_twin.errors import KgTwinError
+from kg_twin.live.batch import QUALITY_P, TIME_P, VALUE_P, IngestResult, Locator, Pending, Reject, short_hash, value_lines
 from kg_twin.live.events import EventHub
 from kg_twin.live.points import Catalog, Point, PointCatalogs, normalize_unit
 from kg_twin.store import QueryRequest
 from kg_twin.live.readings import BadTime, RawReading, Reading, format_time, parse_time, parse_value
 from kg_twin.live.rules import Rule, RuleStore, parse_rule
 from kg_twin.live.timeseries import TimeSeriesStore, open_history
-from kg_twin.rdf import IRI, Literal, NTriplesWriter, XSD_BOOLEAN, XSD_DATETIME, XSD_DOUBLE
+from kg_twin.rdf import IRI, Literal, NTriplesWriter, XSD_DATETIME, XSD_DOUBLE
 from kg_twin.terms import BRICK, KGT, PROV, RDF, RDFS, REF, SOSA
 
 log = logging.getLogger(__name__)
 
 REC = "https://w3id.org/rec#"
-MAX_REJECTS_LISTED = 1000
 FUTURE_LIMIT_MS = 24 * 3600 * 1000
 NEVER = -(2**62)
 _INF, _NINF = float("inf"), float("-inf")
 _SERIES_TS = itemgetter(0, 1)
 _ACTIVE: list["LiveService"] = []  # running services of this process (SPARQL functions in-process)
-
-
-@dataclass
-class IngestResult:
-    accepted: int = 0
-    rejected: int = 0
-    rejects: list[dict[str, Any]] = field(default_factory=list)
-    alerts: int = 0
-
-    def reject(self, index: int, r: Reading, code: str, reason: str) -> None:
-        self.rejected += 1
-        if len(self.rejects) < MAX_REJECTS_LISTED:
-            self.rejects.append({"index": index, "point": r.point, "code": code, "reason": reason})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.rejected == 0,
-            "received": self.accepted + self.rejected,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "rejects": self.rejects,
-            "rejects_truncated": self.rejected > len(self.rejects),
-            "alerts": self.alerts,
-        }
-
-
-@dataclass
-class _Pending:
-    point: Point
-    ts: int
-    value: float
-    quality: str | None
-
-
-class _Reject(Exception):
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
-
-
-class _Locator:
-    """The point and history series of each point key of one batch.
-
-    Keys found are memoised in :attr:`found`; the first unknown key of a batch refreshes the
-    project's catalogue once (points added since it was read), after which unknown keys are rejected.
-    """
-
-    def __init__(self, live: "LiveService", project: str) -> None:
-        self.live, self.project = live, project
-        self.cat = live.catalogs.get(project)
-        self.series = live._prepare(project, self.cat)
-        self.refreshed = False
-        self.found: dict[str, tuple[Point, int]] = {}
-
-    def locate(self, key: str) -> tuple[Point, int]:
-        if not key:
-            raise _Reject("MISSING_POINT", "no point id or IRI (a reading is an object with point, timestamp, value)")
-        iri = self.cat.keys.get(key)
-        if iri is None and not self.refreshed:
-            self.refreshed = True
-            self.cat = self.live.catalogs.refresh_if_stale(self.project)
-            self.series = self.live._prepare(self.project, self.cat)
-            iri = self.cat.keys.get(key)
-        if iri is None:
-            if key in self.cat.ambiguous:
-                raise _Reject("AMBIGUOUS_POINT", f"{key!r} names several points of project {self.project!r}; use the point IRI")
-            raise _Reject("UNKNOWN_POINT", f"no point {key!r} in project {self.project!r} (a resource typed with a Brick Point class)")
-        hit = self.found[key] = (self.cat.points[iri], self.series[iri])
-        return hit
-
-
-_VALUE_P, _TIME_P, _QUALITY_P = f"<{BRICK}value>", f"<{BRICK}timestamp>", f"<{KGT}quality>"
-
-
-def _value_lines(node: str, p: "_Pending") -> str:
-    """N-Triples of a last-known-value node's value, timestamp and quality: what each flush replaces."""
-    if p.point.boolean:
-        value = f'"{"true" if p.value else "false"}"^^<{XSD_BOOLEAN}>'
-    else:
-        value = f'"{p.value!r}"^^<{XSD_DOUBLE}>'  # a finite float's repr needs no escaping
-    out = f'{node} {_VALUE_P} {value} .\n{node} {_TIME_P} "{format_time(p.ts)}"^^<{XSD_DATETIME}> .\n'
-    if p.quality is not None:
-        out += f"{node} {_QUALITY_P} {Literal(p.quality).nt()} .\n"
-    return out
-
-
-def _h(s: str) -> str:
-    return hashlib.sha1(s.encode("utf-8")).hexdigest()[:16]
 
 
 class LiveService:
@@ -168,7 +78,7 @@ class LiveService:
         self.hub = EventHub()
         self._lock = threading.RLock()
         self._flush_lock = threading.Lock()
-        self._pending: dict[str, dict[str, _Pending]] = defaultdict(dict)
+        self._pending: dict[str, dict[str, Pending]] = defaultdict(dict)
         self._alerts: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._state_changes: dict[str, list[tuple[str, str, bool, int]]] = defaultdict(list)
         self._static_written: dict[str, set[str]] = {}
@@ -298,7 +208,7 @@ class LiveService:
         """
         self.core.projects.get(project)  # NotFound for an unknown project
         res = IngestResult()
-        locator = _Locator(self, project)
+        locator = Locator(self, project)
         found, locate = locator.found, locator.locate
         obs: list[tuple[int, int, float, str | None]] = []
         good: list[tuple[Point, int, float, str | None]] = []
@@ -308,7 +218,7 @@ class LiveService:
             try:
                 pt, sid = found.get(r.point) or locate(r.point)
                 ts = parse_time(r.timestamp)
-            except _Reject as e:
+            except Reject as e:
                 res.reject(i, r, e.code, e.reason)
                 continue
             except BadTime as e:
@@ -375,7 +285,7 @@ class LiveService:
                 if ts < latest.get(skey, NEVER):
                     continue  # older than the current state: history only
                 latest[skey] = ts
-                pend[pt.iri] = _Pending(pt, ts, v, q)
+                pend[pt.iri] = Pending(pt, ts, v, q)
                 if pt.iri in watched:
                     self.hub.publish(project, "reading", {"point": pt.iri, "id": pt.ts_id, "time": format_time(ts), "value": v}, point=pt.iri)
                 if rules:
@@ -454,7 +364,7 @@ class LiveService:
                     self.stats["last_flush_s"] = time.perf_counter() - t0
             return written
 
-    def _write_state(self, project: str, pts: dict[str, _Pending], alerts: list[dict[str, Any]]) -> None:
+    def _write_state(self, project: str, pts: dict[str, Pending], alerts: list[dict[str, Any]]) -> None:
         """One SPARQL update: replace the value/timestamp of each changed point's last-known-value node.
 
         Triples that do not change (the ``brick:lastKnownValue`` link, the node's type, the
@@ -477,7 +387,7 @@ class LiveService:
         for iri, p in pts.items():
             node = nodes.get(iri)
             if node is None:
-                node = nodes[iri] = IRI(self.naming.mint(project, "last-value", _h(iri))).nt()
+                node = nodes[iri] = IRI(self.naming.mint(project, "last-value", short_hash(iri))).nt()
             prev = known.get(iri)
             if prev is not None:
                 old.append(prev)
@@ -488,13 +398,13 @@ class LiveService:
                 w.add(pi, IRI(BRICK + "lastKnownValue"), ni)
                 w.add(ni, typ, IRI(SOSA + "Observation"))
                 w.add(ni, IRI(REC + "sourcePoint"), pi)
-                ref = IRI(self.naming.mint(project, "timeseries", _h(iri)))
+                ref = IRI(self.naming.mint(project, "timeseries", short_hash(iri)))
                 w.add(pi, IRI(REF + "hasExternalReference"), ref)
                 w.add(ref, typ, IRI(REF + "TimeseriesReference"))
                 w.add(ref, IRI(REF + "hasTimeseriesId"), Literal(p.point.ts_id))
                 w.add(ref, IRI(REF + "storedAt"), db)
                 new_static.append(iri)
-            new_known[iri] = _value_lines(node, p)
+            new_known[iri] = value_lines(node, p)
         if new_static and not static:
             w.add(db, typ, IRI(REF + "Database"))
             w.add(db, IRI(RDFS + "label"), Literal("kg-twin history (embedded SQLite time-series store)"))
@@ -502,8 +412,8 @@ class LiveService:
         ops = []
         if unknown:
             ops.append(
-                f"DELETE {{ GRAPH <{sg}> {{ ?v {_VALUE_P} ?a . ?v {_TIME_P} ?b . ?v {_QUALITY_P} ?q }} }} "
-                f"WHERE {{ VALUES ?v {{ {' '.join(unknown)} }} GRAPH <{sg}> {{ ?v {_VALUE_P} ?a ; {_TIME_P} ?b OPTIONAL {{ ?v {_QUALITY_P} ?q }} }} }}"
+                f"DELETE {{ GRAPH <{sg}> {{ ?v {VALUE_P} ?a . ?v {TIME_P} ?b . ?v {QUALITY_P} ?q }} }} "
+                f"WHERE {{ VALUES ?v {{ {' '.join(unknown)} }} GRAPH <{sg}> {{ ?v {VALUE_P} ?a ; {TIME_P} ?b OPTIONAL {{ ?v {QUALITY_P} ?q }} }} }}"
             )
         if old:
             ops.append(f"DELETE DATA {{ GRAPH <{sg}> {{ {''.join(old)} }} }}")
