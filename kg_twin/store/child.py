@@ -62,3 +62,19 @@ class Child:
                 c.close()
             except OSError:
                 pass
+
+
+def stop_all(children: list[Child]) -> None:
+    """Ask every child to stop (``None``), give each 2 s to exit, then kill what is left and close
+    the pipes."""
+    for c in children:
+        try:
+            c.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+    for c in children:
+        try:
+            c.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        c.kill()

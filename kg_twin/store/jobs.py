@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import queue
 import shutil
-import subprocess
 import sys
 import threading
 import uuid
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kg_twin.errors import KgTwinError, QueryTimeout, UpstreamError
-from kg_twin.store.child import Child
+from kg_twin.store.child import Child, stop_all
 
 log = logging.getLogger(__name__)
 
@@ -235,17 +234,7 @@ class JobPool:
         with self._lock:
             workers = list(self._all)
             self._all = []
-        for w in workers:
-            try:
-                w.send(None)
-            except (OSError, BrokenPipeError):
-                pass
-        for w in workers:
-            try:
-                w.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
-            w.kill()
+        stop_all(workers)
 
 
 def make_copy(store: Any, directory: Path | None) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import sys
 import uuid
 from multiprocessing.connection import Connection
@@ -25,7 +24,7 @@ import time
 from typing import Any, Callable
 
 from kg_twin.errors import KgTwinError, QueryTimeout, UpstreamError
-from kg_twin.store.child import Child
+from kg_twin.store.child import Child, stop_all
 from kg_twin.store.base import QueryRequest, QueryResult
 
 log = logging.getLogger(__name__)
@@ -231,16 +230,7 @@ class QueryPool:
         self._closed = True
         with self._lock:
             workers = list(self._all)
-        for w in workers:
-            try:
-                w.send(None)
-            except (OSError, BrokenPipeError):
-                pass
-        for w in workers:
-            try:
-                w.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                w.kill()
+        stop_all(workers)
 
 
 def cpu_count() -> int:
