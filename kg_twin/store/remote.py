@@ -359,7 +359,9 @@ class RemoteStore:
 
     # ------------------------------------------------------------------ reads
     def graphs(self) -> list[str]:
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        # GROUP BY, not DISTINCT: Virtuoso 7 plans DISTINCT ?g over GRAPH ?g as a scan per graph
+        # (19 s for 6.5k quads in 150 graphs, against 15 ms grouped)
+        rows = self.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         names = (str(r["g"]) for r in rows if not str(r["g"]).startswith("_:"))
         return sorted(g for g in names if not engines.is_system_graph(self.engine, g) and g != EMPTY_GRAPH)
 
