@@ -149,7 +149,9 @@ def test_large_upload_streams(tmp_path: Path) -> None:
     from tests.conftest import free_port
 
     data_dir = tmp_path / "data"
-    env = {**os.environ, "KG_TWIN_DATA_DIR": str(data_dir), "KG_TWIN_QUERY_WORKERS": "1", "KG_TWIN_INFER_ON_CHANGE": "false"}  # measure the upload, not the reasoner
+    # measure the upload path, not the reasoner nor the history: sealing the version of a new 52 MB
+    # graph holds its patch in memory (~417 MiB, docs/history.md "Costs"; to be streamed)
+    env = {**os.environ, "KG_TWIN_DATA_DIR": str(data_dir), "KG_TWIN_QUERY_WORKERS": "1", "KG_TWIN_INFER_ON_CHANGE": "false", "KG_TWIN_HISTORY": "false"}
     run = lambda *a: subprocess.run([sys.executable, "-m", "kg_twin", *a], env=env, capture_output=True, text=True, check=True)  # noqa: E731
     run("project", "create", "big")
     tok = run("token", "create", "-p", "big", "-r", "writer").stdout.strip()
