@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kg_twin.sparql.lexer import Prologue, Token, tokenize, unescape_codepoints
+from kg_twin.sparql.confine import match_brace
 
 
 @dataclass
@@ -48,18 +49,6 @@ class Writes:
     def data_only(self) -> bool:
         """Every operation is INSERT DATA / DELETE DATA of triples in named graphs, without blank nodes."""
         return bool(self.ops) and all(o.kind in ("INSERT DATA", "DELETE DATA") and o.plain for o in self.ops)
-
-
-def _match(toks: list[Token], i: int) -> int:
-    depth = 0
-    for j in range(i, len(toks)):
-        if toks[j].text == "{":
-            depth += 1
-        elif toks[j].text == "}":
-            depth -= 1
-            if depth == 0:
-                return j
-    return len(toks) - 1
 
 
 def analyze(text: str, base: str | None = None) -> Writes:
@@ -116,7 +105,7 @@ def analyze(text: str, base: str | None = None) -> Writes:
         if kw in ("INSERT", "DELETE") and nxt in ("DATA", "WHERE"):
             op = Op(f"{kw} {nxt}", start, 0)
             o = i + 2
-            c = _match(toks, o)
+            c = match_brace(toks, o)
             graphs_in(o, c + 1, op if nxt == "DATA" else None)
             if nxt == "WHERE":
                 op.plain = False
@@ -132,12 +121,12 @@ def analyze(text: str, base: str | None = None) -> Writes:
                     k += 2
                     continue
                 if u.kind == "NAME" and u.upper in ("INSERT", "DELETE") and k + 1 < n and toks[k + 1].text == "{":
-                    c = _match(toks, k + 1)
+                    c = match_brace(toks, k + 1)
                     graphs_in(k + 1, c + 1)
                     k = c + 1
                     continue
                 if u.kind == "NAME" and u.upper == "WHERE" and k + 1 < n and toks[k + 1].text == "{":
-                    k = _match(toks, k + 1) + 1
+                    k = match_brace(toks, k + 1) + 1
                     break
                 if u.kind in ("IRI", "STRING"):
                     w.strings.append(u.text[1:-1] if u.kind == "IRI" else u.text.strip("\"'"))

@@ -45,7 +45,7 @@ def _iri(i: str) -> str:
     return f"<{i}>"
 
 
-def _match_brace(toks: list[Token], i: int) -> int:
+def match_brace(toks: list[Token], i: int) -> int:
     """Index of the '}' closing the '{' at toks[i]."""
     if i >= len(toks) or toks[i].text != "{":
         raise InputError("SPARQL_SYNTAX", "expected '{'", hint="check the update's braces")
@@ -166,7 +166,7 @@ class _Rewriter:
             if t.kind == "NAME" and t.upper == "GRAPH":
                 if seg_start < k:
                     pieces.append(f"GRAPH {_iri(self.conf.default_graph)} {{ {self.src(seg_start, k)} }}")
-                close = _match_brace(toks, k + 2)
+                close = match_brace(toks, k + 2)
                 if toks[k + 1].kind == "VAR":
                     raise InputError("SPARQL_SYNTAX", "variables are not allowed in INSERT DATA / DELETE DATA")
                 pieces.append(self.src(k, close + 1))
@@ -241,10 +241,10 @@ class _Rewriter:
             s = " SILENT" if silent or src[0] == self.conf.default_graph else ""
             return j, f"{kw}{s} GRAPH {_iri(src[0])} TO GRAPH {_iri(dst[0])}"
         if kw in ("INSERT", "DELETE") and self.expect_name(i + 1, "DATA"):
-            close = _match_brace(toks, i + 2)
+            close = match_brace(toks, i + 2)
             return close + 1, f"{kw} DATA {self.quad_data(i + 2, close)}"
         if kw == "DELETE" and self.expect_name(i + 1, "WHERE"):
-            close = _match_brace(toks, i + 2)
+            close = match_brace(toks, i + 2)
             binds: list[str] = []
             template = self.template(i + 2, close + 1, binds)
             where = self.where(i + 2, close + 1, binds)
@@ -263,7 +263,7 @@ class _Rewriter:
         templates: list[tuple[str, int, int]] = []
         for kw in ("DELETE", "INSERT"):
             if self.expect_name(i, kw):
-                close = _match_brace(toks, i + 1)
+                close = match_brace(toks, i + 1)
                 templates.append((kw, i + 1, close + 1))
                 i = close + 1
         if not templates:
@@ -279,7 +279,7 @@ class _Rewriter:
                 i += 2
         if not self.expect_name(i, "WHERE"):
             raise InputError("SPARQL_SYNTAX", "expected WHERE in DELETE/INSERT")
-        close = _match_brace(toks, i + 1)
+        close = match_brace(toks, i + 1)
         binds: list[str] = []
         parts = [f"{kw} {self.template(a, b, binds)}" for kw, a, b in templates]
         where = self.where(i + 1, close + 1, binds)
